@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test of the project, in the order that fails fastest: build, typecheck, lint, Solidity, TypeScript.
+# Runs under `npm test`, so `node` is the Node 24 from node_modules/.bin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+logs=$(mktemp -d)
+profile=default
+[ "${CI:-}" = "true" ] && profile=ci
+
+echo "== contracts: build + ABI generation"
+node scripts/contracts.ts build
+node scripts/gen-abis.ts
+
+echo "== typecheck"
+tsc --noEmit -p .
+
+echo "== lint"
+biome check .
+
+echo "== contracts: forge test (profile $profile)"
+FOUNDRY_PROFILE=$profile node scripts/contracts.ts test 2>&1 | tee "$logs/forge.log"
+
+echo "== typescript: vitest"
+vitest run 2>&1 | tee "$logs/vitest.log"
+
+node scripts/test-summary.ts "$logs/forge.log" "$logs/vitest.log"
