@@ -1,0 +1,45 @@
+/**
+ * Time. An epoch is floor(unixSeconds / epochSeconds), aligned to unix 0 (a UTC day by default). Every function takes
+ * the time as an argument; the current time comes from an injected `Clock`, never from `Date.now()` in logic.
+ */
+
+/** Milliseconds since the unix epoch. Production passes `Date.now`; tests pass a fake. */
+export type Clock = () => number;
+
+export const epochSecondsDefault = 86_400;
+
+function assertTime(unixMs: number, epochSeconds: number): void {
+  if (!Number.isSafeInteger(unixMs) || unixMs < 0) throw new RangeError(`invalid time: ${unixMs}`);
+  if (!Number.isSafeInteger(epochSeconds) || epochSeconds <= 0)
+    throw new RangeError(`invalid epochSeconds: ${epochSeconds}`);
+}
+
+/** The epoch containing `unixMs`. */
+export function epochAt(unixMs: number, epochSeconds: number = epochSecondsDefault): number {
+  assertTime(unixMs, epochSeconds);
+  return Math.floor(unixMs / 1000 / epochSeconds);
+}
+
+export function epochStartMs(epoch: number, epochSeconds: number = epochSecondsDefault): number {
+  return epoch * epochSeconds * 1000;
+}
+
+/** When the epoch after the one containing `unixMs` starts, in ms. */
+export function nextEpochBeginsMs(unixMs: number, epochSeconds: number = epochSecondsDefault): number {
+  return epochStartMs(epochAt(unixMs, epochSeconds) + 1, epochSeconds);
+}
+
+/** When the next epoch starts, in ISO-8601 (UTC), as the balance API reports it. */
+export function nextEpochBegins(unixMs: number, epochSeconds: number = epochSecondsDefault): string {
+  return new Date(nextEpochBeginsMs(unixMs, epochSeconds)).toISOString();
+}
+
+/** The UTC calendar month containing `unixMs`, as "YYYY-MM" (the MONTH key-limit period). */
+export function monthAt(unixMs: number): string {
+  return new Date(unixMs).toISOString().slice(0, 7);
+}
+
+/** The UTC day containing `unixMs`, as "YYYY-MM-DD" (the usage-analytics bucket). */
+export function utcDayAt(unixMs: number): string {
+  return new Date(unixMs).toISOString().slice(0, 10);
+}
