@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @title IDiemStaking
+/// @notice Staked DIEM grants $1 of inference per DIEM per epoch (a UTC day by default).
+/// @dev The allowance rule: allowanceOf(a, e) is the highest stake `a` held at any moment of epoch e (its stake at the
+/// epoch's start, raised by any increase during it), or 0 when that is below minAllowanceWei. Unstaking goes through a
+/// cooldown of at least one epoch in which the tokens count for nothing, so a DIEM that counted for one account in an
+/// epoch cannot reach another account's stake before that epoch has ended: one DIEM backs at most $1 per epoch across
+/// all accounts.
+interface IDiemStaking {
+    /// @notice `account` staked `amountWei` DIEM; its stake is now `stakedWei`.
+    event Staked(address indexed account, uint256 amountWei, uint256 stakedWei);
+    /// @notice `account` moved `amountWei` DIEM into cooldown; `coolingWei` now cools until `coolingEndsAt`.
+    event UnstakeInitiated(address indexed account, uint256 amountWei, uint256 coolingWei, uint256 coolingEndsAt);
+    /// @notice `account` withdrew `amountWei` DIEM after its cooldown.
+    event Withdrawn(address indexed account, uint256 amountWei);
+    /// @notice The stake of `account` changed in `epoch`: it is now `stakedWei`, and the epoch's peak is `peakWei`.
+    event StakeCheckpointed(address indexed account, uint256 indexed epoch, uint256 stakedWei, uint256 peakWei);
+
+    /// @notice A zero amount where a positive one is required.
+    error DiemStakingZeroAmount();
+    /// @notice A zero address where the DIEM token is required.
+    error DiemStakingZeroAddress();
+    /// @notice epochSeconds is zero.
+    error DiemStakingZeroEpoch();
+    /// @notice The cooldown `cooldownSeconds` is shorter than one epoch `epochSeconds`.
+    error DiemStakingCooldownShorterThanEpoch(uint256 cooldownSeconds, uint256 epochSeconds);
+    /// @notice `requestedWei` exceeds the caller's stake `stakedWei`.
+    error DiemStakingInsufficientStake(uint256 requestedWei, uint256 stakedWei);
+    /// @notice withdraw() with nothing in cooldown.
+    error DiemStakingNothingCooling();
+    /// @notice withdraw() before the cooldown ends at `endsAt`.
+    error DiemStakingCooldownActive(uint256 endsAt);
+
+    /// @notice Stakes `amountWei` DIEM from the caller (needs an allowance). Counts at once for the current epoch.
+    function stake(uint256 amountWei) external;
+
+    /// @notice Moves `amountWei` of the caller's stake into cooldown and restarts the cooldown for everything already
+    /// cooling. Cooling DIEM counts for nothing; the current epoch's allowance keeps its peak.
+    function initiateUnstake(uint256 amountWei) external;
+
+    /// @notice Pays out all cooling DIEM once the cooldown has ended.
+    /// @return amountWei The DIEM paid.
+    function withdraw() external returns (uint256 amountWei);
+
+    /// @notice The DIEM token.
+    function diem() external view returns (IERC20);
+
+    /// @notice The current stake of `account` (excludes cooling).
+    function stakedOf(address account) external view returns (uint256);
+
+    /// @notice DIEM of `account` in cooldown, and when the cooldown ends.
+    function coolingOf(address account) external view returns (uint256 amountWei, uint256 endsAt);
+
+    /// @notice Σ stakedOf.
+    function totalStaked() external view returns (uint256);
+
+    /// @notice Σ cooling.
+    function totalCooling() external view returns (uint256);
+
+    /// @notice Length of an epoch; epochs are aligned to unix time 0.
+    function epochSeconds() external view returns (uint256);
+
+    /// @notice The unstake cooldown, at least epochSeconds.
+    function cooldownSeconds() external view returns (uint256);
+
+    /// @notice A peak stake below this grants no allowance.
+    function minAllowanceWei() external view returns (uint256);
+
+    /// @notice block.timestamp / epochSeconds.
+    function currentEpoch() external view returns (uint256);
+
+    /// @notice The allowance of `account` in `epoch`, in DIEM wei ($1 per 1e18): its peak stake in that epoch, or 0
+    /// below minAllowanceWei. For an epoch after the current one it is the current stake (a projection, assuming no
+    /// further change).
+    function allowanceOf(address account, uint256 epoch) external view returns (uint256);
+
+    /// @notice The allowance `account` will have in the next epoch if nothing changes: its current stake, or 0 below
+    /// minAllowanceWei.
+    function nextEpochAllowanceOf(address account) external view returns (uint256);
+}
