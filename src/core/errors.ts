@@ -117,6 +117,46 @@ export class UpstreamTimeoutError extends PerdiemError {
   readonly retryable = true;
 }
 
+/** Tokens delivered to a client, so that an interrupted request is charged only for what it received. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  /** True when the upstream reported no usage and the counts come from an estimator. */
+  estimated: boolean;
+}
+
+export interface InterruptedErrorOptions extends PerdiemErrorOptions {
+  delivered: TokenUsage;
+}
+
+/** 502: a stream broke after its first chunk reached the client. Charge `delivered`, nothing more. */
+export class StreamInterruptedError extends PerdiemError {
+  override readonly name = 'StreamInterruptedError';
+  readonly status = 502;
+  readonly type = 'upstream_error';
+  readonly retryable = false;
+  readonly delivered: TokenUsage;
+
+  constructor(message: string, options: InterruptedErrorOptions) {
+    super(message, options);
+    this.delivered = options.delivered;
+  }
+}
+
+/** 499 (nginx's "client closed request"): the client went away, so generation was stopped. Charge `delivered`. */
+export class ClientClosedError extends PerdiemError {
+  override readonly name = 'ClientClosedError';
+  readonly status = 499;
+  readonly type = 'api_error';
+  readonly retryable = false;
+  readonly delivered: TokenUsage;
+
+  constructor(message: string, options: InterruptedErrorOptions) {
+    super(message, options);
+    this.delivered = options.delivered;
+  }
+}
+
 export interface OpenAiErrorBody {
   error: { message: string; type: OpenAiErrorType; code: string; param: string | null };
 }
