@@ -1,0 +1,112 @@
+/**
+ * The provider contract: what the gateway calls to run a request on a backend. Every adapter (in-process llama,
+ * any OpenAI-compatible upstream) implements `Provider`.
+ *
+ * Errors are always `PerdiemError`s from `src/core/errors.ts`:
+ * - before the first chunk: `InvalidRequestError` 400, `NotFoundError` 404 (unknown model), `UpstreamError` 502,
+ *   `UnavailableError` 503 (down, or queue full), `UpstreamTimeoutError` 504; nothing was delivered, charge nothing.
+ * - after the first chunk: `StreamInterruptedError` 502, or `ClientClosedError` 499 when the caller's signal fired;
+ *   both carry `delivered`, the only usage that may be charged.
+ */
+import type { TokenUsage } from '../../core/errors.ts';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  Completion,
+  CompletionChunk,
+  CompletionRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from './openaiShapes.ts';
+
+export type * from './openaiShapes.ts';
+
+/** Token counts from the engine or the upstream; `estimated` when the upstream gave none. */
+export type Usage = TokenUsage;
+
+export interface CallOptions {
+  /** Fires when the client disconnects or the gateway gives up: the upstream request or generation is aborted. */
+  signal?: AbortSignal;
+  /** Propagated upstream as `x-request-id` and used as the response id where the adapter makes one. */
+  requestId?: string;
+}
+
+/** A non-streaming result: the OpenAI response (model = the public id) and the usage to charge. */
+export interface Completed<TResponse> {
+  response: TResponse;
+  usage: Usage;
+}
+
+/**
+ * A started stream. The promise that returns it resolves only once the first chunk is ready, so every failure
+ * before that (including failover) is an ordinary rejection and the gateway can still answer with a status code.
+ *
+ * Iterate it once. The last chunk carries OpenAI `usage` (with empty `choices`, as with `include_usage`); drop it
+ * if the client did not ask for usage. Breaking out of the loop aborts the upstream. `usage` is what was delivered
+ * so far and is final once iteration has ended, however it ended.
+ */
+export interface ProviderStream<TChunk> extends AsyncIterable<TChunk> {
+  readonly usage: Usage;
+}
+
+export type Capability = 'chat' | 'completion' | 'embedding';
+
+export interface ModelInfo {
+  /** Public id, as clients name it. */
+  id: string;
+  ownedBy: string;
+  capabilities: readonly Capability[];
+  /** Tokens of context, when known. */
+  contextLength: number | null;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  latencyMs: number;
+  /** One line for operators: why it is not ok, or what answered. */
+  detail: string;
+}
+
+export interface Provider {
+  readonly id: string;
+  readonly kind: ProviderKind;
+  /** Lower runs first when two providers serve the same public model. */
+  readonly priority: number;
+  listModels(): readonly ModelInfo[];
+  chat(request: ChatCompletionRequest, options?: CallOptions): Promise<Completed<ChatCompletion>>;
+  streamChat(request: ChatCompletionRequest, options?: CallOptions): Promise<ProviderStream<ChatCompletionChunk>>;
+  complete(request: CompletionRequest, options?: CallOptions): Promise<Completed<Completion>>;
+  streamCompletion(request: CompletionRequest, options?: CallOptions): Promise<ProviderStream<CompletionChunk>>;
+  embed(request: EmbeddingRequest, options?: CallOptions): Promise<Completed<EmbeddingResponse>>;
+  healthCheck(options?: CallOptions): Promise<HealthReport>;
+  /** Releases models, contexts and connections. */
+  close(): Promise<void>;
+}
+
+export type ProviderKind = 'llama' | 'openai';
+
+export function toOpenAiUsage(usage: Usage): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+} {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+  };
+}
+
+/** The effective max tokens: the smaller of `max_tokens` and `max_completion_tokens`, or null when neither is set. */
+export function requestedMaxTokens(request: ChatCompletionRequest | CompletionRequest): number | null {
+  const limits = [request.max_tokens, request.max_completion_tokens].filter(
+    (value): value is number => typeof value === 'number',
+  );
+  return limits.length === 0 ? null : Math.min(...limits);
+}
+
+export function stopSequences(stop: string | string[] | null | undefined): string[] {
+  if (stop == null) return [];
+  return (typeof stop === 'string' ? [stop] : stop).filter((sequence) => sequence.length > 0);
+}
