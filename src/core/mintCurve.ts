@@ -25,7 +25,7 @@ export const defaultCurveParams: CurveParams = {
   baseWad: 90n * WAD,
   powerWad: 2n * WAD,
   targetWei: 38_000n * WAD,
-  maxSupplyWei: 150_000n * WAD,
+  maxSupplyWei: 100_000n * WAD,
 };
 
 export class MintCurveError extends Error {
