@@ -1,0 +1,437 @@
+/**
+ * The `openai` provider: any OpenAI-compatible base URL (vLLM, SGLang, llama.cpp server, Ollama, OpenAI,
+ * OpenRouter, Venice). Upstreams are tried in order, with retries, but only before the first byte: once a stream
+ * has produced its first event it belongs to that upstream, and a later failure is a `StreamInterruptedError`
+ * carrying what was delivered.
+ */
+import { Agent, type Dispatcher, request } from 'undici';
+import { ClientClosedError, UpstreamError, UpstreamTimeoutError } from '../../../core/errors.ts';
+import { estimateChatPromptTokens, estimatePromptTokens, estimateTokens } from '../estimate.ts';
+import { providerLimits } from '../limits.ts';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  Completion,
+  CompletionChunk,
+  CompletionRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from '../openaiShapes.ts';
+import { type StreamEvent, startStream } from '../stream.ts';
+import {
+  type CallOptions,
+  type Completed,
+  type HealthReport,
+  type ModelInfo,
+  type Provider,
+  type ProviderStream,
+  toOpenAiUsage,
+  type Usage,
+} from '../types.ts';
+import {
+  type OpenAiProviderConfig,
+  type OpenAiTimeouts,
+  type OpenAiUpstreamConfig,
+  upstreamModelId,
+} from './config.ts';
+import { type AttemptFailure, exhausted, failureFromError, failureFromStatus, firstByteTimeout } from './failures.ts';
+import { parseSse } from './sse.ts';
+import { extractUsage } from './usage.ts';
+
+export type { OpenAiProviderConfig };
+
+export interface OpenAiProviderDeps {
+  /** Wall clock in ms, for latencies. */
+  now: () => number;
+  /** HTTP connection pool; by default the provider makes (and closes) its own, with the connect timeout. */
+  dispatcher?: Dispatcher;
+}
+
+type ResponseData = Dispatcher.ResponseData;
+
+/** Thrown inside an attempt to carry an already-classified failure to the failover loop. */
+class AttemptFailed extends Error {
+  readonly failure: AttemptFailure;
+  constructor(failure: AttemptFailure) {
+    super(failure.error.message);
+    this.failure = failure;
+  }
+}
+
+interface Attempt {
+  signal: AbortSignal;
+  /** Stops the first-byte timer. */
+  firstByte(): void;
+  timedOut(): boolean;
+}
+
+interface Call {
+  /** Caller's signal + total deadline + cancellation. */
+  signal: AbortSignal;
+  deadline: AbortSignal;
+  cancel: AbortController;
+  options: CallOptions | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+function joinUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${path}`;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function chatText(chunk: Json): string {
+  const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
+  return choices
+    .map((choice) => {
+      const content = (choice.delta as Json | undefined)?.content ?? (choice.message as Json | undefined)?.content;
+      return typeof content === 'string' ? content : '';
+    })
+    .join('');
+}
+
+function completionText(chunk: Json): string {
+  const choices = Array.isArray(chunk.choices) ? (chunk.choices as Json[]) : [];
+  return choices.map((choice) => (typeof choice.text === 'string' ? choice.text : '')).join('');
+}
+
+function hasChoices(chunk: Json): boolean {
+  return Array.isArray(chunk.choices) && chunk.choices.length > 0;
+}
+
+function hasFinish(chunk: Json): boolean {
+  return hasChoices(chunk) && (chunk.choices as Json[]).some((choice) => choice.finish_reason != null);
+}
+
+async function* upstreamChunks(
+  body: AsyncIterable<Uint8Array>,
+  upstream: string,
+): AsyncGenerator<Json, 'done' | 'eof'> {
+  for await (const event of parseSse(body, providerLimits.sseEventBytesMax)) {
+    if (event.data === '[DONE]') return 'done';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(event.data);
+    } catch {
+      throw new UpstreamError(`upstream ${upstream} sent a malformed stream event`, { code: 'upstream_bad_event' });
+    }
+    const error = (parsed as { error?: { message?: unknown } | string } | null)?.error;
+    if (event.event === 'error' || error !== undefined) {
+      const message = typeof error === 'string' ? error : String(error?.message ?? 'unknown error');
+      throw new UpstreamError(`upstream ${upstream} stream error: ${message}`, { code: 'upstream_stream_error' });
+    }
+    if (typeof parsed !== 'object' || parsed === null) {
+      throw new UpstreamError(`upstream ${upstream} sent a non-object stream event`, { code: 'upstream_bad_event' });
+    }
+    yield parsed as Json;
+  }
+  return 'eof';
+}
+
+export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiProviderDeps): Provider {
+  const timeouts: OpenAiTimeouts = {
+    connectMs: config.timeouts?.connectMs ?? providerLimits.connectTimeoutMs,
+    firstByteMs: config.timeouts?.firstByteMs ?? providerLimits.firstByteTimeoutMs,
+    totalMs: config.timeouts?.totalMs ?? providerLimits.upstreamTimeoutMs,
+  };
+  const retries = config.retries ?? providerLimits.upstreamRetriesMax;
+  const ownDispatcher =
+    deps.dispatcher === undefined
+      ? new Agent({
+          connect: { timeout: timeouts.connectMs },
+          headersTimeout: timeouts.firstByteMs,
+          bodyTimeout: timeouts.firstByteMs,
+        })
+      : null;
+  const dispatcher: Dispatcher = deps.dispatcher ?? (ownDispatcher as Agent);
+
+  function startCall(options: CallOptions | undefined): Call {
+    const deadline = AbortSignal.timeout(timeouts.totalMs);
+    const cancel = new AbortController();
+    const signals = [deadline, cancel.signal];
+    if (options?.signal) signals.push(options.signal);
+    return { signal: AbortSignal.any(signals), deadline, cancel, options };
+  }
+
+  function startAttempt(call: Call): Attempt & { dispose(): void } {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('first byte timeout'));
+    }, timeouts.firstByteMs);
+    return {
+      signal: AbortSignal.any([call.signal, controller.signal]),
+      firstByte: () => clearTimeout(timer),
+      timedOut: () => timedOut,
+      dispose: () => clearTimeout(timer),
+    };
+  }
+
+  function headersFor(upstream: OpenAiUpstreamConfig, options: CallOptions | undefined): Record<string, string> {
+    return {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(upstream.apiKey ? { authorization: `Bearer ${upstream.apiKey}` } : {}),
+      ...(options?.requestId ? { 'x-request-id': options.requestId } : {}),
+      ...upstream.headers,
+    };
+  }
+
+  async function send(upstream: OpenAiUpstreamConfig, path: string, body: Json, call: Call, attempt: Attempt) {
+    const response = await request(joinUrl(upstream.baseUrl, path), {
+      method: 'POST',
+      headers: headersFor(upstream, call.options),
+      body: JSON.stringify(body),
+      signal: attempt.signal,
+      dispatcher,
+    });
+    if (response.statusCode >= 300) {
+      const text = await response.body.text().catch(() => '');
+      throw new AttemptFailed(
+        failureFromStatus(upstream.name, response.statusCode, text, headerValue(response.headers['retry-after'])),
+      );
+    }
+    return response;
+  }
+
+  /** Runs `open` on each upstream in order, with retries, until one succeeds before its first byte. */
+  async function withFailover<T>(
+    call: Call,
+    open: (upstream: OpenAiUpstreamConfig, attempt: Attempt) => Promise<T>,
+  ): Promise<T> {
+    const failures: AttemptFailure[] = [];
+    for (const upstream of config.upstreams) {
+      for (let attemptIndex = 0; attemptIndex <= retries; attemptIndex++) {
+        const attempt = startAttempt(call);
+        try {
+          const value = await open(upstream, attempt);
+          attempt.dispose();
+          return value;
+        } catch (error) {
+          attempt.dispose();
+          if (call.options?.signal?.aborted) {
+            throw new ClientClosedError('client closed the request', {
+              code: 'client_closed',
+              cause: error,
+              delivered: { promptTokens: 0, completionTokens: 0, estimated: false },
+            });
+          }
+          if (call.deadline.aborted) {
+            throw new UpstreamTimeoutError(`upstream call exceeded ${timeouts.totalMs} ms`, {
+              code: 'upstream_timeout',
+              cause: error,
+            });
+          }
+          const failure = attempt.timedOut()
+            ? firstByteTimeout(upstream.name, timeouts.firstByteMs)
+            : error instanceof AttemptFailed
+              ? error.failure
+              : failureFromError(upstream.name, error);
+          failures.push(failure);
+          if (!failure.failover) throw failure.error;
+          if (!failure.retrySame) break;
+        }
+      }
+    }
+    throw exhausted(failures);
+  }
+
+  function mapRequest<T extends { model: string }>(upstream: OpenAiUpstreamConfig, body: T): Json {
+    return { ...body, model: upstreamModelId(config, upstream, body.model) };
+  }
+
+  async function callJson(
+    path: string,
+    body: { model: string; [field: string]: unknown },
+    options: CallOptions | undefined,
+  ): Promise<Json> {
+    const call = startCall(options);
+    return await withFailover(call, async (upstream, attempt) => {
+      const response: ResponseData = await send(upstream, path, mapRequest(upstream, body), call, attempt);
+      attempt.firstByte();
+      const parsed = (await response.body.json()) as unknown;
+      if (typeof parsed !== 'object' || parsed === null) {
+        throw new UpstreamError(`upstream ${upstream.name} answered with a non-object`, { code: 'upstream_bad_body' });
+      }
+      return parsed as Json;
+    });
+  }
+
+  async function openStream<TChunk>(
+    path: string,
+    body: ChatCompletionRequest | CompletionRequest,
+    options: CallOptions | undefined,
+    textOf: (chunk: Json) => string,
+    promptEstimate: number,
+  ): Promise<ProviderStream<TChunk>> {
+    const call = startCall(options);
+    const streamBody = { ...body, stream: true, stream_options: { include_usage: true } };
+
+    async function* events(): AsyncGenerator<StreamEvent<TChunk>> {
+      const opened = await withFailover(call, async (upstream, attempt) => {
+        const response = await send(upstream, path, mapRequest(upstream, streamBody), call, attempt);
+        const chunks = upstreamChunks(response.body, upstream.name);
+        const first = await chunks.next();
+        if (first.done) {
+          throw new UpstreamError(`upstream ${upstream.name} ended the stream before its first event`, {
+            code: 'upstream_empty_stream',
+          });
+        }
+        attempt.firstByte();
+        return { upstream, first: first.value, chunks, response };
+      });
+      try {
+        let usage: Usage | null = null;
+        let text = '';
+        let finished = false;
+        let last: Json = opened.first;
+        let item: Json = opened.first;
+        while (true) {
+          usage = extractUsage(item) ?? usage;
+          finished ||= hasFinish(item);
+          last = item;
+          if (hasChoices(item)) {
+            const { usage: _dropped, ...chunk } = item;
+            const piece = textOf(chunk);
+            text += piece;
+            yield { kind: 'chunk', chunk: { ...chunk, model: body.model } as TChunk, text: piece, tokens: null };
+          }
+          const next = await opened.chunks.next();
+          if (next.done) {
+            if (next.value === 'eof' && !finished) {
+              throw new UpstreamError(`upstream ${opened.upstream.name} closed the stream before it finished`, {
+                code: 'upstream_truncated_stream',
+              });
+            }
+            break;
+          }
+          item = next.value;
+        }
+        const final: Usage = usage ?? {
+          promptTokens: promptEstimate,
+          completionTokens: estimateTokens(text),
+          estimated: true,
+        };
+        const usageChunk = {
+          id: last.id,
+          object: last.object,
+          created: last.created,
+          model: body.model,
+          choices: [],
+          usage: toOpenAiUsage(final),
+        } as TChunk;
+        yield { kind: 'end', chunk: usageChunk, usage: final };
+      } finally {
+        opened.response.body.destroy();
+      }
+    }
+
+    return await startStream<TChunk>({
+      events: events(),
+      promptTokens: promptEstimate,
+      promptEstimated: true,
+      cancel: () => call.cancel.abort(new Error('stream cancelled')),
+      signal: options?.signal,
+    });
+  }
+
+  function completedUsage(response: Json, promptEstimate: number, text: string): Usage {
+    return (
+      extractUsage(response) ?? {
+        promptTokens: promptEstimate,
+        completionTokens: estimateTokens(text),
+        estimated: true,
+      }
+    );
+  }
+
+  async function healthOf(upstream: OpenAiUpstreamConfig): Promise<{ ok: boolean; line: string }> {
+    const startedAt = deps.now();
+    try {
+      const response = await request(joinUrl(upstream.baseUrl, 'models'), {
+        method: 'GET',
+        headers: upstream.apiKey ? { authorization: `Bearer ${upstream.apiKey}` } : {},
+        signal: AbortSignal.timeout(providerLimits.healthCheckTimeoutMs),
+        dispatcher,
+      });
+      await response.body.dump();
+      const ok = response.statusCode === 200;
+      return { ok, line: `${upstream.name}: ${ok ? 'ok' : response.statusCode} (${deps.now() - startedAt} ms)` };
+    } catch (error) {
+      return { ok: false, line: `${upstream.name}: ${failureFromError(upstream.name, error).error.message}` };
+    }
+  }
+
+  return {
+    id: config.id,
+    kind: 'openai',
+    priority: config.priority ?? 0,
+
+    listModels(): ModelInfo[] {
+      return config.models.map((model) => ({
+        id: model.id,
+        ownedBy: model.ownedBy ?? config.id,
+        capabilities: model.capabilities ?? ['chat', 'completion'],
+        contextLength: model.contextLength ?? null,
+      }));
+    },
+
+    async chat(request, options): Promise<Completed<ChatCompletion>> {
+      const { stream_options: _ignored, ...body } = request;
+      const json = await callJson('chat/completions', { ...body, stream: false }, options);
+      const usage = completedUsage(json, estimateChatPromptTokens(request.messages), chatText(json));
+      return { usage, response: { ...json, model: request.model, usage: toOpenAiUsage(usage) } as ChatCompletion };
+    },
+
+    streamChat(request, options): Promise<ProviderStream<ChatCompletionChunk>> {
+      return openStream('chat/completions', request, options, chatText, estimateChatPromptTokens(request.messages));
+    },
+
+    async complete(request, options): Promise<Completed<Completion>> {
+      const { stream_options: _ignored, ...body } = request;
+      const json = await callJson('completions', { ...body, stream: false }, options);
+      const usage = completedUsage(json, estimatePromptTokens(request.prompt), completionText(json));
+      return { usage, response: { ...json, model: request.model, usage: toOpenAiUsage(usage) } as Completion };
+    },
+
+    streamCompletion(request, options): Promise<ProviderStream<CompletionChunk>> {
+      return openStream('completions', request, options, completionText, estimatePromptTokens(request.prompt));
+    },
+
+    async embed(request: EmbeddingRequest, options): Promise<Completed<EmbeddingResponse>> {
+      const json = await callJson('embeddings', request, options);
+      const usage = extractUsage(json) ?? {
+        promptTokens: estimatePromptTokens(request.input),
+        completionTokens: 0,
+        estimated: true,
+      };
+      return {
+        usage,
+        response: {
+          ...(json as unknown as EmbeddingResponse),
+          model: request.model,
+          usage: { prompt_tokens: usage.promptTokens, total_tokens: usage.promptTokens },
+        },
+      };
+    },
+
+    async healthCheck(): Promise<HealthReport> {
+      const startedAt = deps.now();
+      const reports = await Promise.all(config.upstreams.map(healthOf));
+      return {
+        ok: reports.some((report) => report.ok),
+        latencyMs: deps.now() - startedAt,
+        detail: reports.map((report) => report.line).join('; '),
+      };
+    },
+
+    async close() {
+      await ownDispatcher?.close();
+    },
+  };
+}
