@@ -55,10 +55,11 @@ export function failureFromStatus(
       retrySame: false,
     };
   }
-  if (status === 429) {
+  if (status === 429 || status === 503) {
+    // Busy or rate limited: another upstream may have room; this one will not in the next millisecond.
     return {
-      error: new UnavailableError(`upstream ${upstream} is rate limited`, {
-        code: 'upstream_rate_limited',
+      error: new UnavailableError(`upstream ${upstream} is busy (${status}): ${detail}`, {
+        code: 'upstream_busy',
         headers: retryAfter ? { 'retry-after': retryAfter } : {},
       }),
       failover: true,

@@ -225,8 +225,10 @@ describe('openai provider', () => {
       await primary.clientAborted;
     });
 
-    it('a 500 body is reported as a 502 when no upstream is left', async () => {
-      primary.setBehaviour('/completions', { kind: 'status', status: 503 });
+    it('a 500 is reported as a 502 when no upstream is left, and a busy 503 as a 503', async () => {
+      primary.setBehaviour('/chat/completions', { kind: 'status', status: 503 });
+      await expect(provider([upstream(primary)]).chat(chatRequest)).rejects.toBeInstanceOf(UnavailableError);
+      primary.setBehaviour('/completions', { kind: 'status', status: 500 });
       await expect(
         provider([upstream(primary)]).complete({ model: 'public-model', prompt: 'x' }),
       ).rejects.toBeInstanceOf(UpstreamError);
