@@ -1,0 +1,506 @@
+/**
+ * The behaviour every Ledger adapter must show. `describeLedgerConformance` is run once per adapter
+ * (conformance.test.ts); a new adapter is done when this suite passes against it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { epochAt, epochStartMs, monthAt } from '../core/epoch.ts';
+import { PerdiemError } from '../core/errors.ts';
+import { nanoPerUsd } from '../core/money.ts';
+import { type FakeClock, fakeClock } from './testing/fakeClock.ts';
+import type { LedgerHarness } from './testing/harness.ts';
+import type { JournalEntry, Ledger, UsageLineInput } from './types.ts';
+
+const usd = (n: number): bigint => BigInt(Math.round(n * 1e6)) * 1000n;
+const day = 86_400_000;
+const start = Date.UTC(2025, 0, 15, 12, 0, 0);
+
+export function line(amountNano: bigint, sku = 'text.output'): UsageLineInput {
+  return { sku, units: Number(amountNano), unitPriceNano: 1_000_000n, priceUnit: 1_000_000, amountNano };
+}
+
+/** Expects `promise` to reject with a PerdiemError of this status and code. */
+export async function expectError(promise: Promise<unknown>, status: number, code: string): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error, `expected ${status} ${code}`).toBeInstanceOf(PerdiemError);
+  expect({ status: (error as PerdiemError).status, code: (error as PerdiemError).code }).toEqual({ status, code });
+}
+
+/** In every journal transaction, debits equal credits. */
+export function expectBalancedJournal(entries: JournalEntry[]): void {
+  const net = new Map<string, bigint>();
+  for (const e of entries)
+    net.set(e.txnId, (net.get(e.txnId) ?? 0n) + (e.side === 'DEBIT' ? e.amountNano : -e.amountNano));
+  for (const [txn, value] of net) expect(value, `txn ${txn} unbalanced`).toBe(0n);
+}
+
+export function describeLedgerConformance(harness: LedgerHarness): void {
+  describe.skipIf(harness.skipReason !== null)(`Ledger conformance: ${harness.name}`, () => {
+    let clock: FakeClock;
+    let ledger: Ledger;
+
+    beforeEach(async () => {
+      clock = fakeClock(start);
+      ledger = await harness.open(clock.now);
+    });
+    afterEach(async () => {
+      await ledger.close();
+    });
+
+    async function fundedAccount(funds: { diem?: bigint; credits?: bigint; usd?: bigint } = {}) {
+      const account = await ledger.createAccount({ name: 'test' });
+      if (funds.diem) await ledger.setDiemAllowance(account.id, epochAt(clock.now()), funds.diem);
+      if (funds.credits)
+        await ledger.addFunds({
+          accountId: account.id,
+          source: 'CREDITS',
+          amountNano: funds.credits,
+          reference: `c-${account.id}`,
+        });
+      if (funds.usd)
+        await ledger.addFunds({
+          accountId: account.id,
+          source: 'USD',
+          amountNano: funds.usd,
+          reference: `u-${account.id}`,
+        });
+      return account;
+    }
+
+    function reserve(accountId: string, amountNano: bigint, extra: Partial<Parameters<Ledger['reserve']>[0]> = {}) {
+      return ledger.reserve({
+        accountId,
+        keyId: null,
+        idempotencyKey: crypto.randomUUID(),
+        model: 'm',
+        amountNano,
+        ...extra,
+      });
+    }
+
+    it('opens an account with empty balances and reports the next epoch', async () => {
+      const account = await ledger.createAccount({ name: 'alice' });
+      expect(await ledger.getAccount(account.id)).toEqual(account);
+      const balance = await ledger.balance(account.id);
+      expect(balance.epoch).toBe(epochAt(start));
+      expect(balance.nextEpochBegins).toBe('2025-01-16T00:00:00.000Z');
+      expect(balance.diem).toEqual({ allowanceNano: 0n, spentNano: 0n, reservedNano: 0n, availableNano: 0n });
+      expect(balance.credits).toEqual({ availableNano: 0n, reservedNano: 0n });
+      await expectError(ledger.createAccount({ id: account.id }), 409, 'account_exists');
+      await expectError(ledger.balance('nope'), 404, 'account_not_found');
+    });
+
+    it('credits a funding reference once and journals it', async () => {
+      const account = await ledger.createAccount();
+      const funding = { accountId: account.id, source: 'USD' as const, amountNano: usd(5), reference: 'x402:abc' };
+      expect(await ledger.addFunds(funding)).toBe(true);
+      expect(await ledger.addFunds(funding)).toBe(false);
+      expect((await ledger.balance(account.id)).usd.availableNano).toBe(usd(5));
+      const journal = await ledger.journal();
+      expect(journal.filter((e) => e.kind === 'FUNDING')).toHaveLength(2);
+      expectBalancedJournal(journal);
+    });
+
+    it('spends DIEM, then credits, then USD, one source per request', async () => {
+      const account = await fundedAccount({ diem: usd(1), credits: usd(2), usd: usd(3) });
+      expect((await reserve(account.id, usd(1))).reservation.source).toBe('DIEM');
+      expect((await reserve(account.id, usd(1.5))).reservation.source).toBe('CREDITS');
+      expect((await reserve(account.id, usd(1))).reservation.source).toBe('USD');
+      expect((await reserve(account.id, usd(0.5))).reservation.source).toBe('CREDITS');
+      // $2 left across sources ($0 + $0 + $2): covered by USD alone.
+      expect((await reserve(account.id, usd(2))).reservation.source).toBe('USD');
+      await expectError(reserve(account.id, 1n), 402, 'insufficient_balance');
+    });
+
+    it('refuses a request no single source covers, even when the sources together would', async () => {
+      const account = await fundedAccount({ diem: usd(1), credits: usd(1), usd: usd(1) });
+      await expectError(reserve(account.id, usd(1.5)), 402, 'insufficient_balance');
+      const balance = await ledger.balance(account.id);
+      expect(balance.usd.reservedNano + balance.credits.reservedNano + balance.diem.reservedNano).toBe(0n);
+    });
+
+    it('settles the actual cost, releases the rest and records usage and a balanced journal', async () => {
+      const account = await fundedAccount({ credits: usd(10) });
+      const { reservation } = await reserve(account.id, usd(2));
+      expect((await ledger.balance(account.id)).credits).toEqual({ availableNano: usd(8), reservedNano: usd(2) });
+      const settled = await ledger.settle({
+        reservationId: reservation.id,
+        lines: [line(usd(0.25), 'text.input'), line(usd(0.5))],
+        latencyMs: 42,
+      });
+      expect(settled).toMatchObject({
+        replayed: false,
+        reservation: { status: 'SETTLED', chargedNano: usd(0.75), lossNano: 0n },
+      });
+      expect((await ledger.balance(account.id)).credits).toEqual({ availableNano: usd(9.25), reservedNano: 0n });
+      const { items } = await ledger.usageHistory({ accountId: account.id });
+      expect(items.map((u) => [u.sku, u.amountNano, u.currency, u.source, u.latencyMs, u.requestId])).toEqual([
+        ['text.output', usd(0.5), 'USD', 'CREDITS', 42, reservation.idempotencyKey],
+        ['text.input', usd(0.25), 'USD', 'CREDITS', 42, reservation.idempotencyKey],
+      ]);
+      const journal = await ledger.journal();
+      expectBalancedJournal(journal);
+      const charge = journal.filter((e) => e.kind === 'CHARGE');
+      expect(charge.map((e) => [e.side, e.ledgerAccount, e.amountNano])).toEqual([
+        ['DEBIT', `account:${account.id}:credits`, usd(0.75)],
+        ['CREDIT', 'operator:revenue', usd(0.75)],
+      ]);
+    });
+
+    it('caps a settle above the reservation and records the excess as operator loss', async () => {
+      const account = await fundedAccount({ usd: usd(10) });
+      const { reservation } = await reserve(account.id, usd(1));
+      const settled = await ledger.settle({
+        reservationId: reservation.id,
+        lines: [line(usd(0.75)), line(usd(0.5))],
+        latencyMs: null,
+      });
+      expect(settled.reservation).toMatchObject({ chargedNano: usd(1), lossNano: usd(0.25) });
+      expect((await ledger.balance(account.id)).usd).toEqual({ availableNano: usd(9), reservedNano: 0n });
+      const { items } = await ledger.usageHistory({ accountId: account.id });
+      expect(items.map((u) => [u.listAmountNano, u.amountNano])).toEqual([
+        [usd(0.5), usd(0.25)],
+        [usd(0.75), usd(0.75)],
+      ]);
+      const journal = await ledger.journal();
+      expectBalancedJournal(journal);
+      expect(journal.filter((e) => e.kind === 'LOSS').map((e) => [e.side, e.ledgerAccount, e.amountNano])).toEqual([
+        ['DEBIT', 'operator:loss', usd(0.25)],
+        ['CREDIT', 'operator:revenue', usd(0.25)],
+      ]);
+    });
+
+    it('settles once: the same cost replays, another cost conflicts, and void after settle conflicts', async () => {
+      const account = await fundedAccount({ usd: usd(10) });
+      const { reservation } = await reserve(account.id, usd(1));
+      await ledger.settle({ reservationId: reservation.id, lines: [line(usd(0.5))], latencyMs: 1 });
+      const again = await ledger.settle({ reservationId: reservation.id, lines: [line(usd(0.5))], latencyMs: 1 });
+      expect(again.replayed).toBe(true);
+      await expectError(
+        ledger.settle({ reservationId: reservation.id, lines: [line(usd(0.6))], latencyMs: 1 }),
+        409,
+        'already_settled',
+      );
+      await expectError(ledger.void(reservation.id), 409, 'already_settled');
+      expect((await ledger.balance(account.id)).usd.availableNano).toBe(usd(9.5));
+      expect((await ledger.usageHistory({ accountId: account.id })).items).toHaveLength(1);
+      await expectError(
+        ledger.settle({ reservationId: 'missing', lines: [], latencyMs: null }),
+        404,
+        'reservation_not_found',
+      );
+    });
+
+    it('voids without charging, idempotently, and refuses to settle a voided reservation', async () => {
+      const account = await fundedAccount({ diem: usd(1) });
+      const { reservation } = await reserve(account.id, usd(1));
+      expect((await ledger.void(reservation.id)).status).toBe('VOIDED');
+      expect((await ledger.void(reservation.id)).status).toBe('VOIDED');
+      await expectError(
+        ledger.settle({ reservationId: reservation.id, lines: [line(1n)], latencyMs: null }),
+        409,
+        'reservation_not_active',
+      );
+      expect((await ledger.balance(account.id)).diem).toMatchObject({
+        availableNano: usd(1),
+        reservedNano: 0n,
+        spentNano: 0n,
+      });
+    });
+
+    it('charges a retried idempotency key once and frees it for a new attempt after a void', async () => {
+      const account = await fundedAccount({ usd: usd(3) });
+      const input = { accountId: account.id, keyId: null, idempotencyKey: 'req-1', model: 'm', amountNano: usd(1) };
+      const first = await ledger.reserve(input);
+      const retry = await ledger.reserve(input);
+      expect(retry).toEqual({ reservation: first.reservation, replayed: true });
+      expect((await ledger.balance(account.id)).usd.reservedNano).toBe(usd(1));
+      await expectError(ledger.reserve({ ...input, model: 'other' }), 409, 'idempotency_key_reused');
+      await ledger.settle({ reservationId: first.reservation.id, lines: [line(usd(1))], latencyMs: null });
+      const afterSettle = await ledger.reserve(input);
+      expect(afterSettle.replayed).toBe(true);
+      expect(afterSettle.reservation.status).toBe('SETTLED');
+      expect((await ledger.balance(account.id)).usd.availableNano).toBe(usd(2));
+
+      const other = { ...input, idempotencyKey: 'req-2' };
+      const voided = await ledger.reserve(other);
+      await ledger.void(voided.reservation.id);
+      const fresh = await ledger.reserve(other);
+      expect(fresh.replayed).toBe(false);
+      expect(fresh.reservation.id).not.toBe(voided.reservation.id);
+    });
+
+    it('honours a mid-epoch rise of the DIEM allowance at once', async () => {
+      const account = await fundedAccount({ diem: usd(1) });
+      await reserve(account.id, usd(1));
+      await expectError(reserve(account.id, usd(1)), 402, 'insufficient_balance');
+      await ledger.setDiemAllowance(account.id, epochAt(clock.now()), usd(3));
+      expect((await reserve(account.id, usd(2))).reservation.source).toBe('DIEM');
+      expect((await ledger.balance(account.id)).diem).toEqual({
+        allowanceNano: usd(3),
+        spentNano: 0n,
+        reservedNano: usd(3),
+        availableNano: 0n,
+      });
+      expectBalancedJournal(await ledger.journal());
+    });
+
+    it('refreshes DIEM per epoch, and settles a reservation against the epoch it was made in', async () => {
+      const account = await fundedAccount({ diem: usd(1) });
+      const { reservation } = await reserve(account.id, usd(1));
+      clock.set(epochStartMs(epochAt(start) + 1) + 1);
+      await expectError(reserve(account.id, 1n), 402, 'insufficient_balance');
+      await ledger.setDiemAllowance(account.id, epochAt(clock.now()), usd(1));
+      expect((await ledger.balance(account.id)).diem.availableNano).toBe(usd(1));
+      await ledger.settle({ reservationId: reservation.id, lines: [line(usd(0.5))], latencyMs: null });
+      expect((await ledger.balance(account.id)).diem).toMatchObject({ availableNano: usd(1), spentNano: 0n });
+      const journal = await ledger.journal();
+      const charge = journal.find((e) => e.kind === 'CHARGE' && e.side === 'DEBIT');
+      expect(charge?.ledgerAccount).toBe(`account:${account.id}:diem:${epochAt(start)}`);
+    });
+
+    it('reserves as much as one source can hold for a flexible request', async () => {
+      const account = await fundedAccount({ diem: usd(0.1), credits: usd(0.3), usd: usd(0.2) });
+      const flexible = await reserve(account.id, usd(1), { minAmountNano: usd(0.05) });
+      expect(flexible.reservation).toMatchObject({ source: 'CREDITS', amountNano: usd(0.3) });
+      const exact = await reserve(account.id, usd(0.2), { minAmountNano: usd(0.01) });
+      expect(exact.reservation).toMatchObject({ source: 'USD', amountNano: usd(0.2) });
+      await expectError(reserve(account.id, usd(1), { minAmountNano: usd(0.2) }), 402, 'insufficient_balance');
+      await expectError(reserve(account.id, usd(1), { minAmountNano: usd(2) }), 400, 'invalid_request');
+    });
+
+    it('reports what a key can spend now, per source, capped by its limits', async () => {
+      const account = await fundedAccount({ diem: usd(2), credits: usd(5), usd: usd(1) });
+      const { key } = await ledger.createKey({
+        accountId: account.id,
+        kind: 'INFERENCE',
+        name: 'k',
+        limits: [{ currency: 'USD', period: 'EPOCH', amountNano: usd(3) }],
+      });
+      const spendable = await ledger.spendable({ accountId: account.id, keyId: key.id });
+      expect(spendable).toEqual({
+        sources: [
+          { source: 'DIEM', headroomNano: usd(2) },
+          { source: 'CREDITS', headroomNano: usd(3) },
+          { source: 'USD', headroomNano: usd(1) },
+        ],
+        maxNano: usd(3),
+        source: 'CREDITS',
+      });
+      const keyless = await ledger.spendable({ accountId: account.id, keyId: null });
+      expect(keyless.maxNano).toBe(usd(5));
+    });
+
+    it('enforces a key USD limit per epoch, across credits and USD, and resets it next epoch', async () => {
+      const account = await fundedAccount({ credits: usd(10), usd: usd(10) });
+      const { key } = await ledger.createKey({
+        accountId: account.id,
+        kind: 'INFERENCE',
+        name: 'capped',
+        limits: [{ currency: 'USD', period: 'EPOCH', amountNano: usd(1) }],
+      });
+      const a = await reserve(account.id, usd(0.75), { keyId: key.id });
+      await expectError(reserve(account.id, usd(0.5), { keyId: key.id }), 402, 'key_limit_exceeded');
+      await ledger.settle({ reservationId: a.reservation.id, lines: [line(usd(0.5))], latencyMs: null });
+      expect((await reserve(account.id, usd(0.5), { keyId: key.id })).reservation.source).toBe('CREDITS');
+      await expectError(reserve(account.id, 1n, { keyId: key.id }), 402, 'key_limit_exceeded');
+      clock.advance(day);
+      expect((await reserve(account.id, usd(1), { keyId: key.id })).replayed).toBe(false);
+      // Another key of the same account is not limited.
+      const { key: free } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'free' });
+      expect((await reserve(account.id, usd(5), { keyId: free.id })).replayed).toBe(false);
+    });
+
+    it('falls through to credits when the key DIEM limit is spent, and counts MONTH and LIFETIME limits', async () => {
+      const account = await fundedAccount({ diem: usd(10), credits: usd(10) });
+      const { key } = await ledger.createKey({
+        accountId: account.id,
+        kind: 'INFERENCE',
+        name: 'k',
+        limits: [
+          { currency: 'DIEM', period: 'EPOCH', amountNano: usd(1) },
+          { currency: 'USD', period: 'MONTH', amountNano: usd(2) },
+          { currency: 'USD', period: 'LIFETIME', amountNano: usd(3) },
+        ],
+      });
+      expect((await reserve(account.id, usd(1), { keyId: key.id })).reservation.source).toBe('DIEM');
+      expect((await reserve(account.id, usd(1), { keyId: key.id })).reservation.source).toBe('CREDITS');
+      expect((await reserve(account.id, usd(1), { keyId: key.id })).reservation.source).toBe('CREDITS');
+      await expectError(reserve(account.id, usd(0.5), { keyId: key.id, model: 'm' }), 402, 'key_limit_exceeded');
+      clock.set(Date.UTC(2025, 1, 1, 1));
+      await ledger.setDiemAllowance(account.id, epochAt(clock.now()), usd(10));
+      expect(monthAt(clock.now())).toBe('2025-02');
+      expect((await reserve(account.id, usd(1), { keyId: key.id })).reservation.source).toBe('DIEM');
+      expect((await reserve(account.id, usd(1), { keyId: key.id })).reservation.source).toBe('CREDITS');
+      await expectError(reserve(account.id, usd(0.5), { keyId: key.id }), 402, 'key_limit_exceeded');
+    });
+
+    it('counts spend from before a limit was set', async () => {
+      const account = await fundedAccount({ usd: usd(10) });
+      const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'k' });
+      const { reservation } = await reserve(account.id, usd(2), { keyId: key.id });
+      await ledger.settle({ reservationId: reservation.id, lines: [line(usd(2))], latencyMs: null });
+      await ledger.updateKey(key.id, { limits: [{ currency: 'USD', period: 'EPOCH', amountNano: usd(2.5) }] });
+      await expectError(reserve(account.id, usd(1), { keyId: key.id }), 402, 'key_limit_exceeded');
+      expect((await reserve(account.id, usd(0.5), { keyId: key.id })).replayed).toBe(false);
+    });
+
+    it('authenticates a secret shown once, and refuses revoked, expired, foreign and model-restricted keys', async () => {
+      const account = await fundedAccount({ usd: usd(10) });
+      const { key, secret } = await ledger.createKey({
+        accountId: account.id,
+        kind: 'ADMIN',
+        name: 'admin',
+        allowedModels: ['m'],
+        expiresAtMs: start + day,
+      });
+      expect(secret.startsWith(key.secretPrefix)).toBe(true);
+      expect(JSON.stringify(await ledger.getKey(key.id))).not.toContain(secret);
+      expect((await ledger.authenticate(secret)).id).toBe(key.id);
+      await expectError(ledger.authenticate(`${secret}x`), 401, 'invalid_api_key');
+      await expectError(reserve(account.id, 1n, { keyId: key.id, model: 'other' }), 403, 'model_not_allowed');
+      const other = await ledger.createAccount();
+      await expectError(reserve(other.id, 1n, { keyId: key.id }), 401, 'invalid_api_key');
+      clock.advance(day);
+      await expectError(ledger.authenticate(secret), 401, 'api_key_expired');
+      await expectError(reserve(account.id, 1n, { keyId: key.id }), 401, 'api_key_expired');
+      await ledger.updateKey(key.id, { expiresAtMs: null, allowedModels: null, name: 'renamed' });
+      expect((await reserve(account.id, 1n, { keyId: key.id, model: 'other' })).replayed).toBe(false);
+      const revoked = await ledger.revokeKey(key.id);
+      expect(revoked.revokedAtMs).toBe(clock.now());
+      await expectError(ledger.authenticate(secret), 401, 'api_key_revoked');
+      await expectError(reserve(account.id, 1n, { keyId: key.id }), 401, 'api_key_revoked');
+      expect((await ledger.listKeys(account.id)).map((k) => k.name)).toEqual(['renamed']);
+      await expectError(ledger.revokeKey('missing'), 404, 'key_not_found');
+    });
+
+    it('validates key limits', async () => {
+      const account = await ledger.createAccount();
+      const limit = { currency: 'USD' as const, period: 'EPOCH' as const, amountNano: 1n };
+      await expectError(
+        ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'k', limits: [limit, limit] }),
+        400,
+        'invalid_request',
+      );
+      await expectError(
+        ledger.createKey({ accountId: 'missing', kind: 'INFERENCE', name: 'k' }),
+        404,
+        'account_not_found',
+      );
+    });
+
+    it('expires reservations after their TTL only, returning their funds', async () => {
+      const account = await fundedAccount({ usd: usd(1) });
+      const { reservation } = await reserve(account.id, usd(1), { ttlMs: 60_000 });
+      clock.advance(59_999);
+      expect(await ledger.expireReservations()).toBe(0);
+      clock.advance(1);
+      expect(await ledger.expireReservations()).toBe(1);
+      expect((await ledger.getReservation(reservation.id))?.status).toBe('EXPIRED');
+      expect((await ledger.balance(account.id)).usd).toEqual({ availableNano: usd(1), reservedNano: 0n });
+      await expectError(
+        ledger.settle({ reservationId: reservation.id, lines: [line(1n)], latencyMs: null }),
+        409,
+        'reservation_not_active',
+      );
+      expect(await ledger.expireReservations()).toBe(0);
+    });
+
+    it('pages usage history newest first with a cursor and filters', async () => {
+      const account = await fundedAccount({ usd: usd(100) });
+      for (let i = 0; i < 7; i++) {
+        const { reservation } = await reserve(account.id, usd(1), { model: i % 2 ? 'odd' : 'even' });
+        await ledger.settle({ reservationId: reservation.id, lines: [line(BigInt(i + 1))], latencyMs: i });
+        clock.advance(i === 3 ? day : 1000);
+      }
+      const seen: bigint[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<Ledger['usageHistory']>> = await ledger.usageHistory({
+          accountId: account.id,
+          limit: 3,
+          cursor,
+        });
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        seen.push(...page.items.map((u) => u.amountNano));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual([7n, 6n, 5n, 4n, 3n, 2n, 1n]);
+      const odd = await ledger.usageHistory({ accountId: account.id, model: 'odd' });
+      expect(odd.items.map((u) => u.amountNano)).toEqual([6n, 4n, 2n]);
+      const early = await ledger.usageHistory({ accountId: account.id, toMs: start + 2000 });
+      expect(early.items.map((u) => u.amountNano)).toEqual([2n, 1n]);
+      await expectError(ledger.usageHistory({ accountId: account.id, cursor: 'garbage' }), 400, 'invalid_request');
+    });
+
+    it('aggregates usage by day, model and key', async () => {
+      const account = await fundedAccount({ diem: usd(1), usd: usd(100) });
+      const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'k' });
+      const spend = async (amountNano: bigint, model: string, keyId: string | null) => {
+        const { reservation } = await reserve(account.id, amountNano, { model, keyId });
+        await ledger.settle({
+          reservationId: reservation.id,
+          lines: [line(amountNano, 'a'), line(0n, 'b')],
+          latencyMs: 1,
+        });
+      };
+      await spend(usd(1), 'x', key.id); // DIEM
+      await spend(usd(2), 'y', null);
+      clock.advance(day);
+      await spend(usd(3), 'x', key.id);
+      const analytics = await ledger.usageAnalytics({
+        accountId: account.id,
+        fromMs: start - day,
+        toMs: start + 2 * day,
+      });
+      expect(analytics.byDay).toEqual([
+        { group: '2025-01-15', currency: 'DIEM', amountNano: usd(1), requests: 1, units: Number(usd(1)) },
+        { group: '2025-01-15', currency: 'USD', amountNano: usd(2), requests: 1, units: Number(usd(2)) },
+        { group: '2025-01-16', currency: 'USD', amountNano: usd(3), requests: 1, units: Number(usd(3)) },
+      ]);
+      expect(analytics.byModel.map((r) => [r.group, r.currency, r.amountNano])).toEqual([
+        ['x', 'DIEM', usd(1)],
+        ['x', 'USD', usd(3)],
+        ['y', 'USD', usd(2)],
+      ]);
+      expect(analytics.byKey.map((r) => [r.group, r.currency, r.amountNano])).toEqual(
+        [
+          ['', 'USD', usd(2)],
+          [key.id, 'DIEM', usd(1)],
+          [key.id, 'USD', usd(3)],
+        ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+      const forKey = await ledger.usageAnalytics({
+        accountId: account.id,
+        fromMs: start,
+        toMs: start + day,
+        keyId: key.id,
+      });
+      expect(forKey.byModel.map((r) => r.amountNano)).toEqual([usd(1)]);
+    });
+
+    it('links a wallet to one account', async () => {
+      const a = await ledger.createAccount();
+      const b = await ledger.createAccount();
+      const wallet = '0xAbCdEf0123456789abcdef0123456789ABCDEF01';
+      await ledger.linkWallet(a.id, wallet);
+      await ledger.linkWallet(a.id, wallet.toLowerCase());
+      expect((await ledger.accountByWallet(wallet))?.id).toBe(a.id);
+      await expectError(ledger.linkWallet(b.id, wallet), 409, 'wallet_linked');
+      await expectError(ledger.linkWallet(b.id, '0x12'), 400, 'invalid_request');
+      expect(await ledger.accountByWallet(`0x${'0'.repeat(40)}`)).toBeNull();
+    });
+
+    it('rejects bad reservations before touching any balance', async () => {
+      const account = await fundedAccount({ usd: usd(1) });
+      await expectError(reserve(account.id, -1n), 400, 'invalid_request');
+      await expectError(reserve(account.id, 1n, { idempotencyKey: '' }), 400, 'invalid_request');
+      await expectError(reserve(account.id, 1n, { ttlMs: 0 }), 400, 'invalid_request');
+      await expectError(reserve('missing', 1n), 404, 'account_not_found');
+      expect((await ledger.balance(account.id)).usd).toEqual({ availableNano: usd(1), reservedNano: 0n });
+      expect(nanoPerUsd).toBe(usd(1));
+    });
+  });
+}

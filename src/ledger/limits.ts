@@ -1,0 +1,18 @@
+/** Every limit of the ledger, in one place, unit last. */
+export const ledgerLimits = {
+  /** How long a reservation holds funds when the caller gives no TTL. */
+  reservationTtlMsDefault: 10 * 60_000,
+  /** The longest TTL a caller may ask for: a crashed request never strands funds for longer. */
+  reservationTtlMsMax: 60 * 60_000,
+  idempotencyKeyLengthMax: 255,
+  modelNameLengthMax: 255,
+  usageLinesPerSettleMax: 16,
+  usageHistoryPageSizeDefault: 100,
+  usageHistoryPageSizeMax: 500,
+  journalPageSizeMax: 10_000,
+  /** Reservations expired per sweeper pass. */
+  expireBatchSizeMax: 1_000,
+  sweepIntervalMsDefault: 5_000,
+  keyLimitsPerKeyMax: 6,
+  allowedModelsPerKeyMax: 256,
+} as const;

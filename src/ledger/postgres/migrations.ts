@@ -1,0 +1,352 @@
+/**
+ * PostgreSQL schema, applied in order under an advisory lock (replicas may start together) and recorded in
+ * `schema_migrations`. Never edit an applied migration: add one.
+ *
+ * The hot path is one round trip per operation: `perdiem_reserve`, `perdiem_settle` and `perdiem_finish_unpaid`
+ * run the whole step in PL/pgSQL. Errors are raised as `perdiem:<code>` and mapped to typed errors by the adapter.
+ *
+ * Locking: a reserve locks the account's CREDITS balance row first. That row is the account's mutex: every reserve
+ * of one account (and so every idempotency check and key-limit check of its keys) is serialised behind it. Only
+ * reserves lower a balance or raise a key's use, so the other rows they read cannot be made stale in the unsafe
+ * direction. Lock order everywhere: reservation → account mutex → DIEM row → source row → key_spend rows, and the
+ * key_spend rows are always taken last, which rules out deadlocks.
+ */
+import type { Migration } from '../sqlite/migrations.ts';
+
+const reservationColumns = `id text, account_id text, key_id text, idempotency_key text, model text, source text,
+  epoch bigint, month text, amount_nano bigint, status text, charged_nano bigint, loss_nano bigint,
+  created_at_ms bigint, expires_at_ms bigint, finished_at_ms bigint`;
+
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ledger',
+    sql: `
+CREATE TABLE accounts (
+  id text PRIMARY KEY,
+  name text,
+  created_at_ms bigint NOT NULL
+);
+
+CREATE TABLE wallets (
+  address text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts (id),
+  linked_at_ms bigint NOT NULL
+);
+
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts (id),
+  kind text NOT NULL CHECK (kind IN ('INFERENCE', 'ADMIN')),
+  name text NOT NULL,
+  secret_hash text NOT NULL UNIQUE,
+  secret_prefix text NOT NULL,
+  created_at_ms bigint NOT NULL,
+  expires_at_ms bigint,
+  revoked_at_ms bigint,
+  allowed_models text[]
+);
+CREATE INDEX api_keys_account ON api_keys (account_id);
+
+CREATE TABLE key_limits (
+  key_id text NOT NULL REFERENCES api_keys (id),
+  currency text NOT NULL CHECK (currency IN ('DIEM', 'USD')),
+  period text NOT NULL CHECK (period IN ('EPOCH', 'MONTH', 'LIFETIME')),
+  amount_nano bigint NOT NULL CHECK (amount_nano >= 0),
+  PRIMARY KEY (key_id, currency, period)
+);
+
+CREATE TABLE key_spend (
+  key_id text NOT NULL,
+  currency text NOT NULL,
+  period_key text NOT NULL,
+  spent_nano bigint NOT NULL CHECK (spent_nano >= 0),
+  reserved_nano bigint NOT NULL CHECK (reserved_nano >= 0),
+  PRIMARY KEY (key_id, currency, period_key)
+);
+
+CREATE TABLE balances (
+  account_id text NOT NULL REFERENCES accounts (id),
+  source text NOT NULL CHECK (source IN ('CREDITS', 'USD')),
+  available_nano bigint NOT NULL CHECK (available_nano >= 0),
+  reserved_nano bigint NOT NULL CHECK (reserved_nano >= 0),
+  PRIMARY KEY (account_id, source)
+);
+
+CREATE TABLE diem_allowances (
+  account_id text NOT NULL REFERENCES accounts (id),
+  epoch bigint NOT NULL,
+  allowance_nano bigint NOT NULL CHECK (allowance_nano >= 0),
+  spent_nano bigint NOT NULL CHECK (spent_nano >= 0),
+  reserved_nano bigint NOT NULL CHECK (reserved_nano >= 0),
+  PRIMARY KEY (account_id, epoch)
+);
+
+CREATE TABLE funding_references (
+  reference text PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts (id),
+  source text NOT NULL,
+  amount_nano bigint NOT NULL CHECK (amount_nano > 0),
+  created_at_ms bigint NOT NULL
+);
+
+CREATE TABLE reservations (
+  id text PRIMARY KEY,
+  account_id text NOT NULL,
+  key_id text,
+  idempotency_key text NOT NULL,
+  model text NOT NULL,
+  source text NOT NULL CHECK (source IN ('DIEM', 'CREDITS', 'USD')),
+  epoch bigint NOT NULL,
+  month text NOT NULL,
+  amount_nano bigint NOT NULL CHECK (amount_nano >= 0),
+  status text NOT NULL CHECK (status IN ('RESERVED', 'SETTLED', 'VOIDED', 'EXPIRED')),
+  charged_nano bigint CHECK (charged_nano <= amount_nano),
+  loss_nano bigint,
+  created_at_ms bigint NOT NULL,
+  expires_at_ms bigint NOT NULL,
+  finished_at_ms bigint
+);
+CREATE UNIQUE INDEX reservations_idempotency ON reservations (account_id, idempotency_key)
+  WHERE status IN ('RESERVED', 'SETTLED');
+CREATE INDEX reservations_expiry ON reservations (expires_at_ms) WHERE status = 'RESERVED';
+
+CREATE TABLE usage_records (
+  id bigserial PRIMARY KEY,
+  reservation_id text NOT NULL,
+  request_id text NOT NULL,
+  account_id text NOT NULL,
+  key_id text,
+  model text NOT NULL,
+  sku text NOT NULL,
+  units bigint NOT NULL,
+  unit_price_nano bigint NOT NULL,
+  price_unit bigint NOT NULL,
+  list_amount_nano bigint NOT NULL,
+  amount_nano bigint NOT NULL CHECK (amount_nano >= 0 AND amount_nano <= list_amount_nano),
+  currency text NOT NULL,
+  source text NOT NULL,
+  latency_ms integer,
+  epoch bigint NOT NULL,
+  created_at_ms bigint NOT NULL
+);
+CREATE INDEX usage_account_time ON usage_records (account_id, created_at_ms, id);
+
+CREATE TABLE journal_entries (
+  id bigserial PRIMARY KEY,
+  txn_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('CHARGE', 'LOSS', 'FUNDING', 'ALLOWANCE')),
+  ledger_account text NOT NULL,
+  side text NOT NULL CHECK (side IN ('DEBIT', 'CREDIT')),
+  amount_nano bigint NOT NULL CHECK (amount_nano > 0),
+  reservation_id text,
+  created_at_ms bigint NOT NULL
+);
+
+CREATE FUNCTION perdiem_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER journal_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON journal_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION perdiem_append_only();
+CREATE TRIGGER usage_records_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON usage_records
+  FOR EACH STATEMENT EXECUTE FUNCTION perdiem_append_only();
+
+-- Returns a reservation's hold to its source and key counters, moving p_charged of it to spent.
+CREATE FUNCTION perdiem_release_hold(r reservations, p_charged bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF r.source = 'DIEM' THEN
+    UPDATE diem_allowances SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + p_charged
+      WHERE account_id = r.account_id AND epoch = r.epoch;
+  ELSE
+    UPDATE balances SET reserved_nano = reserved_nano - r.amount_nano,
+        available_nano = available_nano + r.amount_nano - p_charged
+      WHERE account_id = r.account_id AND source = r.source;
+  END IF;
+  IF r.key_id IS NOT NULL THEN
+    UPDATE key_spend SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + p_charged
+      WHERE key_id = r.key_id AND currency = CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END
+        AND period_key IN ('EPOCH:' || r.epoch, 'MONTH:' || r.month, 'LIFETIME');
+  END IF;
+END $$;
+
+CREATE FUNCTION perdiem_reserve(
+  p_id text, p_account text, p_key text, p_idem text, p_model text, p_amount bigint, p_min bigint,
+  p_now bigint, p_expires bigint, p_epoch bigint, p_month text
+) RETURNS TABLE (replayed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  v_existing reservations%ROWTYPE;
+  v_key api_keys%ROWTYPE;
+  v_lim record;
+  v_used bigint;
+  v_left bigint;
+  v_credits bigint;
+  v_usd bigint;
+  v_diem bigint;
+  v_cap_diem bigint;
+  v_cap_usd bigint;
+  h_diem bigint;
+  h_credits bigint;
+  h_usd bigint;
+  v_source text;
+  v_amount bigint;
+  v_class text;
+BEGIN
+  -- The account mutex (see the header).
+  SELECT b.available_nano INTO v_credits FROM balances b
+    WHERE b.account_id = p_account AND b.source = 'CREDITS' FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'perdiem:account_not_found'; END IF;
+
+  SELECT * INTO v_existing FROM reservations r
+    WHERE r.account_id = p_account AND r.idempotency_key = p_idem AND r.status IN ('RESERVED', 'SETTLED');
+  IF FOUND THEN
+    IF v_existing.key_id IS DISTINCT FROM p_key OR v_existing.model <> p_model
+        OR v_existing.amount_nano > p_amount OR v_existing.amount_nano < p_min THEN
+      RAISE EXCEPTION 'perdiem:idempotency_key_reused';
+    END IF;
+    RETURN QUERY SELECT true, r.* FROM reservations r WHERE r.id = v_existing.id;
+    RETURN;
+  END IF;
+
+  IF p_key IS NOT NULL THEN
+    SELECT * INTO v_key FROM api_keys k WHERE k.id = p_key;
+    IF NOT FOUND OR v_key.account_id <> p_account THEN RAISE EXCEPTION 'perdiem:invalid_api_key'; END IF;
+    IF v_key.revoked_at_ms IS NOT NULL THEN RAISE EXCEPTION 'perdiem:api_key_revoked'; END IF;
+    IF v_key.expires_at_ms IS NOT NULL AND v_key.expires_at_ms <= p_now THEN
+      RAISE EXCEPTION 'perdiem:api_key_expired';
+    END IF;
+    IF v_key.allowed_models IS NOT NULL AND NOT (p_model = ANY (v_key.allowed_models)) THEN
+      RAISE EXCEPTION 'perdiem:model_not_allowed';
+    END IF;
+    FOR v_lim IN SELECT l.currency, l.period, l.amount_nano FROM key_limits l WHERE l.key_id = p_key LOOP
+      SELECT s.spent_nano + s.reserved_nano INTO v_used FROM key_spend s
+        WHERE s.key_id = p_key AND s.currency = v_lim.currency AND s.period_key = CASE v_lim.period
+          WHEN 'EPOCH' THEN 'EPOCH:' || p_epoch WHEN 'MONTH' THEN 'MONTH:' || p_month ELSE 'LIFETIME' END;
+      v_left := greatest(v_lim.amount_nano - coalesce(v_used, 0), 0);
+      IF v_lim.currency = 'DIEM' THEN
+        v_cap_diem := least(coalesce(v_cap_diem, v_left), v_left);
+      ELSE
+        v_cap_usd := least(coalesce(v_cap_usd, v_left), v_left);
+      END IF;
+    END LOOP;
+  END IF;
+
+  SELECT b.available_nano INTO v_usd FROM balances b WHERE b.account_id = p_account AND b.source = 'USD';
+  SELECT greatest(d.allowance_nano - d.spent_nano - d.reserved_nano, 0) INTO v_diem FROM diem_allowances d
+    WHERE d.account_id = p_account AND d.epoch = p_epoch FOR UPDATE;
+  v_diem := coalesce(v_diem, 0);
+  h_diem := least(v_diem, coalesce(v_cap_diem, v_diem));
+  h_credits := least(v_credits, coalesce(v_cap_usd, v_credits));
+  h_usd := least(v_usd, coalesce(v_cap_usd, v_usd));
+
+  -- The spend order: the first source that covers the maximum; else (flexible) the most headroom above the minimum.
+  IF h_diem >= p_amount THEN v_source := 'DIEM'; v_amount := p_amount;
+  ELSIF h_credits >= p_amount THEN v_source := 'CREDITS'; v_amount := p_amount;
+  ELSIF h_usd >= p_amount THEN v_source := 'USD'; v_amount := p_amount;
+  ELSE
+    v_source := 'DIEM'; v_amount := h_diem;
+    IF h_credits > v_amount THEN v_source := 'CREDITS'; v_amount := h_credits; END IF;
+    IF h_usd > v_amount THEN v_source := 'USD'; v_amount := h_usd; END IF;
+    IF v_amount < p_min THEN
+      IF greatest(v_diem, v_credits, v_usd) >= p_min THEN RAISE EXCEPTION 'perdiem:key_limit_exceeded'; END IF;
+      RAISE EXCEPTION 'perdiem:insufficient_balance';
+    END IF;
+  END IF;
+
+  IF v_source = 'DIEM' THEN
+    UPDATE diem_allowances SET reserved_nano = reserved_nano + v_amount
+      WHERE account_id = p_account AND epoch = p_epoch;
+  ELSE
+    UPDATE balances SET available_nano = available_nano - v_amount, reserved_nano = reserved_nano + v_amount
+      WHERE account_id = p_account AND source = v_source;
+  END IF;
+  IF p_key IS NOT NULL THEN
+    v_class := CASE WHEN v_source = 'DIEM' THEN 'DIEM' ELSE 'USD' END;
+    INSERT INTO key_spend AS s (key_id, currency, period_key, spent_nano, reserved_nano) VALUES
+      (p_key, v_class, 'EPOCH:' || p_epoch, 0, v_amount),
+      (p_key, v_class, 'MONTH:' || p_month, 0, v_amount),
+      (p_key, v_class, 'LIFETIME', 0, v_amount)
+    ON CONFLICT (key_id, currency, period_key) DO UPDATE SET reserved_nano = s.reserved_nano + excluded.reserved_nano;
+  END IF;
+  INSERT INTO reservations (id, account_id, key_id, idempotency_key, model, source, epoch, month, amount_nano, status,
+      created_at_ms, expires_at_ms)
+    VALUES (p_id, p_account, p_key, p_idem, p_model, v_source, p_epoch, p_month, v_amount, 'RESERVED', p_now, p_expires);
+  RETURN QUERY SELECT false, p_id, p_account, p_key, p_idem, p_model, v_source, p_epoch, p_month, v_amount,
+    'RESERVED'::text, NULL::bigint, NULL::bigint, p_now, p_expires, NULL::bigint;
+END $$;
+
+CREATE FUNCTION perdiem_settle(
+  p_id text, p_now bigint, p_skus text[], p_units bigint[], p_prices bigint[], p_price_units bigint[],
+  p_amounts bigint[], p_latency integer
+) RETURNS TABLE (replayed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  r reservations%ROWTYPE;
+  v_actual bigint;
+  v_charged bigint;
+  v_loss bigint;
+  v_txn text;
+BEGIN
+  SELECT * INTO r FROM reservations x WHERE x.id = p_id FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'perdiem:reservation_not_found'; END IF;
+  SELECT coalesce(sum(a), 0) INTO v_actual FROM unnest(p_amounts) a;
+  IF r.status = 'SETTLED' THEN
+    IF r.charged_nano + r.loss_nano <> v_actual THEN RAISE EXCEPTION 'perdiem:already_settled'; END IF;
+    RETURN QUERY SELECT true, (r).*;
+    RETURN;
+  END IF;
+  IF r.status <> 'RESERVED' THEN RAISE EXCEPTION 'perdiem:reservation_not_active'; END IF;
+  v_charged := least(v_actual, r.amount_nano);
+  v_loss := v_actual - v_charged;
+  PERFORM perdiem_release_hold(r, v_charged);
+  UPDATE reservations SET status = 'SETTLED', charged_nano = v_charged, loss_nano = v_loss, finished_at_ms = p_now
+    WHERE id = p_id;
+  -- The charge is spread over the lines in order, so that usage rows sum to exactly what was charged.
+  INSERT INTO usage_records (reservation_id, request_id, account_id, key_id, model, sku, units, unit_price_nano,
+      price_unit, list_amount_nano, amount_nano, currency, source, latency_ms, epoch, created_at_ms)
+    SELECT r.id, r.idempotency_key, r.account_id, r.key_id, r.model, t.sku, t.units, t.price, t.price_unit, t.amount,
+        least(t.amount, greatest(v_charged - (sum(t.amount) OVER (ORDER BY t.ord) - t.amount), 0)),
+        CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END, r.source, p_latency, r.epoch, p_now
+      FROM unnest(p_skus, p_units, p_prices, p_price_units, p_amounts) WITH ORDINALITY
+        AS t (sku, units, price, price_unit, amount, ord)
+      ORDER BY t.ord;
+  v_txn := 'settle:' || r.id;
+  IF v_charged > 0 THEN
+    INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms) VALUES
+      (v_txn, 'CHARGE', CASE r.source WHEN 'DIEM' THEN 'account:' || r.account_id || ':diem:' || r.epoch
+        WHEN 'CREDITS' THEN 'account:' || r.account_id || ':credits' ELSE 'account:' || r.account_id || ':usd' END,
+        'DEBIT', v_charged, r.id, p_now),
+      (v_txn, 'CHARGE', 'operator:revenue', 'CREDIT', v_charged, r.id, p_now);
+  END IF;
+  IF v_loss > 0 THEN
+    INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms) VALUES
+      (v_txn, 'LOSS', 'operator:loss', 'DEBIT', v_loss, r.id, p_now),
+      (v_txn, 'LOSS', 'operator:revenue', 'CREDIT', v_loss, r.id, p_now);
+  END IF;
+  RETURN QUERY SELECT false, r.id, r.account_id, r.key_id, r.idempotency_key, r.model, r.source, r.epoch, r.month,
+    r.amount_nano, 'SETTLED'::text, v_charged, v_loss, r.created_at_ms, r.expires_at_ms, p_now;
+END $$;
+
+-- Void (p_status VOIDED) or expire (EXPIRED) a reservation. 'changed' is false when there was nothing to do.
+CREATE FUNCTION perdiem_finish_unpaid(p_id text, p_now bigint, p_status text)
+RETURNS TABLE (changed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  r reservations%ROWTYPE;
+BEGIN
+  SELECT * INTO r FROM reservations x WHERE x.id = p_id FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'perdiem:reservation_not_found'; END IF;
+  IF r.status = 'SETTLED' AND p_status = 'VOIDED' THEN RAISE EXCEPTION 'perdiem:already_settled'; END IF;
+  IF r.status <> 'RESERVED' OR (p_status = 'EXPIRED' AND r.expires_at_ms > p_now) THEN
+    RETURN QUERY SELECT false, (r).*;
+    RETURN;
+  END IF;
+  PERFORM perdiem_release_hold(r, 0);
+  UPDATE reservations SET status = p_status, finished_at_ms = p_now WHERE id = p_id;
+  RETURN QUERY SELECT true, r.id, r.account_id, r.key_id, r.idempotency_key, r.model, r.source, r.epoch, r.month,
+    r.amount_nano, p_status, NULL::bigint, NULL::bigint, r.created_at_ms, r.expires_at_ms, p_now;
+END $$;
+`,
+  },
+];

@@ -1,0 +1,587 @@
+/**
+ * The scale-out ledger: PostgreSQL through the `postgres` package, shared by any number of gateway replicas. The hot
+ * path is one round trip per operation: reserve, settle, void and expire each call one PL/pgSQL function (see
+ * migrations.ts for the locking rules). Other operations are short transactions.
+ */
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import { type Clock, epochAt, epochSecondsDefault, monthAt, nextEpochBegins } from '../../core/epoch.ts';
+import {
+  AuthenticationError,
+  ConflictError,
+  InsufficientFundsError,
+  NotFoundError,
+  PermissionError,
+} from '../../core/errors.ts';
+import type { NanoUsd } from '../../core/money.ts';
+import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
+import { ledgerLimits } from '../limits.ts';
+import {
+  checkKeyUsable,
+  decodeCursor,
+  encodeCursor,
+  fundingAccountOf,
+  headroomsOf,
+  type KeyHeadroom,
+  keyHeadroomOf,
+  ledgerAccountOf,
+  normaliseWallet,
+  pageSizeOf,
+  periodKeyOf,
+  validateKeyInput,
+  validateReserveInput,
+  validateSettleInput,
+} from '../rules.ts';
+import type {
+  Account,
+  AnalyticsRow,
+  ApiKey,
+  Balance,
+  CreatedKey,
+  CreateKeyInput,
+  FundingSource,
+  JournalEntry,
+  KeyLimit,
+  Ledger,
+  Reservation,
+  ReservationStatus,
+  ReserveInput,
+  ReserveResult,
+  SettleInput,
+  SettleResult,
+  Spendable,
+  UpdateKeyInput,
+  UsageAnalytics,
+  UsagePage,
+  UsageQuery,
+  UsageRecord,
+} from '../types.ts';
+import { postgresMigrations } from './migrations.ts';
+
+export interface PostgresLedgerOptions {
+  url: string;
+  /** Tables and functions live in this schema (default "perdiem"); it is created when `createSchema` is set. */
+  schema?: string;
+  createSchema?: boolean;
+  clock: Clock;
+  epochSeconds?: number;
+  /** Connection pool size. */
+  poolMax?: number;
+}
+
+type Sql = postgres.Sql<{ bigint: bigint }>;
+type Row = Record<string, unknown>;
+
+const migrationLockId = 7_262_001;
+
+export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<Ledger> {
+  const schema = options.schema ?? 'perdiem';
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name: ${schema}`);
+  const sql = postgres(options.url, {
+    max: options.poolMax ?? 10,
+    types: { bigint: postgres.BigInt },
+    connection: { search_path: schema },
+    onnotice: () => {},
+  }) as unknown as Sql;
+  try {
+    if (options.createSchema) await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await migrate(sql);
+  } catch (error) {
+    await sql.end({ timeout: 5 });
+    throw error;
+  }
+  return new PostgresLedger(sql, options.clock, options.epochSeconds ?? epochSecondsDefault);
+}
+
+async function migrate(sql: Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${migrationLockId})`;
+    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now())`;
+    const applied = new Set((await tx`SELECT version FROM schema_migrations`).map((row) => Number(row.version)));
+    for (const migration of postgresMigrations) {
+      if (applied.has(migration.version)) continue;
+      await tx.unsafe(migration.sql);
+      await tx`INSERT INTO schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`;
+    }
+  });
+}
+
+/** Maps a `perdiem:<code>` raised by a ledger function to the typed error the gateway renders. */
+function mapDbError(error: unknown): unknown {
+  const message = (error as { message?: string }).message ?? '';
+  const match = /^perdiem:(\w+)$/.exec(message);
+  if (!match) return error;
+  const code = match[1]!;
+  switch (code) {
+    case 'account_not_found':
+      return new NotFoundError('account not found', { code });
+    case 'reservation_not_found':
+      return new NotFoundError('reservation not found', { code });
+    case 'idempotency_key_reused':
+      return new ConflictError('idempotency key reused for a different request', { code, param: 'Idempotency-Key' });
+    case 'already_settled':
+      return new ConflictError('reservation already settled', { code });
+    case 'reservation_not_active':
+      return new ConflictError('reservation is no longer active', { code });
+    case 'invalid_api_key':
+      return new AuthenticationError('unknown API key', { code });
+    case 'api_key_revoked':
+      return new AuthenticationError('API key revoked', { code });
+    case 'api_key_expired':
+      return new AuthenticationError('API key expired', { code });
+    case 'model_not_allowed':
+      return new PermissionError('this key may not use this model', { code, param: 'model' });
+    case 'key_limit_exceeded':
+      return new InsufficientFundsError('this API key has reached its spend limit', { code });
+    case 'insufficient_balance':
+      return new InsufficientFundsError('insufficient balance', { code });
+    default:
+      return error;
+  }
+}
+
+async function mapped<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw mapDbError(error);
+  }
+}
+
+class PostgresLedger implements Ledger {
+  readonly adapter = 'postgres';
+  private readonly sql: Sql;
+  private readonly clock: Clock;
+  private readonly epochSeconds: number;
+
+  constructor(sql: Sql, clock: Clock, epochSeconds: number) {
+    this.sql = sql;
+    this.clock = clock;
+    this.epochSeconds = epochSeconds;
+  }
+
+  async createAccount(input: { id?: string; name?: string | null } = {}): Promise<Account> {
+    const account: Account = { id: input.id ?? randomUUID(), name: input.name ?? null, createdAtMs: this.clock() };
+    await this.sql.begin(async (tx) => {
+      const inserted = await tx`INSERT INTO accounts (id, name, created_at_ms)
+        VALUES (${account.id}, ${account.name}, ${account.createdAtMs}) ON CONFLICT DO NOTHING RETURNING id`;
+      if (inserted.length === 0) throw new ConflictError(`account ${account.id} exists`, { code: 'account_exists' });
+      await tx`INSERT INTO balances (account_id, source, available_nano, reserved_nano)
+        VALUES (${account.id}, 'CREDITS', 0, 0), (${account.id}, 'USD', 0, 0)`;
+    });
+    return account;
+  }
+
+  async getAccount(accountId: string): Promise<Account | null> {
+    const [row] = await this.sql`SELECT id, name, created_at_ms FROM accounts WHERE id = ${accountId}`;
+    return row ? { id: row.id, name: row.name ?? null, createdAtMs: Number(row.created_at_ms) } : null;
+  }
+
+  async linkWallet(accountId: string, address: string): Promise<void> {
+    const wallet = normaliseWallet(address);
+    await this.requireAccount(accountId);
+    await this
+      .sql`INSERT INTO wallets (address, account_id, linked_at_ms) VALUES (${wallet}, ${accountId}, ${this.clock()})
+      ON CONFLICT DO NOTHING`;
+    const [owner] = await this.sql`SELECT account_id FROM wallets WHERE address = ${wallet}`;
+    if (owner?.account_id !== accountId) {
+      throw new ConflictError('wallet is linked to another account', { code: 'wallet_linked', param: 'address' });
+    }
+  }
+
+  async accountByWallet(address: string): Promise<Account | null> {
+    const [owner] = await this.sql`SELECT account_id FROM wallets WHERE address = ${normaliseWallet(address)}`;
+    return owner ? this.getAccount(owner.account_id) : null;
+  }
+
+  async createKey(input: CreateKeyInput): Promise<CreatedKey> {
+    validateKeyInput(input);
+    await this.requireAccount(input.accountId);
+    const secret = generateSecret();
+    const id = randomUUID();
+    await this.sql.begin(async (tx) => {
+      await tx`INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, created_at_ms, expires_at_ms,
+          allowed_models)
+        VALUES (${id}, ${input.accountId}, ${input.kind}, ${input.name}, ${hashSecret(secret)}, ${displayPrefixOf(secret)},
+          ${this.clock()}, ${input.expiresAtMs ?? null}, ${input.allowedModels ?? null})`;
+      await writeLimits(tx as unknown as Sql, id, input.limits ?? []);
+    });
+    return { key: (await this.getKey(id))!, secret };
+  }
+
+  async authenticate(secret: string): Promise<ApiKey> {
+    const [row] = await this.sql`SELECT * FROM api_keys WHERE secret_hash = ${hashSecret(secret)}`;
+    if (!row) throw new AuthenticationError('invalid API key', { code: 'invalid_api_key' });
+    const key = await this.keyFromRow(row);
+    return checkKeyUsable(key, key.accountId, null, this.clock());
+  }
+
+  async getKey(keyId: string): Promise<ApiKey | null> {
+    const [row] = await this.sql`SELECT * FROM api_keys WHERE id = ${keyId}`;
+    return row ? this.keyFromRow(row) : null;
+  }
+
+  async listKeys(accountId: string): Promise<ApiKey[]> {
+    const rows = await this.sql`SELECT * FROM api_keys WHERE account_id = ${accountId} ORDER BY created_at_ms, id`;
+    return Promise.all(rows.map((row) => this.keyFromRow(row)));
+  }
+
+  async updateKey(keyId: string, patch: UpdateKeyInput): Promise<ApiKey> {
+    validateKeyInput(patch);
+    await this.sql.begin(async (tx) => {
+      const [row] = await tx`SELECT * FROM api_keys WHERE id = ${keyId} FOR UPDATE`;
+      if (!row) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+      await tx`UPDATE api_keys SET
+          name = ${patch.name ?? row.name},
+          expires_at_ms = ${patch.expiresAtMs === undefined ? row.expires_at_ms : patch.expiresAtMs},
+          allowed_models = ${patch.allowedModels === undefined ? row.allowed_models : patch.allowedModels}
+        WHERE id = ${keyId}`;
+      if (patch.limits) await writeLimits(tx as unknown as Sql, keyId, patch.limits);
+    });
+    return (await this.getKey(keyId))!;
+  }
+
+  async revokeKey(keyId: string): Promise<ApiKey> {
+    const updated = await this.sql`UPDATE api_keys SET revoked_at_ms = coalesce(revoked_at_ms, ${this.clock()})
+      WHERE id = ${keyId} RETURNING id`;
+    if (updated.length === 0) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+    return (await this.getKey(keyId))!;
+  }
+
+  async setDiemAllowance(accountId: string, epoch: number, allowanceNano: NanoUsd): Promise<void> {
+    if (allowanceNano < 0n || !Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('invalid allowance');
+    await this.requireAccount(accountId);
+    const now = this.clock();
+    await this.sql.begin(async (tx) => {
+      await tx`INSERT INTO diem_allowances (account_id, epoch, allowance_nano, spent_nano, reserved_nano)
+        VALUES (${accountId}, ${epoch}, 0, 0, 0) ON CONFLICT DO NOTHING`;
+      const [row] = await tx`SELECT allowance_nano FROM diem_allowances
+        WHERE account_id = ${accountId} AND epoch = ${epoch} FOR UPDATE`;
+      const before = row!.allowance_nano as bigint;
+      if (before === allowanceNano) return;
+      await tx`UPDATE diem_allowances SET allowance_nano = ${allowanceNano}
+        WHERE account_id = ${accountId} AND epoch = ${epoch}`;
+      const grant = allowanceNano > before;
+      const [external, own] = [fundingAccountOf('DIEM'), ledgerAccountOf(accountId, 'DIEM', epoch)];
+      await journalPair(tx as unknown as Sql, {
+        txnId: `allowance:${randomUUID()}`,
+        kind: 'ALLOWANCE',
+        debit: grant ? external : own,
+        credit: grant ? own : external,
+        amountNano: grant ? allowanceNano - before : before - allowanceNano,
+        now,
+      });
+    });
+  }
+
+  async addFunds(input: Parameters<Ledger['addFunds']>[0]): Promise<boolean> {
+    if (input.amountNano <= 0n) throw new RangeError('funding amount must be positive');
+    await this.requireAccount(input.accountId);
+    const now = this.clock();
+    return this.sql.begin(async (tx) => {
+      const inserted =
+        await tx`INSERT INTO funding_references (reference, account_id, source, amount_nano, created_at_ms)
+        VALUES (${input.reference}, ${input.accountId}, ${input.source}, ${input.amountNano}, ${now})
+        ON CONFLICT DO NOTHING RETURNING reference`;
+      if (inserted.length === 0) return false;
+      await tx`UPDATE balances SET available_nano = available_nano + ${input.amountNano}
+        WHERE account_id = ${input.accountId} AND source = ${input.source}`;
+      await journalPair(tx as unknown as Sql, {
+        txnId: `funding:${input.reference}`,
+        kind: 'FUNDING',
+        debit: fundingAccountOf(input.source),
+        credit: ledgerAccountOf(input.accountId, input.source, 0),
+        amountNano: input.amountNano,
+        now,
+      });
+      return true;
+    }) as Promise<boolean>;
+  }
+
+  async balance(accountId: string): Promise<Balance> {
+    const now = this.clock();
+    const epoch = epochAt(now, this.epochSeconds);
+    const { balances, diem } = await this.readSources(accountId, epoch);
+    const left = diem.allowanceNano - diem.spentNano - diem.reservedNano;
+    return {
+      accountId,
+      epoch,
+      nextEpochBegins: nextEpochBegins(now, this.epochSeconds),
+      diem: { ...diem, availableNano: left > 0n ? left : 0n },
+      credits: balances.CREDITS,
+      usd: balances.USD,
+    };
+  }
+
+  async spendable(input: { accountId: string; keyId: string | null; model?: string }): Promise<Spendable> {
+    const now = this.clock();
+    const epoch = epochAt(now, this.epochSeconds);
+    const { balances, diem } = await this.readSources(input.accountId, epoch);
+    const keyHeadroom: KeyHeadroom = input.keyId
+      ? await this.keyHeadroom(input.accountId, input.keyId, input.model ?? null, now, epoch, monthAt(now))
+      : { DIEM: null, USD: null };
+    const available: Record<FundingSource, NanoUsd> = {
+      DIEM: diem.allowanceNano - diem.spentNano - diem.reservedNano,
+      CREDITS: balances.CREDITS.availableNano,
+      USD: balances.USD.availableNano,
+    };
+    const sources = headroomsOf(available, keyHeadroom);
+    let best = sources[0]!;
+    for (const s of sources) if (s.headroomNano > best.headroomNano) best = s;
+    return { sources, maxNano: best.headroomNano, source: best.headroomNano > 0n ? best.source : null };
+  }
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const { amountNano, minAmountNano, ttlMs } = validateReserveInput(input);
+    const now = this.clock();
+    const [row] = await mapped(
+      () => this.sql`SELECT * FROM perdiem_reserve(${randomUUID()}, ${input.accountId}, ${input.keyId},
+        ${input.idempotencyKey}, ${input.model}, ${amountNano}, ${minAmountNano}, ${now}, ${now + ttlMs},
+        ${epochAt(now, this.epochSeconds)}, ${monthAt(now)})`,
+    );
+    return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
+  }
+
+  async settle(input: SettleInput): Promise<SettleResult> {
+    validateSettleInput(input);
+    const lines = input.lines;
+    const [row] = await mapped(
+      () => this.sql`SELECT * FROM perdiem_settle(${input.reservationId}, ${this.clock()},
+        ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
+        ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
+        ${lines.map((l) => l.amountNano.toString())}::bigint[], ${input.latencyMs}::integer)`,
+    );
+    return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
+  }
+
+  async void(reservationId: string): Promise<Reservation> {
+    const [row] = await mapped(
+      () => this.sql`SELECT * FROM perdiem_finish_unpaid(${reservationId}, ${this.clock()}, 'VOIDED')`,
+    );
+    return toReservation(row!);
+  }
+
+  async expireReservations(limit: number = ledgerLimits.expireBatchSizeMax): Promise<number> {
+    const now = this.clock();
+    const due = await this.sql`SELECT id FROM reservations WHERE status = 'RESERVED' AND expires_at_ms <= ${now}
+      ORDER BY expires_at_ms LIMIT ${Math.min(limit, ledgerLimits.expireBatchSizeMax)}`;
+    // One transaction per reservation: the same lock order as settle, so the sweeper never deadlocks a request.
+    let expired = 0;
+    for (const { id } of due) {
+      const [row] = await mapped(() => this.sql`SELECT changed FROM perdiem_finish_unpaid(${id}, ${now}, 'EXPIRED')`);
+      if (row?.changed) expired++;
+    }
+    return expired;
+  }
+
+  async getReservation(reservationId: string): Promise<Reservation | null> {
+    const [row] = await this.sql`SELECT * FROM reservations WHERE id = ${reservationId}`;
+    return row ? toReservation(row) : null;
+  }
+
+  async usageHistory(query: UsageQuery): Promise<UsagePage> {
+    const limit = pageSizeOf(query.limit);
+    const cursor = query.cursor
+      ? decodeCursor(query.cursor)
+      : { createdAtMs: Number.MAX_SAFE_INTEGER, id: BigInt(Number.MAX_SAFE_INTEGER) };
+    const rows = await this.sql`SELECT * FROM usage_records WHERE account_id = ${query.accountId}
+      AND (${query.keyId ?? null}::text IS NULL OR key_id = ${query.keyId ?? null})
+      AND (${query.model ?? null}::text IS NULL OR model = ${query.model ?? null})
+      AND created_at_ms >= ${query.fromMs ?? 0} AND created_at_ms < ${query.toMs ?? Number.MAX_SAFE_INTEGER}
+      AND (created_at_ms, id) < (${cursor.createdAtMs}::bigint, ${cursor.id}::bigint)
+      ORDER BY created_at_ms DESC, id DESC LIMIT ${limit + 1}`;
+    const items = rows.slice(0, limit).map(toUsage);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAtMs, last.id) : null };
+  }
+
+  async usageAnalytics(query: {
+    accountId: string;
+    fromMs: number;
+    toMs: number;
+    keyId?: string;
+  }): Promise<UsageAnalytics> {
+    const run = async (group: string): Promise<AnalyticsRow[]> => {
+      const rows = await this.sql.unsafe(
+        `SELECT ${group} AS grp, currency, sum(amount_nano)::text AS amount, count(DISTINCT reservation_id) AS requests,
+          sum(units)::text AS units FROM usage_records WHERE account_id = $1 AND created_at_ms >= $2 AND created_at_ms < $3
+          AND ($4::text IS NULL OR key_id = $4) GROUP BY 1, 2`,
+        [query.accountId, query.fromMs, query.toMs, query.keyId ?? null],
+      );
+      const out = rows.map((row) => ({
+        group: row.grp as string,
+        currency: row.currency as AnalyticsRow['currency'],
+        amountNano: BigInt(row.amount as string),
+        requests: Number(row.requests),
+        units: Number(row.units),
+      }));
+      // Byte order, as SQLite sorts: independent of the database collation.
+      return out.sort((a, b) => (a.group === b.group ? cmp(a.currency, b.currency) : cmp(a.group, b.group)));
+    };
+    return {
+      byDay: await run(`to_char(to_timestamp(created_at_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`),
+      byModel: await run('model'),
+      byKey: await run(`coalesce(key_id, '')`),
+    };
+  }
+
+  async journal(input: { afterId?: string | null; limit?: number } = {}): Promise<JournalEntry[]> {
+    const limit = Math.min(input.limit ?? ledgerLimits.journalPageSizeMax, ledgerLimits.journalPageSizeMax);
+    const rows = await this.sql`SELECT * FROM journal_entries WHERE id > ${BigInt(input.afterId ?? 0)}
+      ORDER BY id LIMIT ${limit}`;
+    return rows.map((row) => ({
+      id: String(row.id),
+      txnId: row.txn_id,
+      kind: row.kind,
+      ledgerAccount: row.ledger_account,
+      side: row.side,
+      amountNano: row.amount_nano as bigint,
+      reservationId: row.reservation_id ?? null,
+      createdAtMs: Number(row.created_at_ms),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+
+  private async requireAccount(accountId: string): Promise<void> {
+    const [row] = await this.sql`SELECT 1 FROM accounts WHERE id = ${accountId}`;
+    if (!row) throw new NotFoundError('account not found', { code: 'account_not_found' });
+  }
+
+  private async readSources(accountId: string, epoch: number) {
+    const rows = await this.sql`SELECT source, available_nano, reserved_nano, NULL::bigint AS allowance_nano
+        FROM balances WHERE account_id = ${accountId}
+      UNION ALL SELECT 'DIEM', spent_nano, reserved_nano, allowance_nano
+        FROM diem_allowances WHERE account_id = ${accountId} AND epoch = ${epoch}`;
+    const balances = { CREDITS: { availableNano: 0n, reservedNano: 0n }, USD: { availableNano: 0n, reservedNano: 0n } };
+    const diem = { allowanceNano: 0n, spentNano: 0n, reservedNano: 0n };
+    if (rows.length === 0) throw new NotFoundError('account not found', { code: 'account_not_found' });
+    for (const row of rows) {
+      if (row.source === 'DIEM') {
+        Object.assign(diem, {
+          allowanceNano: row.allowance_nano,
+          spentNano: row.available_nano,
+          reservedNano: row.reserved_nano,
+        });
+      } else {
+        balances[row.source as 'CREDITS' | 'USD'] = {
+          availableNano: row.available_nano,
+          reservedNano: row.reserved_nano,
+        };
+      }
+    }
+    return { balances, diem };
+  }
+
+  private async keyHeadroom(
+    accountId: string,
+    keyId: string,
+    model: string | null,
+    now: number,
+    epoch: number,
+    month: string,
+  ): Promise<KeyHeadroom> {
+    const key = checkKeyUsable(await this.getKey(keyId), accountId, model, now);
+    const used = await Promise.all(
+      key.limits.map(async (limit) => {
+        const [row] = await this.sql`SELECT spent_nano + reserved_nano AS used FROM key_spend
+          WHERE key_id = ${keyId} AND currency = ${limit.currency}
+            AND period_key = ${periodKeyOf(limit.period, epoch, month)}`;
+        return { limit, usedNano: (row?.used as bigint | undefined) ?? 0n };
+      }),
+    );
+    return keyHeadroomOf(used);
+  }
+
+  private async keyFromRow(row: Row): Promise<ApiKey> {
+    const limits = await this
+      .sql`SELECT currency, period, amount_nano FROM key_limits WHERE key_id = ${row.id as string}
+      ORDER BY currency, period`;
+    return {
+      id: row.id as string,
+      accountId: row.account_id as string,
+      kind: row.kind as ApiKey['kind'],
+      name: row.name as string,
+      secretPrefix: row.secret_prefix as string,
+      createdAtMs: Number(row.created_at_ms),
+      expiresAtMs: nullableNumber(row.expires_at_ms),
+      revokedAtMs: nullableNumber(row.revoked_at_ms),
+      allowedModels: (row.allowed_models as string[] | null) ?? null,
+      limits: limits.map((l) => ({
+        currency: l.currency as KeyLimit['currency'],
+        period: l.period as KeyLimit['period'],
+        amountNano: l.amount_nano as bigint,
+      })),
+    };
+  }
+}
+
+async function writeLimits(tx: Sql, keyId: string, limits: KeyLimit[]): Promise<void> {
+  await tx`DELETE FROM key_limits WHERE key_id = ${keyId}`;
+  for (const limit of limits) {
+    await tx`INSERT INTO key_limits (key_id, currency, period, amount_nano)
+      VALUES (${keyId}, ${limit.currency}, ${limit.period}, ${limit.amountNano})`;
+  }
+}
+
+async function journalPair(
+  tx: Sql,
+  entry: { txnId: string; kind: JournalEntry['kind']; debit: string; credit: string; amountNano: NanoUsd; now: number },
+): Promise<void> {
+  await tx`INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms)
+    VALUES (${entry.txnId}, ${entry.kind}, ${entry.debit}, 'DEBIT', ${entry.amountNano}, NULL, ${entry.now}),
+      (${entry.txnId}, ${entry.kind}, ${entry.credit}, 'CREDIT', ${entry.amountNano}, NULL, ${entry.now})`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function toReservation(row: Row): Reservation {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    keyId: (row.key_id as string | null) ?? null,
+    idempotencyKey: row.idempotency_key as string,
+    model: row.model as string,
+    source: row.source as FundingSource,
+    epoch: Number(row.epoch),
+    month: row.month as string,
+    amountNano: row.amount_nano as bigint,
+    status: row.status as ReservationStatus,
+    chargedNano: (row.charged_nano as bigint | null) ?? null,
+    lossNano: (row.loss_nano as bigint | null) ?? null,
+    createdAtMs: Number(row.created_at_ms),
+    expiresAtMs: Number(row.expires_at_ms),
+    finishedAtMs: nullableNumber(row.finished_at_ms),
+  };
+}
+
+function toUsage(row: Row): UsageRecord {
+  return {
+    id: String(row.id),
+    reservationId: row.reservation_id as string,
+    requestId: row.request_id as string,
+    accountId: row.account_id as string,
+    keyId: (row.key_id as string | null) ?? null,
+    model: row.model as string,
+    sku: row.sku as string,
+    units: Number(row.units),
+    unitPriceNano: row.unit_price_nano as bigint,
+    priceUnit: Number(row.price_unit),
+    listAmountNano: row.list_amount_nano as bigint,
+    amountNano: row.amount_nano as bigint,
+    currency: row.currency as UsageRecord['currency'],
+    source: row.source as FundingSource,
+    latencyMs: nullableNumber(row.latency_ms),
+    epoch: Number(row.epoch),
+    createdAtMs: Number(row.created_at_ms),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * SQLite schema, one migration per entry, applied in order and recorded in `schema_migrations`. Never edit an
+ * applied migration: add one. Money columns are INTEGER nano-USD; times are INTEGER unix ms.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ledger',
+    sql: `
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  name TEXT,
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE wallets (
+  address TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  linked_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('INFERENCE', 'ADMIN')),
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  secret_prefix TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER,
+  revoked_at_ms INTEGER,
+  allowed_models TEXT -- JSON array, NULL for every model
+) STRICT;
+CREATE INDEX api_keys_account ON api_keys (account_id);
+
+CREATE TABLE key_limits (
+  key_id TEXT NOT NULL,
+  currency TEXT NOT NULL CHECK (currency IN ('DIEM', 'USD')),
+  period TEXT NOT NULL CHECK (period IN ('EPOCH', 'MONTH', 'LIFETIME')),
+  amount_nano INTEGER NOT NULL CHECK (amount_nano >= 0),
+  PRIMARY KEY (key_id, currency, period)
+) STRICT, WITHOUT ROWID;
+
+-- What each key has spent and holds, per limit currency and period ("EPOCH:20090", "MONTH:2025-01", "LIFETIME").
+CREATE TABLE key_spend (
+  key_id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  period_key TEXT NOT NULL,
+  spent_nano INTEGER NOT NULL CHECK (spent_nano >= 0),
+  reserved_nano INTEGER NOT NULL CHECK (reserved_nano >= 0),
+  PRIMARY KEY (key_id, currency, period_key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE balances (
+  account_id TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('CREDITS', 'USD')),
+  available_nano INTEGER NOT NULL CHECK (available_nano >= 0),
+  reserved_nano INTEGER NOT NULL CHECK (reserved_nano >= 0),
+  PRIMARY KEY (account_id, source)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE diem_allowances (
+  account_id TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  allowance_nano INTEGER NOT NULL CHECK (allowance_nano >= 0),
+  spent_nano INTEGER NOT NULL CHECK (spent_nano >= 0),
+  reserved_nano INTEGER NOT NULL CHECK (reserved_nano >= 0),
+  PRIMARY KEY (account_id, epoch)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE funding_references (
+  reference TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  amount_nano INTEGER NOT NULL CHECK (amount_nano > 0),
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE reservations (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  key_id TEXT,
+  idempotency_key TEXT NOT NULL,
+  model TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('DIEM', 'CREDITS', 'USD')),
+  epoch INTEGER NOT NULL,
+  month TEXT NOT NULL,
+  amount_nano INTEGER NOT NULL CHECK (amount_nano >= 0),
+  status TEXT NOT NULL CHECK (status IN ('RESERVED', 'SETTLED', 'VOIDED', 'EXPIRED')),
+  charged_nano INTEGER CHECK (charged_nano <= amount_nano),
+  loss_nano INTEGER,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  finished_at_ms INTEGER
+) STRICT, WITHOUT ROWID;
+-- A retried request finds its live or settled reservation; a voided one frees the key for a new attempt.
+CREATE UNIQUE INDEX reservations_idempotency ON reservations (account_id, idempotency_key)
+  WHERE status IN ('RESERVED', 'SETTLED');
+CREATE INDEX reservations_expiry ON reservations (expires_at_ms) WHERE status = 'RESERVED';
+
+CREATE TABLE usage_records (
+  id INTEGER PRIMARY KEY,
+  reservation_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  key_id TEXT,
+  model TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  units INTEGER NOT NULL,
+  unit_price_nano INTEGER NOT NULL,
+  price_unit INTEGER NOT NULL,
+  list_amount_nano INTEGER NOT NULL,
+  amount_nano INTEGER NOT NULL CHECK (amount_nano >= 0 AND amount_nano <= list_amount_nano),
+  currency TEXT NOT NULL,
+  source TEXT NOT NULL,
+  latency_ms INTEGER,
+  epoch INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX usage_account_time ON usage_records (account_id, created_at_ms, id);
+
+CREATE TABLE journal_entries (
+  id INTEGER PRIMARY KEY,
+  txn_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('CHARGE', 'LOSS', 'FUNDING', 'ALLOWANCE')),
+  ledger_account TEXT NOT NULL,
+  side TEXT NOT NULL CHECK (side IN ('DEBIT', 'CREDIT')),
+  amount_nano INTEGER NOT NULL CHECK (amount_nano > 0),
+  reservation_id TEXT,
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TRIGGER journal_entries_no_update BEFORE UPDATE ON journal_entries
+  BEGIN SELECT RAISE(ABORT, 'journal_entries is append-only'); END;
+CREATE TRIGGER journal_entries_no_delete BEFORE DELETE ON journal_entries
+  BEGIN SELECT RAISE(ABORT, 'journal_entries is append-only'); END;
+CREATE TRIGGER usage_records_no_update BEFORE UPDATE ON usage_records
+  BEGIN SELECT RAISE(ABORT, 'usage_records is append-only'); END;
+CREATE TRIGGER usage_records_no_delete BEFORE DELETE ON usage_records
+  BEGIN SELECT RAISE(ABORT, 'usage_records is append-only'); END;
+`,
+  },
+];

@@ -1,0 +1,743 @@
+/**
+ * The embedded ledger: one SQLite file through `node:sqlite`, WAL, prepared statements. Every write runs in a
+ * `BEGIN IMMEDIATE` transaction, so writers (threads or processes sharing the file) are serialised by SQLite and
+ * each operation reads and writes a consistent state. `synchronous=NORMAL` in WAL mode survives a process crash
+ * (SIGKILL) without losing a committed transaction; only an OS crash or power loss may drop the last commits.
+ */
+import { randomUUID } from 'node:crypto';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { type Clock, epochAt, epochSecondsDefault, monthAt, nextEpochBegins } from '../../core/epoch.ts';
+import { AuthenticationError, ConflictError, NotFoundError } from '../../core/errors.ts';
+import type { NanoUsd } from '../../core/money.ts';
+import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
+import { ledgerLimits } from '../limits.ts';
+import {
+  allocateCharge,
+  capCharge,
+  checkKeyUsable,
+  chooseSource,
+  decodeCursor,
+  encodeCursor,
+  fundingAccountOf,
+  headroomsOf,
+  type KeyHeadroom,
+  keyHeadroomOf,
+  ledgerAccountOf,
+  normaliseWallet,
+  operatorLoss,
+  operatorRevenue,
+  pageSizeOf,
+  periodKeyOf,
+  periodKeysOf,
+  replayOf,
+  reserveRefusal,
+  validateKeyInput,
+  validateReserveInput,
+  validateSettleInput,
+} from '../rules.ts';
+import {
+  type Account,
+  type AnalyticsRow,
+  type ApiKey,
+  type Balance,
+  type FundingSource,
+  type JournalEntry,
+  type KeyLimit,
+  type Ledger,
+  limitCurrencyOf,
+  type Reservation,
+  type ReservationStatus,
+  type UsageRecord,
+} from '../types.ts';
+import { sqliteMigrations } from './migrations.ts';
+
+export interface SqliteLedgerOptions {
+  /** A file path, or ":memory:" for tests. */
+  path: string;
+  clock: Clock;
+  epochSeconds?: number;
+  /** NORMAL (default) survives process crashes; FULL also survives power loss, at a cost per commit. */
+  synchronous?: 'NORMAL' | 'FULL';
+  busyTimeoutMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+const reservationColumns =
+  'id, account_id, key_id, idempotency_key, model, source, epoch, month, amount_nano, status, charged_nano, loss_nano, created_at_ms, expires_at_ms, finished_at_ms';
+
+const statements = {
+  begin: 'BEGIN IMMEDIATE',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+  insertAccount: 'INSERT INTO accounts (id, name, created_at_ms) VALUES (?, ?, ?)',
+  insertBalance: 'INSERT INTO balances (account_id, source, available_nano, reserved_nano) VALUES (?, ?, 0, 0)',
+  account: 'SELECT id, name, created_at_ms FROM accounts WHERE id = ?',
+  insertWallet: 'INSERT INTO wallets (address, account_id, linked_at_ms) VALUES (?, ?, ?)',
+  wallet: 'SELECT account_id FROM wallets WHERE address = ?',
+  insertKey: `INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, created_at_ms, expires_at_ms,
+    revoked_at_ms, allowed_models) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+  key: 'SELECT * FROM api_keys WHERE id = ?',
+  keyByHash: 'SELECT * FROM api_keys WHERE secret_hash = ?',
+  keysOfAccount: 'SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at_ms, id',
+  updateKey: 'UPDATE api_keys SET name = ?, expires_at_ms = ?, allowed_models = ? WHERE id = ?',
+  revokeKey: 'UPDATE api_keys SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE id = ?',
+  limits: 'SELECT currency, period, amount_nano FROM key_limits WHERE key_id = ? ORDER BY currency, period',
+  deleteLimits: 'DELETE FROM key_limits WHERE key_id = ?',
+  insertLimit: 'INSERT INTO key_limits (key_id, currency, period, amount_nano) VALUES (?, ?, ?, ?)',
+  keySpend:
+    'SELECT spent_nano + reserved_nano AS used FROM key_spend WHERE key_id = ? AND currency = ? AND period_key = ?',
+  reserveKeySpend: `INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
+    VALUES (?1, ?2, ?3, 0, ?6), (?1, ?2, ?4, 0, ?6), (?1, ?2, ?5, 0, ?6)
+    ON CONFLICT DO UPDATE SET reserved_nano = reserved_nano + excluded.reserved_nano`,
+  releaseKeySpend: `UPDATE key_spend SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
+    WHERE key_id = ?3 AND currency = ?4 AND period_key IN (?5, ?6, ?7)`,
+  balances: 'SELECT source, available_nano, reserved_nano FROM balances WHERE account_id = ?',
+  diem: 'SELECT allowance_nano, spent_nano, reserved_nano FROM diem_allowances WHERE account_id = ? AND epoch = ?',
+  upsertDiem: `INSERT INTO diem_allowances (account_id, epoch, allowance_nano, spent_nano, reserved_nano)
+    VALUES (?, ?, ?, 0, 0) ON CONFLICT DO UPDATE SET allowance_nano = excluded.allowance_nano`,
+  holdBalance: `UPDATE balances SET available_nano = available_nano - ?1, reserved_nano = reserved_nano + ?1
+    WHERE account_id = ?2 AND source = ?3`,
+  holdDiem: 'UPDATE diem_allowances SET reserved_nano = reserved_nano + ?1 WHERE account_id = ?2 AND epoch = ?3',
+  releaseBalance: `UPDATE balances SET reserved_nano = reserved_nano - ?1, available_nano = available_nano + ?1 - ?2
+    WHERE account_id = ?3 AND source = ?4`,
+  releaseDiem: `UPDATE diem_allowances SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
+    WHERE account_id = ?3 AND epoch = ?4`,
+  fund: 'UPDATE balances SET available_nano = available_nano + ? WHERE account_id = ? AND source = ?',
+  insertFundingReference: `INSERT INTO funding_references (reference, account_id, source, amount_nano, created_at_ms)
+    VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  insertReservation: `INSERT INTO reservations (${reservationColumns})
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', NULL, NULL, ?, ?, NULL)`,
+  reservation: `SELECT ${reservationColumns} FROM reservations WHERE id = ?`,
+  reservationByIdempotency: `SELECT ${reservationColumns} FROM reservations
+    WHERE account_id = ? AND idempotency_key = ? AND status IN ('RESERVED', 'SETTLED')`,
+  finishReservation: `UPDATE reservations SET status = ?, charged_nano = ?, loss_nano = ?, finished_at_ms = ?
+    WHERE id = ?`,
+  expiredReservations: `SELECT ${reservationColumns} FROM reservations
+    WHERE status = 'RESERVED' AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?`,
+  insertUsage: `INSERT INTO usage_records (reservation_id, request_id, account_id, key_id, model, sku, units,
+    unit_price_nano, price_unit, list_amount_nano, amount_nano, currency, source, latency_ms, epoch, created_at_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertJournalPair: `INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id,
+    created_at_ms) VALUES (?1, ?2, ?3, 'DEBIT', ?5, ?6, ?7), (?1, ?2, ?4, 'CREDIT', ?5, ?6, ?7)`,
+  journal: 'SELECT * FROM journal_entries WHERE id > ? ORDER BY id LIMIT ?',
+  usagePage: `SELECT * FROM usage_records WHERE account_id = ?1 AND (?2 IS NULL OR key_id = ?2)
+    AND (?3 IS NULL OR model = ?3) AND created_at_ms >= ?4 AND created_at_ms < ?5
+    AND (created_at_ms, id) < (?6, ?7) ORDER BY created_at_ms DESC, id DESC LIMIT ?8`,
+} as const;
+
+type StatementName = keyof typeof statements;
+
+export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
+  const db = new DatabaseSync(options.path);
+  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}`);
+  migrate(db);
+  return new SqliteLedger(db, options.clock, options.epochSeconds ?? epochSecondsDefault);
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)',
+    );
+    const applied = new Set(
+      db
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((row) => Number(row.version)),
+    );
+    for (const migration of sqliteMigrations) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        0,
+      );
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+class SqliteLedger implements Ledger {
+  readonly adapter = 'sqlite';
+  private readonly db: DatabaseSync;
+  private readonly clock: Clock;
+  private readonly epochSeconds: number;
+  private readonly stmt: Record<StatementName, StatementSync>;
+
+  constructor(db: DatabaseSync, clock: Clock, epochSeconds: number) {
+    this.db = db;
+    this.clock = clock;
+    this.epochSeconds = epochSeconds;
+    const prepared = {} as Record<StatementName, StatementSync>;
+    for (const [name, sql] of Object.entries(statements) as [StatementName, string][]) {
+      const statement = db.prepare(sql);
+      statement.setReadBigInts(true);
+      prepared[name] = statement;
+    }
+    this.stmt = prepared;
+  }
+
+  private tx<T>(body: () => T): T {
+    this.stmt.begin.run();
+    try {
+      const result = body();
+      this.stmt.commit.run();
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.stmt.rollback.run();
+      throw error;
+    }
+  }
+
+  async createAccount(input: { id?: string; name?: string | null } = {}): Promise<Account> {
+    const account: Account = { id: input.id ?? randomUUID(), name: input.name ?? null, createdAtMs: this.clock() };
+    this.tx(() => {
+      if (this.stmt.account.get(account.id)) {
+        throw new ConflictError(`account ${account.id} exists`, { code: 'account_exists' });
+      }
+      this.stmt.insertAccount.run(account.id, account.name, account.createdAtMs);
+      this.stmt.insertBalance.run(account.id, 'CREDITS');
+      this.stmt.insertBalance.run(account.id, 'USD');
+    });
+    return account;
+  }
+
+  async getAccount(accountId: string): Promise<Account | null> {
+    const row = this.stmt.account.get(accountId);
+    return row ? toAccount(row) : null;
+  }
+
+  async linkWallet(accountId: string, address: string): Promise<void> {
+    const wallet = normaliseWallet(address);
+    this.tx(() => {
+      this.requireAccount(accountId);
+      const owner = this.stmt.wallet.get(wallet);
+      if (owner && owner.account_id !== accountId) {
+        throw new ConflictError('wallet is linked to another account', { code: 'wallet_linked', param: 'address' });
+      }
+      if (!owner) this.stmt.insertWallet.run(wallet, accountId, this.clock());
+    });
+  }
+
+  async accountByWallet(address: string): Promise<Account | null> {
+    const owner = this.stmt.wallet.get(normaliseWallet(address));
+    return owner ? this.getAccount(owner.account_id as string) : null;
+  }
+
+  async createKey(input: Parameters<Ledger['createKey']>[0]) {
+    validateKeyInput(input);
+    const secret = generateSecret();
+    const id = randomUUID();
+    this.tx(() => {
+      this.requireAccount(input.accountId);
+      this.stmt.insertKey.run(
+        id,
+        input.accountId,
+        input.kind,
+        input.name,
+        hashSecret(secret),
+        displayPrefixOf(secret),
+        this.clock(),
+        input.expiresAtMs ?? null,
+        modelsToText(input.allowedModels ?? null),
+      );
+      this.writeLimits(id, input.limits ?? []);
+    });
+    return { key: this.readKey(id)!, secret };
+  }
+
+  async authenticate(secret: string): Promise<ApiKey> {
+    const row = this.stmt.keyByHash.get(hashSecret(secret));
+    const key = row ? this.keyFromRow(row) : null;
+    if (!key) throw new AuthenticationError('invalid API key', { code: 'invalid_api_key' });
+    return checkKeyUsable(key, key.accountId, null, this.clock());
+  }
+
+  async getKey(keyId: string): Promise<ApiKey | null> {
+    return this.readKey(keyId);
+  }
+
+  async listKeys(accountId: string): Promise<ApiKey[]> {
+    return this.stmt.keysOfAccount.all(accountId).map((row) => this.keyFromRow(row));
+  }
+
+  async updateKey(keyId: string, patch: Parameters<Ledger['updateKey']>[1]): Promise<ApiKey> {
+    validateKeyInput(patch);
+    this.tx(() => {
+      const key = this.readKey(keyId);
+      if (!key) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+      this.stmt.updateKey.run(
+        patch.name ?? key.name,
+        patch.expiresAtMs === undefined ? key.expiresAtMs : patch.expiresAtMs,
+        modelsToText(patch.allowedModels === undefined ? key.allowedModels : patch.allowedModels),
+        keyId,
+      );
+      if (patch.limits) this.writeLimits(keyId, patch.limits);
+    });
+    return this.readKey(keyId)!;
+  }
+
+  async revokeKey(keyId: string): Promise<ApiKey> {
+    const result = this.stmt.revokeKey.run(this.clock(), keyId);
+    if (Number(result.changes) === 0) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+    return this.readKey(keyId)!;
+  }
+
+  async setDiemAllowance(accountId: string, epoch: number, allowanceNano: NanoUsd): Promise<void> {
+    if (allowanceNano < 0n || !Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('invalid allowance');
+    const now = this.clock();
+    this.tx(() => {
+      this.requireAccount(accountId);
+      const before = (this.stmt.diem.get(accountId, epoch)?.allowance_nano as bigint | undefined) ?? 0n;
+      if (before === allowanceNano) return;
+      this.stmt.upsertDiem.run(accountId, epoch, allowanceNano);
+      const grant = allowanceNano > before;
+      const [debit, credit] = [fundingAccountOf('DIEM'), ledgerAccountOf(accountId, 'DIEM', epoch)];
+      this.journalPair(
+        `allowance:${randomUUID()}`,
+        'ALLOWANCE',
+        grant ? debit : credit,
+        grant ? credit : debit,
+        grant ? allowanceNano - before : before - allowanceNano,
+        null,
+        now,
+      );
+    });
+  }
+
+  async addFunds(input: Parameters<Ledger['addFunds']>[0]): Promise<boolean> {
+    if (input.amountNano <= 0n) throw new RangeError('funding amount must be positive');
+    const now = this.clock();
+    return this.tx(() => {
+      this.requireAccount(input.accountId);
+      const inserted = this.stmt.insertFundingReference.run(
+        input.reference,
+        input.accountId,
+        input.source,
+        input.amountNano,
+        now,
+      );
+      if (Number(inserted.changes) === 0) return false;
+      this.stmt.fund.run(input.amountNano, input.accountId, input.source);
+      this.journalPair(
+        `funding:${input.reference}`,
+        'FUNDING',
+        fundingAccountOf(input.source),
+        ledgerAccountOf(input.accountId, input.source, 0),
+        input.amountNano,
+        null,
+        now,
+      );
+      return true;
+    });
+  }
+
+  async balance(accountId: string): Promise<Balance> {
+    const now = this.clock();
+    const epoch = epochAt(now, this.epochSeconds);
+    const balances = this.readBalances(accountId);
+    const diem = this.stmt.diem.get(accountId, epoch);
+    const allowanceNano = (diem?.allowance_nano as bigint | undefined) ?? 0n;
+    const spentNano = (diem?.spent_nano as bigint | undefined) ?? 0n;
+    const reservedNano = (diem?.reserved_nano as bigint | undefined) ?? 0n;
+    const left = allowanceNano - spentNano - reservedNano;
+    return {
+      accountId,
+      epoch,
+      nextEpochBegins: nextEpochBegins(now, this.epochSeconds),
+      diem: { allowanceNano, spentNano, reservedNano, availableNano: left > 0n ? left : 0n },
+      credits: balances.CREDITS,
+      usd: balances.USD,
+    };
+  }
+
+  async spendable(input: Parameters<Ledger['spendable']>[0]) {
+    const now = this.clock();
+    const epoch = epochAt(now, this.epochSeconds);
+    const month = monthAt(now);
+    const keyHeadroom = input.keyId
+      ? this.keyHeadroom(input.accountId, input.keyId, input.model ?? null, now, epoch, month)
+      : none;
+    const available = this.available(input.accountId, epoch);
+    const sources = headroomsOf(available, keyHeadroom);
+    let best = sources[0]!;
+    for (const s of sources) if (s.headroomNano > best.headroomNano) best = s;
+    return { sources, maxNano: best.headroomNano, source: best.headroomNano > 0n ? best.source : null };
+  }
+
+  async reserve(input: Parameters<Ledger['reserve']>[0]) {
+    const { amountNano, minAmountNano, ttlMs } = validateReserveInput(input);
+    const now = this.clock();
+    const epoch = epochAt(now, this.epochSeconds);
+    const month = monthAt(now);
+    return this.tx(() => {
+      const available = this.available(input.accountId, epoch);
+      const existing = this.stmt.reservationByIdempotency.get(input.accountId, input.idempotencyKey);
+      if (existing) return { reservation: replayOf(toReservation(existing), input), replayed: true };
+      const keyHeadroom = input.keyId
+        ? this.keyHeadroom(input.accountId, input.keyId, input.model, now, epoch, month)
+        : none;
+      const choice = chooseSource(headroomsOf(available, keyHeadroom), amountNano, minAmountNano);
+      if (!choice) throw reserveRefusal(available, minAmountNano);
+      const reservation: Reservation = {
+        id: randomUUID(),
+        accountId: input.accountId,
+        keyId: input.keyId,
+        idempotencyKey: input.idempotencyKey,
+        model: input.model,
+        source: choice.source,
+        epoch,
+        month,
+        amountNano: choice.amountNano,
+        status: 'RESERVED',
+        chargedNano: null,
+        lossNano: null,
+        createdAtMs: now,
+        expiresAtMs: now + ttlMs,
+        finishedAtMs: null,
+      };
+      if (choice.source === 'DIEM') this.stmt.holdDiem.run(choice.amountNano, input.accountId, epoch);
+      else this.stmt.holdBalance.run(choice.amountNano, input.accountId, choice.source);
+      if (input.keyId) {
+        const [e, m, l] = periodKeysOf(epoch, month);
+        this.stmt.reserveKeySpend.run(input.keyId, limitCurrencyOf(choice.source), e, m, l, choice.amountNano);
+      }
+      this.stmt.insertReservation.run(
+        reservation.id,
+        reservation.accountId,
+        reservation.keyId,
+        reservation.idempotencyKey,
+        reservation.model,
+        reservation.source,
+        epoch,
+        month,
+        reservation.amountNano,
+        now,
+        reservation.expiresAtMs,
+      );
+      return { reservation, replayed: false };
+    });
+  }
+
+  async settle(input: Parameters<Ledger['settle']>[0]) {
+    const actualNano = validateSettleInput(input);
+    const now = this.clock();
+    return this.tx(() => {
+      const reservation = this.requireReservation(input.reservationId);
+      if (reservation.status === 'SETTLED') {
+        if (reservation.chargedNano! + reservation.lossNano! === actualNano) return { reservation, replayed: true };
+        throw new ConflictError('reservation already settled with another cost', { code: 'already_settled' });
+      }
+      if (reservation.status !== 'RESERVED') {
+        throw new ConflictError(`reservation is ${reservation.status.toLowerCase()}`, {
+          code: 'reservation_not_active',
+        });
+      }
+      const { chargedNano, lossNano } = capCharge(reservation.amountNano, actualNano);
+      this.release(reservation, chargedNano);
+      this.stmt.finishReservation.run('SETTLED', chargedNano, lossNano, now, reservation.id);
+      const charges = allocateCharge(input.lines, chargedNano);
+      const currency = limitCurrencyOf(reservation.source);
+      input.lines.forEach((line, i) => {
+        this.stmt.insertUsage.run(
+          reservation.id,
+          reservation.idempotencyKey,
+          reservation.accountId,
+          reservation.keyId,
+          reservation.model,
+          line.sku,
+          line.units,
+          line.unitPriceNano,
+          line.priceUnit,
+          line.amountNano,
+          charges[i]!,
+          currency,
+          reservation.source,
+          input.latencyMs,
+          reservation.epoch,
+          now,
+        );
+      });
+      const txnId = `settle:${reservation.id}`;
+      if (chargedNano > 0n) {
+        const payer = ledgerAccountOf(reservation.accountId, reservation.source, reservation.epoch);
+        this.journalPair(txnId, 'CHARGE', payer, operatorRevenue, chargedNano, reservation.id, now);
+      }
+      if (lossNano > 0n) this.journalPair(txnId, 'LOSS', operatorLoss, operatorRevenue, lossNano, reservation.id, now);
+      return {
+        reservation: { ...reservation, status: 'SETTLED' as const, chargedNano, lossNano, finishedAtMs: now },
+        replayed: false,
+      };
+    });
+  }
+
+  async void(reservationId: string): Promise<Reservation> {
+    const now = this.clock();
+    return this.tx(() => {
+      const reservation = this.requireReservation(reservationId);
+      if (reservation.status === 'VOIDED' || reservation.status === 'EXPIRED') return reservation;
+      if (reservation.status === 'SETTLED') {
+        throw new ConflictError('reservation already settled', { code: 'already_settled' });
+      }
+      return this.finishUnpaid(reservation, 'VOIDED', now);
+    });
+  }
+
+  async expireReservations(limit: number = ledgerLimits.expireBatchSizeMax): Promise<number> {
+    const now = this.clock();
+    return this.tx(() => {
+      const rows = this.stmt.expiredReservations.all(now, Math.min(limit, ledgerLimits.expireBatchSizeMax));
+      for (const row of rows) this.finishUnpaid(toReservation(row), 'EXPIRED', now);
+      return rows.length;
+    });
+  }
+
+  async getReservation(reservationId: string): Promise<Reservation | null> {
+    const row = this.stmt.reservation.get(reservationId);
+    return row ? toReservation(row) : null;
+  }
+
+  async usageHistory(query: Parameters<Ledger['usageHistory']>[0]) {
+    const limit = pageSizeOf(query.limit);
+    const cursor = query.cursor ? decodeCursor(query.cursor) : { createdAtMs: Number.MAX_SAFE_INTEGER, id: 0n };
+    const rows = this.stmt.usagePage.all(
+      query.accountId,
+      query.keyId ?? null,
+      query.model ?? null,
+      query.fromMs ?? 0,
+      query.toMs ?? Number.MAX_SAFE_INTEGER,
+      cursor.createdAtMs,
+      query.cursor ? cursor.id : BigInt(Number.MAX_SAFE_INTEGER),
+      limit + 1,
+    );
+    const items = rows.slice(0, limit).map(toUsage);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAtMs, last.id) : null };
+  }
+
+  async usageAnalytics(query: Parameters<Ledger['usageAnalytics']>[0]) {
+    const run = (group: string): AnalyticsRow[] => {
+      const sql = `SELECT ${group} AS grp, currency, sum(amount_nano) AS amount, count(DISTINCT reservation_id) AS requests,
+        sum(units) AS units FROM usage_records WHERE account_id = ?1 AND created_at_ms >= ?2 AND created_at_ms < ?3
+        AND (?4 IS NULL OR key_id = ?4) GROUP BY grp, currency ORDER BY grp, currency`;
+      const statement = this.db.prepare(sql);
+      statement.setReadBigInts(true);
+      return statement.all(query.accountId, query.fromMs, query.toMs, query.keyId ?? null).map(toAnalyticsRow);
+    };
+    return {
+      byDay: run("strftime('%Y-%m-%d', created_at_ms / 1000, 'unixepoch')"),
+      byModel: run('model'),
+      byKey: run("coalesce(key_id, '')"),
+    };
+  }
+
+  async journal(input: { afterId?: string | null; limit?: number } = {}): Promise<JournalEntry[]> {
+    const limit = Math.min(input.limit ?? ledgerLimits.journalPageSizeMax, ledgerLimits.journalPageSizeMax);
+    return this.stmt.journal.all(BigInt(input.afterId ?? 0), limit).map(toJournalEntry);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  // ── internals (always inside a transaction when they write) ──────────────────────────────────────────────
+
+  private requireAccount(accountId: string): void {
+    if (!this.stmt.account.get(accountId)) throw new NotFoundError('account not found', { code: 'account_not_found' });
+  }
+
+  private requireReservation(reservationId: string): Reservation {
+    const row = this.stmt.reservation.get(reservationId);
+    if (!row) throw new NotFoundError('reservation not found', { code: 'reservation_not_found' });
+    return toReservation(row);
+  }
+
+  private readBalances(accountId: string): Record<'CREDITS' | 'USD', { availableNano: bigint; reservedNano: bigint }> {
+    const rows = this.stmt.balances.all(accountId);
+    if (rows.length === 0) throw new NotFoundError('account not found', { code: 'account_not_found' });
+    const out = { CREDITS: { availableNano: 0n, reservedNano: 0n }, USD: { availableNano: 0n, reservedNano: 0n } };
+    for (const row of rows) {
+      out[row.source as 'CREDITS' | 'USD'] = {
+        availableNano: row.available_nano as bigint,
+        reservedNano: row.reserved_nano as bigint,
+      };
+    }
+    return out;
+  }
+
+  private available(accountId: string, epoch: number): Record<FundingSource, NanoUsd> {
+    const balances = this.readBalances(accountId);
+    const diem = this.stmt.diem.get(accountId, epoch);
+    const diemLeft = diem
+      ? (diem.allowance_nano as bigint) - (diem.spent_nano as bigint) - (diem.reserved_nano as bigint)
+      : 0n;
+    return { DIEM: diemLeft, CREDITS: balances.CREDITS.availableNano, USD: balances.USD.availableNano };
+  }
+
+  private keyHeadroom(
+    accountId: string,
+    keyId: string,
+    model: string | null,
+    now: number,
+    epoch: number,
+    month: string,
+  ): KeyHeadroom {
+    const key = checkKeyUsable(this.readKey(keyId), accountId, model, now);
+    return keyHeadroomOf(
+      key.limits.map((limit) => {
+        const row = this.stmt.keySpend.get(keyId, limit.currency, periodKeyOf(limit.period, epoch, month));
+        return { limit, usedNano: (row?.used as bigint | undefined) ?? 0n };
+      }),
+    );
+  }
+
+  /** Returns a reservation's hold to its source and key counters, moving `chargedNano` of it to spent. */
+  private release(reservation: Reservation, chargedNano: NanoUsd): void {
+    const { accountId, amountNano, source, epoch } = reservation;
+    if (source === 'DIEM') this.stmt.releaseDiem.run(amountNano, chargedNano, accountId, epoch);
+    else this.stmt.releaseBalance.run(amountNano, chargedNano, accountId, source);
+    if (reservation.keyId) {
+      const [e, m, l] = periodKeysOf(epoch, reservation.month);
+      this.stmt.releaseKeySpend.run(amountNano, chargedNano, reservation.keyId, limitCurrencyOf(source), e, m, l);
+    }
+  }
+
+  private finishUnpaid(reservation: Reservation, status: 'VOIDED' | 'EXPIRED', now: number): Reservation {
+    this.release(reservation, 0n);
+    this.stmt.finishReservation.run(status, null, null, now, reservation.id);
+    return { ...reservation, status, finishedAtMs: now };
+  }
+
+  private journalPair(
+    txnId: string,
+    kind: JournalEntry['kind'],
+    debit: string,
+    credit: string,
+    amountNano: NanoUsd,
+    reservationId: string | null,
+    now: number,
+  ): void {
+    this.stmt.insertJournalPair.run(txnId, kind, debit, credit, amountNano, reservationId, now);
+  }
+
+  private writeLimits(keyId: string, limits: KeyLimit[]): void {
+    this.stmt.deleteLimits.run(keyId);
+    for (const limit of limits) this.stmt.insertLimit.run(keyId, limit.currency, limit.period, limit.amountNano);
+  }
+
+  private readKey(keyId: string): ApiKey | null {
+    const row = this.stmt.key.get(keyId);
+    return row ? this.keyFromRow(row) : null;
+  }
+
+  private keyFromRow(row: Row): ApiKey {
+    const limits = this.stmt.limits.all(row.id as string).map((l) => ({
+      currency: l.currency as KeyLimit['currency'],
+      period: l.period as KeyLimit['period'],
+      amountNano: l.amount_nano as bigint,
+    }));
+    return {
+      id: row.id as string,
+      accountId: row.account_id as string,
+      kind: row.kind as ApiKey['kind'],
+      name: row.name as string,
+      secretPrefix: row.secret_prefix as string,
+      createdAtMs: Number(row.created_at_ms),
+      expiresAtMs: nullableNumber(row.expires_at_ms),
+      revokedAtMs: nullableNumber(row.revoked_at_ms),
+      allowedModels: row.allowed_models === null ? null : (JSON.parse(row.allowed_models as string) as string[]),
+      limits,
+    };
+  }
+}
+
+const none: KeyHeadroom = { DIEM: null, USD: null };
+
+function modelsToText(models: string[] | null): string | null {
+  return models === null ? null : JSON.stringify(models);
+}
+
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function nullableBig(value: unknown): bigint | null {
+  return value === null || value === undefined ? null : (value as bigint);
+}
+
+function toAccount(row: Row): Account {
+  return { id: row.id as string, name: (row.name as string | null) ?? null, createdAtMs: Number(row.created_at_ms) };
+}
+
+function toReservation(row: Row): Reservation {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    keyId: (row.key_id as string | null) ?? null,
+    idempotencyKey: row.idempotency_key as string,
+    model: row.model as string,
+    source: row.source as FundingSource,
+    epoch: Number(row.epoch),
+    month: row.month as string,
+    amountNano: row.amount_nano as bigint,
+    status: row.status as ReservationStatus,
+    chargedNano: nullableBig(row.charged_nano),
+    lossNano: nullableBig(row.loss_nano),
+    createdAtMs: Number(row.created_at_ms),
+    expiresAtMs: Number(row.expires_at_ms),
+    finishedAtMs: nullableNumber(row.finished_at_ms),
+  };
+}
+
+function toUsage(row: Row): UsageRecord {
+  return {
+    id: String(row.id),
+    reservationId: row.reservation_id as string,
+    requestId: row.request_id as string,
+    accountId: row.account_id as string,
+    keyId: (row.key_id as string | null) ?? null,
+    model: row.model as string,
+    sku: row.sku as string,
+    units: Number(row.units),
+    unitPriceNano: row.unit_price_nano as bigint,
+    priceUnit: Number(row.price_unit),
+    listAmountNano: row.list_amount_nano as bigint,
+    amountNano: row.amount_nano as bigint,
+    currency: row.currency as UsageRecord['currency'],
+    source: row.source as FundingSource,
+    latencyMs: nullableNumber(row.latency_ms),
+    epoch: Number(row.epoch),
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+function toAnalyticsRow(row: Row): AnalyticsRow {
+  return {
+    group: row.grp as string,
+    currency: row.currency as AnalyticsRow['currency'],
+    amountNano: row.amount as bigint,
+    requests: Number(row.requests),
+    units: Number(row.units),
+  };
+}
+
+function toJournalEntry(row: Row): JournalEntry {
+  return {
+    id: String(row.id),
+    txnId: row.txn_id as string,
+    kind: row.kind as JournalEntry['kind'],
+    ledgerAccount: row.ledger_account as string,
+    side: row.side as JournalEntry['side'],
+    amountNano: row.amount_nano as bigint,
+    reservationId: (row.reservation_id as string | null) ?? null,
+    createdAtMs: Number(row.created_at_ms),
+  };
+}

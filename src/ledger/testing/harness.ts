@@ -1,0 +1,81 @@
+/**
+ * How tests open each adapter. SQLite: a fresh in-memory (or temp-file) database. PostgreSQL: a fresh schema
+ * `perdiem_test_<random>` in the shared test database, dropped on close, so concurrent test runs never meet.
+ * When PostgreSQL is unreachable, its suites are skipped with a clear line in the output.
+ */
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import type { Clock } from '../../core/epoch.ts';
+import { openPostgresLedger, type PostgresLedgerOptions } from '../postgres/postgresLedger.ts';
+import { openSqliteLedger } from '../sqlite/sqliteLedger.ts';
+import type { Ledger } from '../types.ts';
+
+export const testDatabaseUrl = process.env.PERDIEM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface LedgerHarness {
+  name: 'sqlite' | 'postgres';
+  /** Why the suite is skipped, or null when it runs. */
+  skipReason: string | null;
+  open(clock: Clock, options?: { epochSeconds?: number; poolMax?: number }): Promise<Ledger>;
+}
+
+export const sqliteHarness: LedgerHarness = {
+  name: 'sqlite',
+  skipReason: null,
+  open: async (clock, options = {}) => openSqliteLedger({ path: ':memory:', clock, ...options }),
+};
+
+let reachable: Promise<string | null> | null = null;
+
+/** Null when PostgreSQL answers, else the reason (printed once). */
+export function postgresSkipReason(): Promise<string | null> {
+  reachable ??= (async () => {
+    const sql = postgres(testDatabaseUrl, { max: 1, connect_timeout: 3, onnotice: () => {} });
+    try {
+      await sql`select 1`;
+      return null;
+    } catch (error) {
+      const reason = `PostgreSQL unreachable at ${redact(testDatabaseUrl)}: skipping the PostgreSQL ledger suites (${(error as Error).message})`;
+      console.warn(reason);
+      return reason;
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => {});
+    }
+  })();
+  return reachable;
+}
+
+export async function postgresHarness(): Promise<LedgerHarness> {
+  return {
+    name: 'postgres',
+    skipReason: await postgresSkipReason(),
+    open: (clock, options = {}) => openTestPostgresLedger({ clock, ...options }),
+  };
+}
+
+/** A ledger in a schema of its own; closing it drops the schema. */
+export async function openTestPostgresLedger(
+  options: Omit<PostgresLedgerOptions, 'url' | 'schema'> & { schema?: string },
+): Promise<Ledger> {
+  const schema = options.schema ?? `perdiem_test_${randomBytes(6).toString('hex')}`;
+  const ledger = await openPostgresLedger({ ...options, url: testDatabaseUrl, schema, createSchema: true });
+  const close = ledger.close.bind(ledger);
+  ledger.close = async () => {
+    await close();
+    await dropSchema(schema);
+  };
+  return ledger;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const sql = postgres(testDatabaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,300 @@
+/**
+ * The ledger: who may spend what, and an append-only record of every charge. One interface, two adapters
+ * (SQLite for the embedded default, PostgreSQL for scale-out), one conformance suite.
+ *
+ * Money is integer nano-USD (`bigint`); time is unix ms from the injected clock.
+ *
+ * Invariants every adapter keeps, each in one atomic step:
+ * - a source never goes below zero: `available >= 0` for credits and USD, `spent + reserved <= allowance` for DIEM
+ *   (unless the allowance itself was lowered);
+ * - a key never spends past any of its limits: `spent + reserved <= limit` in the current period;
+ * - a reservation is settled at most once, and charges at most what it reserved (the excess is operator loss);
+ * - at most one reservation per (account, idempotency key) is live or settled, so a retry is charged once;
+ * - in every journal transaction, debits equal credits; usage amounts sum to the charges in the journal.
+ */
+import type { NanoUsd } from '../core/money.ts';
+
+/** Spend order: the first single source that can cover the reservation pays for it. */
+export type FundingSource = 'DIEM' | 'CREDITS' | 'USD';
+export const fundingSourceOrder: readonly FundingSource[] = ['DIEM', 'CREDITS', 'USD'];
+
+/** The currency a key limit is set in: DIEM limits spend from the allowance, USD limits spend from credits and USD. */
+export type LimitCurrency = 'DIEM' | 'USD';
+export type LimitPeriod = 'EPOCH' | 'MONTH' | 'LIFETIME';
+export type KeyKind = 'INFERENCE' | 'ADMIN';
+export type ReservationStatus = 'RESERVED' | 'SETTLED' | 'VOIDED' | 'EXPIRED';
+
+export function limitCurrencyOf(source: FundingSource): LimitCurrency {
+  return source === 'DIEM' ? 'DIEM' : 'USD';
+}
+
+export interface Account {
+  id: string;
+  name: string | null;
+  createdAtMs: number;
+}
+
+export interface KeyLimit {
+  currency: LimitCurrency;
+  period: LimitPeriod;
+  amountNano: NanoUsd;
+}
+
+export interface ApiKey {
+  id: string;
+  accountId: string;
+  kind: KeyKind;
+  name: string;
+  /** The first characters of the secret, safe to show ("pd_3f9a…"). */
+  secretPrefix: string;
+  createdAtMs: number;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+  /** null: every model. */
+  allowedModels: string[] | null;
+  limits: KeyLimit[];
+}
+
+export interface CreateKeyInput {
+  accountId: string;
+  kind: KeyKind;
+  name: string;
+  expiresAtMs?: number | null;
+  allowedModels?: string[] | null;
+  limits?: KeyLimit[];
+}
+
+/** The only time the secret exists in clear: it is stored as a SHA-256 hash. */
+export interface CreatedKey {
+  key: ApiKey;
+  secret: string;
+}
+
+export interface UpdateKeyInput {
+  name?: string;
+  expiresAtMs?: number | null;
+  allowedModels?: string[] | null;
+  /** Replaces every limit. Spend already counted in the current periods still counts. */
+  limits?: KeyLimit[];
+}
+
+export interface ReserveInput {
+  accountId: string;
+  /** null for wallet-paid requests that carry no API key: no key checks or limits. */
+  keyId: string | null;
+  /** The request id or the client's Idempotency-Key; scoped to the account. */
+  idempotencyKey: string;
+  model: string;
+  /** The most the request may cost. */
+  amountNano: NanoUsd;
+  /**
+   * When set (and below `amountNano`), reserve as much as one source can hold between this and `amountNano`: the
+   * first source that covers `amountNano`, else the source with the most headroom if it covers `minAmountNano`. The
+   * gateway then sizes max_tokens to the reserved amount (budget-bounded generation). Defaults to `amountNano`.
+   */
+  minAmountNano?: NanoUsd;
+  /** Defaults to `ledgerLimits.reservationTtlMsDefault`. */
+  ttlMs?: number;
+}
+
+export interface Reservation {
+  id: string;
+  accountId: string;
+  keyId: string | null;
+  idempotencyKey: string;
+  model: string;
+  source: FundingSource;
+  /** The epoch (and month) whose allowance and key-limit periods the reservation counts against, until it ends. */
+  epoch: number;
+  month: string;
+  amountNano: NanoUsd;
+  status: ReservationStatus;
+  /** Set once settled: what the account paid (<= amountNano) and what the operator lost above it. */
+  chargedNano: NanoUsd | null;
+  lossNano: NanoUsd | null;
+  createdAtMs: number;
+  expiresAtMs: number;
+  finishedAtMs: number | null;
+}
+
+export interface ReserveResult {
+  reservation: Reservation;
+  /** True when the idempotency key matched a live or settled reservation: nothing new was reserved. */
+  replayed: boolean;
+}
+
+/** One priced usage line, as `core/pricing` produces it. */
+export interface UsageLineInput {
+  sku: string;
+  units: number;
+  unitPriceNano: NanoUsd;
+  priceUnit: number;
+  amountNano: NanoUsd;
+}
+
+export interface SettleInput {
+  reservationId: string;
+  /** The actual cost is the sum of the lines. Empty: charge nothing (but still record the settle). */
+  lines: UsageLineInput[];
+  latencyMs: number | null;
+}
+
+export interface SettleResult {
+  reservation: Reservation;
+  /** True when the reservation was already settled with the same cost: nothing was charged again. */
+  replayed: boolean;
+}
+
+export interface SourceHeadroom {
+  source: FundingSource;
+  /** What one reservation could hold from this source now: its balance, capped by the key's limits. */
+  headroomNano: NanoUsd;
+}
+
+export interface Spendable {
+  sources: SourceHeadroom[];
+  /** The largest single reservation that would succeed now, and the source it would come from. */
+  maxNano: NanoUsd;
+  source: FundingSource | null;
+}
+
+export interface Balance {
+  accountId: string;
+  epoch: number;
+  nextEpochBegins: string;
+  diem: { allowanceNano: NanoUsd; spentNano: NanoUsd; reservedNano: NanoUsd; availableNano: NanoUsd };
+  credits: { availableNano: NanoUsd; reservedNano: NanoUsd };
+  usd: { availableNano: NanoUsd; reservedNano: NanoUsd };
+}
+
+export interface AddFundsInput {
+  accountId: string;
+  source: 'CREDITS' | 'USD';
+  /** Positive. */
+  amountNano: NanoUsd;
+  /** Unique per funding event (an x402 payment id, an admin grant id): credited at most once. */
+  reference: string;
+}
+
+export interface UsageRecord {
+  id: string;
+  reservationId: string;
+  /** The reservation's idempotency key: the request id. */
+  requestId: string;
+  accountId: string;
+  keyId: string | null;
+  model: string;
+  sku: string;
+  units: number;
+  unitPriceNano: NanoUsd;
+  priceUnit: number;
+  /** What the upstream usage costs at list price. */
+  listAmountNano: NanoUsd;
+  /** What the account was charged for this line (the reservation cap is applied to the lines in order). */
+  amountNano: NanoUsd;
+  currency: LimitCurrency;
+  source: FundingSource;
+  latencyMs: number | null;
+  epoch: number;
+  createdAtMs: number;
+}
+
+export interface UsageQuery {
+  accountId: string;
+  keyId?: string;
+  model?: string;
+  /** Inclusive. */
+  fromMs?: number;
+  /** Exclusive. */
+  toMs?: number;
+  limit?: number;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string | null;
+}
+
+export interface UsagePage {
+  /** Newest first. */
+  items: UsageRecord[];
+  nextCursor: string | null;
+}
+
+export interface AnalyticsQuery {
+  accountId: string;
+  fromMs: number;
+  toMs: number;
+  keyId?: string;
+}
+
+export interface AnalyticsRow {
+  /** A UTC day ("2025-01-02"), a model name or a key id ("" for key-less requests). */
+  group: string;
+  currency: LimitCurrency;
+  amountNano: NanoUsd;
+  requests: number;
+  units: number;
+}
+
+export interface UsageAnalytics {
+  byDay: AnalyticsRow[];
+  byModel: AnalyticsRow[];
+  byKey: AnalyticsRow[];
+}
+
+export type JournalKind = 'CHARGE' | 'LOSS' | 'FUNDING' | 'ALLOWANCE';
+
+/** One leg of a double-entry transaction. Append-only. */
+export interface JournalEntry {
+  id: string;
+  txnId: string;
+  kind: JournalKind;
+  /** "account:<id>:credits", "account:<id>:usd", "account:<id>:diem:<epoch>", "operator:revenue", … */
+  ledgerAccount: string;
+  side: 'DEBIT' | 'CREDIT';
+  amountNano: NanoUsd;
+  reservationId: string | null;
+  createdAtMs: number;
+}
+
+export interface Ledger {
+  readonly adapter: 'sqlite' | 'postgres';
+
+  createAccount(input?: { id?: string; name?: string | null }): Promise<Account>;
+  getAccount(accountId: string): Promise<Account | null>;
+  /** Links a wallet (lower-cased address) to an account; a wallet belongs to one account. */
+  linkWallet(accountId: string, address: string): Promise<void>;
+  accountByWallet(address: string): Promise<Account | null>;
+
+  createKey(input: CreateKeyInput): Promise<CreatedKey>;
+  /** The key for a presented secret, or AuthenticationError (unknown, revoked or expired). */
+  authenticate(secret: string): Promise<ApiKey>;
+  getKey(keyId: string): Promise<ApiKey | null>;
+  listKeys(accountId: string): Promise<ApiKey[]>;
+  updateKey(keyId: string, patch: UpdateKeyInput): Promise<ApiKey>;
+  revokeKey(keyId: string): Promise<ApiKey>;
+
+  /** Sets the DIEM allowance of (account, epoch), e.g. from `DiemStaking.allowanceOf`. A rise counts at once. */
+  setDiemAllowance(accountId: string, epoch: number, allowanceNano: NanoUsd): Promise<void>;
+  /** Credits an account once per `reference`; returns false when the reference was already applied. */
+  addFunds(input: AddFundsInput): Promise<boolean>;
+
+  balance(accountId: string): Promise<Balance>;
+  /** What a key (or a key-less wallet request) can reserve now, per source, for budget-bounded generation. */
+  spendable(input: { accountId: string; keyId: string | null; model?: string }): Promise<Spendable>;
+
+  /** Holds the request's maximum cost against one source and the key's limits, atomically. */
+  reserve(input: ReserveInput): Promise<ReserveResult>;
+  /** Charges min(actual, reserved), releases the rest, records usage and journal. Idempotent for the same cost. */
+  settle(input: SettleInput): Promise<SettleResult>;
+  /** Releases a reservation without charging. Idempotent. */
+  void(reservationId: string): Promise<Reservation>;
+  /** Releases reservations whose TTL has passed; returns how many. The sweeper calls it. */
+  expireReservations(limit?: number): Promise<number>;
+  getReservation(reservationId: string): Promise<Reservation | null>;
+
+  usageHistory(query: UsageQuery): Promise<UsagePage>;
+  usageAnalytics(query: AnalyticsQuery): Promise<UsageAnalytics>;
+  /** Journal entries in id order, for audits and reconciliation. */
+  journal(input?: { afterId?: string | null; limit?: number }): Promise<JournalEntry[]>;
+
+  close(): Promise<void>;
+}
