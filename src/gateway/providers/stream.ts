@@ -89,7 +89,11 @@ class MeteredStream<TChunk> implements ProviderStream<TChunk> {
         event = next.value;
       }
     } finally {
-      if (this.finalUsage === null) this.source.cancel();
+      if (this.finalUsage === null) {
+        this.source.cancel();
+        // Let a suspended source generator run its own cleanup (closing the upstream body).
+        void this.source.events.return?.(undefined)?.catch(() => {});
+      }
     }
   }
 }

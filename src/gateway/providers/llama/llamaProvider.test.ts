@@ -80,6 +80,15 @@ describe('llama provider on the demo model', () => {
     expect(second.response.choices[0]?.text).toBe(first.response.choices[0]?.text);
   });
 
+  it('samples reproducibly with a seed at temperature > 0', async () => {
+    const request = { model, prompt: 'Once upon', max_tokens: 16, temperature: 0.9, seed: 7 };
+    const first = await provider.complete(request);
+    const second = await provider.complete(request);
+    const greedy = await provider.complete({ ...request, temperature: 0 });
+    expect(second.response.choices[0]?.text).toBe(first.response.choices[0]?.text);
+    expect(first.response.choices[0]?.text).not.toBe(greedy.response.choices[0]?.text);
+  });
+
   it('honours max_tokens', async () => {
     for (const maxTokens of [1, 7]) {
       const { usage, response } = await provider.chat(chatRequest({ max_tokens: maxTokens }));
