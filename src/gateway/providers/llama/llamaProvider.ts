@@ -39,7 +39,13 @@ import {
   type Usage,
 } from '../types.ts';
 import { buildChatPrompt } from './chatPrompt.ts';
-import { assertFitsContext, type GenerationInput, type GenerationResult, generate } from './generate.ts';
+import {
+  assertFitsContext,
+  type GenerationInput,
+  type GenerationResult,
+  generate,
+  promptTokenCount,
+} from './generate.ts';
 import { createModelHost, type LlamaModelConfig, type LoadedModel, type ModelHost } from './modelHost.ts';
 
 export type { LlamaModelConfig };
@@ -186,7 +192,7 @@ export function createLlamaProvider(config: LlamaProviderConfig, deps: LlamaProv
   ): Promise<ProviderStream<TChunk>> {
     const host = hostFor(request.model);
     const prepared = await prepare(kind, request);
-    const promptTokens = prepared.input.tokens.length + (prepared.loaded.model.tokens.shouldPrependBosToken ? 1 : 0);
+    const promptTokens = promptTokenCount(prepared.loaded, prepared.input.tokens);
     assertFitsContext(prepared.loaded, promptTokens);
 
     const stop = new AbortController();
