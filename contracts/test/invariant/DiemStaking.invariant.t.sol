@@ -71,7 +71,7 @@ contract DiemStakingHandler is Test {
         uint256 balanceWei = diem.balanceOf(from);
         if (balanceWei == 0) return;
         vm.prank(from);
-        diem.transfer(_actor(toSeed), _amount(amountWei, balanceWei));
+        assertTrue(diem.transfer(_actor(toSeed), _amount(amountWei, balanceWei)));
         ++ghostTransfers;
     }
 
@@ -120,7 +120,7 @@ contract DiemStakingHandler is Test {
         if (block.timestamp < endsAt) _warpTo(endsAt);
         vm.startPrank(from);
         staking.withdraw();
-        diem.transfer(to, coolingWei);
+        assertTrue(diem.transfer(to, coolingWei));
         vm.stopPrank();
         vm.prank(to);
         staking.stake(coolingWei);

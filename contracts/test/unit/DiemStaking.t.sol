@@ -229,7 +229,7 @@ contract DiemStakingTest is Test {
         vm.prank(alice);
         staking.withdraw();
         vm.prank(alice);
-        diem.transfer(bob, 10e18);
+        assertTrue(diem.transfer(bob, 10e18));
         _stake(bob, 10e18);
         assertEq(staking.allowanceOf(alice, epoch) + staking.allowanceOf(bob, epoch), 10e18);
         assertEq(staking.allowanceOf(alice, epoch + 1) + staking.allowanceOf(bob, epoch + 1), 10e18);
