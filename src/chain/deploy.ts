@@ -1,0 +1,100 @@
+/**
+ * Deploys the four perdiem contracts to any RPC and wires them together. Order: VVV → Diem → StakedVVV →
+ * DiemStaking, then VVV.setEmissionsMinter(StakedVVV) and Diem.setMinter(StakedVVV), each settable once.
+ */
+import type { Abi, Address, Hex } from 'viem';
+import type { PublicClient, WalletClient } from './clients.ts';
+import {
+  diemAbi,
+  diemBytecode,
+  diemStakingAbi,
+  diemStakingBytecode,
+  stakedVvvAbi,
+  stakedVvvBytecode,
+  vvvAbi,
+  vvvBytecode,
+} from './generated/contracts.ts';
+import { receiptTimeoutMs } from './limits.ts';
+
+export interface PerdiemContracts {
+  vvv: Address;
+  stakedVvv: Address;
+  diem: Address;
+  diemStaking: Address;
+}
+
+export interface DeployConfig {
+  /** May change parameters (emission rate); can never move a holder's tokens. */
+  owner: Address;
+  /** Receives the genesis VVV supply. */
+  genesisHolder: Address;
+  genesisSupplyWei: bigint;
+  stakedVvv: {
+    annualEmissionWei: bigint;
+    cooldownSeconds: bigint;
+    lockedWeightBps: bigint;
+    baseWad: bigint;
+    powerWad: bigint;
+    targetWei: bigint;
+    /** Minting above this DIEM supply reverts (keeps the curve's exp far from overflow). */
+    maxSupplyWei: bigint;
+  };
+  diemStaking: { epochSeconds: bigint; cooldownSeconds: bigint; minAllowanceWei: bigint };
+}
+
+const WAD = 10n ** 18n;
+const daySeconds = 86_400n;
+
+/** The defaults of DESIGN.md: 10M VVV/yr, 7-day sVVV cooldown, 80% locked weight, curve (90, 2, 38,000), 1-day epochs. */
+export function defaultDeployConfig(owner: Address, overrides: Partial<DeployConfig> = {}): DeployConfig {
+  return {
+    owner,
+    genesisHolder: owner,
+    genesisSupplyWei: 100_000_000n * WAD,
+    stakedVvv: {
+      annualEmissionWei: 10_000_000n * WAD,
+      cooldownSeconds: 7n * daySeconds,
+      lockedWeightBps: 8_000n,
+      baseWad: 90n * WAD,
+      powerWad: 2n * WAD,
+      targetWei: 38_000n * WAD,
+      maxSupplyWei: 100_000n * WAD,
+    },
+    diemStaking: { epochSeconds: daySeconds, cooldownSeconds: daySeconds, minAllowanceWei: WAD / 10n },
+    ...overrides,
+  };
+}
+
+export async function deployPerdiem(
+  wallet: WalletClient,
+  client: PublicClient,
+  config: DeployConfig,
+): Promise<PerdiemContracts> {
+  const deploy = async (abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
+    const hash = await wallet.deployContract({ abi, bytecode, args });
+    const receipt = await client.waitForTransactionReceipt({ hash, timeout: receiptTimeoutMs });
+    if (receipt.status !== 'success' || !receipt.contractAddress) throw new Error(`deployment reverted: ${hash}`);
+    return receipt.contractAddress;
+  };
+  const vvv = await deploy(vvvAbi, vvvBytecode, [config.owner, config.genesisHolder, config.genesisSupplyWei]);
+  const diem = await deploy(diemAbi, diemBytecode, [config.owner]);
+  const stakedVvv = await deploy(stakedVvvAbi, stakedVvvBytecode, [vvv, diem, config.owner, config.stakedVvv]);
+  const { epochSeconds, cooldownSeconds, minAllowanceWei } = config.diemStaking;
+  // DiemStaking has no owner: its parameters are fixed at deployment.
+  const diemStaking = await deploy(diemStakingAbi, diemStakingBytecode, [
+    diem,
+    epochSeconds,
+    cooldownSeconds,
+    minAllowanceWei,
+  ]);
+
+  const wire = async (hash: Hex) => {
+    const receipt = await client.waitForTransactionReceipt({ hash, timeout: receiptTimeoutMs });
+    if (receipt.status !== 'success') throw new Error(`wiring transaction reverted: ${hash}`);
+  };
+  await wire(
+    await wallet.writeContract({ address: vvv, abi: vvvAbi, functionName: 'setEmissionsMinter', args: [stakedVvv] }),
+  );
+  await wire(await wallet.writeContract({ address: diem, abi: diemAbi, functionName: 'setMinter', args: [stakedVvv] }));
+  return { vvv, stakedVvv, diem, diemStaking };
+}

@@ -1,0 +1,36 @@
+/** `.perdiem/state.json`: what `perdiem up` started, for scripts, tests and the next `perdiem up`. */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Address, Hex } from 'viem';
+import type { PerdiemContracts } from '../chain/deploy.ts';
+
+export interface StackState {
+  /** null until the gateway is part of the stack. */
+  gatewayUrl: string | null;
+  rpcUrl: string;
+  chainId: number;
+  contracts: PerdiemContracts;
+  demo: { address: Address; privateKey: Hex; apiKey: string | null };
+}
+
+export function stateFilePath(home: string): string {
+  return path.join(home, 'state.json');
+}
+
+export function readStackState(home: string): StackState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFilePath(home), 'utf8')) as StackState;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${stateFilePath(home)}: ${(error as Error).message}`);
+  }
+}
+
+/** Written atomically (temp file + rename), so a reader never sees half a file. */
+export function writeStackState(home: string, state: StackState): void {
+  mkdirSync(home, { recursive: true });
+  const target = stateFilePath(home);
+  const temporary = `${target}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, target);
+}
