@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { type Clock, epochAt, epochSecondsDefault, monthAt, nextEpochBegins } from '../../core/epoch.ts';
-import { AuthenticationError, ConflictError, NotFoundError } from '../../core/errors.ts';
+import { AuthenticationError, ConflictError, NotFoundError, PerdiemError } from '../../core/errors.ts';
 import type { NanoUsd } from '../../core/money.ts';
 import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
@@ -59,9 +60,19 @@ export interface SqliteLedgerOptions {
   /** NORMAL (default) survives process crashes; FULL also survives power loss, at a cost per commit. */
   synchronous?: 'NORMAL' | 'FULL';
   busyTimeoutMs?: number;
+  /** Checkpoint the WAL on a worker thread (default) instead of on the request path. */
+  backgroundCheckpoints?: boolean;
 }
 
+const checkpointIntervalMs = 200;
+
 type Row = Record<string, unknown>;
+
+interface PendingOp {
+  body: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
 
 const reservationColumns =
   'id, account_id, key_id, idempotency_key, model, source, epoch, month, amount_nano, status, charged_nano, loss_nano, created_at_ms, expires_at_ms, finished_at_ms';
@@ -93,6 +104,12 @@ const statements = {
   releaseKeySpend: `UPDATE key_spend SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
     WHERE key_id = ?3 AND currency = ?4 AND period_key IN (?5, ?6, ?7)`,
   balances: 'SELECT source, available_nano, reserved_nano FROM balances WHERE account_id = ?',
+  sources: `SELECT source, available_nano, reserved_nano, 0 AS allowance_nano FROM balances WHERE account_id = ?1
+    UNION ALL SELECT 'DIEM', allowance_nano - spent_nano - reserved_nano, reserved_nano, allowance_nano
+      FROM diem_allowances WHERE account_id = ?1 AND epoch = ?2`,
+  keyForUse: `SELECT account_id, expires_at_ms, revoked_at_ms, allowed_models,
+    (SELECT json_group_array(json_array(currency, period, cast(amount_nano AS TEXT))) FROM key_limits WHERE key_id = ?1)
+      AS limits FROM api_keys WHERE id = ?1`,
   diem: 'SELECT allowance_nano, spent_nano, reserved_nano FROM diem_allowances WHERE account_id = ? AND epoch = ?',
   upsertDiem: `INSERT INTO diem_allowances (account_id, epoch, allowance_nano, spent_nano, reserved_nano)
     VALUES (?, ?, ?, 0, 0) ON CONFLICT DO UPDATE SET allowance_nano = excluded.allowance_nano`,
@@ -106,8 +123,8 @@ const statements = {
   fund: 'UPDATE balances SET available_nano = available_nano + ? WHERE account_id = ? AND source = ?',
   insertFundingReference: `INSERT INTO funding_references (reference, account_id, source, amount_nano, created_at_ms)
     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  insertReservation: `INSERT INTO reservations (${reservationColumns})
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', NULL, NULL, ?, ?, NULL)`,
+  insertReservation: `INSERT INTO reservations (account_id, key_id, idempotency_key, model, source, epoch, month,
+    amount_nano, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?)`,
   reservation: `SELECT ${reservationColumns} FROM reservations WHERE id = ?`,
   reservationByIdempotency: `SELECT ${reservationColumns} FROM reservations
     WHERE account_id = ? AND idempotency_key = ? AND status IN ('RESERVED', 'SETTLED')`,
@@ -134,7 +151,16 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}`);
   migrate(db);
-  return new SqliteLedger(db, options.clock, options.epochSeconds ?? epochSecondsDefault);
+  const onDisk = options.path !== ':memory:' && options.path !== '';
+  let checkpointer: Worker | null = null;
+  if (onDisk && options.backgroundCheckpoints !== false) {
+    db.exec('PRAGMA wal_autocheckpoint = 0');
+    checkpointer = new Worker(new URL('./checkpointWorker.ts', import.meta.url), {
+      workerData: { path: options.path, intervalMs: checkpointIntervalMs },
+    });
+    checkpointer.unref();
+  }
+  return new SqliteLedger(db, options.clock, options.epochSeconds ?? epochSecondsDefault, checkpointer);
 }
 
 function migrate(db: DatabaseSync): void {
@@ -171,9 +197,13 @@ class SqliteLedger implements Ledger {
   private readonly clock: Clock;
   private readonly epochSeconds: number;
   private readonly stmt: Record<StatementName, StatementSync>;
+  private pending: PendingOp[] = [];
 
-  constructor(db: DatabaseSync, clock: Clock, epochSeconds: number) {
+  private readonly checkpointer: Worker | null;
+
+  constructor(db: DatabaseSync, clock: Clock, epochSeconds: number, checkpointer: Worker | null) {
     this.db = db;
+    this.checkpointer = checkpointer;
     this.clock = clock;
     this.epochSeconds = epochSeconds;
     const prepared = {} as Record<StatementName, StatementSync>;
@@ -185,6 +215,7 @@ class SqliteLedger implements Ledger {
     this.stmt = prepared;
   }
 
+  /** One transaction around `body`, for writes outside the group commit (migrations, admin operations). */
   private tx<T>(body: () => T): T {
     this.stmt.begin.run();
     try {
@@ -195,6 +226,58 @@ class SqliteLedger implements Ledger {
       if (this.db.isTransaction) this.stmt.rollback.run();
       throw error;
     }
+  }
+
+  /**
+   * Group commit for the hot path: every operation queued during one event-loop turn runs in one transaction, and
+   * every promise settles only after the COMMIT. Most of the cost of a commit is the pages it writes; a group writes
+   * each hot page once. Operations throw their typed errors (PerdiemError) before their first write, so such a
+   * failure leaves the group intact; any other error rolls the group back and replays each operation on its own.
+   */
+  private write<T>(body: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const group = this.pending;
+    this.pending = [];
+    if (group.length > 1 && this.runGroup(group)) return;
+    for (const op of group) {
+      try {
+        op.resolve(this.tx(op.body));
+      } catch (error) {
+        op.reject(error);
+      }
+    }
+  }
+
+  /** Runs a group in one transaction; false (and nothing written) when it must be replayed one by one. */
+  private runGroup(group: PendingOp[]): boolean {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.stmt.begin.run();
+      for (const op of group) {
+        try {
+          outcomes.push({ ok: true, value: op.body() });
+        } catch (error) {
+          if (!(error instanceof PerdiemError)) throw error;
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      this.stmt.commit.run();
+    } catch {
+      if (this.db.isTransaction) this.stmt.rollback.run();
+      return false;
+    }
+    group.forEach((op, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) op.resolve(outcome.value);
+      else op.reject(outcome.value);
+    });
+    return true;
   }
 
   async createAccount(input: { id?: string; name?: string | null } = {}): Promise<Account> {
@@ -378,7 +461,7 @@ class SqliteLedger implements Ledger {
     const now = this.clock();
     const epoch = epochAt(now, this.epochSeconds);
     const month = monthAt(now);
-    return this.tx(() => {
+    return this.write(() => {
       const available = this.available(input.accountId, epoch);
       const existing = this.stmt.reservationByIdempotency.get(input.accountId, input.idempotencyKey);
       if (existing) return { reservation: replayOf(toReservation(existing), input), replayed: true };
@@ -388,7 +471,7 @@ class SqliteLedger implements Ledger {
       const choice = chooseSource(headroomsOf(available, keyHeadroom), amountNano, minAmountNano);
       if (!choice) throw reserveRefusal(available, minAmountNano);
       const reservation: Reservation = {
-        id: randomUUID(),
+        id: '',
         accountId: input.accountId,
         keyId: input.keyId,
         idempotencyKey: input.idempotencyKey,
@@ -410,8 +493,7 @@ class SqliteLedger implements Ledger {
         const [e, m, l] = periodKeysOf(epoch, month);
         this.stmt.reserveKeySpend.run(input.keyId, limitCurrencyOf(choice.source), e, m, l, choice.amountNano);
       }
-      this.stmt.insertReservation.run(
-        reservation.id,
+      const inserted = this.stmt.insertReservation.run(
         reservation.accountId,
         reservation.keyId,
         reservation.idempotencyKey,
@@ -423,6 +505,7 @@ class SqliteLedger implements Ledger {
         now,
         reservation.expiresAtMs,
       );
+      reservation.id = String(inserted.lastInsertRowid);
       return { reservation, replayed: false };
     });
   }
@@ -430,7 +513,7 @@ class SqliteLedger implements Ledger {
   async settle(input: Parameters<Ledger['settle']>[0]) {
     const actualNano = validateSettleInput(input);
     const now = this.clock();
-    return this.tx(() => {
+    return this.write(() => {
       const reservation = this.requireReservation(input.reservationId);
       if (reservation.status === 'SETTLED') {
         if (reservation.chargedNano! + reservation.lossNano! === actualNano) return { reservation, replayed: true };
@@ -443,7 +526,7 @@ class SqliteLedger implements Ledger {
       }
       const { chargedNano, lossNano } = capCharge(reservation.amountNano, actualNano);
       this.release(reservation, chargedNano);
-      this.stmt.finishReservation.run('SETTLED', chargedNano, lossNano, now, reservation.id);
+      this.stmt.finishReservation.run('SETTLED', chargedNano, lossNano, now, BigInt(reservation.id));
       const charges = allocateCharge(input.lines, chargedNano);
       const currency = limitCurrencyOf(reservation.source);
       input.lines.forEach((line, i) => {
@@ -481,7 +564,7 @@ class SqliteLedger implements Ledger {
 
   async void(reservationId: string): Promise<Reservation> {
     const now = this.clock();
-    return this.tx(() => {
+    return this.write(() => {
       const reservation = this.requireReservation(reservationId);
       if (reservation.status === 'VOIDED' || reservation.status === 'EXPIRED') return reservation;
       if (reservation.status === 'SETTLED') {
@@ -493,7 +576,7 @@ class SqliteLedger implements Ledger {
 
   async expireReservations(limit: number = ledgerLimits.expireBatchSizeMax): Promise<number> {
     const now = this.clock();
-    return this.tx(() => {
+    return this.write(() => {
       const rows = this.stmt.expiredReservations.all(now, Math.min(limit, ledgerLimits.expireBatchSizeMax));
       for (const row of rows) this.finishUnpaid(toReservation(row), 'EXPIRED', now);
       return rows.length;
@@ -501,7 +584,7 @@ class SqliteLedger implements Ledger {
   }
 
   async getReservation(reservationId: string): Promise<Reservation | null> {
-    const row = this.stmt.reservation.get(reservationId);
+    const row = /^\d{1,18}$/.test(reservationId) ? this.stmt.reservation.get(BigInt(reservationId)) : undefined;
     return row ? toReservation(row) : null;
   }
 
@@ -545,6 +628,12 @@ class SqliteLedger implements Ledger {
   }
 
   async close(): Promise<void> {
+    if (this.checkpointer) {
+      const stopped = new Promise((resolve) => this.checkpointer!.once('message', resolve));
+      this.checkpointer.postMessage('stop');
+      await stopped;
+      await this.checkpointer.terminate();
+    }
     if (this.db.isOpen) this.db.close();
   }
 
@@ -555,7 +644,7 @@ class SqliteLedger implements Ledger {
   }
 
   private requireReservation(reservationId: string): Reservation {
-    const row = this.stmt.reservation.get(reservationId);
+    const row = /^\d{1,18}$/.test(reservationId) ? this.stmt.reservation.get(BigInt(reservationId)) : undefined;
     if (!row) throw new NotFoundError('reservation not found', { code: 'reservation_not_found' });
     return toReservation(row);
   }
@@ -574,12 +663,11 @@ class SqliteLedger implements Ledger {
   }
 
   private available(accountId: string, epoch: number): Record<FundingSource, NanoUsd> {
-    const balances = this.readBalances(accountId);
-    const diem = this.stmt.diem.get(accountId, epoch);
-    const diemLeft = diem
-      ? (diem.allowance_nano as bigint) - (diem.spent_nano as bigint) - (diem.reserved_nano as bigint)
-      : 0n;
-    return { DIEM: diemLeft, CREDITS: balances.CREDITS.availableNano, USD: balances.USD.availableNano };
+    const rows = this.stmt.sources.all(accountId, epoch);
+    if (rows.length === 0) throw new NotFoundError('account not found', { code: 'account_not_found' });
+    const available: Record<FundingSource, NanoUsd> = { DIEM: 0n, CREDITS: 0n, USD: 0n };
+    for (const row of rows) available[row.source as FundingSource] = row.available_nano as bigint;
+    return available;
   }
 
   private keyHeadroom(
@@ -590,11 +678,18 @@ class SqliteLedger implements Ledger {
     epoch: number,
     month: string,
   ): KeyHeadroom {
-    const key = checkKeyUsable(this.readKey(keyId), accountId, model, now);
+    const row = this.stmt.keyForUse.get(keyId);
+    if (!row || row.account_id !== accountId) checkKeyUsable(null, accountId, model, now);
+    checkKeyUsable(keyForUse(keyId, row!), accountId, model, now);
+    const limits = JSON.parse(row!.limits as string) as [KeyLimit['currency'], KeyLimit['period'], string][];
+    if (limits.length === 0) return none;
     return keyHeadroomOf(
-      key.limits.map((limit) => {
-        const row = this.stmt.keySpend.get(keyId, limit.currency, periodKeyOf(limit.period, epoch, month));
-        return { limit, usedNano: (row?.used as bigint | undefined) ?? 0n };
+      limits.map(([currency, period, amount]) => {
+        const spend = this.stmt.keySpend.get(keyId, currency, periodKeyOf(period, epoch, month));
+        return {
+          limit: { currency, period, amountNano: BigInt(amount) },
+          usedNano: (spend?.used as bigint | undefined) ?? 0n,
+        };
       }),
     );
   }
@@ -612,7 +707,7 @@ class SqliteLedger implements Ledger {
 
   private finishUnpaid(reservation: Reservation, status: 'VOIDED' | 'EXPIRED', now: number): Reservation {
     this.release(reservation, 0n);
-    this.stmt.finishReservation.run(status, null, null, now, reservation.id);
+    this.stmt.finishReservation.run(status, null, null, now, BigInt(reservation.id));
     return { ...reservation, status, finishedAtMs: now };
   }
 
@@ -661,6 +756,22 @@ class SqliteLedger implements Ledger {
 
 const none: KeyHeadroom = { DIEM: null, USD: null };
 
+/** The fields of a key that `checkKeyUsable` reads, from the hot-path query. */
+function keyForUse(keyId: string, row: Row): ApiKey {
+  return {
+    id: keyId,
+    accountId: row.account_id as string,
+    kind: 'INFERENCE',
+    name: '',
+    secretPrefix: '',
+    createdAtMs: 0,
+    expiresAtMs: nullableNumber(row.expires_at_ms),
+    revokedAtMs: nullableNumber(row.revoked_at_ms),
+    allowedModels: row.allowed_models === null ? null : (JSON.parse(row.allowed_models as string) as string[]),
+    limits: [],
+  };
+}
+
 function modelsToText(models: string[] | null): string | null {
   return models === null ? null : JSON.stringify(models);
 }
@@ -679,7 +790,7 @@ function toAccount(row: Row): Account {
 
 function toReservation(row: Row): Reservation {
   return {
-    id: row.id as string,
+    id: String(row.id),
     accountId: row.account_id as string,
     keyId: (row.key_id as string | null) ?? null,
     idempotencyKey: row.idempotency_key as string,

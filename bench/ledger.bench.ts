@@ -1,0 +1,159 @@
+/**
+ * Ledger throughput: reserve+settle pairs per second and the p99 latency of one pair, for each adapter.
+ * Writes bench/results/ledger.json and bench/results/ledger.md.
+ *
+ * SQLite runs in-process and is synchronous, so pairs run one after another on a WAL file on disk.
+ * PostgreSQL runs `concurrency` pairs at once over a pool (as gateway replicas would), each pair on its own account.
+ * Every pair goes through the public Ledger interface: a keyed reservation (key spend counters are updated) and a
+ * settle with two usage lines (input and output), so usage rows and journal entries are written as in production.
+ *
+ * Environment: BENCH_SECONDS (default 5 per adapter), BENCH_PG_CONCURRENCY (default 32), BENCH_PG_POOL (default 16),
+ * PERDIEM_TEST_DATABASE_URL.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { epochAt } from '../src/core/epoch.ts';
+import { openPostgresLedger } from '../src/ledger/postgres/postgresLedger.ts';
+import { openSqliteLedger } from '../src/ledger/sqlite/sqliteLedger.ts';
+import { dropSchema, postgresSkipReason, testDatabaseUrl } from '../src/ledger/testing/harness.ts';
+import type { Ledger, UsageLineInput } from '../src/ledger/types.ts';
+
+interface Result {
+  pairsPerSecond: number;
+  p99Ms: number;
+  p50Ms: number;
+  pairs: number;
+  concurrency: number;
+}
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const pgConcurrency = Number(process.env.BENCH_PG_CONCURRENCY ?? 32);
+const sqliteConcurrency = Number(process.env.BENCH_SQLITE_CONCURRENCY ?? 64);
+const pgPool = Number(process.env.BENCH_PG_POOL ?? 16);
+const accountsCount = 64;
+const lines: UsageLineInput[] = [
+  { sku: 'text.input', units: 1000, unitPriceNano: 150_000_000n, priceUnit: 1_000_000, amountNano: 150_000n },
+  { sku: 'text.output', units: 100, unitPriceNano: 600_000_000n, priceUnit: 1_000_000, amountNano: 60_000n },
+];
+
+interface Actor {
+  accountId: string;
+  keyId: string;
+}
+
+async function setup(ledger: Ledger): Promise<Actor[]> {
+  const actors: Actor[] = [];
+  for (let i = 0; i < accountsCount; i++) {
+    const account = await ledger.createAccount();
+    await ledger.addFunds({ accountId: account.id, source: 'USD', amountNano: 10n ** 15n, reference: `bench-${account.id}` });
+    await ledger.setDiemAllowance(account.id, epochAt(Date.now()), 10n ** 14n);
+    const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'bench' });
+    actors.push({ accountId: account.id, keyId: key.id });
+  }
+  return actors;
+}
+
+async function pair(ledger: Ledger, actor: Actor, n: number): Promise<void> {
+  const { reservation } = await ledger.reserve({
+    accountId: actor.accountId,
+    keyId: actor.keyId,
+    idempotencyKey: `req-${n}`,
+    model: 'bench-model',
+    amountNano: 1_000_000n,
+  });
+  await ledger.settle({ reservationId: reservation.id, lines, latencyMs: 12 });
+}
+
+async function run(ledger: Ledger, concurrency: number): Promise<Result> {
+  const actors = await setup(ledger);
+  for (let i = 0; i < 500; i++) await pair(ledger, actors[i % actors.length]!, -1 - i); // warm-up
+  const latencies: number[] = [];
+  let next = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  const worker = async (w: number) => {
+    while (performance.now() < deadline) {
+      const n = next++;
+      const t0 = performance.now();
+      await pair(ledger, actors[(w + n * concurrency) % actors.length]!, n);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return {
+    pairsPerSecond: Math.round(latencies.length / elapsed),
+    p99Ms: round(at(0.99)),
+    p50Ms: round(at(0.5)),
+    pairs: latencies.length,
+    concurrency,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+async function benchSqlite(): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), 'perdiem-bench-'));
+  const ledger = openSqliteLedger({ path: process.env.BENCH_SQLITE_PATH ?? join(dir, 'ledger.db'), clock: Date.now });
+  try {
+    return await run(ledger, sqliteConcurrency);
+  } finally {
+    await ledger.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchPostgres(): Promise<Result | { skipped: string }> {
+  const skip = await postgresSkipReason();
+  if (skip) return { skipped: skip };
+  const schema = `perdiem_bench_${randomBytes(4).toString('hex')}`;
+  const ledger = await openPostgresLedger({
+    url: testDatabaseUrl,
+    schema,
+    createSchema: true,
+    clock: Date.now,
+    poolMax: pgPool,
+  });
+  try {
+    return await run(ledger, pgConcurrency);
+  } finally {
+    await ledger.close();
+    await dropSchema(schema);
+  }
+}
+
+const sqlite = await benchSqlite();
+console.log(`sqlite:   ${sqlite.pairsPerSecond} pairs/s, p50 ${sqlite.p50Ms} ms, p99 ${sqlite.p99Ms} ms`);
+const pg = await benchPostgres();
+if ('skipped' in pg) console.log(pg.skipped);
+else console.log(`postgres: ${pg.pairsPerSecond} pairs/s, p50 ${pg.p50Ms} ms, p99 ${pg.p99Ms} ms (concurrency ${pg.concurrency})`);
+
+const resultsDir = new URL('./results/', import.meta.url);
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(new URL('ledger.json', resultsDir), `${JSON.stringify({ sqlite, postgres: pg }, null, 2)}\n`);
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+const pgLine =
+  'skipped' in pg
+    ? `| PostgreSQL | skipped: ${pg.skipped} | | | |`
+    : `| PostgreSQL | ${pg.pairsPerSecond} | ${pg.p50Ms} | ${pg.p99Ms} | ${pg.concurrency} in flight, pool ${pgPool} |`;
+writeFileSync(
+  new URL('ledger.md', resultsDir),
+  `# Ledger benchmark
+
+\`npm run bench:ledger\`, ${seconds} s per adapter, on ${machine}. One pair = a keyed reserve plus a settle with two
+usage lines, through the public Ledger interface (usage rows, journal entries and key spend counters all written).
+
+| Adapter | Pairs/s | p50 ms | p99 ms | Concurrency |
+| --- | ---: | ---: | ---: | --- |
+| SQLite (WAL, synchronous=NORMAL, file on disk) | ${sqlite.pairsPerSecond} | ${sqlite.p50Ms} | ${sqlite.p99Ms} | 1 (synchronous, in-process) |
+${pgLine}
+
+Targets: 20,000 pairs/s on SQLite, 5,000 pairs/s on PostgreSQL.
+`,
+);
