@@ -6,6 +6,8 @@ set -e
 cd "$(dirname "$0")/.."
 marker=node_modules/.package-lock.json
 if [ ! -x node_modules/.bin/node ] || [ ! -f "$marker" ] || [ package-lock.json -nt "$marker" ]; then
-  echo "perdiem: installing dependencies (npm ci)…" >&2
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: the lock pins every version either way, but `npm ci` refuses a lock whose
+  # optional platform packages (darwin, win32, android builds) the registry in use does not serve.
+  echo "perdiem: installing dependencies…" >&2
+  npm install --no-audit --no-fund
 fi
