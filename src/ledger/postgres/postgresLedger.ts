@@ -67,6 +67,8 @@ export interface PostgresLedgerOptions {
   epochSeconds?: number;
   /** Connection pool size. */
   poolMax?: number;
+  /** Shown in pg_stat_activity, to tell replicas apart. */
+  applicationName?: string;
 }
 
 type Sql = postgres.Sql<{ bigint: bigint }>;
@@ -80,7 +82,7 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
   const sql = postgres(options.url, {
     max: options.poolMax ?? 10,
     types: { bigint: postgres.BigInt },
-    connection: { search_path: schema },
+    connection: { search_path: schema, application_name: options.applicationName ?? 'perdiem-ledger' },
     onnotice: () => {},
   }) as unknown as Sql;
   try {
