@@ -1,0 +1,102 @@
+/** Operator routes (/admin/*, operator token): models, prices, providers, accounts, credits and DIEM allowances. */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { epochAt } from '../../core/epoch.ts';
+import { NotFoundError } from '../../core/errors.ts';
+import { parseUsd } from '../../core/money.ts';
+import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import { operatorAuth } from '../middleware/auth.ts';
+import { keyView } from '../routes/keys.ts';
+import { pricingOf } from '../routes/models.ts';
+import { parseWith, readJsonBody } from '../validate/body.ts';
+import { priceSheetFromJson, priceSheetJsonSchema, priceSheetToJson } from './priceSheetJson.ts';
+
+const usd = z.string().regex(/^\d+(\.\d{1,9})?$/, 'must be a USD decimal string with at most 9 places');
+
+const createAccountSchema = z.strictObject({ name: z.string().min(1).max(256).optional() });
+const creditsSchema = z.strictObject({
+  amount: usd,
+  source: z.enum(['CREDITS', 'USD']).optional(),
+  reference: z.string().min(1).max(255),
+});
+const allowanceSchema = z.strictObject({ amount: usd, epoch: z.int().min(0).optional() });
+
+export function adminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.use('*', operatorAuth(deps));
+
+  const account = async (id: string) => {
+    const found = await deps.ledger.getAccount(id);
+    if (found === null) throw new NotFoundError(`no account ${id}`, { code: 'account_not_found' });
+    return found;
+  };
+
+  app.get('/models', (c) => {
+    const now = deps.clock();
+    const data = deps.registry.listModels().map((model) => ({
+      ...model,
+      providers: deps.registry.providersFor(model.id).map((provider) => provider.id),
+      pricing: pricingOf(deps.prices.priceAt(model.id, now)),
+    }));
+    return c.json({ data });
+  });
+
+  app.get('/prices', (c) => c.json({ versions: deps.prices.current().versions.map(priceSheetToJson) }));
+
+  app.post('/prices', async (c) => {
+    const sheet = priceSheetFromJson(parseWith(priceSheetJsonSchema, await readJsonBody(c)));
+    deps.prices.add(sheet);
+    return c.json({ data: priceSheetToJson(sheet) }, 201);
+  });
+
+  app.get('/providers', async (c) => {
+    const health = await deps.registry.healthCheck();
+    const data = deps.registry.providers.map((provider) => ({
+      id: provider.id,
+      kind: provider.kind,
+      priority: provider.priority,
+      models: provider.listModels().map((model) => model.id),
+      health: health[provider.id],
+    }));
+    return c.json({ data });
+  });
+
+  app.post('/accounts', async (c) => {
+    const body = parseWith(createAccountSchema, await readJsonBody(c));
+    const created = await deps.ledger.createAccount({ name: body.name ?? null });
+    const key = await deps.ledger.createKey({ accountId: created.id, kind: 'ADMIN', name: 'operator-issued' });
+    return c.json({ data: { account: created, apiKey: key.secret, key: keyView(key.key) } }, 201);
+  });
+
+  app.get('/accounts/:id', async (c) => {
+    const found = await account(c.req.param('id'));
+    const balance = await deps.ledger.balance(found.id);
+    return c.json({
+      data: {
+        account: found,
+        balance: JSON.parse(JSON.stringify(balance, (_, v) => (typeof v === 'bigint' ? v.toString() : v))),
+      },
+    });
+  });
+
+  app.post('/accounts/:id/credits', async (c) => {
+    const found = await account(c.req.param('id'));
+    const body = parseWith(creditsSchema, await readJsonBody(c));
+    const applied = await deps.ledger.addFunds({
+      accountId: found.id,
+      source: body.source ?? 'CREDITS',
+      amountNano: parseUsd(body.amount),
+      reference: body.reference,
+    });
+    return c.json({ data: { applied } }, applied ? 201 : 200);
+  });
+
+  app.put('/accounts/:id/diem-allowance', async (c) => {
+    const found = await account(c.req.param('id'));
+    const body = parseWith(allowanceSchema, await readJsonBody(c));
+    const epoch = body.epoch ?? epochAt(deps.clock(), deps.epochSeconds);
+    await deps.ledger.setDiemAllowance(found.id, epoch, parseUsd(body.amount));
+    return c.json({ data: { accountId: found.id, epoch, amount: body.amount } });
+  });
+  return app;
+}

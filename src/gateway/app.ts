@@ -1,0 +1,100 @@
+/**
+ * createGateway: the Hono app of the metering gateway, with every dependency injected (no singletons).
+ *
+ *   requestId → auth → validate → rateLimit → quote → reserve → provider → meter → settle (settle/void in finally)
+ */
+import { Hono } from 'hono';
+import pino, { type Logger } from 'pino';
+import type { Clock } from '../core/epoch.ts';
+import { epochSecondsDefault } from '../core/epoch.ts';
+import type { PriceBook } from '../core/pricing.ts';
+import type { Ledger } from '../ledger/types.ts';
+import { adminRoutes } from './admin/adminRoutes.ts';
+import type { GatewayDeps, GatewayEnv } from './env.ts';
+import { type RateLimitConfig, rateLimitsDefault } from './limits.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
+import { authMiddleware } from './middleware/auth.ts';
+import { errorHandler, notFoundHandler } from './middleware/errors.ts';
+import { requestIdMiddleware } from './middleware/requestId.ts';
+import { createPriceBookStore, type PriceBookStore } from './priceBookStore.ts';
+import type { ProviderRegistry } from './providers/index.ts';
+import { createMemoryRateLimiter } from './rateLimit/memoryRateLimiter.ts';
+import type { RateLimiter } from './rateLimit/types.ts';
+import { billingRoutes } from './routes/billing.ts';
+import { inferenceRoutes } from './routes/inference.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { modelRoutes } from './routes/models.ts';
+import { openApiDocument } from './routes/openapi.ts';
+
+export interface GatewayOptions {
+  ledger: Ledger;
+  registry: ProviderRegistry;
+  /** The price book, or a store the caller keeps (to reprice through /admin/prices and read it back). */
+  prices: PriceBook | PriceBookStore;
+  /** Unix ms; default Date.now. Prices, rate limits and epochs read it. */
+  clock?: Clock;
+  /** Default: pino at `info` on stdout, with authorization headers redacted. */
+  logger?: Logger;
+  rateLimits?: Partial<RateLimitConfig>;
+  /** Default: in-memory token buckets. */
+  rateLimiter?: RateLimiter;
+  metrics?: GatewayMetrics;
+  epochSeconds?: number;
+  /** Bearer token for /admin/*; omitted or null disables the operator routes (401). */
+  operatorToken?: string | null;
+}
+
+function isStore(prices: PriceBook | PriceBookStore): prices is PriceBookStore {
+  return typeof (prices as PriceBookStore).priceAt === 'function';
+}
+
+export function gatewayLogger(level: pino.Level | 'silent' = 'info'): Logger {
+  return pino({ level, redact: ['req.headers.authorization', 'authorization', 'apiKey', 'secret'] });
+}
+
+export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
+  const deps: GatewayDeps = {
+    ledger: options.ledger,
+    registry: options.registry,
+    prices: isStore(options.prices) ? options.prices : createPriceBookStore(options.prices),
+    clock: options.clock ?? Date.now,
+    logger: options.logger ?? gatewayLogger(),
+    rateLimiter: options.rateLimiter ?? createMemoryRateLimiter(),
+    rateLimits: {
+      key: { ...rateLimitsDefault.key, ...options.rateLimits?.key },
+      account: { ...rateLimitsDefault.account, ...options.rateLimits?.account },
+    },
+    metrics: options.metrics ?? createGatewayMetrics(),
+    epochSeconds: options.epochSeconds ?? epochSecondsDefault,
+    operatorToken: options.operatorToken ?? null,
+  };
+
+  const app = new Hono<GatewayEnv>();
+  app.onError(errorHandler(deps));
+  app.notFound(notFoundHandler);
+  app.use('*', requestIdMiddleware(deps));
+
+  app.get('/healthz', async (c) => {
+    const providers = await deps.registry.healthCheck();
+    return c.json({ ok: true, providers });
+  });
+  app.get('/metrics', (c) => c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  const openApi = openApiDocument();
+  app.get('/openapi.json', (c) => c.json(openApi));
+
+  const auth = authMiddleware(deps);
+  const api = new Hono<GatewayEnv>();
+  api.use('*', auth);
+  api.route('/', inferenceRoutes(deps));
+  api.route('/', modelRoutes(deps));
+  const account = new Hono<GatewayEnv>();
+  account.use('*', auth);
+  account.route('/', billingRoutes(deps));
+  account.route('/', keyRoutes(deps));
+
+  app.route('/v1', api);
+  app.route('/api/v1', api);
+  app.route('/api/v1', account);
+  app.route('/admin', adminRoutes(deps));
+  return app;
+}

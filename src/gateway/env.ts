@@ -1,0 +1,67 @@
+/** What every gateway handler can reach: the injected dependencies and the per-request variables. */
+import type { Logger } from 'pino';
+import type { Clock } from '../core/epoch.ts';
+import type { ApiKey, Balance, Ledger } from '../ledger/types.ts';
+import type { RateLimitConfig } from './limits.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { PriceBookStore } from './priceBookStore.ts';
+import type { Provider, ProviderRegistry } from './providers/index.ts';
+import type { RateLimiter } from './rateLimit/types.ts';
+
+export interface GatewayDeps {
+  ledger: Ledger;
+  registry: ProviderRegistry;
+  prices: PriceBookStore;
+  clock: Clock;
+  logger: Logger;
+  rateLimiter: RateLimiter;
+  rateLimits: RateLimitConfig;
+  metrics: GatewayMetrics;
+  epochSeconds: number;
+  /** Bearer token for /admin/*; null disables the operator routes. */
+  operatorToken: string | null;
+}
+
+/** Who is calling: an API key of an account. */
+export interface Principal {
+  key: ApiKey;
+  accountId: string;
+}
+
+/** Fields the access log line carries; handlers fill them in as they learn them. */
+export interface RequestLog {
+  keyId?: string;
+  model?: string;
+  costNano?: string;
+  source?: string;
+  stream?: boolean;
+  promptTokens?: number;
+  completionTokens?: number;
+  outcome?: string;
+}
+
+/** What validate learned about an inference request, for rateLimit, quote and the handler. */
+export interface Admission {
+  model: string;
+  /** In priority order; the next is tried only when one fails before its first byte. */
+  providers: readonly Provider[];
+  contextLength: number | null;
+  promptTokensMax: number;
+  requestedMaxTokens: number | null;
+  stream: boolean;
+}
+
+export interface GatewayEnv {
+  Variables: {
+    requestId: string;
+    startedAt: number;
+    principal: Principal;
+    /** The account's balance before this request (for the x-balance-* headers). */
+    balance: Balance;
+    body: unknown;
+    admission: Admission;
+    log: RequestLog;
+    /** Set by the rateLimit middleware: the tokens it took on admission, corrected after the request. */
+    tokensTaken: number;
+  };
+}

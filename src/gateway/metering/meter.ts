@@ -1,0 +1,126 @@
+/**
+ * Reserve → settle/void for one request. `openMeter` holds the quoted maximum; `settle` charges the priced usage
+ * (capped at the reservation by the ledger); `finish` runs in every `finally` and settles what was delivered or
+ * voids, exactly once, so no path leaves a reservation behind.
+ */
+import { ConflictError, type TokenUsage } from '../../core/errors.ts';
+import { nanoUsdToNumber } from '../../core/money.ts';
+import { costOf, type ModelPrice, type Usage as PricedUsage } from '../../core/pricing.ts';
+import type { Reservation } from '../../ledger/types.ts';
+import type { GatewayDeps, Principal, RequestLog } from '../env.ts';
+import { gatewayLimits } from '../limits.ts';
+import type { ReservationBounds } from './quote.ts';
+
+/** The cost object in every non-streaming response and the final streamed chunk. 1 DIEM pays for $1. */
+export interface CostObject {
+  usd: number;
+  diem: number;
+  /** Exact amount charged, nano-USD, as a decimal string. */
+  nanoUsd: string;
+  source: Reservation['source'];
+}
+
+export function costObjectOf(reservation: Reservation): CostObject {
+  const charged = reservation.chargedNano ?? 0n;
+  return {
+    usd: nanoUsdToNumber(charged),
+    diem: nanoUsdToNumber(charged),
+    nanoUsd: charged.toString(),
+    source: reservation.source,
+  };
+}
+
+export interface Meter {
+  readonly reservation: Reservation;
+  /** Prices `usage` and charges it; returns the settled reservation. */
+  settle(usage: PricedUsage): Promise<Reservation>;
+  /** Settles `usage` when something was delivered and nothing was settled yet, else voids. Never throws. */
+  finish(usage: PricedUsage | null): Promise<void>;
+}
+
+export interface MeterRequest {
+  principal: Principal;
+  requestId: string;
+  idempotencyKey: string;
+  model: string;
+  price: ModelPrice;
+  bounds: ReservationBounds;
+  startedAt: number;
+  log: RequestLog;
+}
+
+export function textUsage(usage: TokenUsage): PricedUsage {
+  return { kind: 'text', inputTokens: usage.promptTokens, outputTokens: usage.completionTokens };
+}
+
+function delivered(usage: PricedUsage): boolean {
+  switch (usage.kind) {
+    case 'text':
+      return usage.inputTokens + usage.outputTokens > 0;
+    case 'embedding':
+      return usage.inputTokens > 0;
+    case 'image':
+      return usage.images > 0;
+    case 'speech':
+      return usage.characters > 0;
+  }
+}
+
+export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promise<Meter> {
+  const { reservation, replayed } = await deps.ledger.reserve({
+    accountId: request.principal.accountId,
+    keyId: request.principal.key.id,
+    idempotencyKey: request.idempotencyKey,
+    model: request.model,
+    amountNano: request.bounds.amountNano,
+    minAmountNano: request.bounds.minAmountNano,
+    ttlMs: gatewayLimits.reservationTtlMs,
+  });
+  if (replayed) {
+    throw new ConflictError('a request with this Idempotency-Key was already made; it is charged once', {
+      code: 'idempotency_key_reused',
+    });
+  }
+  let done = false;
+  let settled: Reservation | null = null;
+
+  const settle = async (usage: PricedUsage): Promise<Reservation> => {
+    const cost = costOf(request.price, usage);
+    const result = await deps.ledger.settle({
+      reservationId: reservation.id,
+      lines: cost.lines,
+      latencyMs: Math.round(performance.now() - request.startedAt),
+    });
+    settled = result.reservation;
+    done = true;
+    const charged = settled.chargedNano ?? 0n;
+    request.log.costNano = charged.toString();
+    request.log.source = settled.source;
+    if (usage.kind === 'text') {
+      request.log.promptTokens = usage.inputTokens;
+      request.log.completionTokens = usage.outputTokens;
+    }
+    const [prompt, completion] = usage.kind === 'text' ? [usage.inputTokens, usage.outputTokens] : [0, 0];
+    deps.metrics.observeCharge(request.model, settled.source, charged, prompt, completion);
+    return settled;
+  };
+
+  return {
+    reservation,
+    settle,
+    async finish(usage) {
+      if (done) return;
+      try {
+        if (usage !== null && delivered(usage)) await settle(usage);
+        else await deps.ledger.void(reservation.id);
+        done = true;
+      } catch (error) {
+        // The reservation's TTL still releases it; say so loudly.
+        deps.logger.error(
+          { requestId: request.requestId, reservationId: reservation.id, err: error },
+          'settle failed; reservation left to expire',
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The gateway's Prometheus metrics, kept as plain counters and one latency histogram (no client library: the text
+ * format is small and the hot path only bumps numbers).
+ */
+
+const latencyBucketsMs = [1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000] as const;
+
+export interface RequestObservation {
+  route: string;
+  status: number;
+  latencyMs: number;
+}
+
+export interface GatewayMetrics {
+  observeRequest(observation: RequestObservation): void;
+  /** A settled charge, in nano-USD, per model and funding source. */
+  observeCharge(
+    model: string,
+    source: string,
+    amountNano: bigint,
+    promptTokens: number,
+    completionTokens: number,
+  ): void;
+  observeRateLimited(scope: string): void;
+  observeUpstreamError(code: string): void;
+  render(): string;
+}
+
+function labels(values: Record<string, string | number>): string {
+  const parts = Object.entries(values).map(([name, value]) => `${name}="${String(value).replace(/["\\\n]/g, '_')}"`);
+  return `{${parts.join(',')}}`;
+}
+
+export function createGatewayMetrics(): GatewayMetrics {
+  const requests = new Map<string, number>();
+  const charges = new Map<string, bigint>();
+  const tokens = new Map<string, number>();
+  const rateLimited = new Map<string, number>();
+  const upstreamErrors = new Map<string, number>();
+  const latencyCounts = new Map<string, number[]>();
+  const latencySums = new Map<string, number>();
+  const bump = (map: Map<string, number>, key: string, by = 1) => map.set(key, (map.get(key) ?? 0) + by);
+
+  return {
+    observeRequest({ route, status, latencyMs }) {
+      bump(requests, labels({ route, status }));
+      const key = labels({ route });
+      let counts = latencyCounts.get(key);
+      if (counts === undefined) {
+        counts = new Array<number>(latencyBucketsMs.length + 1).fill(0);
+        latencyCounts.set(key, counts);
+      }
+      const index = latencyBucketsMs.findIndex((bound) => latencyMs <= bound);
+      counts[index === -1 ? latencyBucketsMs.length : index]! += 1;
+      bump(latencySums, key, latencyMs / 1000);
+    },
+    observeCharge(model, source, amountNano, promptTokens, completionTokens) {
+      const key = labels({ model, source });
+      charges.set(key, (charges.get(key) ?? 0n) + amountNano);
+      bump(tokens, labels({ model, kind: 'prompt' }), promptTokens);
+      bump(tokens, labels({ model, kind: 'completion' }), completionTokens);
+    },
+    observeRateLimited(scope) {
+      bump(rateLimited, labels({ scope }));
+    },
+    observeUpstreamError(code) {
+      bump(upstreamErrors, labels({ code }));
+    },
+    render() {
+      const out: string[] = [];
+      const counter = (name: string, help: string, map: Map<string, number | bigint>) => {
+        out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+        for (const [key, value] of map) out.push(`${name}${key} ${value}`);
+      };
+      counter('perdiem_requests_total', 'HTTP requests by route and status.', requests);
+      counter('perdiem_charged_nano_usd_total', 'Settled charges in nano-USD.', charges);
+      counter('perdiem_tokens_total', 'Charged tokens.', tokens);
+      counter('perdiem_rate_limited_total', 'Requests refused by a rate limit.', rateLimited);
+      counter('perdiem_upstream_errors_total', 'Upstream failures by code.', upstreamErrors);
+      const name = 'perdiem_request_duration_seconds';
+      out.push(`# HELP ${name} Request latency.`, `# TYPE ${name} histogram`);
+      for (const [key, counts] of latencyCounts) {
+        const route = key.slice(1, -1);
+        let cumulative = 0;
+        latencyBucketsMs.forEach((bound, i) => {
+          cumulative += counts[i]!;
+          out.push(`${name}_bucket{${route},le="${bound / 1000}"} ${cumulative}`);
+        });
+        cumulative += counts[latencyBucketsMs.length]!;
+        out.push(`${name}_bucket{${route},le="+Inf"} ${cumulative}`);
+        out.push(`${name}_sum${key} ${latencySums.get(key) ?? 0}`, `${name}_count${key} ${cumulative}`);
+      }
+      return `${out.join('\n')}\n`;
+    },
+  };
+}

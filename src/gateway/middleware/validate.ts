@@ -1,0 +1,50 @@
+/**
+ * validate: the body against the route's OpenAI schema, then the model: served (404), able to do this kind of
+ * request (400) and allowed for the key (403). Nothing is reserved or rate-limited for a request that fails here.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { z } from 'zod';
+import { InvalidRequestError, PermissionError } from '../../core/errors.ts';
+import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import type { Capability } from '../providers/index.ts';
+import { parseWith, readJsonBody } from '../validate/body.ts';
+
+export interface InferenceSpec<S extends z.ZodType> {
+  schema: S;
+  capability: Capability | 'image';
+  promptTokensMax(body: z.infer<S>): number;
+  maxTokens(body: z.infer<S>): number | null;
+}
+
+export function validateInference<S extends z.ZodType>(
+  deps: GatewayDeps,
+  spec: InferenceSpec<S>,
+): MiddlewareHandler<GatewayEnv> {
+  return async (c, next) => {
+    const body = parseWith(spec.schema, await readJsonBody(c)) as z.infer<S> & { model: string; stream?: unknown };
+    const model = body.model;
+    c.get('log').model = model;
+    const providers = deps.registry.providersFor(model);
+    const info = providers[0]!.listModels().find((candidate) => candidate.id === model);
+    if (spec.capability === 'image' || !info?.capabilities.includes(spec.capability)) {
+      throw new InvalidRequestError(`${model} does not support ${spec.capability} requests`, {
+        code: 'model_not_supported',
+        param: 'model',
+      });
+    }
+    const allowed = c.get('principal').key.allowedModels;
+    if (allowed !== null && !allowed.includes(model)) {
+      throw new PermissionError(`this key may not use ${model}`, { code: 'model_not_allowed', param: 'model' });
+    }
+    c.set('body', body);
+    c.set('admission', {
+      model,
+      providers,
+      contextLength: info.contextLength,
+      promptTokensMax: spec.promptTokensMax(body),
+      requestedMaxTokens: spec.maxTokens(body),
+      stream: body.stream === true,
+    });
+    await next();
+  };
+}

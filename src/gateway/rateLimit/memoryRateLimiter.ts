@@ -1,0 +1,60 @@
+/** Token buckets in process memory: exact for one gateway, bounded in size (least recently used dropped first). */
+import { gatewayLimits } from '../limits.ts';
+import type { BucketSpec, BucketState, BucketTake, RateDecision, RateLimiter } from './types.ts';
+
+const minuteMs = 60_000;
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+export function createMemoryRateLimiter(bucketsMax: number = gatewayLimits.rateLimitBucketsMax): RateLimiter {
+  const buckets = new Map<string, Bucket>();
+
+  const current = (name: string, spec: BucketSpec, nowMs: number): Bucket => {
+    let bucket = buckets.get(name);
+    if (bucket === undefined) {
+      bucket = { tokens: spec.perMinute, updatedMs: nowMs };
+      if (buckets.size >= bucketsMax) buckets.delete(buckets.keys().next().value as string);
+    } else {
+      buckets.delete(name);
+      const elapsedMs = Math.max(0, nowMs - bucket.updatedMs);
+      bucket.tokens = Math.min(spec.perMinute, bucket.tokens + (elapsedMs * spec.perMinute) / minuteMs);
+      bucket.updatedMs = nowMs;
+    }
+    buckets.set(name, bucket);
+    return bucket;
+  };
+
+  const stateOf = (name: string, spec: BucketSpec, bucket: Bucket, needed: number): BucketState => {
+    const msPerToken = minuteMs / spec.perMinute;
+    const missing = Math.max(0, needed - bucket.tokens);
+    return {
+      bucket: name,
+      limit: spec.perMinute,
+      remaining: Math.max(0, Math.floor(bucket.tokens)),
+      resetMs: Math.ceil((spec.perMinute - bucket.tokens) * msPerToken),
+      retryAfterMs: Math.ceil(missing * msPerToken),
+    };
+  };
+
+  return {
+    async take(takes: readonly BucketTake[], nowMs: number): Promise<RateDecision> {
+      const found = takes.map((take) => current(take.bucket, take.spec, nowMs));
+      const needs = takes.map((take) => Math.min(take.amount, take.spec.perMinute));
+      const allowed = found.every((bucket, i) => bucket.tokens >= needs[i]!);
+      if (allowed) {
+        for (const [i, bucket] of found.entries()) bucket.tokens -= takes[i]!.amount;
+      }
+      const states = takes.map((take, i) => stateOf(take.bucket, take.spec, found[i]!, allowed ? 0 : needs[i]!));
+      return { allowed, states };
+    },
+    async adjust(name, spec, delta, nowMs) {
+      current(name, spec, nowMs).tokens -= delta;
+    },
+    async peek(name, spec, nowMs) {
+      return stateOf(name, spec, current(name, spec, nowMs), 0);
+    },
+  };
+}

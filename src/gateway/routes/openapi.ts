@@ -1,0 +1,97 @@
+/** /openapi.json: the routes, with request bodies generated from the same zod schemas that validate them. */
+import { z } from 'zod';
+import { priceSheetJsonSchema } from '../admin/priceSheetJson.ts';
+import {
+  chatCompletionSchema,
+  completionSchema,
+  createKeySchema,
+  embeddingSchema,
+  imageGenerationSchema,
+  updateKeySchema,
+} from '../validate/schemas.ts';
+
+const error = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        message: { type: 'string' },
+        type: { type: 'string' },
+        code: { type: 'string' },
+        param: { type: ['string', 'null'] },
+      },
+      required: ['message', 'type', 'code', 'param'],
+    },
+  },
+};
+
+function schemaOf(schema: z.ZodType): unknown {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
+
+function op(summary: string, body?: z.ZodType, security = 'apiKey') {
+  return {
+    summary,
+    security: [{ [security]: [] }],
+    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(body) } } } } : {}),
+    responses: {
+      '200': { description: 'OK' },
+      default: {
+        description: 'OpenAI-shaped error',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    },
+  };
+}
+
+export function openApiDocument(): unknown {
+  const inference: Record<string, unknown> = {
+    '/chat/completions': {
+      post: op('Chat completion (SSE with stream: true; usage and cost in the final chunk)', chatCompletionSchema),
+    },
+    '/completions': { post: op('Text completion', completionSchema) },
+    '/embeddings': { post: op('Embeddings', embeddingSchema) },
+    '/images/generations': { post: op('Image generation (no provider serves images yet)', imageGenerationSchema) },
+    '/models': { get: op('Models with model_spec.pricing') },
+  };
+  const paths: Record<string, unknown> = {};
+  for (const prefix of ['/v1', '/api/v1']) {
+    for (const [path, item] of Object.entries(inference)) paths[`${prefix}${path}`] = item;
+  }
+  Object.assign(paths, {
+    '/api/v1/billing/balance': { get: op('Balance (DIEM allowance, credits, USD)') },
+    '/api/v1/billing/usage-history': { get: op('Usage history, cursor-paginated; CSV with Accept: text/csv') },
+    '/api/v1/billing/usage-analytics': { get: op('Usage by day, model and key') },
+    '/api/v1/api_keys': {
+      get: op('List API keys'),
+      post: op('Create an API key (ADMIN key)', createKeySchema),
+      patch: op('Update an API key (ADMIN key)', updateKeySchema),
+      delete: op('Revoke an API key (ADMIN key), ?id='),
+    },
+    '/api/v1/api_keys/rate_limits': { get: op('Rate limits and remaining capacity of this key') },
+    '/admin/models': { get: op('Served models, providers and prices', undefined, 'operator') },
+    '/admin/prices': {
+      get: op('Price book', undefined, 'operator'),
+      post: op('Add a price sheet version', priceSheetJsonSchema, 'operator'),
+    },
+    '/admin/providers': { get: op('Providers and their health', undefined, 'operator') },
+    '/admin/accounts': { post: op('Create an account and its first ADMIN key', undefined, 'operator') },
+    '/admin/accounts/{id}/credits': { post: op('Grant credits or USD once per reference', undefined, 'operator') },
+    '/admin/accounts/{id}/diem-allowance': { put: op('Set the DIEM allowance of an epoch', undefined, 'operator') },
+    '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain' } } } },
+    '/healthz': { get: { summary: 'Liveness and provider health', responses: { '200': { description: 'OK' } } } },
+  });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'perdiem gateway', version: '0.1.0' },
+    paths,
+    components: {
+      schemas: { Error: error },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer' },
+        operator: { type: 'http', scheme: 'bearer' },
+      },
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * A provider stream as an SSE response. The final (usage) chunk is always sent, with the `cost` of the settle that
+ * runs just before it. A stream that fails after it started ends with an `error` event and `[DONE]` and is charged
+ * for what was delivered; a client that goes away aborts generation and is charged for what was generated. The
+ * meter finishes in `finally`, whatever happened.
+ */
+import { ClientClosedError, type TokenUsage, toOpenAiError } from '../../core/errors.ts';
+import { costObjectOf, type Meter, textUsage } from '../metering/meter.ts';
+import type { ProviderStream } from '../providers/index.ts';
+
+export interface SseOptions {
+  meter: Meter;
+  /** Aborting it stops generation upstream. */
+  abort: AbortController;
+  /** Called once, after the meter finished: for the TPM correction, the access log and metrics. */
+  onDone(usage: TokenUsage, outcome: string): void;
+}
+
+const encoder = new TextEncoder();
+
+export const sseHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+} as const;
+
+export function sseBody<TChunk extends { usage?: unknown }>(
+  stream: ProviderStream<TChunk>,
+  options: SseOptions,
+): ReadableStream<Uint8Array> {
+  const { meter, abort } = options;
+  let closed = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          closed = true;
+        }
+      };
+      void pump(stream, meter, abort, send).then(async (outcome) => {
+        await meter.finish(textUsage(stream.usage));
+        options.onDone(stream.usage, outcome);
+        if (closed) return;
+        send('data: [DONE]\n\n');
+        closed = true;
+        controller.close();
+      });
+    },
+    cancel() {
+      closed = true;
+      abort.abort(new Error('client closed the stream'));
+    },
+  });
+  return body;
+}
+
+async function pump<TChunk extends { usage?: unknown }>(
+  stream: ProviderStream<TChunk>,
+  meter: Meter,
+  abort: AbortController,
+  send: (text: string) => void,
+): Promise<string> {
+  try {
+    for await (const chunk of stream) {
+      if (abort.signal.aborted) return 'client_closed';
+      if (chunk.usage != null) {
+        const settled = await meter.settle(textUsage(stream.usage));
+        send(`data: ${JSON.stringify({ ...chunk, cost: costObjectOf(settled) })}\n\n`);
+      } else {
+        send(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
+    }
+    return 'ok';
+  } catch (error) {
+    if (error instanceof ClientClosedError || abort.signal.aborted) return 'client_closed';
+    send(`event: error\ndata: ${JSON.stringify(toOpenAiError(error).body)}\n\n`);
+    return toOpenAiError(error).body.error.code;
+  }
+}
