@@ -85,6 +85,8 @@ export interface TestGatewayOptions {
   funding?: Funding;
   rateLimits?: Partial<RateLimitConfig>;
   clock?: Clock;
+  /** More model ids priced like the demo model. */
+  pricedModels?: string[];
 }
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
@@ -93,6 +95,16 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock });
   const registry = createProviderRegistry(await options.providers(directory), { now: clock, llama: testLlama });
   const prices = createPriceBookStore(demoPriceBook);
+  if (options.pricedModels) {
+    const base = demoPriceBook.versions[0]!.models[demoModel]!;
+    prices.add({
+      effectiveFromMs: 1,
+      models: {
+        ...demoPriceBook.versions[0]!.models,
+        ...Object.fromEntries(options.pricedModels.map((id) => [id, base])),
+      },
+    });
+  }
   const server = await startGatewayServer({
     ledger,
     registry,
