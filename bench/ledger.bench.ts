@@ -47,7 +47,12 @@ async function setup(ledger: Ledger): Promise<Actor[]> {
   const actors: Actor[] = [];
   for (let i = 0; i < accountsCount; i++) {
     const account = await ledger.createAccount();
-    await ledger.addFunds({ accountId: account.id, source: 'USD', amountNano: 10n ** 15n, reference: `bench-${account.id}` });
+    await ledger.addFunds({
+      accountId: account.id,
+      source: 'USD',
+      amountNano: 10n ** 15n,
+      reference: `bench-${account.id}`,
+    });
     await ledger.setDiemAllowance(account.id, epochAt(Date.now()), 10n ** 14n);
     const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'bench' });
     actors.push({ accountId: account.id, keyId: key.id });
@@ -109,7 +114,7 @@ async function benchSqlite(): Promise<Result> {
   }
 }
 
-async function benchPostgres(): Promise<Result | { skipped: string }> {
+async function benchPostgres(synchronousCommit: 'on' | 'off'): Promise<Result | { skipped: string }> {
   const skip = await postgresSkipReason();
   if (skip) return { skipped: skip };
   const schema = `perdiem_bench_${randomBytes(4).toString('hex')}`;
@@ -119,6 +124,7 @@ async function benchPostgres(): Promise<Result | { skipped: string }> {
     createSchema: true,
     clock: Date.now,
     poolMax: pgPool,
+    synchronousCommit,
   });
   try {
     return await run(ledger, pgConcurrency);
@@ -130,9 +136,12 @@ async function benchPostgres(): Promise<Result | { skipped: string }> {
 
 const sqlite = await benchSqlite();
 console.log(`sqlite:   ${sqlite.pairsPerSecond} pairs/s, p50 ${sqlite.p50Ms} ms, p99 ${sqlite.p99Ms} ms`);
-const pg = await benchPostgres();
+const pg = await benchPostgres((process.env.BENCH_PG_SYNC as 'on' | 'off') ?? 'off');
 if ('skipped' in pg) console.log(pg.skipped);
-else console.log(`postgres: ${pg.pairsPerSecond} pairs/s, p50 ${pg.p50Ms} ms, p99 ${pg.p99Ms} ms (concurrency ${pg.concurrency})`);
+else
+  console.log(
+    `postgres: ${pg.pairsPerSecond} pairs/s, p50 ${pg.p50Ms} ms, p99 ${pg.p99Ms} ms (concurrency ${pg.concurrency})`,
+  );
 
 const resultsDir = new URL('./results/', import.meta.url);
 mkdirSync(resultsDir, { recursive: true });

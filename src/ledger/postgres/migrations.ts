@@ -178,9 +178,6 @@ CREATE FUNCTION perdiem_reserve(
 DECLARE
   v_existing reservations%ROWTYPE;
   v_key api_keys%ROWTYPE;
-  v_lim record;
-  v_used bigint;
-  v_left bigint;
   v_credits bigint;
   v_usd bigint;
   v_diem bigint;
@@ -192,6 +189,7 @@ DECLARE
   v_source text;
   v_amount bigint;
   v_class text;
+  v_rows integer;
 BEGIN
   -- The account mutex (see the header).
   SELECT b.available_nano INTO v_credits FROM balances b
@@ -219,17 +217,14 @@ BEGIN
     IF v_key.allowed_models IS NOT NULL AND NOT (p_model = ANY (v_key.allowed_models)) THEN
       RAISE EXCEPTION 'perdiem:model_not_allowed';
     END IF;
-    FOR v_lim IN SELECT l.currency, l.period, l.amount_nano FROM key_limits l WHERE l.key_id = p_key LOOP
-      SELECT s.spent_nano + s.reserved_nano INTO v_used FROM key_spend s
-        WHERE s.key_id = p_key AND s.currency = v_lim.currency AND s.period_key = CASE v_lim.period
-          WHEN 'EPOCH' THEN 'EPOCH:' || p_epoch WHEN 'MONTH' THEN 'MONTH:' || p_month ELSE 'LIFETIME' END;
-      v_left := greatest(v_lim.amount_nano - coalesce(v_used, 0), 0);
-      IF v_lim.currency = 'DIEM' THEN
-        v_cap_diem := least(coalesce(v_cap_diem, v_left), v_left);
-      ELSE
-        v_cap_usd := least(coalesce(v_cap_usd, v_left), v_left);
-      END IF;
-    END LOOP;
+    -- What each limit leaves in its current period; the tightest per currency caps that currency's sources.
+    SELECT min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'DIEM'),
+           min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'USD')
+      INTO v_cap_diem, v_cap_usd
+      FROM key_limits l LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency
+        AND s.period_key = CASE l.period WHEN 'EPOCH' THEN 'EPOCH:' || p_epoch WHEN 'MONTH' THEN 'MONTH:' || p_month
+          ELSE 'LIFETIME' END
+      WHERE l.key_id = p_key;
   END IF;
 
   SELECT b.available_nano INTO v_usd FROM balances b WHERE b.account_id = p_account AND b.source = 'USD';
@@ -263,17 +258,23 @@ BEGIN
   END IF;
   IF p_key IS NOT NULL THEN
     v_class := CASE WHEN v_source = 'DIEM' THEN 'DIEM' ELSE 'USD' END;
-    INSERT INTO key_spend AS s (key_id, currency, period_key, spent_nano, reserved_nano) VALUES
-      (p_key, v_class, 'EPOCH:' || p_epoch, 0, v_amount),
-      (p_key, v_class, 'MONTH:' || p_month, 0, v_amount),
-      (p_key, v_class, 'LIFETIME', 0, v_amount)
-    ON CONFLICT (key_id, currency, period_key) DO UPDATE SET reserved_nano = s.reserved_nano + excluded.reserved_nano;
+    -- Counters usually exist (an UPDATE is cheaper than an upsert); a new period or key creates them.
+    UPDATE key_spend SET reserved_nano = reserved_nano + v_amount
+      WHERE key_id = p_key AND currency = v_class AND period_key IN ('EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME');
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF v_rows < 3 THEN
+      INSERT INTO key_spend AS s (key_id, currency, period_key, spent_nano, reserved_nano)
+        SELECT p_key, v_class, k, 0, v_amount FROM unnest(ARRAY['EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME']) k
+          WHERE NOT EXISTS (SELECT 1 FROM key_spend x WHERE x.key_id = p_key AND x.currency = v_class AND x.period_key = k);
+    END IF;
   END IF;
   INSERT INTO reservations (id, account_id, key_id, idempotency_key, model, source, epoch, month, amount_nano, status,
       created_at_ms, expires_at_ms)
     VALUES (p_id, p_account, p_key, p_idem, p_model, v_source, p_epoch, p_month, v_amount, 'RESERVED', p_now, p_expires);
-  RETURN QUERY SELECT false, p_id, p_account, p_key, p_idem, p_model, v_source, p_epoch, p_month, v_amount,
-    'RESERVED'::text, NULL::bigint, NULL::bigint, p_now, p_expires, NULL::bigint;
+  replayed := false; id := p_id; account_id := p_account; key_id := p_key; idempotency_key := p_idem; model := p_model;
+  source := v_source; epoch := p_epoch; month := p_month; amount_nano := v_amount; status := 'RESERVED';
+  charged_nano := NULL; loss_nano := NULL; created_at_ms := p_now; expires_at_ms := p_expires; finished_at_ms := NULL;
+  RETURN NEXT;
 END $$;
 
 CREATE FUNCTION perdiem_settle(
@@ -283,14 +284,15 @@ CREATE FUNCTION perdiem_settle(
 #variable_conflict use_column
 DECLARE
   r reservations%ROWTYPE;
-  v_actual bigint;
+  v_actual bigint := 0;
+  v_line bigint;
   v_charged bigint;
   v_loss bigint;
-  v_txn text;
+  v_payer text;
 BEGIN
   SELECT * INTO r FROM reservations x WHERE x.id = p_id FOR UPDATE;
   IF NOT FOUND THEN RAISE EXCEPTION 'perdiem:reservation_not_found'; END IF;
-  SELECT coalesce(sum(a), 0) INTO v_actual FROM unnest(p_amounts) a;
+  FOREACH v_line IN ARRAY p_amounts LOOP v_actual := v_actual + v_line; END LOOP;
   IF r.status = 'SETTLED' THEN
     IF r.charged_nano + r.loss_nano <> v_actual THEN RAISE EXCEPTION 'perdiem:already_settled'; END IF;
     RETURN QUERY SELECT true, (r).*;
@@ -299,7 +301,22 @@ BEGIN
   IF r.status <> 'RESERVED' THEN RAISE EXCEPTION 'perdiem:reservation_not_active'; END IF;
   v_charged := least(v_actual, r.amount_nano);
   v_loss := v_actual - v_charged;
-  PERFORM perdiem_release_hold(r, v_charged);
+  -- Release the hold (as perdiem_release_hold, inlined on the hot path).
+  IF r.source = 'DIEM' THEN
+    UPDATE diem_allowances SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + v_charged
+      WHERE account_id = r.account_id AND epoch = r.epoch;
+    v_payer := 'account:' || r.account_id || ':diem:' || r.epoch;
+  ELSE
+    UPDATE balances SET reserved_nano = reserved_nano - r.amount_nano,
+        available_nano = available_nano + r.amount_nano - v_charged
+      WHERE account_id = r.account_id AND source = r.source;
+    v_payer := 'account:' || r.account_id || CASE r.source WHEN 'CREDITS' THEN ':credits' ELSE ':usd' END;
+  END IF;
+  IF r.key_id IS NOT NULL THEN
+    UPDATE key_spend SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + v_charged
+      WHERE key_id = r.key_id AND currency = CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END
+        AND period_key IN ('EPOCH:' || r.epoch, 'MONTH:' || r.month, 'LIFETIME');
+  END IF;
   UPDATE reservations SET status = 'SETTLED', charged_nano = v_charged, loss_nano = v_loss, finished_at_ms = p_now
     WHERE id = p_id;
   -- The charge is spread over the lines in order, so that usage rows sum to exactly what was charged.
@@ -311,21 +328,17 @@ BEGIN
       FROM unnest(p_skus, p_units, p_prices, p_price_units, p_amounts) WITH ORDINALITY
         AS t (sku, units, price, price_unit, amount, ord)
       ORDER BY t.ord;
-  v_txn := 'settle:' || r.id;
-  IF v_charged > 0 THEN
-    INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms) VALUES
-      (v_txn, 'CHARGE', CASE r.source WHEN 'DIEM' THEN 'account:' || r.account_id || ':diem:' || r.epoch
-        WHEN 'CREDITS' THEN 'account:' || r.account_id || ':credits' ELSE 'account:' || r.account_id || ':usd' END,
-        'DEBIT', v_charged, r.id, p_now),
-      (v_txn, 'CHARGE', 'operator:revenue', 'CREDIT', v_charged, r.id, p_now);
-  END IF;
-  IF v_loss > 0 THEN
-    INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms) VALUES
-      (v_txn, 'LOSS', 'operator:loss', 'DEBIT', v_loss, r.id, p_now),
-      (v_txn, 'LOSS', 'operator:revenue', 'CREDIT', v_loss, r.id, p_now);
-  END IF;
-  RETURN QUERY SELECT false, r.id, r.account_id, r.key_id, r.idempotency_key, r.model, r.source, r.epoch, r.month,
-    r.amount_nano, 'SETTLED'::text, v_charged, v_loss, r.created_at_ms, r.expires_at_ms, p_now;
+  INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms)
+    SELECT 'settle:' || r.id, e.kind, e.account, e.side, e.amount, r.id, p_now
+      FROM (VALUES ('CHARGE', v_payer, 'DEBIT', v_charged, 1), ('CHARGE', 'operator:revenue', 'CREDIT', v_charged, 2),
+          ('LOSS', 'operator:loss', 'DEBIT', v_loss, 3), ('LOSS', 'operator:revenue', 'CREDIT', v_loss, 4))
+        AS e (kind, account, side, amount, ord)
+      WHERE e.amount > 0 ORDER BY e.ord;
+  replayed := false; id := r.id; account_id := r.account_id; key_id := r.key_id; idempotency_key := r.idempotency_key;
+  model := r.model; source := r.source; epoch := r.epoch; month := r.month; amount_nano := r.amount_nano;
+  status := 'SETTLED'; charged_nano := v_charged; loss_nano := v_loss; created_at_ms := r.created_at_ms;
+  expires_at_ms := r.expires_at_ms; finished_at_ms := p_now;
+  RETURN NEXT;
 END $$;
 
 -- Void (p_status VOIDED) or expire (EXPIRED) a reservation. 'changed' is false when there was nothing to do.

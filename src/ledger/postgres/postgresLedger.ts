@@ -69,6 +69,14 @@ export interface PostgresLedgerOptions {
   poolMax?: number;
   /** Shown in pg_stat_activity, to tell replicas apart. */
   applicationName?: string;
+  /**
+   * Durability of the metering hot path (reserve, settle, void, expire). 'on' (default) waits for the WAL flush of
+   * every commit. 'off' returns before it: a crash of the database server (not of a gateway) may then lose the last
+   * few hundred milliseconds of metering — settles fall back to their reservations, which expire uncharged, so the
+   * loss is the operator's, and an account is never charged twice or left with stranded funds. Money coming in
+   * (funding, allowances) always commits synchronously.
+   */
+  synchronousCommit?: 'on' | 'off';
 }
 
 type Sql = postgres.Sql<{ bigint: bigint }>;
@@ -82,7 +90,11 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
   const sql = postgres(options.url, {
     max: options.poolMax ?? 10,
     types: { bigint: postgres.BigInt },
-    connection: { search_path: schema, application_name: options.applicationName ?? 'perdiem-ledger' },
+    connection: {
+      search_path: schema,
+      application_name: options.applicationName ?? 'perdiem-ledger',
+      synchronous_commit: options.synchronousCommit ?? 'on',
+    },
     onnotice: () => {},
   }) as unknown as Sql;
   try {
@@ -256,6 +268,7 @@ class PostgresLedger implements Ledger {
     await this.requireAccount(accountId);
     const now = this.clock();
     await this.sql.begin(async (tx) => {
+      await tx`SET LOCAL synchronous_commit = on`;
       await tx`INSERT INTO diem_allowances (account_id, epoch, allowance_nano, spent_nano, reserved_nano)
         VALUES (${accountId}, ${epoch}, 0, 0, 0) ON CONFLICT DO NOTHING`;
       const [row] = await tx`SELECT allowance_nano FROM diem_allowances
