@@ -28,7 +28,12 @@ export async function startInProcessGateway(
 ): Promise<InProcessGateway> {
   const directory = await mkdtemp(join(tmpdir(), 'perdiem-gw-unit-'));
   let nowMs = Date.UTC(2025, 0, 2, 12);
-  const clock = { now: () => nowMs, advance: (ms: number) => void (nowMs += ms) };
+  const clock = {
+    now: () => nowMs,
+    advance: (ms: number) => {
+      nowMs += ms;
+    },
+  };
   const ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock: clock.now });
   const account = await ledger.createAccount();
   await ledger.setDiemAllowance(account.id, epochAt(clock.now()), options.diemNano ?? 10_000_000_000n);

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeModels } from './testing/fakeRegistry.ts';
+import { type InProcessGateway, operatorToken, startInProcessGateway } from './testing/inProcess.ts';
+
+const model = fakeModels.text;
+const chat = { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 };
+
+describe('rate limits', () => {
+  let gw: InProcessGateway;
+  beforeAll(async () => {
+    gw = await startInProcessGateway({ rateLimits: { key: { requestsPerMinute: 3, tokensPerMinute: 1_000_000 } } });
+  });
+  afterAll(async () => gw?.close());
+
+  it('refuses the request past the key RPM with 429, Retry-After and x-ratelimit headers, and refills', async () => {
+    for (let i = 0; i < 3; i++) {
+      const ok = await gw.request('/v1/chat/completions', { json: chat });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('3');
+      expect(ok.headers.get('x-ratelimit-remaining-requests')).toBe(String(2 - i));
+      expect(ok.headers.get('x-ratelimit-limit-tokens')).toBe('1000000');
+    }
+    const before = await gw.ledger.journal({ limit: 10_000 });
+    const refused = await gw.request('/v1/chat/completions', { json: chat });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const body = (await refused.json()) as { error: { type: string; code: string } };
+    expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    expect(await gw.ledger.journal({ limit: 10_000 })).toHaveLength(before.length);
+    gw.clock.advance(20_000);
+    expect((await gw.request('/v1/chat/completions', { json: chat })).status).toBe(200);
+  });
+
+  it('reports the buckets at /api/v1/api_keys/rate_limits', async () => {
+    const response = await gw.request('/api/v1/api_keys/rate_limits');
+    const body = (await response.json()) as { data: { rateLimits: { key: { RPM: { limit: number } } } } };
+    expect(body.data.rateLimits.key.RPM.limit).toBe(3);
+  });
+});
+
+describe('token rate limits', () => {
+  it('refuses a request whose token estimate exceeds what is left of the TPM bucket', async () => {
+    const gw = await startInProcessGateway({ rateLimits: { key: { requestsPerMinute: 100, tokensPerMinute: 200 } } });
+    try {
+      const big = { ...chat, max_tokens: 150 };
+      expect((await gw.request('/v1/chat/completions', { json: big })).status).toBe(200);
+      const refused = await gw.request('/v1/chat/completions', { json: big });
+      // The first request used 12 real tokens and was refunded the rest, so only a request over the bucket fails.
+      expect(refused.status).toBe(200);
+      const huge = await gw.request('/v1/chat/completions', { json: { ...chat, max_tokens: 100_000 } });
+      expect(huge.status).toBe(429);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('idempotency', () => {
+  it('charges a retried request once and answers the retry 409', async () => {
+    const gw = await startInProcessGateway();
+    try {
+      const headers = { 'idempotency-key': 'retry-me' };
+      expect((await gw.request('/v1/chat/completions', { json: chat, headers })).status).toBe(200);
+      const journal = (await gw.ledger.journal({ limit: 10_000 })).length;
+      const again = await gw.request('/v1/chat/completions', { json: chat, headers });
+      expect(again.status).toBe(409);
+      expect((await gw.ledger.journal({ limit: 10_000 })).length).toBe(journal);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('key management', () => {
+  let gw: InProcessGateway;
+  beforeAll(async () => {
+    gw = await startInProcessGateway();
+  });
+  afterAll(async () => gw?.close());
+
+  it('creates a limited key with an ADMIN key, shows the secret once, and enforces its limit with 402', async () => {
+    const created = await gw.request('/api/v1/api_keys', {
+      key: gw.adminKey,
+      json: { apiKeyType: 'INFERENCE', description: 'limited', consumptionLimit: { diem: '0.00003' } },
+    });
+    expect(created.status).toBe(201);
+    const { data } = (await created.json()) as { data: { id: string; apiKey: string; limits: unknown[] } };
+    expect(data.apiKey).toMatch(/\S{16,}/);
+    expect(data.limits).toEqual([{ currency: 'DIEM', period: 'EPOCH', amount: '0.00003' }]);
+    // 7 prompt + 3 output tokens at $1/$4 per 1M cost 19,000 nano; the prompt bound makes the quote larger.
+    const refused = await gw.request('/v1/chat/completions', { key: data.apiKey, json: { ...chat, max_tokens: 100 } });
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('key_limit_exceeded');
+
+    const listed = (await (await gw.request('/api/v1/api_keys')).json()) as { data: { id: string }[] };
+    expect(listed.data.map((key) => key.id)).toContain(data.id);
+    const patched = await gw.request('/api/v1/api_keys', {
+      method: 'PATCH',
+      key: gw.adminKey,
+      json: { id: data.id, description: 'renamed' },
+    });
+    expect(((await patched.json()) as { data: { description: string } }).data.description).toBe('renamed');
+    const deleted = await gw.request(`/api/v1/api_keys?id=${data.id}`, { method: 'DELETE', key: gw.adminKey });
+    expect(deleted.status).toBe(200);
+    expect((await gw.request('/v1/models', { key: data.apiKey })).status).toBe(401);
+  });
+
+  it('answers 403 for a model the key may not use', async () => {
+    const created = await gw.request('/api/v1/api_keys', {
+      key: gw.adminKey,
+      json: { apiKeyType: 'INFERENCE', description: 'embed only', allowedModels: [fakeModels.embed] },
+    });
+    const { data } = (await created.json()) as { data: { apiKey: string } };
+    const refused = await gw.request('/v1/chat/completions', { key: data.apiKey, json: chat });
+    expect(refused.status).toBe(403);
+  });
+});
+
+describe('operator and service routes', () => {
+  let gw: InProcessGateway;
+  const operator = { authorization: `Bearer ${operatorToken}` };
+  beforeAll(async () => {
+    gw = await startInProcessGateway();
+  });
+  afterAll(async () => gw?.close());
+
+  it('reprices through /admin/prices, and the next request is charged at the new price', async () => {
+    const sheet = {
+      effectiveFrom: new Date(gw.clock.now() - 1).toISOString(),
+      models: { [model]: { kind: 'text', inputPer1M: '10', outputPer1M: '10' } },
+    };
+    const posted = await gw.request('/admin/prices', { headers: operator, key: null, json: sheet });
+    expect(posted.status).toBe(201);
+    const response = await gw.request('/v1/chat/completions', { json: chat });
+    const body = (await response.json()) as { cost: { nanoUsd: string } };
+    expect(body.cost.nanoUsd).toBe(String(10 * 10_000));
+  });
+
+  it('creates an account, grants credits once per reference, and sets a DIEM allowance', async () => {
+    const created = await gw.request('/admin/accounts', { headers: operator, key: null, json: { name: 'acme' } });
+    const { data } = (await created.json()) as { data: { account: { id: string }; apiKey: string } };
+    const grant = { amount: '1.5', reference: 'grant-1' };
+    const path = `/admin/accounts/${data.account.id}/credits`;
+    expect((await gw.request(path, { headers: operator, key: null, json: grant })).status).toBe(201);
+    expect((await gw.request(path, { headers: operator, key: null, json: grant })).status).toBe(200);
+    const balance = await gw.ledger.balance(data.account.id);
+    expect(balance.credits.availableNano).toBe(1_500_000_000n);
+    const allowance = await gw.request(`/admin/accounts/${data.account.id}/diem-allowance`, {
+      method: 'PUT',
+      headers: operator,
+      key: null,
+      json: { amount: '2' },
+    });
+    expect(allowance.status).toBe(200);
+    expect((await gw.ledger.balance(data.account.id)).diem.allowanceNano).toBe(2_000_000_000n);
+  });
+
+  it('lists providers and models for the operator', async () => {
+    const providers = (await (await gw.request('/admin/providers', { headers: operator, key: null })).json()) as {
+      data: { id: string; health: { ok: boolean } }[];
+    };
+    expect(providers.data[0]).toMatchObject({ id: 'fake', health: { ok: true } });
+    const models = await gw.request('/admin/models', { headers: operator, key: null });
+    expect(models.status).toBe(200);
+  });
+
+  it('serves /metrics, /healthz and /openapi.json', async () => {
+    await gw.request('/v1/chat/completions', { json: chat });
+    const metrics = await (await gw.request('/metrics', { key: null })).text();
+    expect(metrics).toContain('perdiem_requests_total{route="/v1/chat/completions",status="200"}');
+    expect(metrics).toContain('perdiem_charged_nano_usd_total');
+    expect(metrics).toContain('perdiem_request_duration_seconds_bucket');
+    const health = (await (await gw.request('/healthz', { key: null })).json()) as { ok: boolean };
+    expect(health.ok).toBe(true);
+    const openapi = (await (await gw.request('/openapi.json', { key: null })).json()) as {
+      paths: Record<string, { post?: { requestBody?: unknown } }>;
+    };
+    expect(openapi.paths['/v1/chat/completions']?.post?.requestBody).toBeDefined();
+    expect(openapi.paths['/api/v1/billing/balance']).toBeDefined();
+  });
+});
