@@ -1,0 +1,335 @@
+/**
+ * Gateway overhead: latency (p50/p99 at concurrency 1) and maximum throughput of
+ *   direct       — the client calls the upstream itself;
+ *   passthrough  — through a bare undici pass-through proxy (no parsing, no metering);
+ *   gateway      — through the perdiem gateway with full metering on a SQLite file (auth, zod validation, rate
+ *                  limits, reserve, settle with usage rows and journal, pino logging to /dev/null);
+ * all against the same OpenAI-compatible upstream, in one run, plus the time-to-first-token the gateway adds to a
+ * stream. The upstream, proxy and gateway each run in their own child process; this process only generates load.
+ * Writes bench/results/gateway.json and bench/results/gateway.md.
+ *
+ * Environment: BENCH_SECONDS (default 3 per phase), BENCH_CONCURRENCY (default 32, the throughput phase).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const model = 'bench-model';
+const requestBody = JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
+const streamBody = JSON.stringify({
+  model,
+  messages: [{ role: 'user', content: 'Say hello.' }],
+  max_tokens: 16,
+  stream: true,
+});
+
+// ---------------------------------------------------------------- child roles
+
+async function runUpstream(): Promise<void> {
+  const completion = JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: 0,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, friend.' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 },
+  });
+  const chunk = (content: string) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+  const usageChunk = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model, choices: [], usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 } })}\n\n`;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (part: Buffer) => {
+      body += part.toString('utf8');
+    });
+    req.on('end', () => {
+      if (req.url?.endsWith('/models')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'bench' }] }),
+        );
+        return;
+      }
+      if (body.includes('"stream":true')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const word of ['Hello', ' there', ',', ' friend', '.']) res.write(chunk(word));
+        res.end(`${usageChunk}data: [DONE]\n\n`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) });
+      res.end(completion);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as AddressInfo).port}`));
+}
+
+async function runPassthrough(upstream: string): Promise<void> {
+  const pool = new Pool(upstream, { connections: 128, pipelining: 1 });
+  const server = createServer((req, res) => {
+    const headers = { ...req.headers };
+    delete headers.host;
+    delete headers.connection;
+    pool
+      .request({ path: req.url ?? '/', method: (req.method ?? 'GET') as 'POST', headers, body: req })
+      .then(({ statusCode, headers: upstreamHeaders, body }) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(upstreamHeaders)) {
+          if (value !== undefined && name !== 'connection' && name !== 'keep-alive') out[name] = value;
+        }
+        res.writeHead(statusCode, out);
+        body.pipe(res);
+      })
+      .catch(() => {
+        res.writeHead(502).end();
+      });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as AddressInfo).port}`));
+}
+
+async function runGateway(upstream: string): Promise<void> {
+  const pino = (await import('pino')).default;
+  const { epochAt } = await import('../src/core/epoch.ts');
+  const { openSqliteLedger } = await import('../src/ledger/sqlite/sqliteLedger.ts');
+  const { createProviderRegistry } = await import('../src/gateway/providers/index.ts');
+  const { startGatewayServer } = await import('../src/gateway/server.ts');
+  const directory = mkdtempSync(join(tmpdir(), 'perdiem-gw-bench-'));
+  const ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock: Date.now });
+  const account = await ledger.createAccount();
+  await ledger.setDiemAllowance(account.id, epochAt(Date.now()), 10n ** 15n);
+  const { secret } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'bench' });
+  const registry = createProviderRegistry(
+    [
+      {
+        kind: 'openai',
+        id: 'bench',
+        upstreams: [{ name: 'upstream', baseUrl: `${upstream}/v1` }],
+        models: [{ id: model }],
+      },
+    ],
+    { now: Date.now, llama: () => Promise.reject(new Error('no llama in this bench')) },
+  );
+  const server = await startGatewayServer({
+    ledger,
+    registry,
+    prices: {
+      versions: [
+        {
+          effectiveFromMs: 0,
+          models: { [model]: { kind: 'text', inputPer1M: 150_000_000n, outputPer1M: 600_000_000n } },
+        },
+      ],
+    },
+    logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })),
+    rateLimits: {
+      key: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
+      account: { requestsPerMinute: 1e9, tokensPerMinute: 1e12 },
+    },
+  });
+  console.log(`listening ${server.port} ${secret}`);
+  process.once('SIGTERM', () => {
+    void server.close().then(async () => {
+      await ledger.close();
+      rmSync(directory, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- load generator
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  extra: string[];
+}
+
+function start(role: string, ...args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [import.meta.filename, role, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (data: Buffer) => {
+      output += data.toString('utf8');
+      const match = /listening (\d+)(.*)\n/.exec(output);
+      if (match) resolve({ child, port: Number(match[1]), extra: match[2]!.trim().split(' ').filter(Boolean) });
+    });
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+interface Target {
+  name: 'direct' | 'passthrough' | 'gateway';
+  pool: Pool;
+  headers: Record<string, string>;
+}
+
+async function once(target: Target, body: string): Promise<void> {
+  const response = await target.pool.request({
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: target.headers,
+    body,
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`${target.name}: ${response.statusCode} ${await response.body.text()}`);
+  await response.body.dump();
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+async function latency(target: Target): Promise<{ p50Ms: number; p99Ms: number; samples: number }> {
+  for (let i = 0; i < 300; i++) await once(target, requestBody);
+  const samples: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until && samples.length < 200_000) {
+    const begun = performance.now();
+    await once(target, requestBody);
+    samples.push(performance.now() - begun);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50Ms: round(percentile(samples, 0.5)), p99Ms: round(percentile(samples, 0.99)), samples: samples.length };
+}
+
+async function throughput(target: Target): Promise<number> {
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < until) {
+      await once(target, requestBody);
+      done++;
+    }
+  };
+  const begun = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return Math.round(done / ((performance.now() - begun) / 1000));
+}
+
+/** Time to the first content chunk of a stream, p50 over sequential requests. */
+async function ttft(target: Target): Promise<number> {
+  const samples: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  let i = 0;
+  while (performance.now() < until && samples.length < 100_000) {
+    const begun = performance.now();
+    const response = await target.pool.request({
+      path: '/v1/chat/completions',
+      method: 'POST',
+      headers: target.headers,
+      body: streamBody,
+    });
+    let first = 0;
+    for await (const part of response.body) {
+      if (first === 0 && (part as Buffer).includes('"content"')) first = performance.now() - begun;
+    }
+    if (i++ >= 100) samples.push(first);
+  }
+  samples.sort((a, b) => a - b);
+  return percentile(samples, 0.5);
+}
+
+async function main(): Promise<void> {
+  const upstream = await start('upstream');
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const passthrough = await start('passthrough', upstreamUrl);
+  const gateway = await start('gateway', upstreamUrl);
+  const json = { 'content-type': 'application/json' };
+  const pool = (port: number) => new Pool(`http://127.0.0.1:${port}`, { connections: concurrency, pipelining: 1 });
+  const targets: Target[] = [
+    { name: 'direct', pool: pool(upstream.port), headers: json },
+    { name: 'passthrough', pool: pool(passthrough.port), headers: json },
+    { name: 'gateway', pool: pool(gateway.port), headers: { ...json, authorization: `Bearer ${gateway.extra[0]}` } },
+  ];
+  const results: Record<string, { p50Ms: number; p99Ms: number; rps: number; ttftAddedMs?: number }> = {};
+  try {
+    for (const target of targets) {
+      const measured = await latency(target);
+      const rps = await throughput(target);
+      results[target.name] = { p50Ms: measured.p50Ms, p99Ms: measured.p99Ms, rps };
+      console.log(target.name, results[target.name], `${measured.samples} latency samples`);
+    }
+    const direct = await ttft(targets[0]!);
+    const viaGateway = await ttft(targets[2]!);
+    results.gateway!.ttftAddedMs = round(viaGateway - direct);
+    console.log('ttft direct', round(direct), 'gateway', round(viaGateway));
+  } finally {
+    for (const target of targets) await target.pool.close();
+    for (const started of [gateway, passthrough, upstream]) {
+      const exited = new Promise((resolve) => started.child.once('exit', resolve));
+      started.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      if (started.child.exitCode === null) started.child.kill('SIGKILL');
+    }
+  }
+  const direct = results.direct!;
+  const pass = results.passthrough!;
+  const gw = results.gateway!;
+  const added = { p50Ms: round(gw.p50Ms - direct.p50Ms), p99Ms: round(gw.p99Ms - direct.p99Ms) };
+  const throughputRatio = Math.round((gw.rps / pass.rps) * 1000) / 1000;
+  const output = {
+    direct,
+    passthrough: pass,
+    gateway: gw,
+    added,
+    throughputVsPassthrough: throughputRatio,
+    targets: {
+      addedP50Ms: 0.5,
+      addedP99Ms: 2,
+      throughputVsPassthrough: 0.5,
+      met: { addedP50: added.p50Ms <= 0.5, addedP99: added.p99Ms <= 2, throughput: throughputRatio >= 0.5 },
+    },
+    setup: {
+      secondsPerPhase: seconds,
+      throughputConcurrency: concurrency,
+      cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+      node: process.version,
+      date: new Date().toISOString(),
+    },
+  };
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'gateway.json'), `${JSON.stringify(output, null, 2)}\n`);
+  const row = (name: string, r: { p50Ms: number; p99Ms: number; rps: number }) =>
+    `| ${name} | ${r.p50Ms} | ${r.p99Ms} | ${r.rps} |`;
+  writeFileSync(
+    join(dir, 'gateway.md'),
+    [
+      '# Gateway benchmark',
+      '',
+      `\`npm run bench:gateway\`, ${seconds} s per phase, on ${output.setup.cpus}, Node ${process.version}. Latency is one`,
+      `request at a time; throughput is ${concurrency} in flight. The upstream, the pass-through proxy and the gateway`,
+      'each run in their own process on loopback; the load generator is this process. The gateway meters fully on a',
+      'SQLite file (auth, validation, rate limits, reserve, settle with usage rows and journal, pino to /dev/null).',
+      '',
+      '| Path | p50 ms | p99 ms | req/s |',
+      '| --- | ---: | ---: | ---: |',
+      row('direct', direct),
+      row('undici pass-through', pass),
+      row('gateway (metered)', gw),
+      '',
+      `Added by the gateway over direct: p50 ${added.p50Ms} ms (target ≤ 0.5), p99 ${added.p99Ms} ms (target ≤ 2).`,
+      `Throughput: ${Math.round(throughputRatio * 100)}% of the pass-through proxy (target ≥ 50%).`,
+      `Streaming time to first token added: ${gw.ttftAddedMs} ms.`,
+      '',
+    ].join('\n'),
+  );
+  console.log(JSON.stringify(output, null, 2));
+}
+
+const role = process.argv[2];
+if (role === 'upstream') await runUpstream();
+else if (role === 'passthrough') await runPassthrough(process.argv[3]!);
+else if (role === 'gateway') await runGateway(process.argv[3]!);
+else await main();
