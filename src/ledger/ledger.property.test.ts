@@ -349,8 +349,8 @@ async function runScenario(harness: LedgerHarness, s: Scenario): Promise<void> {
 }
 
 const harnesses: [LedgerHarness, number][] = [
-  [sqliteHarness, 60],
-  [await postgresHarness(), 12],
+  [sqliteHarness, 100],
+  [await postgresHarness(), 25],
 ];
 
 for (const [harness, numRuns] of harnesses) {
