@@ -79,6 +79,40 @@ describe('gateway end to end through the openai client, llama provider', () => {
     expect(after.diem.reservedNano).toBe(0n);
   });
 
+  it('stops in-process generation when the client aborts a stream, and charges only what was generated', async () => {
+    const before = await gw.ledger.balance(gw.accountId);
+    const controller = new AbortController();
+    const response = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: demoModel,
+        messages: [{ role: 'user', content: 'Go on' }],
+        max_tokens: 400,
+        stream: true,
+      }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let events = 0;
+    while (events < 3) {
+      const { value } = await reader.read();
+      events += new TextDecoder().decode(value).split('data: ').length - 1;
+    }
+    controller.abort();
+    const deadline = Date.now() + 10_000;
+    while ((await gw.ledger.balance(gw.accountId)).diem.reservedNano !== 0n && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const after = await gw.ledger.balance(gw.accountId);
+    expect(after.diem.reservedNano).toBe(0n);
+    const page = await gw.ledger.usageHistory({ accountId: gw.accountId, limit: 2 });
+    const output = page.items.find((item) => item.sku === 'text.output')!;
+    expect(output.units).toBeGreaterThanOrEqual(2);
+    expect(output.units).toBeLessThan(400);
+    expect(totalAvailable(before) - totalAvailable(after)).toBe(page.items.reduce((sum, i) => sum + i.amountNano, 0n));
+  });
+
   it('answers completions and charges them', async () => {
     const before = await gw.ledger.balance(gw.accountId);
     const completion = await client.completions.create({
