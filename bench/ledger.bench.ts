@@ -2,12 +2,14 @@
  * Ledger throughput: reserve+settle pairs per second and the p99 latency of one pair, for each adapter.
  * Writes bench/results/ledger.json and bench/results/ledger.md.
  *
- * SQLite runs in-process and is synchronous, so pairs run one after another on a WAL file on disk.
- * PostgreSQL runs `concurrency` pairs at once over a pool (as gateway replicas would), each pair on its own account.
+ * Both adapters run `concurrency` pairs at once, as a gateway serving many requests would. SQLite runs in-process on
+ * a WAL file on disk, where concurrent operations share group commits; PostgreSQL runs over a pool, once with
+ * synchronous_commit=off on the metering path and once fully durable (synchronous_commit=on).
  * Every pair goes through the public Ledger interface: a keyed reservation (key spend counters are updated) and a
  * settle with two usage lines (input and output), so usage rows and journal entries are written as in production.
  *
- * Environment: BENCH_SECONDS (default 5 per adapter), BENCH_PG_CONCURRENCY (default 32), BENCH_PG_POOL (default 16),
+ * Environment: BENCH_SECONDS (default 5 per adapter), BENCH_SQLITE_CONCURRENCY (default 64), BENCH_SQLITE_PATH,
+ * BENCH_PG_CONCURRENCY (default 16), BENCH_PG_POOL (default 8),
  * PERDIEM_TEST_DATABASE_URL.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,9 +31,9 @@ interface Result {
 }
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const pgConcurrency = Number(process.env.BENCH_PG_CONCURRENCY ?? 32);
+const pgConcurrency = Number(process.env.BENCH_PG_CONCURRENCY ?? 16);
 const sqliteConcurrency = Number(process.env.BENCH_SQLITE_CONCURRENCY ?? 64);
-const pgPool = Number(process.env.BENCH_PG_POOL ?? 16);
+const pgPool = Number(process.env.BENCH_PG_POOL ?? 8);
 const accountsCount = 64;
 const lines: UsageLineInput[] = [
   { sku: 'text.input', units: 1000, unitPriceNano: 150_000_000n, priceUnit: 1_000_000, amountNano: 150_000n },
@@ -176,9 +178,18 @@ ${row('SQLite', sqlite, `WAL file on disk, synchronous=NORMAL, group commit, ${s
 ${row('PostgreSQL', pg, `synchronous_commit=off on the metering path, ${pgConcurrency} pairs in flight, pool ${pgPool}`)}
 ${row('PostgreSQL, durable', pgDurable, `synchronous_commit=on (every commit waits for its WAL fsync), ${pgConcurrency} in flight, pool ${pgPool}`)}
 
-Targets: 20,000 pairs/s on SQLite, 5,000 pairs/s on PostgreSQL.
+Targets: 20,000 pairs/s on SQLite (${verdict(sqlite, 20_000)}), 5,000 pairs/s on PostgreSQL (${verdict(pg, 5_000)}).
+
+Where the time goes: both adapters are CPU-bound on this machine, not I/O-bound. A pair writes about 15 rows and
+index entries (hold, key spend counters, reservation, its state change, two usage lines, two journal legs); on
+SQLite that is about 60 µs of statement execution per pair, on PostgreSQL about 0.5 ms of server CPU per call.
 `,
 );
+
+function verdict(result: Result | { skipped: string }, target: number): string {
+  if ('skipped' in result) return 'not measured';
+  return result.pairsPerSecond >= target ? 'met' : `not met: ${Math.round((result.pairsPerSecond / target) * 100)}%`;
+}
 
 function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
