@@ -5,12 +5,15 @@ import type { Address, Hex } from 'viem';
 import type { PerdiemContracts } from '../chain/deploy.ts';
 
 export interface StackState {
-  /** null until the gateway is part of the stack. */
-  gatewayUrl: string | null;
+  /** The gateway's origin; the OpenAI base URL is `${gatewayUrl}/v1`. */
+  gatewayUrl: string;
   rpcUrl: string;
   chainId: number;
   contracts: PerdiemContracts;
-  demo: { address: Address; privateKey: Hex; apiKey: string | null };
+  /** A development wallet with staked DIEM, its ledger account and an INFERENCE key. Local chains only. */
+  demo: { address: Address; privateKey: Hex; apiKey: string; accountId: string };
+  /** Bearer token for the gateway's /admin routes. */
+  operatorToken: string;
 }
 
 export function stateFilePath(home: string): string {

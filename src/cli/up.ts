@@ -1,112 +1,83 @@
 /**
- * `perdiem up`: the whole local stack in one command. Today: a local anvil chain (state kept under .perdiem/chain,
- * so a second `up` resumes it), the four contracts, and a demo wallet taken through stake → mint → stake DIEM.
+ * `perdiem up`: the whole local stack in one command — chain, contracts, demo wallet, ledger, gateway and a local
+ * model — with a readable summary and `.perdiem/state.json` for scripts. Ctrl-C stops everything it started.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { formatUnits } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
-import { readDiemAllowance } from '../chain/actions.ts';
-import { type AnvilInstance, anvilMnemonic, startAnvil } from '../chain/anvil.ts';
-import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '../chain/clients.ts';
-import { setUpDemoWallet } from '../chain/demo.ts';
-import { defaultDeployConfig, deployPerdiem, type PerdiemContracts } from '../chain/deploy.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
-import { readStackState, type StackState, stateFilePath, writeStackState } from './stateFile.ts';
+import { localModelId, startLocalStack } from './localStack.ts';
+import { type StackState, stateFilePath } from './stateFile.ts';
 
-const anvilStateIntervalSeconds = 5;
+function portOption(value: unknown, name: string, fallback: number): number {
+  const port = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`bad ${name}: ${String(value)}`);
+  return port;
+}
 
 export const upCommand: Command = {
-  summary: 'start the local stack: chain, contracts and a funded demo wallet',
+  summary: 'start the local stack: chain, contracts, demo wallet, ledger, gateway and a local model',
   usage: [
-    'usage: perdiem up [--home DIR] [--chain-port N] [--json]',
+    'usage: perdiem up [--home DIR] [--port N] [--chain-port N] [--model FILE.gguf] [--json]',
     '',
     '  --home DIR        where state lives (default ./.perdiem)',
-    '  --chain-port N    port of the local anvil chain (default 8545; 0 = any free port)',
+    '  --port N          gateway port (default 8787; 0 = any free port)',
+    '  --chain-port N    local anvil chain port (default 8545; 0 = any free port)',
+    `  --model FILE      a GGUF to serve as '${localModelId}' (default: a generated demo model with random weights)`,
     '  --json            print the state as JSON instead of a summary',
     '',
-    'Ctrl-C stops everything it started; the next `perdiem up` resumes the same chain.',
+    'Ctrl-C stops everything it started; the next `perdiem up` resumes the same chain, ledger and key.',
   ].join('\n'),
   options: {
     home: { type: 'string' },
+    port: { type: 'string' },
     'chain-port': { type: 'string' },
+    model: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
     const home = path.resolve(io.cwd, String(values.home ?? '.perdiem'));
-    const port = Number(values['chain-port'] ?? 8545);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535)
-      throw new UsageError(`bad --chain-port: ${values['chain-port']}`);
-    const progress = (line: string) => {
-      if (!values.json) io.out(`▸ ${line}`);
-    };
-
-    mkdirSync(path.join(home, 'chain'), { recursive: true });
-    progress('starting the local chain (anvil)…');
-    const anvil = await startAnvil({
-      port,
-      statePath: path.join(home, 'chain', 'anvil-state.json'),
-      stateIntervalSeconds: anvilStateIntervalSeconds,
+    const stack = await startLocalStack({
+      home,
+      chainPort: portOption(values['chain-port'], '--chain-port', 8545),
+      gatewayPort: portOption(values.port, '--port', 8787),
+      ...(typeof values.model === 'string' ? { modelPath: path.resolve(io.cwd, values.model) } : {}),
+      progress: (line) => {
+        if (!values.json) io.out(`▸ ${line}`);
+      },
     });
     try {
-      const state = await prepareChain(anvil, home, progress);
-      writeStackState(home, state);
-      io.out(values.json ? JSON.stringify(state, null, 2) : await summary(state, home));
+      io.out(values.json ? JSON.stringify(stack.state) : summary(stack.state, home));
       await io.stopRequested;
-      progress('stopping…');
+      if (!values.json) io.out('▸ stopping…');
     } finally {
-      await anvil.stop();
+      await stack.stop();
     }
     return 0;
   },
 };
 
-async function prepareChain(anvil: AnvilInstance, home: string, progress: (line: string) => void): Promise<StackState> {
-  const chain = chainFor(anvil.chainId, anvil.rpcUrl);
-  const client = publicClientFor(chain);
-  const deployer = walletClientFor(chain, mnemonicToAccount(anvilMnemonic));
-  const previous = readStackState(home);
-  if (previous && previous.chainId === anvil.chainId && (await isDeployed(client, previous.contracts))) {
-    progress('resuming: contracts and demo wallet found on the chain');
-    return { ...previous, rpcUrl: anvil.rpcUrl };
-  }
-  progress('deploying VVV, sVVV, DIEM and DIEM staking…');
-  const contracts = await deployPerdiem(deployer, client, defaultDeployConfig(deployer.account.address));
-  progress('funding the demo wallet and taking it through stake → mint → stake DIEM…');
-  const demo = await setUpDemoWallet(deployer, client, contracts);
-  return {
-    gatewayUrl: null,
-    rpcUrl: anvil.rpcUrl,
-    chainId: anvil.chainId,
-    contracts,
-    demo: { address: demo.address, privateKey: demo.privateKey, apiKey: null },
-  };
-}
-
-async function isDeployed(client: PublicClient, contracts: PerdiemContracts): Promise<boolean> {
-  const codes = await Promise.all(Object.values(contracts).map((address) => client.getCode({ address })));
-  return codes.every((code) => code !== undefined && code !== '0x');
-}
-
-async function summary(state: StackState, home: string): Promise<string> {
-  const chain = chainFor(state.chainId, state.rpcUrl);
-  const { epoch, allowanceWei } = await readDiemAllowance(
-    { client: publicClientFor(chain), contracts: state.contracts },
-    state.demo.address,
-  );
+function summary(state: StackState, home: string): string {
+  const curl = [
+    `curl -s ${state.gatewayUrl}/v1/chat/completions`,
+    `-H 'Authorization: Bearer ${state.demo.apiKey}' -H 'Content-Type: application/json'`,
+    `-d '{"model":"${localModelId}","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'`,
+  ].join(' \\\n    ');
   return [
     '',
     'perdiem is up.',
     '',
+    `  gateway      ${state.gatewayUrl}/v1   (OpenAI-compatible; model '${localModelId}')`,
+    `  API key      ${state.demo.apiKey}`,
     `  chain        ${state.rpcUrl} (chain id ${state.chainId})`,
-    `  VVV          ${state.contracts.vvv}`,
-    `  sVVV         ${state.contracts.stakedVvv}`,
-    `  DIEM         ${state.contracts.diem}`,
-    `  DIEM staking ${state.contracts.diemStaking}`,
+    `  contracts    VVV ${state.contracts.vvv}`,
+    `               sVVV ${state.contracts.stakedVvv}`,
+    `               DIEM ${state.contracts.diem}`,
+    `               DIEM staking ${state.contracts.diemStaking}`,
+    `  demo wallet  ${state.demo.address} (development key in ${stateFilePath(home)})`,
     '',
-    `  demo wallet  ${state.demo.address}  (development key, in ${stateFilePath(home)})`,
-    `  allowance    ${formatUnits(allowanceWei, 18)} DIEM = $${formatUnits(allowanceWei, 18)} of inference in epoch ${epoch}`,
+    'Try it:',
+    `  ${curl}`,
+    `  curl -s ${state.gatewayUrl}/api/v1/billing/balance -H 'Authorization: Bearer ${state.demo.apiKey}'`,
     '',
     'Press Ctrl-C to stop.',
   ].join('\n');
