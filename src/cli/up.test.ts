@@ -1,0 +1,97 @@
+/**
+ * `perdiem up` as a user runs it: a real process, then the official openai client with the printed key, the
+ * balance route, Ctrl-C, and a second `up` that resumes the same chain, ledger and key.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StackState } from './stateFile.ts';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-'));
+
+interface Running {
+  child: ChildProcess;
+  state: StackState;
+}
+
+function startUp(): Promise<Running> {
+  const child = spawn(
+    process.execPath,
+    ['src/cli/main.ts', 'up', '--home', home, '--port', '0', '--chain-port', '0', '--json'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line) resolve({ child, state: JSON.parse(line) as StackState });
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => reject(new Error(`perdiem up exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(running: Running): Promise<number | null> {
+  return new Promise((resolve) => {
+    running.child.once('exit', (code) => resolve(code));
+    running.child.kill('SIGINT');
+  });
+}
+
+async function balance(state: StackState) {
+  const response = await fetch(`${state.gatewayUrl}/api/v1/billing/balance`, {
+    headers: { authorization: `Bearer ${state.demo.apiKey}` },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { diemEpochAllocation: number; balances: { diem: number } };
+}
+
+describe('perdiem up', () => {
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('serves a completion to the openai client with the printed key, charged to the on-chain DIEM allowance', async () => {
+    const running = await startUp();
+    try {
+      const { state } = running;
+      // The demo wallet staked 100 DIEM: $100 of inference this epoch.
+      expect((await balance(state)).diemEpochAllocation).toBe(100);
+
+      const openai = new OpenAI({ baseURL: `${state.gatewayUrl}/v1`, apiKey: state.demo.apiKey });
+      const completion = await openai.chat.completions.create({
+        model: 'perdiem-demo',
+        messages: [{ role: 'user', content: 'Hello' }],
+        max_tokens: 8,
+      });
+      expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+      const usage = completion.usage!;
+      // $0.20 / $0.80 per 1M tokens: 200 and 800 nano-USD per token.
+      const costNano = usage.prompt_tokens * 200 + usage.completion_tokens * 800;
+      const after = await balance(state);
+      expect(Math.round((100 - after.balances.diem) * 1e9)).toBe(costNano);
+    } finally {
+      expect(await stop(running)).toBe(0);
+    }
+  });
+
+  it('resumes the same chain, ledger and key on a second start', async () => {
+    const first = await startUp();
+    const before = await balance(first.state);
+    expect(await stop(first)).toBe(0);
+
+    const second = await startUp();
+    try {
+      expect(second.state.contracts).toEqual(first.state.contracts);
+      expect(second.state.demo.apiKey).toBe(first.state.demo.apiKey);
+      expect(await balance(second.state)).toEqual(before);
+    } finally {
+      expect(await stop(second)).toBe(0);
+    }
+  });
+});
