@@ -20,6 +20,9 @@ biome check .
 echo "== contracts: forge test (profile $profile)"
 FOUNDRY_PROFILE=$profile node scripts/contracts.ts test 2>&1 | tee "$logs/forge.log"
 
+echo "== contracts: gas snapshot unchanged (default profile)"
+node scripts/contracts.ts snapshot-check > "$logs/snapshot.log" 2>&1 || { tail -40 "$logs/snapshot.log"; exit 1; }
+
 echo "== typescript: vitest"
 vitest run 2>&1 | tee "$logs/vitest.log"
 
