@@ -11,6 +11,7 @@ import type { PriceBook } from '../core/pricing.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
 import type { GatewayDeps, GatewayEnv } from './env.ts';
+import { type WalletKeyDeps, walletKeyRoutes } from './identity/walletKeyRoutes.ts';
 import { type RateLimitConfig, rateLimitsDefault } from './limits.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { authMiddleware } from './middleware/auth.ts';
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   epochSeconds?: number;
   /** Bearer token for /admin/*; omitted or null disables the operator routes (401). */
   operatorToken?: string | null;
+  /** Enables the wallet key flow (`/api/v1/api_keys/generate_web3_key`); omitted, those routes answer 401. */
+  walletKeys?: Omit<WalletKeyDeps, 'ledger' | 'clock'>;
 }
 
 function isStore(prices: PriceBook | PriceBookStore): prices is PriceBookStore {
@@ -92,6 +95,10 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   account.route('/', billingRoutes(deps));
   account.route('/', keyRoutes(deps));
 
+  // Before the authenticated sub-apps: the wallet key flow is how a wallet without a key gets one.
+  if (options.walletKeys) {
+    app.route('/api/v1', walletKeyRoutes({ ...options.walletKeys, ledger: deps.ledger, clock: deps.clock }));
+  }
   app.route('/v1', api);
   app.route('/api/v1', api);
   app.route('/api/v1', account);

@@ -38,7 +38,7 @@ function amountNano(value: string | number, param: string): bigint {
   return parseUsd(text);
 }
 
-function limitsOf(body: CreateKeyBody | UpdateKeyBody): KeyLimit[] | undefined {
+export function limitsOf(body: CreateKeyBody | UpdateKeyBody): KeyLimit[] | undefined {
   if (body.limits === undefined && body.consumptionLimit === undefined) return undefined;
   const limits: KeyLimit[] = (body.limits ?? []).map((limit, i) => ({
     currency: limit.currency,
@@ -55,7 +55,7 @@ function limitsOf(body: CreateKeyBody | UpdateKeyBody): KeyLimit[] | undefined {
   return limits;
 }
 
-function expiresOf(value: string | null | undefined, nowMs: number): number | null | undefined {
+export function expiresOf(value: string | null | undefined, nowMs: number): number | null | undefined {
   if (value === undefined) return undefined;
   if (value === null || value === '') return null;
   const ms = Date.parse(value);
