@@ -15,8 +15,9 @@ import { type AnvilInstance, anvilMnemonic, startAnvil } from '../chain/anvil.ts
 import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '../chain/clients.ts';
 import { setUpDemoWallet } from '../chain/demo.ts';
 import { defaultDeployConfig, deployPerdiem, type PerdiemContracts } from '../chain/deploy.ts';
-import { diemStakingAbi } from '../chain/generated/contracts.ts';
+import { diemStakingAbi, stakedVvvAbi } from '../chain/generated/contracts.ts';
 import type { PriceBook } from '../core/pricing.ts';
+import { createMemoryNonceStore } from '../gateway/identity/walletToken.ts';
 import { createProviderRegistry, loadLlamaRuntime, writeDemoModel } from '../gateway/providers/index.ts';
 import { startGatewayServer } from '../gateway/server.ts';
 import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
@@ -126,6 +127,21 @@ async function start(options: LocalStackOptions, closers: (() => Promise<void> |
     epochSeconds,
     operatorToken,
     port: options.gatewayPort,
+    walletKeys: {
+      // Tokens live minutes; a fresh secret per start only invalidates tokens issued before a restart.
+      tokenSecret: randomBytes(32),
+      nonces: createMemoryNonceStore(),
+      domain: `127.0.0.1:${options.gatewayPort}`,
+      chainId: anvil.chainId,
+      verifyMessage: (args) => client.verifyMessage(args),
+      svvvStakeOf: (address) =>
+        client.readContract({
+          address: chain.contracts.stakedVvv,
+          abi: stakedVvvAbi,
+          functionName: 'stakedOf',
+          args: [address],
+        }),
+    },
     logger: pino(
       { level: 'info', redact: ['req.headers.authorization', 'authorization', 'apiKey', 'secret'] },
       pino.destination({ dest: path.join(home, 'gateway.log'), sync: false }),
