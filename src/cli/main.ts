@@ -33,6 +33,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const command = verbs[verb];
   try {
+    // parseArgs would take "-5" for an unknown flag; no verb takes a negative number.
+    const negative = rest.find((arg) => /^-\d/.test(arg));
+    if (negative !== undefined) throw new UsageError(`amounts must not be negative: ${negative}`);
     const parsed = parseArgs({
       args: rest,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
