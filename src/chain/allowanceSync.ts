@@ -47,7 +47,7 @@ export interface AllowanceSync {
 export function startAllowanceSync(
   deps: AllowanceSyncDeps,
   wallets: LinkedWallet[],
-  options: { intervalMs: number; onError: (error: unknown) => void },
+  options: { intervalMs: number; eventPollingIntervalMs?: number; onError: (error: unknown) => void },
 ): AllowanceSync {
   const byAddress = new Map(wallets.map((wallet) => [wallet.address.toLowerCase(), wallet]));
   const syncAll = () => Promise.all(wallets.map((wallet) => syncAllowance(deps, wallet))).then(() => undefined);
@@ -57,6 +57,7 @@ export function startAllowanceSync(
     address: deps.contracts.diemStaking,
     abi: diemStakingAbi,
     eventName: 'Staked',
+    ...(options.eventPollingIntervalMs === undefined ? {} : { pollingInterval: options.eventPollingIntervalMs }),
     onLogs: (logs) => {
       for (const log of logs) {
         const wallet = byAddress.get(String(log.args.account).toLowerCase());
