@@ -5,7 +5,7 @@
  * (SIGKILL) without losing a committed transaction; only an OS crash or power loss may drop the last commits.
  */
 import { randomUUID } from 'node:crypto';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { type Clock, epochAt, epochSecondsDefault, monthAt, nextEpochBegins } from '../../core/epoch.ts';
 import { AuthenticationError, ConflictError, NotFoundError, PerdiemError } from '../../core/errors.ts';
@@ -14,7 +14,6 @@ import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts'
 import { ledgerLimits } from '../limits.ts';
 import {
   allocateCharge,
-  capCharge,
   checkKeyUsable,
   chooseSource,
   decodeCursor,
@@ -48,6 +47,7 @@ import {
   limitCurrencyOf,
   type Reservation,
   type ReservationStatus,
+  type UsageLineInput,
   type UsageRecord,
 } from '../types.ts';
 import { sqliteMigrations } from './migrations.ts';
@@ -127,14 +127,14 @@ const statements = {
     amount_nano, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?)`,
   reservation: `SELECT ${reservationColumns} FROM reservations WHERE id = ?`,
   reservationByIdempotency: `SELECT ${reservationColumns} FROM reservations
-    WHERE account_id = ? AND idempotency_key = ? AND status IN ('RESERVED', 'SETTLED')`,
-  finishReservation: `UPDATE reservations SET status = ?, charged_nano = ?, loss_nano = ?, finished_at_ms = ?
-    WHERE id = ?`,
+    WHERE account_id = ? AND idempotency_key = ? AND released = 0`,
+  // The settle's state change and read in one step; no row: not live (the caller reads it to say why).
+  settleReservation: `UPDATE reservations SET status = 'SETTLED', charged_nano = min(amount_nano, ?1),
+    loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2 WHERE id = ?3 AND status = 'RESERVED'
+    RETURNING ${reservationColumns}`,
+  finishUnpaid: 'UPDATE reservations SET status = ?, released = 1, finished_at_ms = ? WHERE id = ?',
   expiredReservations: `SELECT ${reservationColumns} FROM reservations
     WHERE status = 'RESERVED' AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?`,
-  insertUsage: `INSERT INTO usage_records (reservation_id, request_id, account_id, key_id, model, sku, units,
-    unit_price_nano, price_unit, list_amount_nano, amount_nano, currency, source, latency_ms, epoch, created_at_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   insertJournalPair: `INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id,
     created_at_ms) VALUES (?1, ?2, ?3, 'DEBIT', ?5, ?6, ?7), (?1, ?2, ?4, 'CREDIT', ?5, ?6, ?7)`,
   journal: 'SELECT * FROM journal_entries WHERE id > ? ORDER BY id LIMIT ?',
@@ -144,6 +144,10 @@ const statements = {
 } as const;
 
 type StatementName = keyof typeof statements;
+
+const insertUsagePrefix = `INSERT INTO usage_records (reservation_id, request_id, account_id, key_id, model, sku, units,
+  unit_price_nano, price_unit, list_amount_nano, amount_nano, currency, source, latency_ms, epoch, created_at_ms) VALUES`;
+const usageColumnCount = 16;
 
 export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   const db = new DatabaseSync(options.path);
@@ -198,6 +202,8 @@ class SqliteLedger implements Ledger {
   private readonly epochSeconds: number;
   private readonly stmt: Record<StatementName, StatementSync>;
   private pending: PendingOp[] = [];
+  private lastGroupSize = 0;
+  private readonly insertUsageStatements = new Map<number, StatementSync>();
 
   private readonly checkpointer: Worker | null;
 
@@ -233,17 +239,26 @@ class SqliteLedger implements Ledger {
    * every promise settles only after the COMMIT. Most of the cost of a commit is the pages it writes; a group writes
    * each hot page once. Operations throw their typed errors (PerdiemError) before their first write, so such a
    * failure leaves the group intact; any other error rolls the group back and replays each operation on its own.
+   *
+   * A lone operation (the last group had one) commits at the end of the current microtask run instead, so that a
+   * gateway serving one request at a time never waits an event-loop turn; operations queued in the same run still
+   * share its commit. Under load the next group again waits for the turn to end.
    */
   private write<T>(body: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ body, resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
+      if (this.pending.length > 1) return;
+      if (this.lastGroupSize > 1) setImmediate(this.flushBound);
+      else queueMicrotask(this.flushBound);
     });
   }
+
+  private readonly flushBound = () => this.flush();
 
   private flush(): void {
     const group = this.pending;
     this.pending = [];
+    this.lastGroupSize = group.length;
     if (group.length > 1 && this.runGroup(group)) return;
     for (const op of group) {
       try {
@@ -514,52 +529,76 @@ class SqliteLedger implements Ledger {
     const actualNano = validateSettleInput(input);
     const now = this.clock();
     return this.write(() => {
-      const reservation = this.requireReservation(input.reservationId);
-      if (reservation.status === 'SETTLED') {
-        if (reservation.chargedNano! + reservation.lossNano! === actualNano) return { reservation, replayed: true };
-        throw new ConflictError('reservation already settled with another cost', { code: 'already_settled' });
-      }
-      if (reservation.status !== 'RESERVED') {
-        throw new ConflictError(`reservation is ${reservation.status.toLowerCase()}`, {
-          code: 'reservation_not_active',
-        });
-      }
-      const { chargedNano, lossNano } = capCharge(reservation.amountNano, actualNano);
+      const id = /^\d{1,18}$/.test(input.reservationId) ? BigInt(input.reservationId) : -1n;
+      const row = this.stmt.settleReservation.get(actualNano, now, id);
+      if (!row) return { reservation: this.settledBefore(input.reservationId, actualNano), replayed: true };
+      const reservation = toReservation(row);
+      const chargedNano = reservation.chargedNano!;
+      const lossNano = reservation.lossNano!;
       this.release(reservation, chargedNano);
-      this.stmt.finishReservation.run('SETTLED', chargedNano, lossNano, now, BigInt(reservation.id));
-      const charges = allocateCharge(input.lines, chargedNano);
-      const currency = limitCurrencyOf(reservation.source);
-      input.lines.forEach((line, i) => {
-        this.stmt.insertUsage.run(
-          reservation.id,
-          reservation.idempotencyKey,
-          reservation.accountId,
-          reservation.keyId,
-          reservation.model,
-          line.sku,
-          line.units,
-          line.unitPriceNano,
-          line.priceUnit,
-          line.amountNano,
-          charges[i]!,
-          currency,
-          reservation.source,
-          input.latencyMs,
-          reservation.epoch,
-          now,
-        );
-      });
+      this.insertUsage(reservation, input.lines, allocateCharge(input.lines, chargedNano), input.latencyMs, now);
       const txnId = `settle:${reservation.id}`;
       if (chargedNano > 0n) {
         const payer = ledgerAccountOf(reservation.accountId, reservation.source, reservation.epoch);
         this.journalPair(txnId, 'CHARGE', payer, operatorRevenue, chargedNano, reservation.id, now);
       }
       if (lossNano > 0n) this.journalPair(txnId, 'LOSS', operatorLoss, operatorRevenue, lossNano, reservation.id, now);
-      return {
-        reservation: { ...reservation, status: 'SETTLED' as const, chargedNano, lossNano, finishedAtMs: now },
-        replayed: false,
-      };
+      return { reservation, replayed: false };
     });
+  }
+
+  /** A settle that found no live reservation: a replay of the same settle, or a typed error saying why not. */
+  private settledBefore(reservationId: string, actualNano: NanoUsd): Reservation {
+    const reservation = this.requireReservation(reservationId);
+    if (reservation.status === 'SETTLED') {
+      if (reservation.chargedNano! + reservation.lossNano! === actualNano) return reservation;
+      throw new ConflictError('reservation already settled with another cost', { code: 'already_settled' });
+    }
+    throw new ConflictError(`reservation is ${reservation.status.toLowerCase()}`, { code: 'reservation_not_active' });
+  }
+
+  /** Every usage line of a settle in one multi-row INSERT. */
+  private insertUsage(
+    reservation: Reservation,
+    lines: UsageLineInput[],
+    charges: NanoUsd[],
+    latencyMs: number | null,
+    now: number,
+  ): void {
+    if (lines.length === 0) return;
+    const currency = limitCurrencyOf(reservation.source);
+    const values: SQLInputValue[] = [];
+    lines.forEach((line, i) => {
+      values.push(
+        reservation.id,
+        reservation.idempotencyKey,
+        reservation.accountId,
+        reservation.keyId,
+        reservation.model,
+        line.sku,
+        line.units,
+        line.unitPriceNano,
+        line.priceUnit,
+        line.amountNano,
+        charges[i]!,
+        currency,
+        reservation.source,
+        latencyMs,
+        reservation.epoch,
+        now,
+      );
+    });
+    this.insertUsageStatement(lines.length).run(...values);
+  }
+
+  private insertUsageStatement(lineCount: number): StatementSync {
+    let statement = this.insertUsageStatements.get(lineCount);
+    if (!statement) {
+      const row = `(${Array.from({ length: usageColumnCount }, () => '?').join(', ')})`;
+      statement = this.db.prepare(`${insertUsagePrefix} ${Array.from({ length: lineCount }, () => row).join(', ')}`);
+      this.insertUsageStatements.set(lineCount, statement);
+    }
+    return statement;
   }
 
   async void(reservationId: string): Promise<Reservation> {
@@ -707,7 +746,7 @@ class SqliteLedger implements Ledger {
 
   private finishUnpaid(reservation: Reservation, status: 'VOIDED' | 'EXPIRED', now: number): Reservation {
     this.release(reservation, 0n);
-    this.stmt.finishReservation.run(status, null, null, now, BigInt(reservation.id));
+    this.stmt.finishUnpaid.run(status, now, BigInt(reservation.id));
     return { ...reservation, status, finishedAtMs: now };
   }
 
