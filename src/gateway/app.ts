@@ -3,6 +3,7 @@
  *
  *   requestId → auth → validate → rateLimit → quote → reserve → provider → meter → settle (settle/void in finally)
  */
+import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import type { Clock } from '../core/epoch.ts';
@@ -45,6 +46,31 @@ export interface GatewayOptions {
   operatorToken?: string | null;
   /** Enables the wallet key flow (`/api/v1/api_keys/generate_web3_key`); omitted, those routes answer 401. */
   walletKeys?: Omit<WalletKeyDeps, 'ledger' | 'clock'>;
+  /** Serves the web dashboard (a built `web/dist`) at `/`, after every API route. */
+  dashboard?: DashboardOptions;
+}
+
+export interface DashboardOptions {
+  /** Absolute path of the built dashboard. */
+  root: string;
+  /** What the page reads from `/dashboard/config.json`: the chain it talks to directly. */
+  chain?: { chainId: number; rpcUrl: string; contracts: Record<string, string> };
+  /** A development wallet the page may sign with. Served only when `chain.chainId` is 31337 (a local chain). */
+  devWallet?: { address: string; privateKey: string };
+}
+
+const localChainId = 31337;
+
+function mountDashboard(app: Hono<GatewayEnv>, dashboard: DashboardOptions): void {
+  const devWallet = dashboard.chain?.chainId === localChainId ? dashboard.devWallet : undefined;
+  const config = { chain: dashboard.chain ?? null, devWallet: devWallet ?? null };
+  app.get('/dashboard/config.json', (c) => c.json(config, 200, { 'cache-control': 'no-store' }));
+  app.use('*', serveStatic({ root: dashboard.root }));
+  // SPA fallback: any other page a browser asks for gets the app, which routes on the client.
+  app.get('*', async (c, next) => {
+    if (!(c.req.header('accept') ?? '').includes('text/html')) return next();
+    return serveStatic({ root: dashboard.root, path: 'index.html' })(c, next);
+  });
 }
 
 function isStore(prices: PriceBook | PriceBookStore): prices is PriceBookStore {
@@ -103,5 +129,6 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.route('/api/v1', api);
   app.route('/api/v1', account);
   app.route('/admin', adminRoutes(deps));
+  if (options.dashboard) mountDashboard(app, options.dashboard);
   return app;
 }
