@@ -12,7 +12,7 @@ import { vvvAbi } from '../chain/generated/contracts.ts';
 import { startTestChain, type TestChain } from '../chain/testChain.ts';
 import { main } from './main.ts';
 import { writeStackState } from './stateFile.ts';
-import { captureIo } from './testing/captureIo.ts';
+import { captureIo, closedPort } from './testing/captureIo.ts';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'perdiem-cli-chain-'));
 const home = path.join(cwd, '.perdiem');
@@ -125,9 +125,10 @@ describe('chain verbs on anvil', () => {
   });
 
   it('says it cannot reach an RPC that is down, exit 1', async () => {
-    const { code, err } = await run('stake', '1', '--rpc', 'http://127.0.0.1:9');
+    const rpc = `http://127.0.0.1:${await closedPort()}`;
+    const { code, err } = await run('stake', '1', '--rpc', rpc);
     expect(code).toBe(1);
-    expect(err).toMatch(/^perdiem stake: cannot reach the RPC at http:\/\/127\.0\.0\.1:9: /);
+    expect(err).toBe(`perdiem stake: cannot reach the RPC at ${rpc}: HTTP request failed. (ECONNREFUSED)`);
   });
 
   it('takes the key and contracts from flags instead of the state file', async () => {

@@ -110,8 +110,18 @@ export async function probeRpc(rpcUrl: string): Promise<number> {
     return await probe.getChainId();
   } catch (error) {
     const detail = error instanceof BaseError ? error.shortMessage : (error as Error).message;
-    throw new Error(`cannot reach the RPC at ${rpcUrl}: ${detail.split('\n')[0]}`);
+    const code = rootCode(error);
+    throw new Error(`cannot reach the RPC at ${rpcUrl}: ${detail.split('\n')[0]}${code ? ` (${code})` : ''}`);
   }
+}
+
+/** The innermost system error code (ECONNREFUSED, ENOTFOUND…) in a chain of causes. */
+function rootCode(error: unknown): string | undefined {
+  let code: string | undefined;
+  for (let at = error as { cause?: unknown; code?: unknown } | undefined; at; at = at.cause as typeof at) {
+    if (typeof at.code === 'string') code = at.code;
+  }
+  return code;
 }
 
 export interface ReadChain {

@@ -1,12 +1,17 @@
 /** Every `perdiem` verb, one file each. */
+import { balanceCommand } from './balance.ts';
 import { burnCommand } from './burn.ts';
 import { deployCommand } from './deploy.ts';
+import { keysCommand } from './keys.ts';
 import { mintCommand } from './mint.ts';
+import { modelsCommand } from './models.ts';
+import { pricesCommand } from './prices.ts';
 import { stakeCommand } from './stake.ts';
 import { stakeDiemCommand } from './stakeDiem.ts';
 import { unstakeCommand } from './unstake.ts';
 import { unstakeDiemCommand } from './unstakeDiem.ts';
 import { upCommand } from './up.ts';
+import { usageCommand } from './usage.ts';
 import { withdrawCommand } from './withdraw.ts';
 import { withdrawDiemCommand } from './withdrawDiem.ts';
 
@@ -21,4 +26,9 @@ export const verbs = {
   'stake-diem': stakeDiemCommand,
   'unstake-diem': unstakeDiemCommand,
   'withdraw-diem': withdrawDiemCommand,
+  balance: balanceCommand,
+  keys: keysCommand,
+  usage: usageCommand,
+  models: modelsCommand,
+  prices: pricesCommand,
 } as const;

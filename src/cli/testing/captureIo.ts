@@ -1,4 +1,5 @@
 /** An in-process `CliIo` that records what a verb prints, for tests driving `main(argv, io)`. */
+import { type AddressInfo, createServer } from 'node:net';
 import type { CliIo } from '../command.ts';
 
 export interface CapturedIo {
@@ -26,4 +27,14 @@ export function captureIo(cwd: string, env: NodeJS.ProcessEnv = {}): CapturedIo 
     stdout: () => out.join('\n'),
     stderr: () => err.join('\n'),
   };
+}
+
+/** A port nothing listens on (fetch refuses well-known ports such as 9 outright, which is a different failure). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

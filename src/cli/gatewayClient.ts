@@ -1,0 +1,123 @@
+/**
+ * The gateway's HTTP API as the CLI calls it: base URL and bearer from flags, environment or state.json; OpenAI-shaped
+ * errors become one line with the status; a gateway that does not answer is "cannot reach the gateway at …".
+ */
+import type { CliIo, OptionSpec } from './command.ts';
+import { UsageError } from './command.ts';
+import { homeOptions, loadState, stringOption, type Values } from './context.ts';
+
+/** How long the CLI waits for one gateway answer. */
+export const gatewayRequestTimeoutMs = 30_000;
+
+export const gatewayOptions: OptionSpec = {
+  ...homeOptions,
+  gateway: { type: 'string' },
+  'api-key': { type: 'string' },
+};
+
+export const gatewayUsage = [
+  '  --gateway URL       the gateway (default: gatewayUrl in .perdiem/state.json)',
+  '  --api-key KEY       API key (or PERDIEM_API_KEY; default: the demo key of `perdiem up`)',
+  '  --home DIR          where state.json lives (default ./.perdiem)',
+  '  --json              machine-readable output',
+].join('\n');
+
+export const operatorOptions: OptionSpec = {
+  ...homeOptions,
+  gateway: { type: 'string' },
+  'operator-token': { type: 'string' },
+};
+
+export const operatorUsage = [
+  '  --gateway URL          the gateway (default: gatewayUrl in .perdiem/state.json)',
+  '  --operator-token TOKEN bearer for /admin (or PERDIEM_OPERATOR_TOKEN; default: operatorToken in state.json)',
+  '  --home DIR             where state.json lives (default ./.perdiem)',
+  '  --json                 machine-readable output',
+].join('\n');
+
+/** An error answer from the gateway, with its status and OpenAI error fields. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  readonly status: number;
+  readonly code: string | undefined;
+
+  constructor(message: string, status: number, code: string | undefined) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface Gateway {
+  url: string;
+  /** Sends one request; JSON answers are parsed, text/csv answers returned as text. */
+  request(method: string, path: string, options?: RequestOptions): Promise<GatewayAnswer>;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  accept?: string;
+}
+
+export interface GatewayAnswer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** `auth` picks the bearer: the account's API key, or the operator token for /admin. */
+export function openGateway(values: Values, io: CliIo, auth: 'api-key' | 'operator'): Gateway {
+  const state = loadState(values, io);
+  const url = (stringOption(values, 'gateway') ?? state?.gatewayUrl)?.replace(/\/+$/, '');
+  if (url === undefined) throw new UsageError('no gateway: pass --gateway URL or run `perdiem up` first');
+  const token =
+    auth === 'api-key'
+      ? (stringOption(values, 'api-key') ?? io.env.PERDIEM_API_KEY ?? state?.demo.apiKey)
+      : (stringOption(values, 'operator-token') ?? io.env.PERDIEM_OPERATOR_TOKEN ?? state?.operatorToken);
+  if (token === undefined) {
+    throw new UsageError(
+      auth === 'api-key'
+        ? 'no API key: pass --api-key, set PERDIEM_API_KEY or run `perdiem up` first'
+        : 'no operator token: pass --operator-token, set PERDIEM_OPERATOR_TOKEN or run `perdiem up` first',
+    );
+  }
+  return { url, request: (method, path, options = {}) => send(url, token, method, path, options) };
+}
+
+async function send(url: string, token: string, method: string, path: string, options: RequestOptions) {
+  const target = new URL(`${url}${path}`);
+  for (const [name, value] of Object.entries(options.query ?? {})) {
+    if (value !== undefined) target.searchParams.set(name, value);
+  }
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    accept: options.accept ?? 'application/json',
+  };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method,
+      headers,
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      signal: AbortSignal.timeout(gatewayRequestTimeoutMs),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new Error(`cannot reach the gateway at ${url}: ${detail}`);
+  }
+  const text = await response.text();
+  const isJson = (response.headers.get('content-type') ?? '').includes('json');
+  const body = isJson && text !== '' ? (JSON.parse(text) as unknown) : text;
+  if (!response.ok) throw errorOf(response.status, body);
+  return { status: response.status, headers: response.headers, body };
+}
+
+function errorOf(status: number, body: unknown): GatewayError {
+  const error = (body as { error?: { message?: unknown; code?: unknown } } | null)?.error;
+  const message = typeof error?.message === 'string' ? error.message : String(body).slice(0, 200) || 'no body';
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  return new GatewayError(`gateway answered ${status}${code ? ` (${code})` : ''}: ${message}`, status, code);
+}

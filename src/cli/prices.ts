@@ -1,0 +1,110 @@
+/**
+ * `perdiem prices list|set`: the operator's price sheets (/admin/prices, operator token). A sheet version is the
+ * whole sheet, so `set` takes the newest version, replaces one model's text price in it and posts the result as a
+ * new version effective now (or at --effective-from).
+ */
+import { parseIsoOption, parseUsdOption } from './amounts.ts';
+import { type Command, UsageError } from './command.ts';
+import { stringOption, type Values } from './context.ts';
+import { type Gateway, openGateway, operatorOptions, operatorUsage } from './gatewayClient.ts';
+import { jsonText, table } from './output.ts';
+
+interface SheetJson {
+  effectiveFrom: string;
+  models: Record<string, Record<string, unknown> & { kind: string }>;
+}
+
+function textPrice(values: Values): Record<string, string> {
+  const required = (name: string) => {
+    const value = stringOption(values, name);
+    if (value === undefined) throw new UsageError(`--${name} is required`);
+    return parseUsdOption(value, `--${name}`);
+  };
+  const optional = (name: string) => {
+    const value = stringOption(values, name);
+    return value === undefined ? undefined : parseUsdOption(value, `--${name}`);
+  };
+  const cacheRead = optional('cache-read-per-1m');
+  const cacheWrite = optional('cache-write-per-1m');
+  return {
+    kind: 'text',
+    inputPer1M: required('input-per-1m'),
+    outputPer1M: required('output-per-1m'),
+    ...(cacheRead === undefined ? {} : { cacheReadPer1M: cacheRead }),
+    ...(cacheWrite === undefined ? {} : { cacheWritePer1M: cacheWrite }),
+  };
+}
+
+async function versions(gateway: Gateway): Promise<SheetJson[]> {
+  return ((await gateway.request('GET', '/admin/prices')).body as { versions: SheetJson[] }).versions;
+}
+
+function priceText(price: Record<string, unknown>): string {
+  switch (price.kind) {
+    case 'text':
+    case 'embedding':
+      return [
+        `$${price.inputPer1M} in`,
+        price.outputPer1M === undefined ? '' : ` / $${price.outputPer1M} out`,
+        price.cacheReadPer1M === undefined ? '' : ` / $${price.cacheReadPer1M} cache read`,
+        ' per 1M tokens',
+      ].join('');
+    case 'image':
+      return price.perImage === undefined ? 'by resolution' : `$${price.perImage} per image`;
+    case 'speech':
+      return `$${price.per1MCharacters} per 1M characters`;
+    default:
+      return JSON.stringify(price);
+  }
+}
+
+function sheetTable(sheet: SheetJson): string {
+  const rows = Object.entries(sheet.models).map(([model, price]) => [model, price.kind, priceText(price)]);
+  return `effective from ${sheet.effectiveFrom}\n${table(['MODEL', 'KIND', 'PRICE'], rows)}`;
+}
+
+async function set(gateway: Gateway, model: string, values: Values): Promise<SheetJson> {
+  const price = textPrice(values);
+  const from = stringOption(values, 'effective-from');
+  const effectiveFrom = from === undefined ? new Date().toISOString() : parseIsoOption(from, '--effective-from');
+  const latest = (await versions(gateway)).at(-1);
+  const sheet = { effectiveFrom, models: { ...latest?.models, [model]: price } };
+  return ((await gateway.request('POST', '/admin/prices', { body: sheet })).body as { data: SheetJson }).data;
+}
+
+export const pricesCommand: Command = {
+  summary: "list the operator's price sheets, or set a model's price (operator token)",
+  usage: [
+    'usage: perdiem prices list [options]',
+    '       perdiem prices set MODEL --input-per-1m USD --output-per-1m USD [--cache-read-per-1m USD]',
+    '                                [--cache-write-per-1m USD] [--effective-from ISO] [options]',
+    '',
+    "set copies the newest sheet, replaces MODEL's price with a text price, and adds it as a new version",
+    '(effective now by default; versions only go forward, so requests in flight keep their price).',
+    '',
+    operatorUsage,
+  ].join('\n'),
+  options: {
+    ...operatorOptions,
+    'input-per-1m': { type: 'string' },
+    'output-per-1m': { type: 'string' },
+    'cache-read-per-1m': { type: 'string' },
+    'cache-write-per-1m': { type: 'string' },
+    'effective-from': { type: 'string' },
+  },
+  async run(values, positionals, io) {
+    const [action, ...rest] = positionals;
+    const json = values.json === true;
+    if (action === 'list' && rest.length === 0) {
+      const all = await versions(openGateway(values, io, 'operator'));
+      io.out(json ? jsonText(all) : all.map(sheetTable).join('\n\n') || 'no price sheets');
+    } else if (action === 'set' && rest.length === 1) {
+      textPrice(values); // usage errors before any request
+      const sheet = await set(openGateway(values, io, 'operator'), rest[0]!, values);
+      io.out(json ? jsonText(sheet) : `${rest[0]}: ${priceText(sheet.models[rest[0]!]!)}, ${sheetTable(sheet)}`);
+    } else {
+      throw new UsageError(action === undefined ? 'missing list or set' : `bad arguments: ${positionals.join(' ')}`);
+    }
+    return 0;
+  },
+};
