@@ -65,6 +65,7 @@ export interface SqliteLedgerOptions {
 }
 
 const checkpointIntervalMs = 200;
+const cacheSizeKiB = 32 * 1024;
 
 type Row = Record<string, unknown>;
 
@@ -154,6 +155,9 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}`);
+  // The hot pages (balances, key counters, index leaves of active accounts) stay in memory between commits.
+  db.exec(`PRAGMA cache_size = -${cacheSizeKiB}`);
+  db.exec('PRAGMA temp_store = MEMORY');
   migrate(db);
   const onDisk = options.path !== ':memory:' && options.path !== '';
   let checkpointer: Worker | null = null;
