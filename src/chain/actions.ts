@@ -6,7 +6,7 @@ import { type Abi, type Address, BaseError, ContractFunctionRevertedError, type 
 import type { PublicClient, WalletClient } from './clients.ts';
 import type { PerdiemContracts } from './deploy.ts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from './generated/contracts.ts';
-import { receiptTimeoutMs } from './limits.ts';
+import { gasHeadroomPercent, receiptTimeoutMs } from './limits.ts';
 
 export interface ChainContext {
   wallet: WalletClient;
@@ -51,9 +51,14 @@ async function send(
 ): Promise<Hex> {
   try {
     const { request } = await ctx.client.simulateContract({ ...call, account: ctx.wallet.account });
-    const hash = await ctx.wallet.writeContract(request);
+    const estimate = await ctx.client.estimateContractGas({ ...call, account: ctx.wallet.account });
+    // Headroom: a stake estimated in one epoch but mined in the next writes a new allowance checkpoint.
+    const gas = (estimate * gasHeadroomPercent) / 100n;
+    const hash = await ctx.wallet.writeContract({ ...request, gas });
     const receipt = await ctx.client.waitForTransactionReceipt({ hash, timeout: receiptTimeoutMs });
-    if (receipt.status !== 'success') throw new Error(`transaction reverted: ${hash}`);
+    if (receipt.status !== 'success') {
+      throw new Error(`transaction reverted: ${hash} (gas used ${receipt.gasUsed} of ${gas})`);
+    }
     return hash;
   } catch (error) {
     throw decodeChainError(error);

@@ -23,7 +23,7 @@ import {
 } from './actions.ts';
 import { type AllowanceSyncDeps, startAllowanceSync, syncAllowance } from './allowanceSync.ts';
 import { walletClientFor } from './clients.ts';
-import { vvvAbi } from './generated/contracts.ts';
+import { stakedVvvAbi, vvvAbi } from './generated/contracts.ts';
 import { startTestChain, type TestChain } from './testChain.ts';
 
 const epochSeconds = 60;
@@ -37,7 +37,10 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
   let deps: AllowanceSyncDeps;
   let testClient: ReturnType<typeof createTestClient>;
 
-  async function wallet(diemToMint: number): Promise<ChainContext & { address: Address; accountId: string }> {
+  async function wallet(
+    diemToMint: number,
+    vvvToStake = 5000,
+  ): Promise<ChainContext & { address: Address; accountId: string }> {
     const account = privateKeyToAccount(generatePrivateKey());
     const wait = (hash: `0x${string}`) => chain.client.waitForTransactionReceipt({ hash });
     await wait(await chain.deployer.sendTransaction({ to: account.address, value: parseEther('1') }));
@@ -46,7 +49,7 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
         address: chain.contracts.vvv,
         abi: vvvAbi,
         functionName: 'transfer',
-        args: [account.address, parseEther('5000')],
+        args: [account.address, parseEther(String(vvvToStake))],
       }),
     );
     const ctx = {
@@ -54,7 +57,7 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
       client: chain.client,
       contracts: chain.contracts,
     };
-    await stakeVvv(ctx, parseEther('5000'));
+    await stakeVvv(ctx, parseEther(String(vvvToStake)));
     if (diemToMint > 0) await mintDiem(ctx, parseEther(String(diemToMint)));
     const ledgerAccount = await ledger.createAccount();
     await ledger.linkWallet(ledgerAccount.id, account.address);
@@ -184,5 +187,35 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
     } finally {
       sync.stop();
     }
+  });
+
+  it('counts a stake only after the configured confirmations', async () => {
+    const dave = await wallet(2);
+    await nextEpoch();
+    const confirmed = { ...deps, confirmations: 2 };
+    await stakeDiem(dave, parseEther('2'));
+    await followChainTime();
+    expect(await syncAllowance(confirmed, dave)).toBe(0n);
+    await testClient.mine({ blocks: 1 });
+    expect(await syncAllowance(confirmed, dave)).toBe(0n);
+    await testClient.mine({ blocks: 1 });
+    expect(await syncAllowance(confirmed, dave)).toBe(nano(2));
+  });
+
+  it('splits a daily USD capacity pro rata by sVVV stake in legacy mode, rounding down', async () => {
+    const erin = await wallet(0, 1000);
+    const frank = await wallet(0, 3000);
+    const totalWei = await chain.client.readContract({
+      address: chain.contracts.stakedVvv,
+      abi: stakedVvvAbi,
+      functionName: 'totalStaked',
+    });
+    const legacy = { ...deps, allocation: { kind: 'legacy' as const, dailyCapacityNano: nano(100) } };
+    const erinNano = await syncAllowance(legacy, erin);
+    const frankNano = await syncAllowance(legacy, frank);
+    expect(erinNano).toBe((nano(100) * parseEther('1000')) / totalWei);
+    expect(frankNano).toBe((nano(100) * parseEther('3000')) / totalWei);
+    expect(frankNano / erinNano).toBe(3n);
+    expect((await available(frank.accountId)).allowanceNano).toBe(frankNano);
   });
 });

@@ -1,7 +1,13 @@
 /**
- * Feeds the ledger the DIEM allowance of linked wallets, read from `DiemStaking.allowanceOf(wallet, epoch)`:
- * once at start, on every DIEM stake event, and on a timer that also carries the allowance across epoch
- * boundaries. Allowance wei → nano-USD rounds down (DESIGN.md). The ledger honours a rise at once.
+ * Feeds the ledger each linked wallet's daily allowance for the ledger's current epoch:
+ *   - `diem` mode: `DiemStaking.allowanceOf(wallet, epoch)` — the DIEM the wallet staked (DESIGN.md);
+ *   - `legacy` mode: a daily USD capacity split pro rata by sVVV stake, for operators who do not tokenize.
+ * It reads once at start, on every stake event (from either staking contract) and on a timer that also carries
+ * the allowance across epoch boundaries. Only blocks with `confirmations` confirmations count. Wei → nano-USD and
+ * the pro-rata split round down. The ledger honours a rise at once.
+ *
+ * When the RPC is down the ledger keeps the last allowance it was given for the epoch; a new epoch starts at 0
+ * until the chain answers, because carrying a stale allowance over could let one DIEM back more than $1.
  */
 import type { Address } from 'viem';
 import { type Clock, epochAt } from '../core/epoch.ts';
@@ -9,38 +15,78 @@ import { diemWeiToNanoUsd } from '../core/money.ts';
 import type { Ledger } from '../ledger/types.ts';
 import type { PublicClient } from './clients.ts';
 import type { PerdiemContracts } from './deploy.ts';
-import { diemStakingAbi } from './generated/contracts.ts';
+import { diemStakingAbi, stakedVvvAbi } from './generated/contracts.ts';
 
 export interface LinkedWallet {
   accountId: string;
   address: Address;
 }
 
+export type AllocationMode = { kind: 'diem' } | { kind: 'legacy'; dailyCapacityNano: bigint };
+
 export interface AllowanceSyncDeps {
   ledger: Ledger;
   client: PublicClient;
-  contracts: Pick<PerdiemContracts, 'diemStaking'>;
+  contracts: Pick<PerdiemContracts, 'diemStaking' | 'stakedVvv'>;
   clock: Clock;
   epochSeconds: number;
+  /** Default `{ kind: 'diem' }`. */
+  allocation?: AllocationMode;
+  /** Blocks a state must be buried under before it counts; default 0 (the local chain). */
+  confirmations?: number;
+}
+
+async function confirmedBlock(deps: AllowanceSyncDeps): Promise<bigint | undefined> {
+  const confirmations = BigInt(deps.confirmations ?? 0);
+  if (confirmations === 0n) return undefined;
+  const head = await deps.client.getBlockNumber({ cacheTime: 0 });
+  return head > confirmations ? head - confirmations : 0n;
+}
+
+async function allowanceNanoOf(deps: AllowanceSyncDeps, wallet: Address, epoch: number): Promise<bigint> {
+  const blockNumber = await confirmedBlock(deps);
+  const at = blockNumber === undefined ? {} : { blockNumber };
+  const allocation = deps.allocation ?? { kind: 'diem' };
+  if (allocation.kind === 'diem') {
+    const allowanceWei = await deps.client.readContract({
+      address: deps.contracts.diemStaking,
+      abi: diemStakingAbi,
+      functionName: 'allowanceOf',
+      args: [wallet, BigInt(epoch)],
+      ...at,
+    });
+    return diemWeiToNanoUsd(allowanceWei);
+  }
+  const address = deps.contracts.stakedVvv;
+  const [stakedWei, totalWei] = await Promise.all([
+    deps.client.readContract({ address, abi: stakedVvvAbi, functionName: 'stakedOf', args: [wallet], ...at }),
+    deps.client.readContract({ address, abi: stakedVvvAbi, functionName: 'totalStaked', ...at }),
+  ]);
+  // Rounds down: the shares never add up to more than the capacity.
+  return totalWei === 0n ? 0n : (allocation.dailyCapacityNano * stakedWei) / totalWei;
 }
 
 /** Reads the wallet's allowance for the ledger's current epoch and records it. Returns the nano-USD recorded. */
 export async function syncAllowance(deps: AllowanceSyncDeps, wallet: LinkedWallet): Promise<bigint> {
   const epoch = epochAt(deps.clock(), deps.epochSeconds);
-  const allowanceWei = await deps.client.readContract({
-    address: deps.contracts.diemStaking,
-    abi: diemStakingAbi,
-    functionName: 'allowanceOf',
-    args: [wallet.address, BigInt(epoch)],
-  });
-  const allowanceNano = diemWeiToNanoUsd(allowanceWei);
+  const allowanceNano = await allowanceNanoOf(deps, wallet.address, epoch);
   await deps.ledger.setDiemAllowance(wallet.accountId, epoch, allowanceNano);
   return allowanceNano;
+}
+
+export interface AllowanceSyncStatus {
+  /** False after a failed read, until the next successful one. */
+  ok: boolean;
+  lastSyncMs: number | null;
+  lastError: string | null;
 }
 
 export interface AllowanceSync {
   /** Resolves after the first sync of every wallet. */
   ready: Promise<void>;
+  /** Syncs every wallet now (e.g. once more before refusing a request for lack of DIEM). */
+  syncNow(): Promise<void>;
+  status(): AllowanceSyncStatus;
   stop(): void;
 }
 
@@ -49,28 +95,40 @@ export function startAllowanceSync(
   wallets: LinkedWallet[],
   options: { intervalMs: number; eventPollingIntervalMs?: number; onError: (error: unknown) => void },
 ): AllowanceSync {
-  const byAddress = new Map(wallets.map((wallet) => [wallet.address.toLowerCase(), wallet]));
-  const syncAll = () => Promise.all(wallets.map((wallet) => syncAllowance(deps, wallet))).then(() => undefined);
-  const timer = setInterval(() => syncAll().catch(options.onError), options.intervalMs);
+  const status: AllowanceSyncStatus = { ok: true, lastSyncMs: null, lastError: null };
+  const syncAll = async () => {
+    try {
+      await Promise.all(wallets.map((wallet) => syncAllowance(deps, wallet)));
+      Object.assign(status, { ok: true, lastSyncMs: deps.clock(), lastError: null });
+    } catch (error) {
+      Object.assign(status, { ok: false, lastError: (error as Error).message.split('\n')[0] ?? String(error) });
+      throw error;
+    }
+  };
+  const syncQuietly = () => {
+    syncAll().catch(options.onError);
+  };
+  const timer = setInterval(syncQuietly, options.intervalMs);
   timer.unref();
-  const unwatch = deps.client.watchContractEvent({
-    address: deps.contracts.diemStaking,
-    abi: diemStakingAbi,
-    eventName: 'Staked',
-    ...(options.eventPollingIntervalMs === undefined ? {} : { pollingInterval: options.eventPollingIntervalMs }),
-    onLogs: (logs) => {
-      for (const log of logs) {
-        const wallet = byAddress.get(String(log.args.account).toLowerCase());
-        if (wallet) syncAllowance(deps, wallet).catch(options.onError);
-      }
-    },
-    onError: options.onError,
-  });
+  const polling =
+    options.eventPollingIntervalMs === undefined ? {} : { pollingInterval: options.eventPollingIntervalMs };
+  // Any stake change can move a share (legacy) or an allowance (diem): re-read every linked wallet.
+  const unwatchers = [
+    deps.client.watchContractEvent({
+      address: [deps.contracts.diemStaking, deps.contracts.stakedVvv],
+      abi: [...diemStakingAbi, ...stakedVvvAbi],
+      onLogs: syncQuietly,
+      onError: options.onError,
+      ...polling,
+    }),
+  ];
   return {
     ready: syncAll(),
+    syncNow: syncAll,
+    status: () => ({ ...status }),
     stop() {
       clearInterval(timer);
-      unwatch();
+      for (const unwatch of unwatchers) unwatch();
     },
   };
 }
