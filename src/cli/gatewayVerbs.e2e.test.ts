@@ -58,7 +58,7 @@ describe('gateway verbs', () => {
     const { code, out } = await run('models');
     expect(code).toBe(0);
     expect(out).toMatch(/^MODEL\s+TYPE\s+CONTEXT\s+INPUT\s+OUTPUT\s+UNIT$/m);
-    expect(out).toMatch(new RegExp(`^${demoModel}\\s+text\\s+\\d+\\s+\\$2\\s+\\$8\\s+per 1m tokens$`, 'm'));
+    expect(out).toMatch(new RegExp(`^${demoModel}\\s+text\\s+\\d+\\s+\\$2\\s+\\$8\\s+per 1M tokens$`, 'm'));
   });
 
   it('usage shows the completion as a table, as JSON and as CSV', async () => {
@@ -77,7 +77,7 @@ describe('gateway verbs', () => {
   it('keys list shows the account’s keys without secrets', async () => {
     const { code, out } = await run('keys', 'list');
     expect(code).toBe(0);
-    expect(out).toMatch(/^ID\s+TYPE\s+NAME\s+SECRET/m);
+    expect(out).toMatch(/^ID\s+TYPE\s+NAME\s+KEY HINT/m);
     expect(out).toContain(gw.keyId);
     expect(out).toMatch(/ADMIN\s+admin/);
     expect(out).not.toContain(gw.apiKey);

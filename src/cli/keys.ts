@@ -57,22 +57,24 @@ async function list(gateway: Gateway, json: boolean): Promise<string> {
     key.id,
     key.apiKeyType,
     key.description,
-    `…${key.last6Chars}`,
+    key.last6Chars,
     key.createdAt.slice(0, 19),
     key.expiresAt?.slice(0, 19) ?? '-',
     limitText(key),
     key.allowedModels?.join(',') ?? 'all',
   ]);
-  return table(['ID', 'TYPE', 'NAME', 'SECRET', 'CREATED', 'EXPIRES', 'LIMITS', 'MODELS'], rows);
+  return table(['ID', 'TYPE', 'NAME', 'KEY HINT', 'CREATED', 'EXPIRES', 'LIMITS', 'MODELS'], rows);
 }
 
 async function create(gateway: Gateway, body: ReturnType<typeof createBody>, json: boolean): Promise<string> {
   const answer = await gateway.request('POST', '/api/v1/api_keys', { body }).catch((error: unknown) => {
     if (error instanceof GatewayError && error.code === 'admin_key_required') {
       throw new Error(
-        `${error.message}\n  the key from \`perdiem up\` is an INFERENCE key; pass an ADMIN key with --api-key. The operator's` +
-          ' POST /admin/accounts creates an account with one; the gateway has no route yet that issues an ADMIN key for' +
-          ' an existing account.',
+        [
+          error.message,
+          '  The key from `perdiem up` is an INFERENCE key: pass an ADMIN key with --api-key. The operator route',
+          '  POST /admin/accounts creates a new account with an ADMIN key; no route yet issues one for an existing account.',
+        ].join('\n'),
       );
     }
     throw error;

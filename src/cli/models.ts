@@ -29,7 +29,7 @@ function usd(price: Price | undefined): string {
 
 function priceCells(pricing: ModelView['model_spec']['pricing']): [string, string, string] {
   if (pricing === null) return ['no price', '', ''];
-  const unit = pricing.unit.replaceAll('_', ' ');
+  const unit = pricing.unit.replaceAll('_', ' ').replace(' 1m ', ' 1M ');
   if (pricing.unit === 'per_image') return [usd(pricing.generation), '-', unit];
   return [usd(pricing.input), usd(pricing.output), unit];
 }
