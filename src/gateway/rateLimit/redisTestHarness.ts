@@ -19,13 +19,16 @@ export function redisSkipReason(): Promise<string | null> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
-    redis.on('error', () => {});
+    let lastError: Error | null = null;
+    redis.on('error', (error: Error) => {
+      lastError = error;
+    });
     try {
       await redis.connect();
       await redis.ping();
       return null;
     } catch (error) {
-      const reason = `Redis unreachable at ${testRedisUrl}: skipping the Redis rate-limiter suites (${(error as Error).message})`;
+      const reason = `Redis unreachable at ${testRedisUrl}: skipping the Redis rate-limiter suites (${(lastError ?? (error as Error)).message})`;
       console.warn(reason);
       return reason;
     } finally {
