@@ -20,6 +20,15 @@ const privateKey: Hex = generatePrivateKey();
 const holder = privateKeyToAccount(privateKey).address;
 let chain: TestChain;
 
+async function rpc(method: string, params: unknown[]): Promise<void> {
+  const response = await fetch(chain.anvil.rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  expect(response.ok).toBe(true);
+}
+
 async function run(...argv: string[]) {
   const captured = captureIo(cwd);
   const code = await main(argv, captured.io);
@@ -43,6 +52,7 @@ beforeAll(async () => {
     rpcUrl: chain.anvil.rpcUrl,
     chainId: chain.anvil.chainId,
     contracts: chain.contracts,
+    models: [],
     demo: { address: holder, privateKey, apiKey: 'unused', accountId: 'unused' },
     operatorToken: 'unused',
   });
@@ -124,6 +134,17 @@ describe('chain verbs on anvil', () => {
     expect(err).toMatch(/^perdiem stake: reverted: ERC20InsufficientBalance\(0x[0-9a-fA-F]{40}, \d+, \d+\)$/);
   });
 
+  it('balance --chain-only reads the wallet of the state file; --address reads any wallet', async () => {
+    const { code, out } = await run('balance', '--chain-only');
+    expect(code).toBe(0);
+    expect(out).toMatch(new RegExp(`^wallet\\s+${holder}$`, 'm'));
+    expect(out).toMatch(/^DIEM staked\s+60$/m);
+    const other = await run('balance', '--chain-only', '--json', '--address', chain.deployer.account.address);
+    const holdings = JSON.parse(other.out).chain;
+    expect(holdings.address).toBe(chain.deployer.account.address);
+    expect(holdings.diem.stakedWei).toBe('0');
+  });
+
   it('says it cannot reach an RPC that is down, exit 1', async () => {
     const rpc = `http://127.0.0.1:${await closedPort()}`;
     const { code, err } = await run('stake', '1', '--rpc', rpc);
@@ -148,5 +169,18 @@ describe('chain verbs on anvil', () => {
     );
     expect(code).toBe(0);
     expect(out).toMatch(/^sVVV cooling\s+5 \(until/m);
+  });
+
+  it('withdraws VVV and DIEM once their cooldowns have ended', async () => {
+    await rpc('evm_increaseTime', [8 * 86_400]);
+    await rpc('evm_mine', []);
+    const vvv = await run('withdraw');
+    expect(vvv.code).toBe(0);
+    expect(vvv.out).toMatch(/^VVV\s+30,005$/m);
+    expect(vvv.out).toMatch(/^sVVV cooling\s+0$/m);
+    const diem = await run('withdraw-diem');
+    expect(diem.code).toBe(0);
+    expect(diem.out).toMatch(/^DIEM held\s+40$/m);
+    expect(diem.out).toMatch(/^DIEM cooling\s+0$/m);
   });
 });
