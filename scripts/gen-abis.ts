@@ -13,6 +13,7 @@ export const exportedContracts = {
   StakedVVV: 'stakedVvv',
   Diem: 'diem',
   DiemStaking: 'diemStaking',
+  TestUSDC: 'testUsdc',
 } as const;
 
 const chunks = [

@@ -2896,3 +2896,1043 @@ export const diemStakingAbi = [
 ] as const;
 
 export const diemStakingBytecode = '0x610100604052348015610010575f5ffd5b50604051610f92380380610f9283398101604081905261002f916100c4565b6001600160a01b03841661005657604051631cff65a760e01b815260040160405180910390fd5b825f036100765760405163e759d49d60e01b815260040160405180910390fd5b828210156100a557604051630257318160e51b8152600481018390526024810184905260440160405180910390fd5b6001600160a01b0390931660805260a09190915260c05260e05261010b565b5f5f5f5f608085870312156100d7575f5ffd5b84516001600160a01b03811681146100ed575f5ffd5b60208601516040870151606090970151919890975090945092505050565b60805160a05160c05160e051610e316101615f395f8181610181015261070301525f818161025a01526105d401525f8181610294015261042701525f81816101e0015281816103cf01526104f40152610e315ff3fe608060405234801561000f575f5ffd5b50600436106100e5575f3560e01c8063a694fc3a11610088578063af500ba311610063578063af500ba31461022d578063b8221bc414610255578063d47cef2c1461027c578063fb5bb0c31461028f575f5ffd5b8063a694fc3a146101c6578063ad66f182146101db578063ae5ac9211461021a575f5ffd5b806342341e5a116100c357806342341e5a1461017c578063511b7c7b146101a357806376671808146101b6578063817b1cd2146101be575f5ffd5b806304ec625c146100e95780633668a2cb146101055780633ccfd60b14610174575b5f5ffd5b6100f260015481565b6040519081526020015b60405180910390f35b61015f610113366004610d36565b6001600160a01b03165f908152600360209081526040918290208251808401909352546001600160c01b038116808452600160c01b90910467ffffffffffffffff169290910182905291565b604080519283526020830191909152016100fc565b6100f26102b6565b6100f27f000000000000000000000000000000000000000000000000000000000000000081565b6100f26101b1366004610d36565b6103fa565b6100f2610421565b6100f25f5481565b6101d96101d4366004610d4f565b610451565b005b6102027f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020016100fc565b6101d9610228366004610d4f565b610520565b6100f261023b366004610d36565b6001600160a01b03165f9081526002602052604090205490565b6100f27f000000000000000000000000000000000000000000000000000000000000000081565b6100f261028a366004610d66565b610695565b6100f27f000000000000000000000000000000000000000000000000000000000000000081565b335f9081526003602090815260408083208151808301909252546001600160c01b038116808352600160c01b90910467ffffffffffffffff1692820192909252908203610316576040516352118e7d60e01b815260040160405180910390fd5b806020015167ffffffffffffffff1642101561035c5760208101516040516305100ab560e31b815267ffffffffffffffff90911660048201526024015b60405180910390fd5b8051335f8181526003602052604080822091909155600180546001600160c01b0390941693849003905551919350907f7084f5476618d8e60b11ef0d7d3f06914655adb8793e28ff7f018d4c76d505d5906103ba9085815260200190565b60405180910390a26103f66001600160a01b037f00000000000000000000000000000000000000000000000000000000000000001633846106c6565b5090565b6001600160a01b0381165f9081526002602052604081205461041b90610700565b92915050565b5f61044c7f000000000000000000000000000000000000000000000000000000000000000042610da2565b905090565b805f0361047157604051636bfc99bf60e11b815260040160405180910390fd5b335f9081526002602052604081205461048b908390610dc1565b90506104973382610735565b815f5f8282546104a79190610dc1565b9091555050604080518381526020810183905233917f1449c6dd7851abc30abf37f57715f492010519147cc2652fbc38202c18a6ee90910160405180910390a261051c6001600160a01b037f0000000000000000000000000000000000000000000000000000000000000000163330856107c5565b5050565b805f0361054057604051636bfc99bf60e11b815260040160405180910390fd5b335f908152600260205260409020548082111561057a576040516327f182fd60e01b81526004810183905260248101829052604401610353565b61058633838303610735565b5f80548390038155600180548492906105a0908490610dc1565b9091555050335f90815260036020526040812080549091906105cc9085906001600160c01b0316610dc1565b90505f6105f97f000000000000000000000000000000000000000000000000000000000000000042610dc1565b905061060482610801565b83546001600160c01b0319166001600160c01b039190911617835561062881610834565b835467ffffffffffffffff91909116600160c01b026001600160c01b03909116178355604080518681526020810184905290810182905233907fc9a141fd2c91b9a01e11b52bff31d4188d447dc1ad3103ea49e7ce24e190a83d9060600160405180910390a25050505050565b6001600160a01b0382165f9081526004602052604081206106bf906106ba908461086a565b610700565b9392505050565b6106d38383836001610a42565b6106fb57604051635274afe760e01b81526001600160a01b0384166004820152602401610353565b505050565b5f7f0000000000000000000000000000000000000000000000000000000000000000821061072e578161041b565b5f92915050565b5f61073e610421565b6001600160a01b0384165f90815260026020908152604080832086905560049091529020909150610770818385610aa4565b816001600160a01b0385167f84771b90991b1b56cde554e490710fa13c5267e2ce44c69b3d9baa1a728ef694856107a7858561086a565b6040805192835260208301919091520160405180910390a350505050565b6107d3848484846001610c49565b6107fb57604051635274afe760e01b81526001600160a01b0385166004820152602401610353565b50505050565b5f6001600160c01b038211156103f6576040516306dfcc6560e41b815260c0600482015260248101839052604401610353565b5f67ffffffffffffffff8211156103f657604080516306dfcc6560e41b8152600481019190915260248101839052604401610353565b81545f9080820361087e575f91505061041b565b5f8461088b600184610dd4565b8154811061089b5761089b610de7565b5f91825260209182902060408051606081018252929091015465ffffffffffff81168084526001600160681b03600160301b8304811695850195909552600160981b909104909316908201529150841061092157805165ffffffffffff16841461090957806040015161090f565b80602001515b6001600160681b03169250505061041b565b5f61092d600184610dd4565b92505b8281101561099b575f60026109458584610dc1565b61094f9190610da2565b905085875f01828154811061096657610966610de7565b5f9182526020909120015465ffffffffffff16111561098757809350610995565b610992816001610dc1565b91505b50610930565b805f036109ad575f935050505061041b565b5f866109ba600184610dd4565b815481106109ca576109ca610de7565b5f91825260209182902060408051606081018252929091015465ffffffffffff81168084526001600160681b03600160301b8304811695850195909552600160981b9091049093169082015291508614610a28578060400151610a2e565b80602001515b6001600160681b0316979650505050505050565b60405163a9059cbb60e01b5f8181526001600160a01b038616600452602485905291602083604481808b5af1925060015f51148316610a98578383151615610a8c573d5f823e3d81fd5b5f873b113d1516831692505b60405250949350505050565b5f610aae82610cb6565b84549091505f8115610b7e575f86610ac7600185610dd4565b81548110610ad757610ad7610de7565b5f918252602090912001805490915065ffffffffffff16869003610b6a5780546001600160681b03600160301b90910481169085161115610b3e57805472ffffffffffffffffffffffffff0000000000001916600160301b6001600160681b038616021781555b80546001600160681b03909416600160981b026001600160981b03909416939093179092555050505050565b54600160981b90046001600160681b031690505b855f016040518060600160405280610b9588610ce9565b65ffffffffffff168152602001836001600160681b0316866001600160681b031611610bc15783610bc3565b855b6001600160681b03908116825295861660209182015282546001810184555f93845292819020825193018054918301516040909301518716600160981b026001600160981b0393909716600160301b0272ffffffffffffffffffffffffffffffffffffff1990921665ffffffffffff909416939093171716939093179092555050505050565b6040516323b872dd60e01b5f8181526001600160a01b038781166004528616602452604485905291602083606481808c5af1925060015f51148316610ca5578383151615610c99573d5f823e3d81fd5b5f883b113d1516831692505b604052505f60605295945050505050565b5f6001600160681b038211156103f6576040516306dfcc6560e41b81526068600482015260248101839052604401610353565b5f65ffffffffffff8211156103f6576040516306dfcc6560e41b81526030600482015260248101839052604401610353565b80356001600160a01b0381168114610d31575f5ffd5b919050565b5f60208284031215610d46575f5ffd5b6106bf82610d1b565b5f60208284031215610d5f575f5ffd5b5035919050565b5f5f60408385031215610d77575f5ffd5b610d8083610d1b565b946020939093013593505050565b634e487b7160e01b5f52601160045260245ffd5b5f82610dbc57634e487b7160e01b5f52601260045260245ffd5b500490565b8082018082111561041b5761041b610d8e565b8181038181111561041b5761041b610d8e565b634e487b7160e01b5f52603260045260245ffdfea264697066735822122015fe416a6952f0601c7953ee4200d80073b94a6ea2fa653c2beda9d96acbf89064736f6c634300081e0033' as const;
+
+export const testUsdcAbi = [
+  {
+    "type": "constructor",
+    "inputs": [
+      {
+        "name": "owner_",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "CANCEL_AUTHORIZATION_TYPEHASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "DOMAIN_SEPARATOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "RECEIVE_WITH_AUTHORIZATION_TYPEHASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "TRANSFER_WITH_AUTHORIZATION_TYPEHASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "allowance",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "spender",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "approve",
+    "inputs": [
+      {
+        "name": "spender",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "authorizationState",
+    "inputs": [
+      {
+        "name": "authorizer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "balanceOf",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "cancelAuthorization",
+    "inputs": [
+      {
+        "name": "authorizer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "v",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "r",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "s",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "cancelAuthorization",
+    "inputs": [
+      {
+        "name": "authorizer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "decimals",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ],
+    "stateMutability": "pure"
+  },
+  {
+    "type": "function",
+    "name": "eip712Domain",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "fields",
+        "type": "bytes1",
+        "internalType": "bytes1"
+      },
+      {
+        "name": "name",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "version",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "chainId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "verifyingContract",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "salt",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "extensions",
+        "type": "uint256[]",
+        "internalType": "uint256[]"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "mint",
+    "inputs": [
+      {
+        "name": "to",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "name",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "string",
+        "internalType": "string"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "nonces",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "owner",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "permit",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "spender",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "v",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "r",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "s",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "receiveWithAuthorization",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "to",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validAfter",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validBefore",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "receiveWithAuthorization",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "to",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validAfter",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validBefore",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "v",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "r",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "s",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "renounceOwnership",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "symbol",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "string",
+        "internalType": "string"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "totalSupply",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "transfer",
+    "inputs": [
+      {
+        "name": "to",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferFrom",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "to",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferOwnership",
+    "inputs": [
+      {
+        "name": "newOwner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferWithAuthorization",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "to",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validAfter",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validBefore",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferWithAuthorization",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "to",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validAfter",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "validBefore",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "v",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "r",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "s",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "Approval",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "spender",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "AuthorizationCanceled",
+    "inputs": [
+      {
+        "name": "authorizer",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "AuthorizationUsed",
+    "inputs": [
+      {
+        "name": "authorizer",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "EIP712DomainChanged",
+    "inputs": [],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "OwnershipTransferred",
+    "inputs": [
+      {
+        "name": "previousOwner",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "newOwner",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Transfer",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "to",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "ECDSAInvalidSignature",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ECDSAInvalidSignatureLength",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ECDSAInvalidSignatureS",
+    "inputs": [
+      {
+        "name": "s",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InsufficientAllowance",
+    "inputs": [
+      {
+        "name": "spender",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "allowance",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "needed",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InsufficientBalance",
+    "inputs": [
+      {
+        "name": "sender",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "balance",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "needed",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidApprover",
+    "inputs": [
+      {
+        "name": "approver",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidReceiver",
+    "inputs": [
+      {
+        "name": "receiver",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidSender",
+    "inputs": [
+      {
+        "name": "sender",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidSpender",
+    "inputs": [
+      {
+        "name": "spender",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC2612ExpiredSignature",
+    "inputs": [
+      {
+        "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC2612InvalidSigner",
+    "inputs": [
+      {
+        "name": "signer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidAccountNonce",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "currentNonce",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidShortString",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "OwnableInvalidOwner",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "OwnableUnauthorizedAccount",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "StringTooLong",
+    "inputs": [
+      {
+        "name": "str",
+        "type": "string",
+        "internalType": "string"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TestUSDCAuthorizationExpired",
+    "inputs": [
+      {
+        "name": "validBefore",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TestUSDCAuthorizationNotYetValid",
+    "inputs": [
+      {
+        "name": "validAfter",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TestUSDCAuthorizationUsed",
+    "inputs": [
+      {
+        "name": "authorizer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "nonce",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TestUSDCCallerNotPayee",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "payee",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TestUSDCInvalidSignature",
+    "inputs": [
+      {
+        "name": "signer",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  }
+] as const;
+
+export const testUsdcBytecode = '0x610160604052348015610010575f5ffd5b50604051611d87380380611d8783398101604081905261002f9161024a565b806040518060400160405280600981526020016854657374205553444360b81b81525080604051806040016040528060018152602001603160f81b8152506040518060400160405280600981526020016854657374205553444360b81b81525060405180604001604052806005815260200164745553444360d81b81525081600390816100bc919061030f565b5060046100c9828261030f565b5050506100db826101bc60201b60201c565b610120526100e8816101bc565b61014052815160208084019190912060e052815190820120610100524660a05261017460e05161010051604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201529081019290925260608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b60805250503060c052506001600160a01b0381166101ac57604051631e4fbdf760e01b81525f60048201526024015b60405180910390fd5b6101b5816101f9565b5050610421565b5f5f829050601f815111156101e6578260405163305a27a960e01b81526004016101a391906103c9565b80516101f1826103fe565b179392505050565b600880546001600160a01b038381166001600160a01b0319831681179093556040519116919082907f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0905f90a35050565b5f6020828403121561025a575f5ffd5b81516001600160a01b0381168114610270575f5ffd5b9392505050565b634e487b7160e01b5f52604160045260245ffd5b600181811c9082168061029f57607f821691505b6020821081036102bd57634e487b7160e01b5f52602260045260245ffd5b50919050565b601f82111561030a57805f5260205f20601f840160051c810160208510156102e85750805b601f840160051c820191505b81811015610307575f81556001016102f4565b50505b505050565b81516001600160401b0381111561032857610328610277565b61033c81610336845461028b565b846102c3565b6020601f82116001811461036e575f83156103575750848201515b5f19600385901b1c1916600184901b178455610307565b5f84815260208120601f198516915b8281101561039d578785015182556020948501946001909201910161037d565b50848210156103ba57868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b805160208083015191908110156102bd575f1960209190910360031b1b16919050565b60805160a05160c05160e0516101005161012051610140516119156104725f395f610d3801525f610d0d01525f610b5e01525f610b3601525f610a9101525f610abb01525f610ae501526119155ff3fe608060405234801561000f575f5ffd5b50600436106101a1575f3560e01c806388b7ab63116100f3578063d505accf11610093578063e3ee160e1161006e578063e3ee160e146103d7578063e94a0102146103ea578063ef55bec614610422578063f2fde38b14610435575f5ffd5b8063d505accf14610365578063d916948714610378578063dd62ed3e1461039f575f5ffd5b8063a0cc6a68116100ce578063a0cc6a6814610305578063a9059cbb1461032c578063b7b728991461033f578063cf09299514610352575f5ffd5b806388b7ab63146102cf5780638da5cb5b146102e257806395d89b41146102fd575f5ffd5b806340c10f191161015e578063715018a611610139578063715018a6146102725780637ecebe001461027a5780637f2eecc31461028d57806384b0196e146102b4575f5ffd5b806340c10f19146102225780635a049a701461023757806370a082311461024a575f5ffd5b806306fdde03146101a5578063095ea7b3146101c357806318160ddd146101e657806323b872dd146101f8578063313ce5671461020b5780633644e5151461021a575b5f5ffd5b6101ad610448565b6040516101ba9190611487565b60405180910390f35b6101d66101d13660046114b4565b6104d8565b60405190151581526020016101ba565b6002545b6040519081526020016101ba565b6101d66102063660046114dc565b6104f1565b604051600681526020016101ba565b6101ea610516565b6102356102303660046114b4565b610524565b005b610235610245366004611526565b61053a565b6101ea610258366004611570565b6001600160a01b03165f9081526020819052604090205490565b61023561056f565b6101ea610288366004611570565b610582565b6101ea7fd099cc98ef71107a616c4f0f941f04c322d8e254fe26b3c6668db87aae413de881565b6102bc61059f565b6040516101ba9796959493929190611589565b6102356102dd366004611664565b6105e1565b6008546040516001600160a01b0390911681526020016101ba565b6101ad61068f565b6101ea7f7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a226781565b6101d661033a3660046114b4565b61069e565b61023561034d3660046116e9565b6106ab565b610235610360366004611664565b6106f1565b61023561037336600461173f565b610756565b6101ea7f158b0a9edf7a828aad02f63cd515c68ef2f50ba807396f6d12842833a159742981565b6101ea6103ad3660046117a5565b6001600160a01b039182165f90815260016020908152604080832093909416825291909152205490565b6102356103e53660046117d6565b61088c565b6101d66103f83660046114b4565b6001600160a01b03919091165f908152600960209081526040808320938352929052205460ff1690565b6102356104303660046117d6565b6108ea565b610235610443366004611570565b610963565b60606003805461045790611851565b80601f016020809104026020016040519081016040528092919081815260200182805461048390611851565b80156104ce5780601f106104a5576101008083540402835291602001916104ce565b820191905f5260205f20905b8154815290600101906020018083116104b157829003601f168201915b5050505050905090565b5f336104e58185856109a0565b60019150505b92915050565b5f336104fe8582856109b2565b610509858585610a28565b60019150505b9392505050565b5f61051f610a85565b905090565b61052c610bae565b6105368282610bdb565b5050565b610568858584848760405160200161055493929190611889565b604051602081830303815290604052610c0f565b5050505050565b610577610bae565b6105805f610cb5565b565b6001600160a01b0381165f908152600760205260408120546104eb565b5f6060805f5f5f60606105b0610d06565b6105b8610d31565b604080515f80825260208201909252600f60f81b9b939a50919850469750309650945092509050565b336001600160a01b03881614610620576040516320de0f5160e11b81523360048201526001600160a01b03881660248201526044015b60405180910390fd5b6106857fd099cc98ef71107a616c4f0f941f04c322d8e254fe26b3c6668db87aae413de889898989898989898080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610d5c92505050565b5050505050505050565b60606004805461045790611851565b5f336104e5818585610a28565b6106eb848484848080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610c0f92505050565b50505050565b6106857f7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a226789898989898989898080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92019190915250610d5c92505050565b8342111561077a5760405163313c898160e11b815260048101859052602401610617565b5f7f6e71edae12b1b97f4d1f60370fef10105fa2faae0126114a169c64845d6126c98888886107c58c6001600160a01b03165f90815260076020526040902080546001810190915590565b6040805160208101969096526001600160a01b0394851690860152929091166060840152608083015260a082015260c0810186905260e0016040516020818303038152906040528051906020012090505f61081f82610e45565b90505f61082e82878787610e71565b9050896001600160a01b0316816001600160a01b031614610875576040516325c0072360e11b81526001600160a01b0380831660048301528b166024820152604401610617565b6108808a8a8a6109a0565b50505050505050505050565b6108df7f7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a22678a8a8a8a8a8a89898c6040516020016108cb93929190611889565b604051602081830303815290604052610d5c565b505050505050505050565b336001600160a01b03891614610924576040516320de0f5160e11b81523360048201526001600160a01b0389166024820152604401610617565b6108df7fd099cc98ef71107a616c4f0f941f04c322d8e254fe26b3c6668db87aae413de88a8a8a8a8a8a89898c6040516020016108cb93929190611889565b61096b610bae565b6001600160a01b03811661099457604051631e4fbdf760e01b81525f6004820152602401610617565b61099d81610cb5565b50565b6109ad8383836001610e9d565b505050565b6001600160a01b038381165f908152600160209081526040808320938616835292905220545f198110156106eb5781811015610a1a57604051637dc7a0d960e11b81526001600160a01b03841660048201526024810182905260448101839052606401610617565b6106eb84848484035f610e9d565b6001600160a01b038316610a5157604051634b637e8f60e11b81525f6004820152602401610617565b6001600160a01b038216610a7a5760405163ec442f0560e01b81525f6004820152602401610617565b6109ad838383610f6f565b5f306001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016148015610add57507f000000000000000000000000000000000000000000000000000000000000000046145b15610b0757507f000000000000000000000000000000000000000000000000000000000000000090565b61051f604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201527f0000000000000000000000000000000000000000000000000000000000000000918101919091527f000000000000000000000000000000000000000000000000000000000000000060608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b6008546001600160a01b031633146105805760405163118cdaa760e01b8152336004820152602401610617565b6001600160a01b038216610c045760405163ec442f0560e01b81525f6004820152602401610617565b6105365f8383610f6f565b604080517f158b0a9edf7a828aad02f63cd515c68ef2f50ba807396f6d12842833a159742960208201526001600160a01b03851691810191909152606081018390525f90608001604051602081830303815290604052805190602001209050610c7a84848385611095565b60405183906001600160a01b038616907f1cdd46ff242716cdaa72d159d339a485b3438398348d68f09d7c8c0a59353d81905f90a350505050565b600880546001600160a01b038381166001600160a01b0319831681179093556040519116919082907f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0905f90a35050565b606061051f7f0000000000000000000000000000000000000000000000000000000000000000611157565b606061051f7f0000000000000000000000000000000000000000000000000000000000000000611157565b834211610d7f5760405163d24cc94d60e01b815260048101859052602401610617565b824210610da257604051633af51da560e01b815260048101849052602401610617565b6040805160208082018b90526001600160a01b038a811683850152891660608301526080820188905260a0820187905260c0820186905260e0808301869052835180840390910181526101009092019092528051910120610e0588848385611095565b60405183906001600160a01b038a16907f98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a5905f90a36108df888888610a28565b5f6104eb610e51610a85565b8360405161190160f01b8152600281019290925260228201526042902090565b5f5f5f5f610e8188888888611194565b925092509250610e91828261125c565b50909695505050505050565b6001600160a01b038416610ec65760405163e602df0560e01b81525f6004820152602401610617565b6001600160a01b038316610eef57604051634a1406b160e11b81525f6004820152602401610617565b6001600160a01b038085165f90815260016020908152604080832093871683529290522082905580156106eb57826001600160a01b0316846001600160a01b03167f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b92584604051610f6191815260200190565b60405180910390a350505050565b6001600160a01b038316610f99578060025f828254610f8e91906118ac565b909155506110099050565b6001600160a01b0383165f9081526020819052604090205481811015610feb5760405163391434e360e21b81526001600160a01b03851660048201526024810182905260448101839052606401610617565b6001600160a01b0384165f9081526020819052604090209082900390555b6001600160a01b03821661102557600280548290039055611043565b6001600160a01b0382165f9081526020819052604090208054820190555b816001600160a01b0316836001600160a01b03167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef8360405161108891815260200190565b60405180910390a3505050565b6001600160a01b0384165f90815260096020908152604080832086845290915290205460ff16156110eb5760405163296920f560e11b81526001600160a01b038516600482015260248101849052604401610617565b6110fe846110f884610e45565b83611314565b61112657604051632a18d0b560e01b81526001600160a01b0385166004820152602401610617565b50506001600160a01b039091165f90815260096020908152604080832093835292905220805460ff19166001179055565b60605f61116383611384565b6040805160208082528183019092529192505f91906020820181803683375050509182525060208101929092525090565b5f80807f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a08411156111cd57505f91506003905082611252565b604080515f808252602082018084528a905260ff891692820192909252606081018790526080810186905260019060a0016020604051602081039080840390855afa15801561121e573d5f5f3e3d5ffd5b5050604051601f1901519150506001600160a01b03811661124957505f925060019150829050611252565b92505f91508190505b9450945094915050565b5f82600381111561126f5761126f6118cb565b03611278575050565b600182600381111561128c5761128c6118cb565b036112aa5760405163f645eedf60e01b815260040160405180910390fd5b60028260038111156112be576112be6118cb565b036112df5760405163fce698f760e01b815260048101829052602401610617565b60038260038111156112f3576112f36118cb565b03610536576040516335e2f38360e21b815260048101829052602401610617565b5f836001600160a01b03163b5f03611372575f5f61133285856113ab565b5090925090505f81600381111561134b5761134b6118cb565b1480156113695750856001600160a01b0316826001600160a01b0316145b9250505061050f565b61137d8484846113f4565b905061050f565b5f60ff8216601f8111156104eb57604051632cd44ac360e21b815260040160405180910390fd5b5f5f5f83516041036113e2576020840151604085015160608601515f1a6113d488828585611194565b9550955095505050506113ed565b505081515f91506002905b9250925092565b805160408051630b135d3f60e11b8082526004820186905260248201929092525f92906020820185604483015e5f82606483010152601f820160051c60051b915060205f60648401838a5afa9050825f5114601f3d1116811693505050509392505050565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b602081525f61050f6020830184611459565b80356001600160a01b03811681146114af575f5ffd5b919050565b5f5f604083850312156114c5575f5ffd5b6114ce83611499565b946020939093013593505050565b5f5f5f606084860312156114ee575f5ffd5b6114f784611499565b925061150560208501611499565b929592945050506040919091013590565b803560ff811681146114af575f5ffd5b5f5f5f5f5f60a0868803121561153a575f5ffd5b61154386611499565b94506020860135935061155860408701611516565b94979396509394606081013594506080013592915050565b5f60208284031215611580575f5ffd5b61050f82611499565b60ff60f81b8816815260e060208201525f6115a760e0830189611459565b82810360408401526115b98189611459565b606084018890526001600160a01b038716608085015260a0840186905283810360c0850152845180825260208087019350909101905f5b8181101561160e5783518352602093840193909201916001016115f0565b50909b9a5050505050505050505050565b5f5f83601f84011261162f575f5ffd5b50813567ffffffffffffffff811115611646575f5ffd5b60208301915083602082850101111561165d575f5ffd5b9250929050565b5f5f5f5f5f5f5f5f60e0898b03121561167b575f5ffd5b61168489611499565b975061169260208a01611499565b965060408901359550606089013594506080890135935060a0890135925060c089013567ffffffffffffffff8111156116c9575f5ffd5b6116d58b828c0161161f565b999c989b5096995094979396929594505050565b5f5f5f5f606085870312156116fc575f5ffd5b61170585611499565b935060208501359250604085013567ffffffffffffffff811115611727575f5ffd5b6117338782880161161f565b95989497509550505050565b5f5f5f5f5f5f5f60e0888a031215611755575f5ffd5b61175e88611499565b965061176c60208901611499565b9550604088013594506060880135935061178860808901611516565b9699959850939692959460a0840135945060c09093013592915050565b5f5f604083850312156117b6575f5ffd5b6117bf83611499565b91506117cd60208401611499565b90509250929050565b5f5f5f5f5f5f5f5f5f6101208a8c0312156117ef575f5ffd5b6117f88a611499565b985061180660208b01611499565b975060408a0135965060608a0135955060808a0135945060a08a0135935061183060c08b01611516565b989b979a50959894979396929550929360e081013593506101000135919050565b600181811c9082168061186557607f821691505b60208210810361188357634e487b7160e01b5f52602260045260245ffd5b50919050565b928352602083019190915260f81b6001600160f81b031916604082015260410190565b808201808211156104eb57634e487b7160e01b5f52601160045260245ffd5b634e487b7160e01b5f52602160045260245ffdfea2646970667358221220e9713590533edd634bbc929975e0f91742ac8189561da2cb516c733131e4796c64736f6c634300081e0033' as const;
