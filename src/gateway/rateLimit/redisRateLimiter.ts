@@ -33,14 +33,18 @@ export const redisRateLimitLimits = {
   connectTimeoutMs: 2_000,
 } as const;
 
-/** Shared by the three scripts: load a bucket, refill it to `now`, store it with a TTL. */
+/**
+ * Shared by the three scripts: load a bucket, refill it to `now`, store it with a TTL. A bucket is one string,
+ * "<units>:<updatedMs>", so a store is one SET … PX.
+ */
 const luaBucket = `
 local unitsPerToken = ${unitsPerToken}
 local function load(key, perMinute, now)
-  local v = redis.call('HMGET', key, 't', 'u')
+  local v = redis.call('GET', key)
   local cap = perMinute * unitsPerToken
-  if not v[1] then return { t = cap, u = now } end
-  local b = { t = tonumber(v[1]), u = tonumber(v[2]) }
+  if not v then return { t = cap, u = now } end
+  local t, u = string.match(v, '^(-?%d+):(%d+)$')
+  local b = { t = tonumber(t), u = tonumber(u) }
   if now > b.u then
     b.t = b.t + (now - b.u) * perMinute
     b.u = now
@@ -52,8 +56,7 @@ local function store(key, b, perMinute, slackMs)
   local deficit = perMinute * unitsPerToken - b.t
   local ttlMs = slackMs
   if deficit > 0 then ttlMs = ttlMs + math.ceil(deficit / perMinute) end
-  redis.call('HSET', key, 't', string.format('%d', b.t), 'u', string.format('%d', b.u))
-  redis.call('PEXPIRE', key, string.format('%d', ttlMs))
+  redis.call('SET', key, string.format('%d:%d', b.t, b.u), 'PX', string.format('%d', ttlMs))
 end
 `;
 
