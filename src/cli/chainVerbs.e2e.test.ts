@@ -128,6 +128,12 @@ describe('chain verbs on anvil', () => {
     expect(err).toMatch(/^perdiem mint: reverted: StakedVVVSlippage\(\d+, 1000000000000000000\)$/);
   });
 
+  it('decodes a revert from a quote read (quoteBurn above what the wallet minted)', async () => {
+    const { code, err } = await run('burn', '1000');
+    expect(code).toBe(1);
+    expect(err).toMatch(/^perdiem burn: reverted: StakedVVVBurnExceedsMinted\(1000000000000000000000, \d+\)$/);
+  });
+
   it('decodes a revert raised inside another contract (VVV during stake)', async () => {
     const { code, err } = await run('stake', '1000000');
     expect(code).toBe(1);
