@@ -1,0 +1,126 @@
+/** The gateway's HTTP API, same origin. Every error comes back OpenAI-shaped: `{error:{message,type,code,param}}`. */
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly status: number;
+  readonly code: string | null;
+
+  constructor(message: string, status: number, code: string | null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface RequestOptions {
+  /** An API key or the operator token, sent as `Authorization: Bearer`. */
+  bearer?: string | null;
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  json?: unknown;
+  accept?: string;
+}
+
+async function request(path: string, options: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+  if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+  if (options.json !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? (options.json === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(options.json === undefined ? {} : { body: JSON.stringify(options.json) }),
+    });
+  } catch (error) {
+    throw new ApiError(`the gateway is unreachable: ${(error as Error).message}`, 0, 'unreachable');
+  }
+  if (response.ok) return response;
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string; code?: string } };
+    throw new ApiError(body.error?.message ?? text, response.status, body.error?.code ?? null);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(`${response.status} ${response.statusText}: ${text.slice(0, 200)}`, response.status, null);
+  }
+}
+
+export async function apiJson<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  return (await (await request(path, options)).json()) as T;
+}
+
+export async function apiText(path: string, options: RequestOptions = {}): Promise<string> {
+  return (await request(path, options)).text();
+}
+
+// The shapes the pages read.
+
+export interface Balance {
+  canConsume: boolean;
+  consumptionCurrency: 'DIEM' | 'USD' | null;
+  balances: { diem: number; usd: number; credits: number };
+  diemEpochAllocation: number;
+  epoch: number;
+  nextEpochBegins: string;
+}
+
+export interface KeyLimitView {
+  currency: 'USD' | 'DIEM';
+  period: 'EPOCH' | 'MONTH' | 'LIFETIME';
+  amount: string;
+}
+
+export interface ApiKeyView {
+  id: string;
+  apiKeyType: 'INFERENCE' | 'ADMIN';
+  description: string;
+  last6Chars: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  allowedModels: string[] | null;
+  limits: KeyLimitView[];
+}
+
+export interface CreatedKey extends ApiKeyView {
+  apiKey: string;
+}
+
+export interface AnalyticsRow {
+  group: string;
+  currency: string;
+  amount: string;
+  requests: number;
+  units: number;
+}
+
+export interface Analytics {
+  startDate: string;
+  endDate: string;
+  byDay: AnalyticsRow[];
+  byModel: AnalyticsRow[];
+  byKey: AnalyticsRow[];
+}
+
+export interface UsageItem {
+  id: string;
+  requestId: string;
+  timestamp: string;
+  keyId: string | null;
+  model: string;
+  sku: string;
+  units: number;
+  pricePerUnitUsd: string;
+  priceUnit: string;
+  amount: string;
+  currency: string;
+  source: string;
+  latencyMs: number | null;
+  epoch: number;
+}
+
+export interface ModelView {
+  id: string;
+  type?: string;
+  model_spec?: { pricing?: unknown };
+}

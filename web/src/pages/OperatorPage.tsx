@@ -1,0 +1,389 @@
+/**
+ * Operator (operator token): models and prices (edit a price sheet with an effective date), providers and their
+ * health, and total staked DIEM — the daily liability — against what the gateway has charged.
+ */
+import { type FormEvent, useState } from 'react';
+import type { PublicClient } from 'viem';
+import { diemStakingAbi } from '../../../src/chain/generated/contracts.ts';
+import { apiJson, apiText } from '../api.ts';
+import { Async, Card, Empty, ErrorNote, Stat } from '../components/ui.tsx';
+import type { DashboardConfig } from '../config.ts';
+import { formatToken, formatUsdNano, parseDecimal } from '../format.ts';
+import { useAsync } from '../hooks.ts';
+
+const tokenStorageKey = 'perdiem.operatorToken';
+
+interface AdminModel {
+  id: string;
+  providers: string[];
+  pricing: Record<string, unknown> | null;
+}
+type ModelPriceJson = { kind: string; inputPer1M?: string; outputPer1M?: string; [field: string]: unknown };
+interface PriceSheetJson {
+  effectiveFrom: string;
+  models: Record<string, ModelPriceJson>;
+}
+interface ProviderView {
+  id: string;
+  kind: string;
+  priority: number;
+  models: string[];
+  health?: { ok: boolean; latencyMs: number; detail: string };
+}
+
+export function OperatorPage({ config, client }: { config: DashboardConfig; client: PublicClient | null }) {
+  const [token, setToken] = useState(() => sessionStorage.getItem(tokenStorageKey) ?? '');
+  const [draft, setDraft] = useState('');
+  if (!token) {
+    return (
+      <Card title="Operator sign-in">
+        <p className="muted">
+          Paste the operator token (<code>operatorToken</code> in <code>.perdiem/state.json</code>). It stays in this
+          tab only.
+        </p>
+        <form
+          className="row"
+          onSubmit={(event) => {
+            event.preventDefault();
+            sessionStorage.setItem(tokenStorageKey, draft.trim());
+            setToken(draft.trim());
+          }}
+        >
+          <input
+            type="password"
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            placeholder="pd-operator-…"
+            data-testid="operator-token"
+            aria-label="Operator token"
+          />
+          <button type="submit" disabled={!draft.trim()} data-testid="operator-sign-in">
+            Open
+          </button>
+        </form>
+      </Card>
+    );
+  }
+  const forget = () => {
+    sessionStorage.removeItem(tokenStorageKey);
+    setToken('');
+  };
+  return <Operator token={token} config={config} client={client} onForget={forget} />;
+}
+
+function Operator({
+  token,
+  config,
+  client,
+  onForget,
+}: {
+  token: string;
+  config: DashboardConfig;
+  client: PublicClient | null;
+  onForget: () => void;
+}) {
+  const bearer = token;
+  const models = useAsync(
+    async () => (await apiJson<{ data: AdminModel[] }>('/admin/models', { bearer })).data,
+    [bearer],
+  );
+  const prices = useAsync(
+    async () => (await apiJson<{ versions: PriceSheetJson[] }>('/admin/prices', { bearer })).versions,
+    [bearer],
+  );
+  const providers = useAsync(
+    async () => (await apiJson<{ data: ProviderView[] }>('/admin/providers', { bearer })).data,
+    [bearer],
+    15_000,
+  );
+  const denied = [models.error, prices.error, providers.error].some((e) => e && /401|operator|token/i.test(e.message));
+  return (
+    <div className="page operator-page">
+      <div className="wallet-bar">
+        <span className="badge">operator</span>
+        <button type="button" className="small ghost" onClick={onForget}>
+          Forget token
+        </button>
+      </div>
+      {denied && <ErrorNote error={new Error('the gateway refused this operator token')} retry={onForget} />}
+      <Liability config={config} client={client} />
+      <div className="grid two">
+        <Card title="Models">
+          <Async state={models} what="models">
+            {(list) =>
+              list.length === 0 ? (
+                <Empty>No models are served.</Empty>
+              ) : (
+                <div className="table-wrap">
+                  <table data-testid="models-table">
+                    <thead>
+                      <tr>
+                        <th>Model</th>
+                        <th>Providers</th>
+                        <th>Price now</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {list.map((model) => (
+                        <tr key={model.id}>
+                          <td data-label="Model">{model.id}</td>
+                          <td data-label="Providers">{model.providers.join(', ')}</td>
+                          <td data-label="Price now">{describePricing(model.pricing)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )
+            }
+          </Async>
+        </Card>
+        <Card title="Providers">
+          <Async state={providers} what="providers">
+            {(list) =>
+              list.length === 0 ? (
+                <Empty>No providers are configured.</Empty>
+              ) : (
+                <ul className="providers">
+                  {list.map((p) => (
+                    <li key={p.id} data-testid="provider">
+                      <span className={`health ${p.health?.ok ? 'ok' : 'down'}`} aria-hidden="true" />
+                      <strong>{p.id}</strong>{' '}
+                      <span className="muted">
+                        ({p.kind}, priority {p.priority})
+                      </span>
+                      <div className="small-text">
+                        {p.health
+                          ? `${p.health.ok ? 'healthy' : 'unhealthy'} · ${p.health.latencyMs} ms · ${p.health.detail}`
+                          : 'no health report'}
+                      </div>
+                      <div className="small-text muted">{p.models.join(', ')}</div>
+                    </li>
+                  ))}
+                </ul>
+              )
+            }
+          </Async>
+        </Card>
+      </div>
+      <Async state={prices} what="price sheets">
+        {(versions) => (
+          <PriceEditor
+            versions={versions}
+            bearer={bearer}
+            onSaved={() => {
+              void prices.reload();
+              void models.reload();
+            }}
+          />
+        )}
+      </Async>
+    </div>
+  );
+}
+
+function describePricing(pricing: Record<string, unknown> | null): string {
+  if (!pricing) return 'no price';
+  const usd = (entry: unknown) => (entry as { usd?: number } | undefined)?.usd;
+  if (pricing.unit === 'per_1m_tokens') {
+    const output = usd(pricing.output);
+    return `$${usd(pricing.input)} in${output === undefined ? '' : ` / $${output} out`} per 1M tokens`;
+  }
+  if (pricing.unit === 'per_image') return `$${usd(pricing.generation) ?? '—'} per image`;
+  return `$${usd(pricing.input)} per 1M characters`;
+}
+
+/** The daily liability (every staked DIEM is $1 a day) against what the gateway has charged, by funding source. */
+function Liability({ config, client }: { config: DashboardConfig; client: PublicClient | null }) {
+  const chain = config.chain;
+  const staked = useAsync(
+    async () => {
+      if (!client || !chain) return null;
+      return client.readContract({
+        address: chain.contracts.diemStaking,
+        abi: diemStakingAbi,
+        functionName: 'totalStaked',
+      });
+    },
+    [client, chain],
+    15_000,
+  );
+  const charged = useAsync(
+    async () => chargedBySource(await apiText('/metrics', { accept: 'text/plain' })),
+    [],
+    15_000,
+  );
+  return (
+    <div className="grid three">
+      <Card>
+        <Async state={staked} what="total staked DIEM">
+          {(wei) =>
+            wei === null ? (
+              <Empty>No chain configured.</Empty>
+            ) : (
+              <Stat
+                label="Staked DIEM — daily liability"
+                value={`$${formatToken(wei)} / day`}
+                hint={`${formatToken(wei)} DIEM staked on chain ${chain?.chainId}`}
+                testId="liability"
+              />
+            )
+          }
+        </Async>
+      </Card>
+      <Card>
+        <Async state={charged} what="charges">
+          {(bySource) => (
+            <Stat
+              label="Charged to DIEM allowances"
+              value={formatUsdNano(bySource.DIEM ?? 0n)}
+              hint="since the gateway started (from /metrics)"
+            />
+          )}
+        </Async>
+      </Card>
+      <Card>
+        <Async state={charged} what="charges">
+          {(bySource) => (
+            <Stat
+              label="Charged to credits and USD"
+              value={formatUsdNano((bySource.CREDITS ?? 0n) + (bySource.USD ?? 0n))}
+              hint="since the gateway started (from /metrics)"
+            />
+          )}
+        </Async>
+      </Card>
+    </div>
+  );
+}
+
+/** Sums `perdiem_charged_nano_usd_total{model,source}` by source from the Prometheus text. */
+export function chargedBySource(metrics: string): Record<string, bigint> {
+  const totals: Record<string, bigint> = {};
+  for (const line of metrics.split('\n')) {
+    const match = /^perdiem_charged_nano_usd_total\{[^}]*source="([^"]+)"[^}]*\}\s+(\d+)/.exec(line);
+    if (match) totals[match[1]!] = (totals[match[1]!] ?? 0n) + BigInt(match[2]!);
+  }
+  return totals;
+}
+
+function localDateTimeInput(ms: number): string {
+  const date = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return date.toISOString().slice(0, 16);
+}
+
+function PriceEditor({
+  versions,
+  bearer,
+  onSaved,
+}: {
+  versions: PriceSheetJson[];
+  bearer: string;
+  onSaved: () => void;
+}) {
+  const latest = [...versions].sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0];
+  const [models, setModels] = useState<Record<string, ModelPriceJson>>(() => structuredClone(latest?.models ?? {}));
+  const [effective, setEffective] = useState(() => localDateTimeInput(Date.now() + 60_000));
+  const [error, setError] = useState<Error | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (model: string, field: string, value: string) =>
+    setModels({ ...models, [model]: { ...models[model]!, [field]: value } });
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setSaved(null);
+    for (const [model, price] of Object.entries(models)) {
+      for (const field of ['inputPer1M', 'outputPer1M'] as const) {
+        const value = price[field];
+        if (typeof value === 'string' && parseDecimal(value, 9) === null) {
+          setError(new Error(`${model}: ${field} must be a USD amount with at most 9 decimals`));
+          return;
+        }
+      }
+    }
+    setBusy(true);
+    try {
+      const sheet = { effectiveFrom: new Date(effective).toISOString(), models };
+      await apiJson('/admin/prices', { bearer, json: sheet });
+      setSaved(sheet.effectiveFrom);
+      onSaved();
+    } catch (caught) {
+      setError(caught as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title="Price sheet">
+      <p className="muted">
+        {versions.length} version{versions.length === 1 ? '' : 's'}; the newest takes effect{' '}
+        {latest ? new Date(latest.effectiveFrom).toLocaleString() : 'never'}. A new sheet applies to requests that start
+        after its effective date; requests in flight keep their price.
+      </p>
+      <form onSubmit={(event) => void submit(event)} className="price-form">
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Model</th>
+                <th>Kind</th>
+                <th>Input $ / 1M</th>
+                <th>Output $ / 1M</th>
+              </tr>
+            </thead>
+            <tbody>
+              {Object.entries(models).map(([model, price]) => (
+                <tr key={model}>
+                  <td data-label="Model">{model}</td>
+                  <td data-label="Kind">{price.kind}</td>
+                  {price.kind === 'text' || price.kind === 'embedding' ? (
+                    <>
+                      <td data-label="Input $ / 1M">
+                        <input
+                          inputMode="decimal"
+                          value={price.inputPer1M ?? ''}
+                          onChange={(e) => set(model, 'inputPer1M', e.target.value)}
+                          aria-label={`${model} input price`}
+                        />
+                      </td>
+                      <td data-label="Output $ / 1M">
+                        {price.kind === 'text' ? (
+                          <input
+                            inputMode="decimal"
+                            value={price.outputPer1M ?? ''}
+                            onChange={(e) => set(model, 'outputPer1M', e.target.value)}
+                            aria-label={`${model} output price`}
+                          />
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    </>
+                  ) : (
+                    <td colSpan={2} className="muted">
+                      kept as is
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <div className="row">
+          <label>
+            <span className="field-label">Effective from</span>
+            <input type="datetime-local" value={effective} onChange={(e) => setEffective(e.target.value)} required />
+          </label>
+          <button type="submit" disabled={busy}>
+            {busy ? 'Saving…' : 'Publish price sheet'}
+          </button>
+        </div>
+        {error && <ErrorNote error={error} />}
+        {saved && <p className="ok-note">Published; effective {new Date(saved).toLocaleString()}.</p>}
+      </form>
+    </Card>
+  );
+}
