@@ -66,12 +66,56 @@ interface Attempt {
   timedOut(): boolean;
 }
 
-interface Call {
-  /** Caller's signal + total deadline + cancellation. */
-  signal: AbortSignal;
-  deadline: AbortSignal;
-  cancel: AbortController;
-  options: CallOptions | undefined;
+/**
+ * One call: the caller's signal, the total deadline and cancellation, joined by hand rather than with
+ * `AbortSignal.any`/`AbortSignal.timeout` (which cost a composite signal, weak refs and a timer object per call on the
+ * hot path). Whatever ends the call aborts the attempt in flight, which undici watches for the body too.
+ */
+class Call {
+  readonly options: CallOptions | undefined;
+  #reason: unknown = undefined;
+  #ended = false;
+  #deadlineHit = false;
+  #current: AbortController | null = null;
+  readonly #timer: NodeJS.Timeout;
+  readonly #onClientAbort = () => this.abort(this.options?.signal?.reason);
+
+  constructor(options: CallOptions | undefined, totalMs: number) {
+    this.options = options;
+    this.#timer = setTimeout(() => {
+      this.#deadlineHit = true;
+      this.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    }, totalMs);
+    this.#timer.unref();
+    const signal = options?.signal;
+    if (signal?.aborted) this.abort(signal.reason);
+    else signal?.addEventListener('abort', this.#onClientAbort, { once: true });
+  }
+
+  get deadlineHit(): boolean {
+    return this.#deadlineHit;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#reason = reason;
+    this.#current?.abort(reason);
+  }
+
+  /** A controller for the next attempt, already aborted when the call is. */
+  attemptController(): AbortController {
+    const controller = new AbortController();
+    if (this.#ended) controller.abort(this.#reason);
+    this.#current = controller;
+    return controller;
+  }
+
+  /** The call is over (its body read, or its stream finished): drop the timer and the listener. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.options?.signal?.removeEventListener('abort', this.#onClientAbort);
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -149,46 +193,50 @@ export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiP
       : null;
   const dispatcher: Dispatcher = deps.dispatcher ?? (ownDispatcher as Agent);
 
-  function startCall(options: CallOptions | undefined): Call {
-    const deadline = AbortSignal.timeout(timeouts.totalMs);
-    const cancel = new AbortController();
-    const signals = [deadline, cancel.signal];
-    if (options?.signal) signals.push(options.signal);
-    return { signal: AbortSignal.any(signals), deadline, cancel, options };
-  }
-
   function startAttempt(call: Call): Attempt & { dispose(): void } {
-    const controller = new AbortController();
+    const controller = call.attemptController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new Error('first byte timeout'));
     }, timeouts.firstByteMs);
     return {
-      signal: AbortSignal.any([call.signal, controller.signal]),
+      signal: controller.signal,
       firstByte: () => clearTimeout(timer),
       timedOut: () => timedOut,
       dispose: () => clearTimeout(timer),
     };
   }
 
+  /** Per upstream, once: where to send (origin and path prefix, no URL parsing per request) and the fixed headers. */
+  const targets = new Map(
+    config.upstreams.map((upstream) => {
+      const url = new URL(upstream.baseUrl.replace(/\/+$/, ''));
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(upstream.apiKey ? { authorization: `Bearer ${upstream.apiKey}` } : {}),
+        ...upstream.headers,
+      };
+      return [upstream, { origin: url.origin, prefix: `${url.pathname.replace(/\/+$/, '')}/`, headers }] as const;
+    }),
+  );
+
   function headersFor(upstream: OpenAiUpstreamConfig, options: CallOptions | undefined): Record<string, string> {
-    return {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(upstream.apiKey ? { authorization: `Bearer ${upstream.apiKey}` } : {}),
-      ...(options?.requestId ? { 'x-request-id': options.requestId } : {}),
-      ...upstream.headers,
-    };
+    const fixed = targets.get(upstream)!.headers;
+    if (!options?.requestId || (upstream.headers && 'x-request-id' in upstream.headers)) return fixed;
+    return { ...fixed, 'x-request-id': options.requestId };
   }
 
   async function send(upstream: OpenAiUpstreamConfig, path: string, body: Json, call: Call, attempt: Attempt) {
-    const response = await request(joinUrl(upstream.baseUrl, path), {
+    const target = targets.get(upstream)!;
+    const response = await dispatcher.request({
+      origin: target.origin,
+      path: target.prefix + path,
       method: 'POST',
       headers: headersFor(upstream, call.options),
       body: JSON.stringify(body),
       signal: attempt.signal,
-      dispatcher,
     });
     if (response.statusCode >= 300) {
       const text = await response.body.text().catch(() => '');
@@ -221,7 +269,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiP
               delivered: { promptTokens: 0, completionTokens: 0, estimated: false },
             });
           }
-          if (call.deadline.aborted) {
+          if (call.deadlineHit) {
             throw new UpstreamTimeoutError(`upstream call exceeded ${timeouts.totalMs} ms`, {
               code: 'upstream_timeout',
               cause: error,
@@ -250,16 +298,22 @@ export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiP
     body: { model: string; [field: string]: unknown },
     options: CallOptions | undefined,
   ): Promise<Json> {
-    const call = startCall(options);
-    return await withFailover(call, async (upstream, attempt) => {
-      const response: ResponseData = await send(upstream, path, mapRequest(upstream, body), call, attempt);
-      attempt.firstByte();
-      const parsed = (await response.body.json()) as unknown;
-      if (typeof parsed !== 'object' || parsed === null) {
-        throw new UpstreamError(`upstream ${upstream.name} answered with a non-object`, { code: 'upstream_bad_body' });
-      }
-      return parsed as Json;
-    });
+    const call = new Call(options, timeouts.totalMs);
+    try {
+      return await withFailover(call, async (upstream, attempt) => {
+        const response: ResponseData = await send(upstream, path, mapRequest(upstream, body), call, attempt);
+        attempt.firstByte();
+        const parsed = (await response.body.json()) as unknown;
+        if (typeof parsed !== 'object' || parsed === null) {
+          throw new UpstreamError(`upstream ${upstream.name} answered with a non-object`, {
+            code: 'upstream_bad_body',
+          });
+        }
+        return parsed as Json;
+      });
+    } finally {
+      call.dispose();
+    }
   }
 
   async function openStream<TChunk>(
@@ -269,10 +323,18 @@ export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiP
     textOf: (chunk: Json) => string,
     promptEstimate: number,
   ): Promise<ProviderStream<TChunk>> {
-    const call = startCall(options);
+    const call = new Call(options, timeouts.totalMs);
     const streamBody = { ...body, stream: true, stream_options: { include_usage: true } };
 
     async function* events(): AsyncGenerator<StreamEvent<TChunk>> {
+      try {
+        yield* openedEvents();
+      } finally {
+        call.dispose();
+      }
+    }
+
+    async function* openedEvents(): AsyncGenerator<StreamEvent<TChunk>> {
       const opened = await withFailover(call, async (upstream, attempt) => {
         const response = await send(upstream, path, mapRequest(upstream, streamBody), call, attempt);
         const chunks = upstreamChunks(response.body, upstream.name);
@@ -335,7 +397,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiP
       events: events(),
       promptTokens: promptEstimate,
       promptEstimated: true,
-      cancel: () => call.cancel.abort(new Error('stream cancelled')),
+      cancel: () => call.abort(new Error('stream cancelled')),
       signal: options?.signal,
     });
   }
