@@ -86,6 +86,8 @@ export interface AllowanceSync {
   ready: Promise<void>;
   /** Syncs every wallet now (e.g. once more before refusing a request for lack of DIEM). */
   syncNow(): Promise<void>;
+  /** Adds a wallet (e.g. one just linked) and syncs it at once. */
+  track(wallet: LinkedWallet): Promise<void>;
   status(): AllowanceSyncStatus;
   stop(): void;
 }
@@ -96,9 +98,10 @@ export function startAllowanceSync(
   options: { intervalMs: number; eventPollingIntervalMs?: number; onError: (error: unknown) => void },
 ): AllowanceSync {
   const status: AllowanceSyncStatus = { ok: true, lastSyncMs: null, lastError: null };
+  const tracked = new Map(wallets.map((wallet) => [wallet.address.toLowerCase(), wallet]));
   const syncAll = async () => {
     try {
-      await Promise.all(wallets.map((wallet) => syncAllowance(deps, wallet)));
+      await Promise.all([...tracked.values()].map((wallet) => syncAllowance(deps, wallet)));
       Object.assign(status, { ok: true, lastSyncMs: deps.clock(), lastError: null });
     } catch (error) {
       Object.assign(status, { ok: false, lastError: (error as Error).message.split('\n')[0] ?? String(error) });
@@ -125,6 +128,10 @@ export function startAllowanceSync(
   return {
     ready: syncAll(),
     syncNow: syncAll,
+    async track(wallet) {
+      tracked.set(wallet.address.toLowerCase(), wallet);
+      await syncAllowance(deps, wallet);
+    },
     status: () => ({ ...status }),
     stop() {
       clearInterval(timer);

@@ -80,7 +80,7 @@ function readContractsFile(file: string, io: CliIo): PerdiemContracts {
 }
 
 function privateKeyOf(values: Values, io: CliIo, state: StackState | undefined): Hex | undefined {
-  const key = stringOption(values, 'private-key') ?? io.env.PERDIEM_PRIVATE_KEY ?? state?.demo.privateKey;
+  const key = stringOption(values, 'private-key') ?? io.env.PERDIEM_PRIVATE_KEY ?? state?.demo?.privateKey;
   if (key === undefined) return undefined;
   if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new UsageError('--private-key must be a 0x-prefixed 32-byte hex key');
   return key as Hex;

@@ -73,7 +73,7 @@ export function openGateway(values: Values, io: CliIo, auth: 'api-key' | 'operat
   if (url === undefined) throw new UsageError('no gateway: pass --gateway URL or run `perdiem up` first');
   const token =
     auth === 'api-key'
-      ? (stringOption(values, 'api-key') ?? io.env.PERDIEM_API_KEY ?? state?.demo.apiKey)
+      ? (stringOption(values, 'api-key') ?? io.env.PERDIEM_API_KEY ?? state?.demo?.apiKey)
       : (stringOption(values, 'operator-token') ?? io.env.PERDIEM_OPERATOR_TOKEN ?? state?.operatorToken);
   if (token === undefined) {
     throw new UsageError(

@@ -1,48 +1,53 @@
 /**
- * The whole local stack behind `perdiem up`: an anvil chain with the contracts and a demo wallet (stake → mint →
- * stake DIEM), a SQLite ledger, the gateway serving a local GGUF model (the generated demo model by default), and
- * the demo wallet's on-chain DIEM allowance fed into the ledger. Everything lives under `home`; a second start
- * resumes the same chain, ledger, account and key.
+ * The stack behind `perdiem up`. On the embedded defaults: an anvil chain with the contracts and a demo wallet
+ * (stake → mint → stake DIEM), a SQLite ledger, the gateway serving a local GGUF model (the generated demo model by
+ * default), and the linked wallets' on-chain allowance fed into the ledger. Each part can be switched to a real one
+ * through StackConfig: an external RPC and deployed contracts, PostgreSQL, OpenAI-compatible upstreams. Everything
+ * local lives under `config.home`; a second start resumes the same chain, ledger, account and key.
  */
-
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { mnemonicToAccount } from 'viem/accounts';
-import { startAllowanceSync } from '../chain/allowanceSync.ts';
-import { type AnvilInstance, anvilMnemonic, startAnvil } from '../chain/anvil.ts';
+import type { Address, Hex } from 'viem';
+import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
+import { type AllocationMode, startAllowanceSync } from '../chain/allowanceSync.ts';
+import { anvilMnemonic, startAnvil } from '../chain/anvil.ts';
 import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '../chain/clients.ts';
 import { setUpDemoWallet } from '../chain/demo.ts';
 import { defaultDeployConfig, deployPerdiem, type PerdiemContracts } from '../chain/deploy.ts';
 import { diemStakingAbi, stakedVvvAbi } from '../chain/generated/contracts.ts';
-import type { PriceBook } from '../core/pricing.ts';
+import { parseUsd } from '../core/money.ts';
+import type { ModelPrice, PriceBook } from '../core/pricing.ts';
 import { createMemoryNonceStore } from '../gateway/identity/walletToken.ts';
-import { createProviderRegistry, loadLlamaRuntime, writeDemoModel } from '../gateway/providers/index.ts';
+import {
+  createProviderRegistry,
+  loadLlamaRuntime,
+  type ProviderConfig,
+  writeDemoModel,
+} from '../gateway/providers/index.ts';
+import { createRedisRateLimiter } from '../gateway/rateLimit/redisRateLimiter.ts';
 import { startGatewayServer } from '../gateway/server.ts';
+import { openPostgresLedger } from '../ledger/postgres/postgresLedger.ts';
 import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
 import type { Ledger } from '../ledger/types.ts';
+import { UsageError } from './command.ts';
+import type { StackConfig } from './stackConfig.ts';
 import { readStackState, type StackState, writeStackState } from './stateFile.ts';
 
 export const localModelId = 'perdiem-demo';
 
-/** The operator's price sheet for the local model: $0.20 per 1M input tokens, $0.80 per 1M output tokens. */
-export const localPriceBook: PriceBook = {
-  versions: [
-    {
-      effectiveFromMs: 0,
-      models: { [localModelId]: { kind: 'text', inputPer1M: 200_000_000n, outputPer1M: 800_000_000n } },
-    },
-  ],
-};
+/** The operator's default price for every served model: $0.20 per 1M input tokens, $0.80 per 1M output tokens. */
+export const defaultModelPrice: ModelPrice = { kind: 'text', inputPer1M: 200_000_000n, outputPer1M: 800_000_000n };
+
+export function priceBookFor(models: string[]): PriceBook {
+  return {
+    versions: [{ effectiveFromMs: 0, models: Object.fromEntries(models.map((id) => [id, defaultModelPrice])) }],
+  };
+}
 
 export interface LocalStackOptions {
-  home: string;
-  /** 0 = any free port. */
-  chainPort: number;
-  gatewayPort: number;
-  /** A GGUF to serve as `perdiem-demo`; default: the generated demo model (random weights). */
-  modelPath?: string;
+  config: StackConfig;
   progress: (line: string) => void;
 }
 
@@ -51,11 +56,14 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+type Closer = () => Promise<void> | void;
+
 const allowanceSyncIntervalMs = 15_000;
 const anvilStateIntervalSeconds = 5;
+const upstreamProbeTimeoutMs = 5_000;
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: Closer[] = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close();
   };
@@ -68,37 +76,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function start(options: LocalStackOptions, closers: (() => Promise<void> | void)[]): Promise<StackState> {
-  const { home, progress } = options;
-  mkdirSync(path.join(home, 'chain'), { recursive: true });
-  const previous = readStackState(home);
+async function start({ config, progress }: LocalStackOptions, closers: Closer[]): Promise<StackState> {
+  mkdirSync(path.join(config.home, 'chain'), { recursive: true });
+  const previous = readStackState(config.home);
 
-  progress('starting the local chain (anvil)…');
-  const anvil = await startAnvil({
-    port: options.chainPort,
-    statePath: path.join(home, 'chain', 'anvil-state.json'),
-    stateIntervalSeconds: anvilStateIntervalSeconds,
-  });
-  closers.push(() => anvil.stop());
-  const chain = await prepareChain(anvil, previous, progress);
-  const client = publicClientFor(chainFor(anvil.chainId, anvil.rpcUrl));
+  const chain = config.rpc
+    ? await externalChain(config, progress)
+    : await localChain(config, previous, closers, progress);
+  const { client, contracts } = chain;
   const epochSeconds = Number(
-    await client.readContract({
-      address: chain.contracts.diemStaking,
-      abi: diemStakingAbi,
-      functionName: 'epochSeconds',
-    }),
+    await client.readContract({ address: contracts.diemStaking, abi: diemStakingAbi, functionName: 'epochSeconds' }),
   );
 
-  progress('opening the ledger (SQLite)…');
   const clock = Date.now;
-  const ledger = openSqliteLedger({ path: path.join(home, 'ledger.sqlite'), clock, epochSeconds });
+  const ledger = await openLedger(config, clock, epochSeconds, progress);
   closers.push(() => ledger.close());
-  const account = await demoAccount(ledger, previous, chain.demoAddress);
+  const demo = chain.demo ? { ...chain.demo, ...(await demoAccount(ledger, previous, chain.demo.address)) } : undefined;
 
+  const allocation: AllocationMode =
+    config.allocation === 'legacy'
+      ? { kind: 'legacy', dailyCapacityNano: parseUsd(config.legacyDailyCapacityUsd!) }
+      : { kind: 'diem' };
   const sync = startAllowanceSync(
-    { ledger, client, contracts: chain.contracts, clock, epochSeconds },
-    [{ accountId: account.accountId, address: chain.demoAddress }],
+    { ledger, client, contracts, clock, epochSeconds, allocation, confirmations: config.confirmations },
+    demo ? [{ accountId: demo.accountId, address: demo.address }] : [],
     {
       intervalMs: allowanceSyncIntervalMs,
       onError: (error) => progress(`allowance sync failed: ${(error as Error).message}`),
@@ -107,92 +108,132 @@ async function start(options: LocalStackOptions, closers: (() => Promise<void> |
   closers.push(() => sync.stop());
   await sync.ready;
 
-  const modelPath = options.modelPath ?? path.join(home, 'models', 'perdiem-demo.gguf');
-  if (!options.modelPath) {
-    progress('writing the demo model (random weights, not a real model)…');
-    await writeDemoModel(modelPath);
-  }
-  progress('starting the gateway with the local model…');
-  const registry = createProviderRegistry(
-    [{ kind: 'llama', id: 'local', models: [{ id: localModelId, path: modelPath }], threads: 1 }],
-    { now: clock, llama: loadLlamaRuntime },
-  );
+  const { providers, models } = await inference(config, progress);
+  const registry = createProviderRegistry(providers, { now: clock, llama: loadLlamaRuntime });
   closers.push(() => registry.close());
   const operatorToken = previous?.operatorToken ?? `pd-operator-${randomBytes(24).toString('hex')}`;
+  const rateLimiter = config.redisUrl
+    ? createRedisRateLimiter({ url: config.redisUrl, keyPrefix: 'perdiem:rl:' })
+    : undefined;
+  if (rateLimiter) closers.push(() => rateLimiter.close());
+  progress('starting the gateway…');
   const server = await startGatewayServer({
     ledger,
     registry,
-    prices: localPriceBook,
+    prices: priceBookFor(models),
     clock,
     epochSeconds,
     operatorToken,
-    port: options.gatewayPort,
+    ...(rateLimiter ? { rateLimiter } : {}),
+    host: config.host,
+    port: config.port,
+    logger: pino(
+      { level: 'info', redact: ['req.headers.authorization', 'authorization', 'apiKey', 'secret'] },
+      pino.destination({ dest: path.join(config.home, 'gateway.log'), sync: false }),
+    ),
     walletKeys: {
       // Tokens live minutes; a fresh secret per start only invalidates tokens issued before a restart.
       tokenSecret: randomBytes(32),
       nonces: createMemoryNonceStore(),
-      domain: `127.0.0.1:${options.gatewayPort}`,
-      chainId: anvil.chainId,
+      domain: `${config.host}:${config.port}`,
+      chainId: chain.chainId,
       verifyMessage: (args) => client.verifyMessage(args),
       svvvStakeOf: (address) =>
         client.readContract({
-          address: chain.contracts.stakedVvv,
+          address: contracts.stakedVvv,
           abi: stakedVvvAbi,
           functionName: 'stakedOf',
           args: [address],
         }),
+      onWalletLinked: (wallet) => sync.track(wallet),
     },
-    logger: pino(
-      { level: 'info', redact: ['req.headers.authorization', 'authorization', 'apiKey', 'secret'] },
-      pino.destination({ dest: path.join(home, 'gateway.log'), sync: false }),
-    ),
   });
   closers.push(() => server.close());
 
   const state: StackState = {
     gatewayUrl: server.url,
-    rpcUrl: anvil.rpcUrl,
-    chainId: anvil.chainId,
-    contracts: chain.contracts,
-    demo: {
-      address: chain.demoAddress,
-      privateKey: chain.demoPrivateKey,
-      apiKey: account.apiKey,
-      accountId: account.accountId,
-    },
+    rpcUrl: chain.rpcUrl,
+    chainId: chain.chainId,
+    contracts,
+    models,
+    ...(demo ? { demo } : {}),
     operatorToken,
   };
-  writeStackState(home, state);
+  writeStackState(config.home, state);
   return state;
 }
 
 interface PreparedChain {
+  rpcUrl: string;
+  chainId: number;
+  client: PublicClient;
   contracts: PerdiemContracts;
-  demoAddress: `0x${string}`;
-  demoPrivateKey: `0x${string}`;
+  demo?: { address: Address; privateKey: Hex };
 }
 
-async function prepareChain(
-  anvil: AnvilInstance,
+async function localChain(
+  config: StackConfig,
   previous: StackState | undefined,
+  closers: Closer[],
   progress: (line: string) => void,
 ): Promise<PreparedChain> {
+  progress('starting the local chain (anvil)…');
+  const anvil = await startAnvil({
+    port: config.chainPort,
+    statePath: path.join(config.home, 'chain', 'anvil-state.json'),
+    stateIntervalSeconds: anvilStateIntervalSeconds,
+  });
+  closers.push(() => anvil.stop());
   const chain = chainFor(anvil.chainId, anvil.rpcUrl);
   const client = publicClientFor(chain);
-  if (previous && previous.chainId === anvil.chainId && (await isDeployed(client, previous.contracts))) {
+  const base = { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, client };
+  if (previous?.demo && previous.chainId === anvil.chainId && (await isDeployed(client, previous.contracts))) {
     progress('resuming: contracts and demo wallet found on the chain');
-    return {
-      contracts: previous.contracts,
-      demoAddress: previous.demo.address,
-      demoPrivateKey: previous.demo.privateKey,
-    };
+    return { ...base, contracts: previous.contracts, demo: previous.demo };
   }
   const deployer = walletClientFor(chain, mnemonicToAccount(anvilMnemonic));
   progress('deploying VVV, sVVV, DIEM and DIEM staking…');
   const contracts = await deployPerdiem(deployer, client, defaultDeployConfig(deployer.account.address));
   progress('funding the demo wallet and taking it through stake → mint → stake DIEM…');
   const demo = await setUpDemoWallet(deployer, client, contracts);
-  return { contracts, demoAddress: demo.address, demoPrivateKey: demo.privateKey };
+  return { ...base, contracts, demo: { address: demo.address, privateKey: demo.privateKey } };
+}
+
+async function externalChain(config: StackConfig, progress: (line: string) => void): Promise<PreparedChain> {
+  const rpcUrl = config.rpc!;
+  const chainId = await publicClientFor(chainFor(1, rpcUrl))
+    .getChainId()
+    .catch((error: Error) => {
+      throw new Error(`cannot reach the RPC at ${rpcUrl}: ${error.message.split('\n')[0]}`);
+    });
+  const client = publicClientFor(chainFor(chainId, rpcUrl));
+  if (config.contracts) {
+    const contracts = readContractsFile(config.contracts);
+    if (!(await isDeployed(client, contracts)))
+      throw new UsageError(`no contract code at the addresses in ${config.contracts}`);
+    progress(`using the contracts in ${config.contracts} on chain ${chainId}`);
+    return { rpcUrl, chainId, client, contracts };
+  }
+  if (!config.operatorKey) throw new UsageError('--rpc needs --contracts FILE, or --operator-key to deploy them');
+  progress(`deploying the contracts to chain ${chainId}…`);
+  const wallet = walletClientFor(client.chain, privateKeyToAccount(config.operatorKey as Hex));
+  const contracts = await deployPerdiem(wallet, client, defaultDeployConfig(wallet.account.address));
+  return { rpcUrl, chainId, client, contracts };
+}
+
+function readContractsFile(file: string): PerdiemContracts {
+  let parsed: { contracts?: PerdiemContracts } & Partial<PerdiemContracts>;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read the contracts file ${file}: ${(error as Error).message}`);
+  }
+  const contracts = parsed.contracts ?? parsed;
+  for (const name of ['vvv', 'stakedVvv', 'diem', 'diemStaking'] as const) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(String(contracts[name])))
+      throw new UsageError(`${file}: ${name} is not an address`);
+  }
+  return contracts as PerdiemContracts;
 }
 
 async function isDeployed(client: PublicClient, contracts: PerdiemContracts): Promise<boolean> {
@@ -200,14 +241,69 @@ async function isDeployed(client: PublicClient, contracts: PerdiemContracts): Pr
   return codes.every((code) => code !== undefined && code !== '0x');
 }
 
+async function openLedger(
+  config: StackConfig,
+  clock: () => number,
+  epochSeconds: number,
+  progress: (line: string) => void,
+) {
+  if (config.databaseUrl) {
+    progress('opening the ledger (PostgreSQL)…');
+    return openPostgresLedger({ url: config.databaseUrl, clock, epochSeconds, createSchema: true });
+  }
+  progress('opening the ledger (SQLite)…');
+  return openSqliteLedger({ path: path.join(config.home, 'ledger.sqlite'), clock, epochSeconds });
+}
+
+/** The in-process model (a GGUF, or the generated demo model), or the configured upstreams and their models. */
+async function inference(
+  config: StackConfig,
+  progress: (line: string) => void,
+): Promise<{ providers: ProviderConfig[]; models: string[] }> {
+  if (config.upstream) {
+    const models = config.upstreamModels ?? (await upstreamModels(config.upstream, config.upstreamApiKey));
+    if (models.length === 0) throw new UsageError('the upstreams list no models; name them with --upstream-models');
+    progress(`routing ${models.join(', ')} to ${config.upstream.join(' → ')}`);
+    const upstreams = config.upstream.map((baseUrl, index) => ({
+      name: `upstream-${index + 1}`,
+      baseUrl,
+      ...(config.upstreamApiKey ? { apiKey: config.upstreamApiKey } : {}),
+    }));
+    return { providers: [{ kind: 'openai', id: 'upstream', upstreams, models: models.map((id) => ({ id })) }], models };
+  }
+  let modelPath = config.model;
+  if (!modelPath) {
+    modelPath = path.join(config.home, 'models', 'perdiem-demo.gguf');
+    progress('writing the demo model (random weights, not a real model)…');
+    await writeDemoModel(modelPath);
+  }
+  // A real GGUF is served under its file name; the generated one as perdiem-demo.
+  const id = config.model ? path.basename(config.model).replace(/\.gguf$/i, '') : localModelId;
+  const model = { id, path: path.resolve(modelPath) };
+  return { providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1 }], models: [id] };
+}
+
+async function upstreamModels(baseUrls: string[], apiKey: string | undefined): Promise<string[]> {
+  for (const baseUrl of baseUrls) {
+    const response = await fetch(`${baseUrl.replace(/\/$/, '')}/models`, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(upstreamProbeTimeoutMs),
+    }).catch(() => null);
+    if (!response?.ok) continue;
+    const body = (await response.json()) as { data?: { id: string }[] };
+    return (body.data ?? []).map((model) => model.id);
+  }
+  throw new UsageError(`no upstream answered GET /models: ${baseUrls.join(', ')}`);
+}
+
 /** The demo wallet's account and INFERENCE key: reused when the ledger still has them, created otherwise. */
 async function demoAccount(
   ledger: Ledger,
   previous: StackState | undefined,
-  address: `0x${string}`,
+  address: Address,
 ): Promise<{ accountId: string; apiKey: string }> {
   const existing = await ledger.accountByWallet(address);
-  if (existing && previous?.demo.apiKey && previous.demo.accountId === existing.id) {
+  if (existing && previous?.demo?.apiKey && previous.demo.accountId === existing.id) {
     const key = await ledger.authenticate(previous.demo.apiKey).catch(() => null);
     if (key) return { accountId: existing.id, apiKey: previous.demo.apiKey };
   }

@@ -10,8 +10,10 @@ export interface StackState {
   rpcUrl: string;
   chainId: number;
   contracts: PerdiemContracts;
-  /** A development wallet with staked DIEM, its ledger account and an INFERENCE key. Local chains only. */
-  demo: { address: Address; privateKey: Hex; apiKey: string; accountId: string };
+  /** The model ids the gateway serves. */
+  models: string[];
+  /** A development wallet with staked DIEM, its ledger account and an INFERENCE key. The local chain only. */
+  demo?: { address: Address; privateKey: Hex; apiKey: string; accountId: string };
   /** Bearer token for the gateway's /admin routes. */
   operatorToken: string;
 }

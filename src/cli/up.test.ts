@@ -47,13 +47,14 @@ function stop(running: Running): Promise<number | null> {
 
 async function balance(state: StackState) {
   const response = await fetch(`${state.gatewayUrl}/api/v1/billing/balance`, {
-    headers: { authorization: `Bearer ${state.demo.apiKey}` },
+    headers: { authorization: `Bearer ${state.demo!.apiKey}` },
   });
   expect(response.status).toBe(200);
   return (await response.json()) as { diemEpochAllocation: number; balances: { diem: number } };
 }
 
-describe('perdiem up', () => {
+// Each test starts whole stacks (chain, model, gateway): generous timeouts for a loaded 2-core machine.
+describe('perdiem up', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('serves a completion to the openai client with the printed key, charged to the on-chain DIEM allowance', async () => {
@@ -63,7 +64,7 @@ describe('perdiem up', () => {
       // The demo wallet staked 100 DIEM: $100 of inference this epoch.
       expect((await balance(state)).diemEpochAllocation).toBe(100);
 
-      const openai = new OpenAI({ baseURL: `${state.gatewayUrl}/v1`, apiKey: state.demo.apiKey });
+      const openai = new OpenAI({ baseURL: `${state.gatewayUrl}/v1`, apiKey: state.demo!.apiKey });
       const completion = await openai.chat.completions.create({
         model: 'perdiem-demo',
         messages: [{ role: 'user', content: 'Hello' }],
@@ -88,7 +89,7 @@ describe('perdiem up', () => {
     const second = await startUp();
     try {
       expect(second.state.contracts).toEqual(first.state.contracts);
-      expect(second.state.demo.apiKey).toBe(first.state.demo.apiKey);
+      expect(second.state.demo!.apiKey).toBe(first.state.demo!.apiKey);
       expect(await balance(second.state)).toEqual(before);
     } finally {
       expect(await stop(second)).toBe(0);

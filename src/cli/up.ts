@@ -1,52 +1,52 @@
 /**
- * `perdiem up`: the whole local stack in one command — chain, contracts, demo wallet, ledger, gateway and a local
- * model — with a readable summary and `.perdiem/state.json` for scripts. Ctrl-C stops everything it started.
+ * `perdiem up`: the whole stack in one command — on the embedded defaults a local chain, the contracts, a demo
+ * wallet, a SQLite ledger, the gateway and a local model — with a readable summary and `.perdiem/state.json` for
+ * scripts. Ctrl-C stops everything it started.
  */
-import path from 'node:path';
 import type { Command } from './command.ts';
-import { UsageError } from './command.ts';
-import { localModelId, startLocalStack } from './localStack.ts';
+import { startLocalStack } from './localStack.ts';
+import { resolveStackConfig, stackConfigOptions } from './stackConfig.ts';
 import { type StackState, stateFilePath } from './stateFile.ts';
 
-function portOption(value: unknown, name: string, fallback: number): number {
-  const port = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`bad ${name}: ${String(value)}`);
-  return port;
-}
-
 export const upCommand: Command = {
-  summary: 'start the local stack: chain, contracts, demo wallet, ledger, gateway and a local model',
+  summary: 'start the stack: chain, contracts, demo wallet, ledger, gateway and a local model',
   usage: [
-    'usage: perdiem up [--home DIR] [--port N] [--chain-port N] [--model FILE.gguf] [--json]',
+    'usage: perdiem up [options] [--json]',
     '',
-    '  --home DIR        where state lives (default ./.perdiem)',
-    '  --port N          gateway port (default 8787; 0 = any free port)',
-    '  --chain-port N    local anvil chain port (default 8545; 0 = any free port)',
-    `  --model FILE      a GGUF to serve as '${localModelId}' (default: a generated demo model with random weights)`,
-    '  --json            print the state as JSON instead of a summary',
+    'On the embedded defaults everything runs locally. Each option switches a part to a real one; each can also',
+    'be set as PERDIEM_<NAME> in the environment or as "<name>" in perdiem.config.json (or --config FILE).',
+    '',
+    '  --home DIR                     where state lives (default ./.perdiem)',
+    '  --port N                       gateway port (default 8787; 0 = any free port)',
+    '  --host ADDRESS                 gateway bind address (default 127.0.0.1)',
+    '  --chain-port N                 local anvil port (default 8545; 0 = any free port)',
+    '  --rpc URL                      an external EVM chain instead of the local anvil',
+    '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking})',
+    '  --operator-key 0x…             deploy the contracts on --rpc with this key instead',
+    '  --confirmations N              blocks before a stake counts (default 0)',
+    '  --database-url postgres://…    PostgreSQL ledger instead of SQLite',
+    '  --redis-url redis://…          Redis rate limits instead of in-memory',
+    '  --model FILE.gguf              serve this GGUF in process (default: a generated demo model, random weights)',
+    '  --upstream URL[,URL…]          OpenAI-compatible upstreams (…/v1), in failover order, instead of a local model',
+    '  --upstream-api-key KEY         bearer key for the upstreams',
+    '  --upstream-models ID[,ID…]     models to serve from the upstreams (default: what they list)',
+    '  --allocation diem|legacy       allowance from staked DIEM (default), or a daily USD capacity split by sVVV',
+    '  --legacy-daily-capacity-usd N  that capacity, for --allocation legacy',
+    '  --json                         print the state as one line of JSON instead of a summary',
     '',
     'Ctrl-C stops everything it started; the next `perdiem up` resumes the same chain, ledger and key.',
   ].join('\n'),
-  options: {
-    home: { type: 'string' },
-    port: { type: 'string' },
-    'chain-port': { type: 'string' },
-    model: { type: 'string' },
-    json: { type: 'boolean' },
-  },
+  options: { ...stackConfigOptions, json: { type: 'boolean' } },
   async run(values, _positionals, io) {
-    const home = path.resolve(io.cwd, String(values.home ?? '.perdiem'));
+    const config = resolveStackConfig(values, io.env, io.cwd);
     const stack = await startLocalStack({
-      home,
-      chainPort: portOption(values['chain-port'], '--chain-port', 8545),
-      gatewayPort: portOption(values.port, '--port', 8787),
-      ...(typeof values.model === 'string' ? { modelPath: path.resolve(io.cwd, values.model) } : {}),
+      config,
       progress: (line) => {
         if (!values.json) io.out(`▸ ${line}`);
       },
     });
     try {
-      io.out(values.json ? JSON.stringify(stack.state) : summary(stack.state, home));
+      io.out(values.json ? JSON.stringify(stack.state) : summary(stack.state, config.home));
       await io.stopRequested;
       if (!values.json) io.out('▸ stopping…');
     } finally {
@@ -57,28 +57,39 @@ export const upCommand: Command = {
 };
 
 function summary(state: StackState, home: string): string {
+  const model = state.models[0] ?? 'MODEL';
+  const key = state.demo?.apiKey ?? 'YOUR_KEY';
   const curl = [
     `curl -s ${state.gatewayUrl}/v1/chat/completions`,
-    `-H 'Authorization: Bearer ${state.demo.apiKey}' -H 'Content-Type: application/json'`,
-    `-d '{"model":"${localModelId}","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'`,
+    `-H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json'`,
+    `-d '{"model":"${model}","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}'`,
   ].join(' \\\n    ');
-  return [
+  const lines = [
     '',
     'perdiem is up.',
     '',
-    `  gateway      ${state.gatewayUrl}/v1   (OpenAI-compatible; model '${localModelId}')`,
-    `  API key      ${state.demo.apiKey}`,
+    `  gateway      ${state.gatewayUrl}/v1   (OpenAI-compatible; models: ${state.models.join(', ')})`,
     `  chain        ${state.rpcUrl} (chain id ${state.chainId})`,
     `  contracts    VVV ${state.contracts.vvv}`,
     `               sVVV ${state.contracts.stakedVvv}`,
     `               DIEM ${state.contracts.diem}`,
     `               DIEM staking ${state.contracts.diemStaking}`,
-    `  demo wallet  ${state.demo.address} (development key in ${stateFilePath(home)})`,
+  ];
+  if (state.demo) {
+    lines.push(
+      `  API key      ${state.demo.apiKey}`,
+      `  demo wallet  ${state.demo.address} (development key in ${stateFilePath(home)})`,
+    );
+  } else {
+    lines.push('  API keys     get one with a wallet: GET then POST /api/v1/api_keys/generate_web3_key');
+  }
+  lines.push(
     '',
     'Try it:',
     `  ${curl}`,
-    `  curl -s ${state.gatewayUrl}/api/v1/billing/balance -H 'Authorization: Bearer ${state.demo.apiKey}'`,
+    `  curl -s ${state.gatewayUrl}/api/v1/billing/balance -H 'Authorization: Bearer ${key}'`,
     '',
     'Press Ctrl-C to stop.',
-  ].join('\n');
+  );
+  return lines.join('\n');
 }

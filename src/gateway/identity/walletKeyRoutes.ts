@@ -29,6 +29,8 @@ export interface WalletKeyDeps {
   verifyMessage: VerifyMessage;
   /** The wallet's sVVV stake in wei (StakedVVV.stakedOf). */
   svvvStakeOf: (address: Address) => Promise<bigint>;
+  /** Told of every wallet that got a key, so its on-chain allowance can be fed to the ledger. */
+  onWalletLinked?: (wallet: { accountId: string; address: Address }) => Promise<void>;
 }
 
 const generateWeb3KeySchema = createKeySchema.extend({
@@ -76,6 +78,7 @@ export function walletKeyRoutes(deps: WalletKeyDeps): Hono<GatewayEnv> {
       ...(body.allowedModels === undefined ? {} : { allowedModels: body.allowedModels }),
       ...(limits === undefined ? {} : { limits }),
     });
+    await deps.onWalletLinked?.({ accountId: account.id, address });
     return c.json({ success: true, data: { ...keyView(created.key), apiKey: created.secret } }, 201);
   });
 

@@ -1,0 +1,114 @@
+/**
+ * What `perdiem up` runs, from (lowest to highest precedence) defaults, a JSON config file, `PERDIEM_*`
+ * environment variables and command-line flags. Every key has the same name in each place: `chainPort` in the
+ * file, `PERDIEM_CHAIN_PORT` in the environment, `--chain-port` on the command line.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UsageError } from './command.ts';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const hexKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte hex key');
+const list = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value,
+  z.array(z.string().min(1)),
+);
+
+export const stackConfigSchema = z.strictObject({
+  /** Where state lives. */
+  home: z.string().min(1).default('.perdiem'),
+  /** Gateway port; 0 = any free port. */
+  port: port.default(8787),
+  /** Gateway bind address. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Port of the local anvil chain (ignored with `rpc`). */
+  chainPort: port.default(8545),
+  /** An external chain's JSON-RPC URL instead of the local anvil. */
+  rpc: z.url().optional(),
+  /** JSON file with the deployed addresses ({vvv, stakedVvv, diem, diemStaking}, or a state.json); needs `rpc`. */
+  contracts: z.string().min(1).optional(),
+  /** Deploys the contracts on `rpc` when `contracts` is not given. */
+  operatorKey: hexKey.optional(),
+  /** Blocks a stake must be buried under before it counts. */
+  confirmations: z.coerce.number().int().min(0).max(1_000).default(0),
+  /** PostgreSQL ledger instead of SQLite in `home`. */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional(),
+  /** Redis for rate limits (shared by replicas) instead of memory. */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .optional(),
+  /** A GGUF file to serve in process. */
+  model: z.string().min(1).optional(),
+  /** OpenAI-compatible upstream base URLs (…/v1), tried in order; replaces the in-process model. */
+  upstream: list.optional(),
+  upstreamApiKey: z.string().min(1).optional(),
+  /** Model ids to serve from the upstreams; default: whatever the first reachable upstream lists. */
+  upstreamModels: list.optional(),
+  /** `diem`: allowance from staked DIEM. `legacy`: a daily USD capacity split pro rata by sVVV stake. */
+  allocation: z.enum(['diem', 'legacy']).default('diem'),
+  /** The daily capacity in USD for `legacy` allocation. */
+  legacyDailyCapacityUsd: z
+    .string()
+    .regex(/^\d+(\.\d{1,9})?$/, 'a decimal USD amount')
+    .optional(),
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+const keys = Object.keys(stackConfigSchema.shape) as (keyof StackConfig)[];
+
+const envName = (key: string) => `PERDIEM_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+export const flagName = (key: string) => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** The command-line options `perdiem up` accepts, one per key, plus --config. */
+export const stackConfigOptions = Object.fromEntries([
+  ['config', { type: 'string' as const }],
+  ...keys.map((key) => [flagName(key), { type: 'string' as const }]),
+]);
+
+function readConfigFile(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`cannot read the config file ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** `--config FILE`, else `PERDIEM_CONFIG`, else `perdiem.config.json` in the working directory if it exists. */
+export function resolveStackConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, cwd: string): StackConfig {
+  const explicit = (flags.config as string | undefined) ?? env.PERDIEM_CONFIG;
+  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'perdiem.config.json');
+  const fromFile = explicit || existsSync(file) ? readConfigFile(file) : {};
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const key of keys) {
+    const fromEnv = env[envName(key)];
+    if (fromEnv !== undefined && fromEnv !== '') merged[key] = fromEnv;
+    const fromFlag = flags[flagName(key)];
+    if (fromFlag !== undefined) merged[key] = fromFlag;
+  }
+  const parsed = stackConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? '');
+    const where = key ? `${key} (--${flagName(key)}, ${envName(key)})` : 'config';
+    throw new UsageError(`bad ${where}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  if (config.contracts && !config.rpc) throw new UsageError('--contracts needs --rpc');
+  if (config.allocation === 'legacy' && !config.legacyDailyCapacityUsd) {
+    throw new UsageError('--allocation legacy needs --legacy-daily-capacity-usd');
+  }
+  if (config.model && config.upstream) throw new UsageError('give either --model or --upstream, not both');
+  return { ...config, home: path.resolve(cwd, config.home) };
+}
