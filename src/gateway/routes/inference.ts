@@ -37,6 +37,7 @@ import {
   imageGenerationSchema,
 } from '../validate/schemas.ts';
 import { withFailover } from './failover.ts';
+import { respond, respondJson } from './respond.ts';
 import { sseBody, sseHeaders } from './sse.ts';
 
 type C = Context<GatewayEnv>;
@@ -76,9 +77,15 @@ function reserve(deps: GatewayDeps, c: C, price: ModelPrice, bounds: { amountNan
   });
 }
 
-/** The client's signal (it went away) joined with the gateway's own (the SSE body was cancelled). */
+/**
+ * The client's signal (it went away) joined with the gateway's own (the SSE body was cancelled): the client's abort
+ * is forwarded to the gateway's controller rather than joined with `AbortSignal.any` (a composite signal per request).
+ */
 function callSignal(c: C, abort: AbortController): AbortSignal {
-  return AbortSignal.any([c.req.raw.signal, abort.signal]);
+  const client = c.req.raw.signal;
+  if (client.aborted) abort.abort(client.reason);
+  else client.addEventListener('abort', () => abort.abort(client.reason), { once: true });
+  return abort.signal;
 }
 
 function noteFailure(deps: GatewayDeps) {
@@ -137,7 +144,7 @@ async function runText<TReq, TRes extends object, TChunk extends { usage?: unkno
         abort,
         onDone: (delivered, outcome) => streamDone(deps, c, delivered, outcome),
       });
-      return c.body(body, 200, sseHeaders);
+      return respond(c, body, sseHeaders);
     }
     const result = await withFailover(
       admission.providers,
@@ -147,7 +154,7 @@ async function runText<TReq, TRes extends object, TChunk extends { usage?: unkno
     usage = result.usage;
     // meter + settle
     const settled = await meter.settle(textUsage(usage));
-    return c.json({ ...result.response, cost: costObjectOf(settled) });
+    return respondJson(c, { ...result.response, cost: costObjectOf(settled) });
   } catch (error) {
     usage = deliveredOf(error) ?? usage;
     throw error;
@@ -218,7 +225,7 @@ async function runEmbedding(deps: GatewayDeps, c: C): Promise<Response> {
       body.encoding_format === 'base64'
         ? result.response.data.map((item) => ({ ...item, embedding: toBase64(item.embedding) }))
         : result.response.data;
-    return c.json({ ...result.response, data, cost: costObjectOf(settled) });
+    return respondJson(c, { ...result.response, data, cost: costObjectOf(settled) });
   } finally {
     await meter.finish(usage);
     await correctTokens(deps, c, usage?.inputTokens ?? 0);
