@@ -61,6 +61,13 @@ export interface GatewayEnv {
     body: unknown;
     admission: Admission;
     log: RequestLog;
+    /**
+     * Headers every answer carries (x-request-id, x-balance-*, x-ratelimit-*), gathered as a plain record: the hot
+     * path writes them with its body in one `writeHead`; any other answer gets them from the requestId middleware.
+     */
+    headers: Record<string, string>;
+    /** Set when the answer was built with `headers` already in it. */
+    headersApplied: boolean;
     /** Set by the rateLimit middleware: the tokens it took on admission, corrected after the request. */
     tokensTaken: number;
   };

@@ -28,9 +28,10 @@ export function authMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv>
     c.set('principal', { key, accountId: key.accountId });
     c.set('balance', balance);
     c.get('log').keyId = key.id;
-    c.header('x-balance-diem', formatUsd(balance.diem.availableNano));
-    c.header('x-balance-usd', formatUsd(balance.usd.availableNano));
-    c.header('x-balance-credits', formatUsd(balance.credits.availableNano));
+    const headers = c.get('headers');
+    headers['x-balance-diem'] = formatUsd(balance.diem.availableNano);
+    headers['x-balance-usd'] = formatUsd(balance.usd.availableNano);
+    headers['x-balance-credits'] = formatUsd(balance.credits.availableNano);
     await next();
   };
 }

@@ -30,13 +30,13 @@ function tighter(a: BucketState, b: BucketState): BucketState {
   return a.remaining / a.limit <= b.remaining / b.limit ? a : b;
 }
 
-function setHeaders(c: Context, requests: BucketState, tokens: BucketState): void {
-  c.header('x-ratelimit-limit-requests', String(requests.limit));
-  c.header('x-ratelimit-remaining-requests', String(requests.remaining));
-  c.header('x-ratelimit-reset-requests', formatResetMs(requests.resetMs));
-  c.header('x-ratelimit-limit-tokens', String(tokens.limit));
-  c.header('x-ratelimit-remaining-tokens', String(tokens.remaining));
-  c.header('x-ratelimit-reset-tokens', formatResetMs(tokens.resetMs));
+function setHeaders(headers: Record<string, string>, requests: BucketState, tokens: BucketState): void {
+  headers['x-ratelimit-limit-requests'] = String(requests.limit);
+  headers['x-ratelimit-remaining-requests'] = String(requests.remaining);
+  headers['x-ratelimit-reset-requests'] = formatResetMs(requests.resetMs);
+  headers['x-ratelimit-limit-tokens'] = String(tokens.limit);
+  headers['x-ratelimit-remaining-tokens'] = String(tokens.remaining);
+  headers['x-ratelimit-reset-tokens'] = formatResetMs(tokens.resetMs);
 }
 
 export function rateLimitMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
@@ -51,7 +51,7 @@ export function rateLimitMiddleware(deps: GatewayDeps): MiddlewareHandler<Gatewa
       BucketState,
       BucketState,
     ];
-    setHeaders(c, tighter(keyRpm, accountRpm), tighter(keyTpm, accountTpm));
+    setHeaders(c.get('headers'), tighter(keyRpm, accountRpm), tighter(keyTpm, accountTpm));
     if (!decision.allowed) {
       const blocking = decision.states.reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
       const scope = blocking.bucket.split(':')[0]!;

@@ -17,8 +17,13 @@ export function requestIdMiddleware(deps: GatewayDeps): MiddlewareHandler<Gatewa
     c.set('requestId', requestId);
     c.set('startedAt', performance.now());
     c.set('log', {});
-    c.header('x-request-id', requestId);
+    const headers: Record<string, string> = { 'x-request-id': requestId };
+    c.set('headers', headers);
     await next();
+    if (c.get('headersApplied') !== true) {
+      const out = c.res.headers;
+      for (const name in headers) out.set(name, headers[name]!);
+    }
     const log = c.get('log');
     if (log.stream && c.res.status === 200) return;
     const latencyMs = performance.now() - c.get('startedAt');
