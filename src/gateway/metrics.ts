@@ -31,7 +31,24 @@ function labels(values: Record<string, string | number>): string {
   return `{${parts.join(',')}}`;
 }
 
+/** The label text of a series, built once per distinct series (the hot path bumps a few known series). */
+function labelCache(): (values: Record<string, string | number>, key: string) => string {
+  const cache = new Map<string, string>();
+  return (values, key) => {
+    let text = cache.get(key);
+    if (text === undefined) {
+      text = labels(values);
+      cache.set(key, text);
+    }
+    return text;
+  };
+}
+
 export function createGatewayMetrics(): GatewayMetrics {
+  const routeStatus = labelCache();
+  const route = labelCache();
+  const modelSource = labelCache();
+  const modelKind = labelCache();
   const requests = new Map<string, number>();
   const charges = new Map<string, bigint>();
   const tokens = new Map<string, number>();
@@ -42,9 +59,10 @@ export function createGatewayMetrics(): GatewayMetrics {
   const bump = (map: Map<string, number>, key: string, by = 1) => map.set(key, (map.get(key) ?? 0) + by);
 
   return {
-    observeRequest({ route, status, latencyMs }) {
-      bump(requests, labels({ route, status }));
-      const key = labels({ route });
+    observeRequest(observation) {
+      const { status, latencyMs } = observation;
+      bump(requests, routeStatus({ route: observation.route, status }, `${observation.route}\u0000${status}`));
+      const key = route({ route: observation.route }, observation.route);
       let counts = latencyCounts.get(key);
       if (counts === undefined) {
         counts = new Array<number>(latencyBucketsMs.length + 1).fill(0);
@@ -55,10 +73,10 @@ export function createGatewayMetrics(): GatewayMetrics {
       bump(latencySums, key, latencyMs / 1000);
     },
     observeCharge(model, source, amountNano, promptTokens, completionTokens) {
-      const key = labels({ model, source });
+      const key = modelSource({ model, source }, `${model}\u0000${source}`);
       charges.set(key, (charges.get(key) ?? 0n) + amountNano);
-      bump(tokens, labels({ model, kind: 'prompt' }), promptTokens);
-      bump(tokens, labels({ model, kind: 'completion' }), completionTokens);
+      bump(tokens, modelKind({ model, kind: 'prompt' }, `${model}\u0000prompt`), promptTokens);
+      bump(tokens, modelKind({ model, kind: 'completion' }, `${model}\u0000completion`), completionTokens);
     },
     observeRateLimited(scope) {
       bump(rateLimited, labels({ scope }));
