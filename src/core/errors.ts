@@ -18,6 +18,8 @@ export interface PerdiemErrorOptions {
   cause?: unknown;
   /** Extra response headers, e.g. Retry-After for 429. */
   headers?: Record<string, string>;
+  /** Extra top-level fields of the error body, beside `error` (e.g. x402's `accepts` on a 402). */
+  bodyFields?: Record<string, unknown>;
 }
 
 export abstract class PerdiemError extends Error {
@@ -28,12 +30,14 @@ export abstract class PerdiemError extends Error {
   readonly code: string;
   readonly param: string | null;
   readonly headers: Record<string, string>;
+  readonly bodyFields: Record<string, unknown>;
 
   constructor(message: string, options: PerdiemErrorOptions) {
     super(message, { cause: options.cause });
     this.code = options.code;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+    this.bodyFields = options.bodyFields ?? {};
   }
 }
 
@@ -56,6 +60,17 @@ export class AuthenticationError extends PerdiemError {
 /** 402: the funding sources or the key's limit cannot cover the request. */
 export class InsufficientFundsError extends PerdiemError {
   override readonly name = 'InsufficientFundsError';
+  readonly status = 402;
+  readonly type = 'insufficient_quota';
+  readonly retryable = false;
+}
+
+/**
+ * 402 from x402: pay to continue. Carries the x402 v2 `PaymentRequired` in the `PAYMENT-REQUIRED` header and its
+ * fields (`x402Version`, `accepts`, …) beside `error` in the body, so x402 clients and OpenAI clients both read it.
+ */
+export class PaymentRequiredError extends PerdiemError {
+  override readonly name = 'PaymentRequiredError';
   readonly status = 402;
   readonly type = 'insufficient_quota';
   readonly retryable = false;
@@ -159,6 +174,7 @@ export class ClientClosedError extends PerdiemError {
 
 export interface OpenAiErrorBody {
   error: { message: string; type: OpenAiErrorType; code: string; param: string | null };
+  [detail: string]: unknown;
 }
 
 /** The one function that renders any failure in the OpenAI shape. Unknown errors become an opaque 500. */
@@ -171,7 +187,10 @@ export function toOpenAiError(error: unknown): {
     return {
       status: error.status,
       headers: error.headers,
-      body: { error: { message: error.message, type: error.type, code: error.code, param: error.param } },
+      body: {
+        ...error.bodyFields,
+        error: { message: error.message, type: error.type, code: error.code, param: error.param },
+      },
     };
   }
   return {
