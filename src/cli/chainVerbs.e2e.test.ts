@@ -53,7 +53,7 @@ beforeAll(async () => {
     chainId: chain.anvil.chainId,
     contracts: chain.contracts,
     models: [],
-    demo: { address: holder, privateKey, apiKey: 'unused', accountId: 'unused' },
+    demo: { address: holder, privateKey, apiKey: 'unused', adminKey: 'unused', accountId: 'unused' },
     operatorToken: 'unused',
   });
 });

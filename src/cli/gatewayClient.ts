@@ -66,18 +66,22 @@ export interface GatewayAnswer {
   body: unknown;
 }
 
-/** `auth` picks the bearer: the account's API key, or the operator token for /admin. */
-export function openGateway(values: Values, io: CliIo, auth: 'api-key' | 'operator'): Gateway {
+/**
+ * `auth` picks the bearer: the account's API key, an ADMIN key (key management; from `perdiem up` the demo
+ * account's ADMIN key), or the operator token for /admin. `--api-key` / PERDIEM_API_KEY override both key kinds.
+ */
+export function openGateway(values: Values, io: CliIo, auth: 'api-key' | 'admin-key' | 'operator'): Gateway {
   const state = loadState(values, io);
   const url = (stringOption(values, 'gateway') ?? state?.gatewayUrl)?.replace(/\/+$/, '');
   if (url === undefined) throw new UsageError('no gateway: pass --gateway URL or run `perdiem up` first');
+  const stateKey = auth === 'admin-key' ? state?.demo?.adminKey : state?.demo?.apiKey;
   const token =
-    auth === 'api-key'
-      ? (stringOption(values, 'api-key') ?? io.env.PERDIEM_API_KEY ?? state?.demo?.apiKey)
-      : (stringOption(values, 'operator-token') ?? io.env.PERDIEM_OPERATOR_TOKEN ?? state?.operatorToken);
+    auth === 'operator'
+      ? (stringOption(values, 'operator-token') ?? io.env.PERDIEM_OPERATOR_TOKEN ?? state?.operatorToken)
+      : (stringOption(values, 'api-key') ?? io.env.PERDIEM_API_KEY ?? stateKey);
   if (token === undefined) {
     throw new UsageError(
-      auth === 'api-key'
+      auth !== 'operator'
         ? 'no API key: pass --api-key, set PERDIEM_API_KEY or run `perdiem up` first'
         : 'no operator token: pass --operator-token, set PERDIEM_OPERATOR_TOKEN or run `perdiem up` first',
     );

@@ -133,9 +133,9 @@ export const keysCommand: Command = {
       io.out(await list(openGateway(values, io, 'api-key'), json));
     } else if (action === 'create' && rest.length === 0) {
       const body = createBody(values); // usage errors before any request
-      io.out(await create(openGateway(values, io, 'api-key'), body, json));
+      io.out(await create(openGateway(values, io, 'admin-key'), body, json));
     } else if (action === 'revoke' && rest.length === 1) {
-      io.out(await revoke(openGateway(values, io, 'api-key'), rest[0]!, json));
+      io.out(await revoke(openGateway(values, io, 'admin-key'), rest[0]!, json));
     } else {
       throw new UsageError(
         action === undefined ? 'missing list, create or revoke' : `bad arguments: ${positionals.join(' ')}`,

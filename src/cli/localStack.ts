@@ -296,19 +296,26 @@ async function upstreamModels(baseUrls: string[], apiKey: string | undefined): P
   throw new UsageError(`no upstream answered GET /models: ${baseUrls.join(', ')}`);
 }
 
-/** The demo wallet's account and INFERENCE key: reused when the ledger still has them, created otherwise. */
+/**
+ * The demo wallet's account with an INFERENCE key (for requests) and an ADMIN key (to manage keys): reused when the
+ * ledger still accepts them, created otherwise.
+ */
 async function demoAccount(
   ledger: Ledger,
   previous: StackState | undefined,
   address: Address,
-): Promise<{ accountId: string; apiKey: string }> {
+): Promise<{ accountId: string; apiKey: string; adminKey: string }> {
   const existing = await ledger.accountByWallet(address);
-  if (existing && previous?.demo?.apiKey && previous.demo.accountId === existing.id) {
-    const key = await ledger.authenticate(previous.demo.apiKey).catch(() => null);
-    if (key) return { accountId: existing.id, apiKey: previous.demo.apiKey };
-  }
   const account = existing ?? (await ledger.createAccount({ name: 'demo' }));
   if (!existing) await ledger.linkWallet(account.id, address);
-  const { secret } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'demo' });
-  return { accountId: account.id, apiKey: secret };
+  const keyFor = async (kind: 'INFERENCE' | 'ADMIN', secret: string | undefined) => {
+    const valid = secret && existing ? await ledger.authenticate(secret).catch(() => null) : null;
+    if (secret && valid?.accountId === account.id && valid.kind === kind) return secret;
+    return (await ledger.createKey({ accountId: account.id, kind, name: `demo ${kind.toLowerCase()}` })).secret;
+  };
+  return {
+    accountId: account.id,
+    apiKey: await keyFor('INFERENCE', previous?.demo?.apiKey),
+    adminKey: await keyFor('ADMIN', previous?.demo?.adminKey),
+  };
 }

@@ -12,8 +12,8 @@ export interface StackState {
   contracts: PerdiemContracts;
   /** The model ids the gateway serves. */
   models: string[];
-  /** A development wallet with staked DIEM, its ledger account and an INFERENCE key. The local chain only. */
-  demo?: { address: Address; privateKey: Hex; apiKey: string; accountId: string };
+  /** A development wallet with staked DIEM, its ledger account, an INFERENCE and an ADMIN key. Local chain only. */
+  demo?: { address: Address; privateKey: Hex; apiKey: string; adminKey: string; accountId: string };
   /** Bearer token for the gateway's /admin routes. */
   operatorToken: string;
 }
