@@ -77,8 +77,28 @@ function isStore(prices: PriceBook | PriceBookStore): prices is PriceBookStore {
   return typeof (prices as PriceBookStore).priceAt === 'function';
 }
 
-export function gatewayLogger(level: pino.Level | 'silent' = 'info'): Logger {
-  return pino({ level, redact: ['req.headers.authorization', 'authorization', 'apiKey', 'secret'] });
+const logRedactions = ['req.headers.authorization', 'authorization', 'apiKey', 'secret'];
+
+/**
+ * The default logger: one access line per request, written to `destination` (default stdout) asynchronously and in
+ * batches of about 4 KiB, with a flush at least every `flushIntervalMs` (and on exit) so that a quiet gateway's lines
+ * still show: a write system call per ~14 requests rather than one per request (and none on the request path).
+ */
+export function gatewayLogger(
+  level: pino.Level | 'silent' = 'info',
+  destination: string | number = 1,
+  flushIntervalMs = 250,
+): Logger {
+  if (level === 'silent') return pino({ level, redact: logRedactions });
+  const stream = pino.destination({ dest: destination, sync: false, minLength: 4096 });
+  const timer = setInterval(() => {
+    try {
+      stream.flush();
+    } catch {
+      clearInterval(timer); // destroyed: the logger was closed
+    }
+  }, flushIntervalMs).unref();
+  return pino({ level, redact: logRedactions }, stream);
 }
 
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
