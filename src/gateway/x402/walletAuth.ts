@@ -1,0 +1,129 @@
+/**
+ * Authentication for a gateway that takes wallets: an `Authorization: Bearer` API key goes to the API-key auth; a
+ * wallet sign-in header (`X-Sign-In-With-X`) signs the wallet in for this one request and runs it as the wallet's
+ * account (DIEM allowance first if the wallet is linked to staked DIEM, then credits, then USD), at most
+ * `walletConcurrentRequestsMax` at a time per wallet; a request with neither gets a 402 that lists both ways in.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Address } from 'viem';
+import { InsufficientFundsError, RateLimitError } from '../../core/errors.ts';
+import { formatUsd } from '../../core/money.ts';
+import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import { errorResponse } from '../middleware/errors.ts';
+import type { X402Config } from './config.ts';
+import { topUpMinNanoDefault, walletConcurrentRequestsMaxDefault } from './limits.ts';
+import { exactRequirements, paymentRequiredError, paymentRequiredOf, usdOf } from './requirements.ts';
+import { signInHeaderOf, verifySignIn } from './signIn.ts';
+import type { WalletAccounts } from './walletAccounts.ts';
+
+export const topUpPath = '/api/v1/x402/top-up';
+
+/** How to get in, for 402 bodies: an API key, or a wallet that signs each request and tops up with x402. */
+export function waysIn(config: X402Config) {
+  return {
+    authentication: {
+      apiKey: {
+        header: 'Authorization',
+        format: 'Bearer <key>',
+        obtain: 'GET|POST /api/v1/api_keys/generate_web3_key',
+      },
+      wallet: {
+        header: 'X-Sign-In-With-X',
+        format: 'base64(JSON {address, message, signature, timestamp, chainId}); message: SIWE (EIP-4361), fresh nonce',
+        siwe: { domain: config.signIn.domain, chainId: config.signIn.chainId },
+        topUp: `POST ${topUpPath}`,
+        balance: 'GET /api/v1/x402/balance/{wallet}',
+        transactions: 'GET /api/v1/x402/transactions/{wallet}',
+      },
+    },
+  };
+}
+
+function topUpRequired(c: Context, config: X402Config, message: string, code: string) {
+  const minNano = config.topUpMinNano ?? topUpMinNanoDefault;
+  const url = new URL(topUpPath, c.req.url).toString();
+  const required = paymentRequiredOf([exactRequirements(config, minNano)], {
+    url,
+    description: `Top up at least $${usdOf(minNano)} of USD balance for a wallet`,
+  });
+  // The top-up's requirements go in the body only: a PAYMENT-REQUIRED header would tell an x402 client to pay
+  // for this route itself.
+  return paymentRequiredError(message, code, required, waysIn(config), { header: false });
+}
+
+export function createWalletConcurrency(max: number) {
+  const active = new Map<string, number>();
+  return {
+    acquire(address: Address): boolean {
+      const count = active.get(address) ?? 0;
+      if (count >= max) return false;
+      active.set(address, count + 1);
+      return true;
+    },
+    release(address: Address): void {
+      const count = (active.get(address) ?? 1) - 1;
+      if (count <= 0) active.delete(address);
+      else active.set(address, count);
+    },
+  };
+}
+
+/** Signs the wallet in from the request's header; the principal and balance are set as API-key auth sets them. */
+export async function signInWallet(
+  deps: GatewayDeps,
+  config: X402Config,
+  accounts: WalletAccounts,
+  c: Context<GatewayEnv>,
+  header: string,
+): Promise<Address> {
+  const address = await verifySignIn(header, config.signIn, deps.clock());
+  const principal = await accounts.principalOf(address);
+  const balance = await deps.ledger.balance(principal.accountId);
+  c.set('principal', principal);
+  c.set('balance', balance);
+  c.get('log').keyId = principal.key.id;
+  const headers = c.get('headers');
+  headers['x-wallet-address'] = address;
+  headers['x-balance-diem'] = formatUsd(balance.diem.availableNano);
+  headers['x-balance-usd'] = formatUsd(balance.usd.availableNano);
+  headers['x-balance-credits'] = formatUsd(balance.credits.availableNano);
+  return address;
+}
+
+export function walletAuthMiddleware(
+  deps: GatewayDeps,
+  config: X402Config,
+  accounts: WalletAccounts,
+  apiKeyAuth: MiddlewareHandler<GatewayEnv>,
+): MiddlewareHandler<GatewayEnv> {
+  const concurrency = createWalletConcurrency(config.walletConcurrentRequestsMax ?? walletConcurrentRequestsMaxDefault);
+  return async (c, next) => {
+    if (c.req.header('authorization') !== undefined) return apiKeyAuth(c, next);
+    const header = signInHeaderOf((name) => c.req.header(name));
+    if (header === undefined) {
+      throw topUpRequired(
+        c,
+        config,
+        'this route needs an API key (Authorization: Bearer) or a wallet sign-in (X-Sign-In-With-X) with a balance',
+        'credentials_required',
+      );
+    }
+    const address = await signInWallet(deps, config, accounts, c, header);
+    if (!concurrency.acquire(address)) {
+      throw new RateLimitError('too many requests in flight for this wallet; retry when one finishes', {
+        code: 'wallet_concurrency_exceeded',
+        headers: { 'retry-after': '1' },
+      });
+    }
+    try {
+      await next();
+    } finally {
+      // A stream holds its slot only until its response starts.
+      concurrency.release(address);
+    }
+    // An empty wallet is told how to top up, in x402's terms.
+    if (c.error instanceof InsufficientFundsError) {
+      c.res = errorResponse(c, topUpRequired(c, config, c.error.message, 'insufficient_balance'));
+    }
+  };
+}
