@@ -53,6 +53,11 @@ export async function apiText(path: string, options: RequestOptions = {}): Promi
   return (await request(path, options)).text();
 }
 
+/** The raw response, for headers such as `x-next-cursor`. */
+export function apiResponse(path: string, options: RequestOptions = {}): Promise<Response> {
+  return request(path, options);
+}
+
 // The shapes the pages read.
 
 export interface Balance {

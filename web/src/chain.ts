@@ -19,10 +19,10 @@ import {
   type WalletClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { decodeChainError } from '../../src/chain/actions.ts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from '../../src/chain/generated/contracts.ts';
 import type { CurveParams } from '../../src/core/mintCurve.ts';
 import type { ChainConfig, Contracts, DashboardConfig } from './config.ts';
+import { describeTxError } from './revert.ts';
 
 export const localChainId = 31337;
 
@@ -217,7 +217,7 @@ export async function sendCall(ctx: TxContext, call: Call): Promise<Hex> {
     ctx.report({ state: 'confirmed', label, hash, blockNumber: receipt.blockNumber });
     return hash;
   } catch (error) {
-    const message = decodeChainError(error).message;
+    const message = describeTxError(error);
     ctx.report({ state: 'failed', label, message, ...(hash ? { hash } : {}) });
     throw error;
   }

@@ -1,5 +1,4 @@
 /** Bar charts in plain SVG: vertical bars over days, horizontal bars for a ranking (by model, by key). */
-import { formatCompact } from '../format.ts';
 
 export interface Bar {
   label: string;
@@ -8,8 +7,18 @@ export interface Bar {
   title: string;
 }
 
-export function DayBars({ bars, width = 640, height = 200 }: { bars: Bar[]; width?: number; height?: number }) {
-  const margin = { top: 12, right: 8, bottom: 28, left: 44 };
+export function DayBars({
+  bars,
+  format,
+  width = 1000,
+  height = 240,
+}: {
+  bars: Bar[];
+  format: (value: number) => string;
+  width?: number;
+  height?: number;
+}) {
+  const margin = { top: 12, right: 8, bottom: 28, left: 84 };
   const innerW = width - margin.left - margin.right;
   const innerH = height - margin.top - margin.bottom;
   const max = Math.max(...bars.map((b) => b.value), 0) || 1;
@@ -27,7 +36,7 @@ export function DayBars({ bars, width = 640, height = 200 }: { bars: Bar[]; widt
             y2={margin.top + innerH * (1 - f)}
           />
           <text x={margin.left - 6} y={margin.top + innerH * (1 - f) + 4} textAnchor="end">
-            ${formatCompact(max * f)}
+            {format(max * f)}
           </text>
         </g>
       ))}

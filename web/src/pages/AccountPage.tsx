@@ -118,7 +118,7 @@ function KeyList({ keys, session, onRevoked }: { keys: ApiKeyView[]; session: Se
                 </td>
                 <td data-label="Type">{key.apiKeyType}</td>
                 <td data-label="Key">
-                  <code>…{key.last6Chars}</code>
+                  <code className="nowrap">{key.last6Chars}…</code>
                 </td>
                 <td data-label="Limits">
                   {key.limits.length === 0

@@ -21,6 +21,7 @@ import { Card, ErrorNote, Loading, Stat, TxStatus } from '../components/ui.tsx';
 import type { Contracts } from '../config.ts';
 import { formatCountdown, formatRateWad, formatToken, parseTokenInput } from '../format.ts';
 import { useAsync, useNow } from '../hooks.ts';
+import { describeTxError } from '../revert.ts';
 import { useTx } from '../useTx.ts';
 
 const pollMs = 5_000;
@@ -317,7 +318,7 @@ function DiemCard({
     const timer = setTimeout(() => {
       quoteBurnOnChain(client, contracts, wallet.address, burnWei).then(
         (wei) => live && setBurnQuote({ wei, error: null }),
-        (error: Error) => live && setBurnQuote({ wei: null, error: error.message.split('\n')[0] ?? 'cannot quote' }),
+        (error: unknown) => live && setBurnQuote({ wei: null, error: describeTxError(error) }),
       );
     }, 250);
     return () => {

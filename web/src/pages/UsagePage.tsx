@@ -1,6 +1,6 @@
 /** Usage: spend by day, by model and by key (usage analytics, 30 days), recent requests, CSV export. */
 import { useState } from 'react';
-import { type Analytics, type AnalyticsRow, type ApiKeyView, apiJson, apiText, type UsageItem } from '../api.ts';
+import { type Analytics, type AnalyticsRow, type ApiKeyView, apiJson, apiResponse, type UsageItem } from '../api.ts';
 import { type Bar, DayBars, RankBars } from '../components/BarChart.tsx';
 import { SignInGate } from '../components/SignInGate.tsx';
 import { Async, Card, Empty, ErrorNote } from '../components/ui.tsx';
@@ -20,6 +20,23 @@ export function UsagePage(props: Props) {
 
 const dayMs = 86_400_000;
 const historyPageSize = 50;
+const csvPageSize = 500;
+const csvPagesMax = 40;
+
+/** Every usage row as one CSV, following the cursor pages (at most 20,000 rows). */
+async function usageCsv(bearer: string): Promise<string> {
+  let csv = '';
+  let cursor: string | null = null;
+  for (let page = 0; page < csvPagesMax; page++) {
+    const query: string = `limit=${csvPageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const response = await apiResponse(`/api/v1/billing/usage-history?${query}`, { bearer, accept: 'text/csv' });
+    const text = await response.text();
+    csv += page === 0 ? text : text.slice(text.indexOf('\n') + 1);
+    cursor = response.headers.get('x-next-cursor');
+    if (!cursor) break;
+  }
+  return csv;
+}
 const usdText = (value: number) => formatUsdNano(BigInt(Math.round(value * 1e9)));
 const amountOf = (row: AnalyticsRow) => Number(usdToNano(row.amount) ?? 0n) / 1e9;
 
@@ -78,7 +95,7 @@ function Usage({ session }: { session: Session }) {
   const exportCsv = async () => {
     setExportError(null);
     try {
-      const csv = await apiText('/api/v1/billing/usage-history?limit=1000', { bearer, accept: 'text/csv' });
+      const csv = await usageCsv(bearer);
       const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
       const link = document.createElement('a');
       link.href = url;
@@ -96,7 +113,11 @@ function Usage({ session }: { session: Session }) {
         {(a) => (
           <>
             <Card title="Spend by day (last 30 days)">
-              {a.byDay.length === 0 ? <Empty>No spend in the last 30 days.</Empty> : <DayBars bars={dayBars(a)} />}
+              {a.byDay.length === 0 ? (
+                <Empty>No spend in the last 30 days.</Empty>
+              ) : (
+                <DayBars bars={dayBars(a)} format={usdText} />
+              )}
             </Card>
             <div className="grid two">
               <Card title="By model">
