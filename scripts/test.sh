@@ -13,6 +13,7 @@ node scripts/gen-abis.ts
 
 echo "== typecheck"
 tsc --noEmit -p .
+tsc --noEmit -p web
 
 echo "== lint"
 biome check .
