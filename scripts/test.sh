@@ -25,6 +25,7 @@ echo "== contracts: gas snapshot unchanged (default profile)"
 node scripts/contracts.ts snapshot-check > "$logs/snapshot.log" 2>&1 || { tail -40 "$logs/snapshot.log"; exit 1; }
 
 echo "== typescript: vitest"
+sh scripts/ensure-chromium.sh
 vitest run 2>&1 | tee "$logs/vitest.log"
 
 node scripts/test-summary.ts "$logs/forge.log" "$logs/vitest.log"
