@@ -273,10 +273,8 @@ for (const harness of harnesses) {
       const before = await allEvents();
 
       await revertTo(snapshot);
-      console.log('reverted');
       await stakeVvv(ctx, 7n * WAD); // a different first block, so every block above the snapshot changes
       await testClient().mine({ blocks: 6 });
-      console.log('mined');
       const error = await followOnce({ client: chain.client, store }, shallow).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ReorgTooDeepError);
       expect((error as ReorgTooDeepError).retryable).toBe(false);
@@ -306,11 +304,7 @@ for (const harness of harnesses) {
     });
 
     it('follows new blocks while running and stops on request', async () => {
-      const follower = startFollower({ client: chain.client, store }, {
-        ...config,
-        pollIntervalMs: 20,
-        onError: (error) => console.log('onError', error),
-      });
+      const follower = startFollower({ client: chain.client, store }, { ...config, pollIntervalMs: 20 });
       const hash = await stakeVvv(ctx, 1_000n * WAD);
       const deadlineMs = Date.now() + 5_000;
       while ((await allEvents()).filter((event) => event.txHash === hash).length < 2) {

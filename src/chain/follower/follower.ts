@@ -253,7 +253,12 @@ function limitsOf(config: FollowerConfig) {
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
-const max = (...values: bigint[]) => values.reduce((a, b) => (a > b ? a : b));
+/** Math.max does not take bigints. */
+function max(...values: bigint[]): bigint {
+  let largest = values[0] as bigint;
+  for (const value of values) if (value > largest) largest = value;
+  return largest;
+}
 
 export interface StartFollowerOptions extends FollowerConfig {
   /** Default `followerPollIntervalMs` from limits.ts. */
@@ -288,7 +293,9 @@ export function startFollower(deps: FollowerDeps & { sleep?: Sleep }, options: S
     }
     while (!abort.signal.aborted) {
       try {
-        options.onPoll?.(await followOnce(deps, options));
+        // Not `onPoll?.(await followOnce(…))`: an absent onPoll would skip the poll itself.
+        const result = await followOnce(deps, options);
+        options.onPoll?.(result);
       } catch (error) {
         if (error instanceof ReorgTooDeepError || error instanceof FollowerCursorMovedError) throw error;
         options.onError?.(error);
