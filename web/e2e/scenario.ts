@@ -174,6 +174,13 @@ export async function runDashboardScenario(input: ScenarioInput): Promise<void> 
   );
   await waitForText(page, 'liability', (v) => v.includes('/ day'), 'the staked DIEM liability');
   await page.getByTestId('provider').first().waitFor({ timeout: stepTimeoutMs });
+  await page.getByLabel('perdiem-demo output price').fill('0.9');
+  await page.getByTestId('publish-prices').click();
+  await waitUntil(
+    () => text(page, 'price-versions'),
+    (v) => v.includes('scheduled'),
+    'the new price sheet',
+  );
   await shot(page, '06-operator');
 
   log('phone width');

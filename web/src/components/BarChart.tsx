@@ -18,13 +18,13 @@ export function DayBars({
   width?: number;
   height?: number;
 }) {
-  const margin = { top: 12, right: 8, bottom: 28, left: 84 };
+  const margin = { top: 12, right: 8, bottom: 28, left: 78 };
   const innerW = width - margin.left - margin.right;
   const innerH = height - margin.top - margin.bottom;
   const max = Math.max(...bars.map((b) => b.value), 0) || 1;
   const slot = innerW / Math.max(bars.length, 1);
   const barW = Math.max(2, Math.min(40, slot * 0.7));
-  const labelEvery = Math.ceil(bars.length / 8);
+  const labelEvery = Math.ceil(bars.length / Math.max(2, Math.floor(innerW / 70)));
   return (
     <svg className="chart day-bars" viewBox={`0 0 ${width} ${height}`} role="img" aria-label="Spend by day">
       {[0, 0.5, 1].map((f) => (
@@ -66,11 +66,19 @@ export function DayBars({
   );
 }
 
-export function RankBars({ bars, format }: { bars: Bar[]; format: (value: number) => string }) {
+export function RankBars({
+  bars,
+  format,
+  width = 480,
+}: {
+  bars: Bar[];
+  format: (value: number) => string;
+  width?: number;
+}) {
   const rowH = 28;
-  const width = 480;
-  const labelW = 150;
+  const labelW = Math.min(150, width * 0.35);
   const valueW = 90;
+  const labelChars = Math.floor(labelW / 7.5);
   const max = Math.max(...bars.map((b) => b.value), 0) || 1;
   const height = bars.length * rowH;
   return (
@@ -81,7 +89,7 @@ export function RankBars({ bars, format }: { bars: Bar[]; format: (value: number
         return (
           <g key={bar.label}>
             <text className="rank-label" x={0} y={y + 18}>
-              {bar.label.length > 22 ? `${bar.label.slice(0, 21)}…` : bar.label}
+              {bar.label.length > labelChars ? `${bar.label.slice(0, labelChars - 1)}…` : bar.label}
             </text>
             <rect
               className="bar"

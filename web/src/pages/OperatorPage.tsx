@@ -319,10 +319,24 @@ function PriceEditor({
   return (
     <Card title="Price sheet">
       <p className="muted">
-        {versions.length} version{versions.length === 1 ? '' : 's'}; the newest takes effect{' '}
-        {latest ? new Date(latest.effectiveFrom).toLocaleString() : 'never'}. A new sheet applies to requests that start
-        after its effective date; requests in flight keep their price.
+        Prices are versioned: a new sheet applies to requests that start after its effective date, and requests in
+        flight keep their price.
       </p>
+      <ol className="versions" data-testid="price-versions">
+        {[...versions]
+          .sort((a, b) => Date.parse(a.effectiveFrom) - Date.parse(b.effectiveFrom))
+          .map((version) => (
+            <li key={version.effectiveFrom}>
+              {Date.parse(version.effectiveFrom) <= 0
+                ? 'from the start'
+                : `from ${new Date(version.effectiveFrom).toLocaleString()}`}
+              {': '}
+              {Object.keys(version.models).length} model{Object.keys(version.models).length === 1 ? '' : 's'}
+              {Date.parse(version.effectiveFrom) > Date.now() && <span className="badge warn">scheduled</span>}
+            </li>
+          ))}
+      </ol>
+      <p className="muted small-text">Edit the newest sheet below and publish it as a new version.</p>
       <form onSubmit={(event) => void submit(event)} className="price-form">
         <div className="table-wrap">
           <table>
@@ -377,7 +391,7 @@ function PriceEditor({
             <span className="field-label">Effective from</span>
             <input type="datetime-local" value={effective} onChange={(e) => setEffective(e.target.value)} required />
           </label>
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy} data-testid="publish-prices">
             {busy ? 'Saving…' : 'Publish price sheet'}
           </button>
         </div>

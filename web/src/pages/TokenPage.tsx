@@ -17,6 +17,7 @@ import {
   type Wallet,
 } from '../chain.ts';
 import { CurveChart } from '../components/CurveChart.tsx';
+import { Measured } from '../components/Measured.tsx';
 import { Card, ErrorNote, Loading, Stat, TxStatus } from '../components/ui.tsx';
 import type { Contracts } from '../config.ts';
 import { formatCountdown, formatRateWad, formatToken, parseTokenInput } from '../format.ts';
@@ -262,12 +263,18 @@ function MintCard({ holdings, market, context, onDone }: ActionProps & { market:
         Minting locks unlocked sVVV at the integral of the mint-rate curve over the supply you add. Supply now{' '}
         <strong data-testid="diem-supply">{formatToken(supply)} DIEM</strong>.
       </p>
-      <CurveChart
-        points={points}
-        currentSupply={wadNumber(supply)}
-        currentRate={wadNumber(market.mintRateWad)}
-        quoteToSupply={quote?.costWei != null && diemWei !== null ? wadNumber(supply + diemWei) : undefined}
-      />
+      <Measured fallback={560}>
+        {(width) => (
+          <CurveChart
+            width={width}
+            height={Math.round(Math.min(300, Math.max(220, width * 0.5)))}
+            points={points}
+            currentSupply={wadNumber(supply)}
+            currentRate={wadNumber(market.mintRateWad)}
+            quoteToSupply={quote?.costWei != null && diemWei !== null ? wadNumber(supply + diemWei) : undefined}
+          />
+        )}
+      </Measured>
       <AmountForm
         label="DIEM to mint"
         symbol="DIEM"

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { type Analytics, type AnalyticsRow, type ApiKeyView, apiJson, apiResponse, type UsageItem } from '../api.ts';
 import { type Bar, DayBars, RankBars } from '../components/BarChart.tsx';
+import { Measured } from '../components/Measured.tsx';
 import { SignInGate } from '../components/SignInGate.tsx';
 import { Async, Card, Empty, ErrorNote } from '../components/ui.tsx';
 import { formatTime, formatUsdNano, usdToNano } from '../format.ts';
@@ -116,7 +117,9 @@ function Usage({ session }: { session: Session }) {
               {a.byDay.length === 0 ? (
                 <Empty>No spend in the last 30 days.</Empty>
               ) : (
-                <DayBars bars={dayBars(a)} format={usdText} />
+                <Measured fallback={1000}>
+                  {(width) => <DayBars bars={dayBars(a)} format={usdText} width={width} />}
+                </Measured>
               )}
             </Card>
             <div className="grid two">
@@ -124,14 +127,18 @@ function Usage({ session }: { session: Session }) {
                 {a.byModel.length === 0 ? (
                   <Empty>No requests yet.</Empty>
                 ) : (
-                  <RankBars bars={rankBars(a.byModel, (g) => g)} format={usdText} />
+                  <Measured fallback={480}>
+                    {(width) => <RankBars bars={rankBars(a.byModel, (g) => g)} format={usdText} width={width} />}
+                  </Measured>
                 )}
               </Card>
               <Card title="By key">
                 {a.byKey.length === 0 ? (
                   <Empty>No requests yet.</Empty>
                 ) : (
-                  <RankBars bars={rankBars(a.byKey, keyName)} format={usdText} />
+                  <Measured fallback={480}>
+                    {(width) => <RankBars bars={rankBars(a.byKey, keyName)} format={usdText} width={width} />}
+                  </Measured>
                 )}
               </Card>
             </div>
