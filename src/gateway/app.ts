@@ -27,6 +27,8 @@ import { inferenceRoutes } from './routes/inference.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { openApiDocument } from './routes/openapi.ts';
+import type { X402Config } from './x402/config.ts';
+import { createX402Gateway } from './x402/x402Gateway.ts';
 
 export interface GatewayOptions {
   ledger: Ledger;
@@ -46,6 +48,8 @@ export interface GatewayOptions {
   operatorToken?: string | null;
   /** Enables the wallet key flow (`/api/v1/api_keys/generate_web3_key`); omitted, those routes answer 401. */
   walletKeys?: Omit<WalletKeyDeps, 'ledger' | 'clock'>;
+  /** Enables wallet payments (x402 top-ups, wallet sign-in instead of an API key); omitted, none of it exists. */
+  x402?: X402Config;
   /** Serves the web dashboard (a built `web/dist`) at `/`, after every API route. */
   dashboard?: DashboardOptions;
 }
@@ -131,7 +135,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const openApi = openApiDocument();
   app.get('/openapi.json', (c) => c.json(openApi));
 
-  const auth = authMiddleware(deps);
+  const x402 = options.x402 ? createX402Gateway(deps, options.x402) : null;
+  const auth = x402 ? x402.auth(authMiddleware(deps)) : authMiddleware(deps);
   const api = new Hono<GatewayEnv>();
   api.use('*', auth);
   api.route('/', inferenceRoutes(deps));
@@ -142,6 +147,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   account.route('/', keyRoutes(deps));
 
   // Before the authenticated sub-apps: the wallet key flow is how a wallet without a key gets one.
+  if (x402) app.route('/api/v1', x402.routes);
   if (options.walletKeys) {
     app.route('/api/v1', walletKeyRoutes({ ...options.walletKeys, ledger: deps.ledger, clock: deps.clock }));
   }

@@ -19,14 +19,15 @@ export async function findSettlement(
   client: PublicClient,
   query: { asset: Address; payer: Address; nonce: Hex; payTo: Address },
 ): Promise<FoundSettlement | null> {
-  const latest = await client.getBlockNumber();
+  // Uncached: viem caches the block number for its polling interval, which would miss a settlement just mined.
+  const latest = await client.getBlockNumber({ cacheTime: 0 });
   const logs = await client.getContractEvents({
     address: query.asset,
     abi: testUsdcAbi,
     eventName: 'AuthorizationUsed',
     args: { authorizer: query.payer, nonce: query.nonce },
     fromBlock: latest > settledLookbackBlocks ? latest - settledLookbackBlocks : 0n,
-    toBlock: latest,
+    toBlock: 'latest',
   });
   for (const log of logs) {
     const receipt = await client.getTransactionReceipt({ hash: log.transactionHash });

@@ -212,7 +212,10 @@ export function createTopUpHandler(deps: TopUpDeps) {
       );
     }
     const refuse = (message: string, code: string, reason: string): never => {
-      throw paymentRequiredError(message, code, paymentRequiredOf([requirements], resource, reason), topUp);
+      throw paymentRequiredError(message, code, paymentRequiredOf([requirements], resource, reason), {
+        ...topUp,
+        invalidReason: reason,
+      });
     };
     const payload = decodePayment(header);
     const auth = authorizationOf(payload);

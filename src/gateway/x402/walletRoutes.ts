@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import { type Address, getAddress, isAddressEqual } from 'viem';
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../../core/errors.ts';
 import { formatUsd } from '../../core/money.ts';
-import type { JournalEntry, Ledger } from '../../ledger/types.ts';
+import type { JournalEntry, Ledger, UsageRecord } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { checkedAddress } from '../identity/walletProof.ts';
 import type { X402Config } from './config.ts';
@@ -78,6 +78,29 @@ async function topUpsOf(ledger: Ledger, accountId: string): Promise<JournalEntry
   }
 }
 
+/** One CHARGE per request: its usage lines (input, output, …) summed. */
+function chargesOf(records: UsageRecord[]): (WalletTransaction & { at: number })[] {
+  const byRequest = new Map<string, WalletTransaction & { at: number; nano: bigint }>();
+  for (const record of records) {
+    const known = byRequest.get(record.requestId);
+    if (known) {
+      known.nano += record.amountNano;
+      continue;
+    }
+    byRequest.set(record.requestId, {
+      type: 'CHARGE',
+      amountUsd: '',
+      createdAt: new Date(record.createdAtMs).toISOString(),
+      source: record.source,
+      model: record.model,
+      requestId: record.requestId,
+      at: record.createdAtMs,
+      nano: record.amountNano,
+    });
+  }
+  return [...byRequest.values()].map(({ nano, ...charge }) => ({ ...charge, amountUsd: formatUsd(-nano) }));
+}
+
 export function transactionsHandler(deps: GatewayDeps, config: X402Config, accounts: WalletAccounts) {
   return async (c: C) => {
     const wallet = await signedInAs(deps, config, accounts, c);
@@ -98,15 +121,7 @@ export function transactionsHandler(deps: GatewayDeps, config: X402Config, accou
         source: 'USD',
         at: entry.createdAtMs,
       })),
-      ...usage.items.map((record) => ({
-        type: 'CHARGE' as const,
-        amountUsd: formatUsd(-record.amountNano),
-        createdAt: new Date(record.createdAtMs).toISOString(),
-        source: record.source,
-        model: record.model,
-        requestId: record.requestId,
-        at: record.createdAtMs,
-      })),
+      ...chargesOf(usage.items),
     ];
     items.sort((a, b) => b.at - a.at);
     return c.json({
