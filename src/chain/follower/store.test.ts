@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { type Address, getAddress, type Hex, zeroAddress } from 'viem';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../core/errors.ts';
+import { openSqliteLedger } from '../../ledger/sqlite/sqliteLedger.ts';
 import { FollowerCursorMovedError } from './errors.ts';
 import type { ChainEvent } from './events.ts';
+import { openSqliteFollowerStore } from './sqliteFollowerStore.ts';
 import type { BlockRef, FollowerStore } from './store.ts';
 import { postgresStoreHarness, type StoreHarness, sqliteStoreHarness, type TestDatabase } from './testing.ts';
 
@@ -140,3 +145,29 @@ for (const harness of harnesses) {
     });
   });
 }
+
+describe('follower store beside the SQLite ledger', () => {
+  it('shares the ledger file: its own tables and migrations, both usable at once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'perdiem-follower-ledger-'));
+    const file = path.join(dir, 'ledger.db');
+    const ledger = openSqliteLedger({ path: file, clock: () => 1_700_000_000_000, backgroundCheckpoints: false });
+    const store = openSqliteFollowerStore({ path: file });
+    try {
+      await store.commit({
+        chainId,
+        previous: null,
+        cursor: block(1n),
+        events: [transfer(1n, 0, alice, bob, 1n)],
+        blocks: [block(1n)],
+        keepBlocksFrom: 0n,
+      });
+      const account = await ledger.createAccount({ name: 'holder' });
+      expect(account.id).toBeTruthy();
+      expect((await store.history({ chainId })).events).toHaveLength(1);
+    } finally {
+      await store.close();
+      await ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
