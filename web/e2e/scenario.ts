@@ -199,3 +199,68 @@ export async function runDashboardScenario(input: ScenarioInput): Promise<void> 
   }
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 }
+
+/**
+ * A minimal EIP-1193 provider standing in for a browser extension: it forwards every request to the local chain,
+ * whose unlocked development accounts sign `eth_sendTransaction` and `personal_sign` themselves.
+ */
+function fakeInjectedProvider(rpcUrl: string): void {
+  let id = 0;
+  const provider = {
+    async request({ method, params }: { method: string; params?: unknown[] }) {
+      const forwarded = method === 'eth_requestAccounts' ? 'eth_accounts' : method;
+      const response = await fetch(rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: forwarded, params: params ?? [] }),
+      });
+      const body = (await response.json()) as { result?: unknown; error?: { code: number; message: string } };
+      if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+      return body.result;
+    },
+    on() {},
+    removeListener() {},
+  };
+  (window as unknown as { ethereum: unknown }).ethereum = provider;
+}
+
+/**
+ * The browser-wallet path: connect through `window.ethereum` as the chain's first development account (it holds VVV
+ * but has no stake), see sign-in refused for want of an sVVV stake, stake VVV (approve, then stake), sign in.
+ */
+export async function runInjectedWalletScenario(input: ScenarioInput & { rpcUrl: string }): Promise<void> {
+  const { page, dashboardUrl } = input;
+  const log = input.log ?? (() => {});
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.addInitScript(fakeInjectedProvider, input.rpcUrl);
+
+  log('connect a browser wallet');
+  await page.goto(`${dashboardUrl}/#/account`);
+  await page.getByTestId('connect-injected').click();
+  await waitUntil(
+    () => text(page, 'wallet-bar'),
+    (v) => v.includes('browser wallet'),
+    'the browser wallet',
+  );
+
+  log('sign-in is refused without an sVVV stake');
+  await page.getByTestId('sign-in-gate').click();
+  const refusal = page.getByRole('alert').filter({ hasText: 'no sVVV stake' });
+  await refusal.waitFor({ timeout: stepTimeoutMs });
+  await shot(page, '10-browser-wallet-refused');
+
+  log('stake VVV from the browser wallet');
+  await page.goto(`${dashboardUrl}/#/token`);
+  await page.getByTestId('stake-vvv-amount').fill('1000');
+  await page.getByTestId('stake-vvv-submit').click();
+  await waitForTx(page, 'Approve VVV');
+  await waitForTx(page, 'Stake VVV');
+  await waitForText(page, 'svvv-unlocked', (v) => amountOf(v) === 1000, '1,000 unlocked sVVV');
+
+  log('sign in and see an empty account');
+  await page.goto(`${dashboardUrl}/#/usage`);
+  await page.getByTestId('sign-in-gate').click();
+  await page.getByTestId('signed-in').waitFor({ timeout: stepTimeoutMs });
+  await page.getByText('No requests yet.').first().waitFor({ timeout: stepTimeoutMs });
+  await shot(page, '11-usage-empty');
+}

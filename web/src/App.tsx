@@ -161,7 +161,12 @@ function Connected({ config, page }: { config: DashboardConfig; page: PageId }) 
           The dashboard reads your positions from chain {chain.chainId} and signs transactions with your wallet.
         </p>
         <div className="connect-options">
-          <button type="button" onClick={() => connect('injected')} disabled={!hasInjectedWallet()}>
+          <button
+            type="button"
+            onClick={() => connect('injected')}
+            disabled={!hasInjectedWallet()}
+            data-testid="connect-injected"
+          >
             Browser wallet
           </button>
           {!hasInjectedWallet() && <span className="muted small-text">No browser wallet extension found.</span>}
