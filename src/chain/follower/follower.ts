@@ -287,6 +287,8 @@ export function startFollower(deps: FollowerDeps & { sleep?: Sleep }, options: S
   const sleep = deps.sleep ?? defaultSleep;
   const intervalMs = options.pollIntervalMs ?? followerPollIntervalMs;
   const loop = async () => {
+    // Configuration mistakes are programmer errors: they end the loop instead of retrying forever.
+    limitsOf(options);
     const chainId = await deps.client.getChainId();
     if (chainId !== options.chainId) {
       throw new RangeError(`the RPC serves chain ${chainId}, the follower is configured for chain ${options.chainId}`);
