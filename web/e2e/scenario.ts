@@ -183,6 +183,25 @@ export async function runDashboardScenario(input: ScenarioInput): Promise<void> 
   );
   await shot(page, '06-operator');
 
+  log('revoke the key; the API refuses it from then on');
+  await page.goto(`${dashboardUrl}/#/account`);
+  const keyRow = page.locator('[data-testid="key-table"] tbody tr', { hasText: 'browser test key' });
+  page.once('dialog', (dialog) => void dialog.accept());
+  await keyRow.getByRole('button', { name: 'Revoke' }).click();
+  await waitUntil(
+    () => text(page, 'key-table'),
+    (v) => !v.includes('browser test key'),
+    'the key to leave the list',
+  );
+  await assert.rejects(
+    openai.chat.completions.create({
+      model: 'perdiem-demo',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 4,
+    }),
+    (error: { status?: number }) => error.status === 401,
+  );
+
   log('phone width');
   await page.setViewportSize({ width: 390, height: 844 });
   for (const [hash, name] of [
