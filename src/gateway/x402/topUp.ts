@@ -1,29 +1,16 @@
 /**
  * `POST /api/v1/x402/top-up`: without a payment, a 402 with x402 v2 requirements for the amount asked
  * (`{"amountUsd": "5"}` in the body or `?amountUsd=5`; default the minimum). With `PAYMENT-SIGNATURE`, the payment
- * is verified and settled by the facilitator, then credited to the paying wallet's USD balance, with
+ * is verified, settled and credited once to the paying wallet's USD balance (see payments.ts), with
  * `PAYMENT-RESPONSE` in the answer.
- *
- * A payment is credited at most once: the ledger credits once per reference (network, asset, payer, EIP-3009
- * nonce); a resubmission while the first is settling is refused with 409; a resubmission after it settled finds
- * the settlement on chain and credits it if (and only if) that had not happened yet.
  */
-import { decodePaymentSignatureHeader, encodePaymentResponseHeader } from '@x402/core/http';
-import type { PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from '@x402/core/types';
+import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { Context } from 'hono';
-import { getAddress } from 'viem';
-import {
-  ConflictError,
-  InvalidRequestError,
-  PerdiemError,
-  UnavailableError,
-  UpstreamTimeoutError,
-} from '../../core/errors.ts';
+import { InvalidRequestError } from '../../core/errors.ts';
 import { type NanoUsd, parseUsd } from '../../core/money.ts';
-import type { Ledger } from '../../ledger/types.ts';
-import { authorizationOf, type Eip3009Authorization, reasons } from '../../x402/exactEvmFacilitator.ts';
 import type { X402Config } from './config.ts';
 import { nanoPerUsdcUnit, topUpMaxNanoDefault, topUpMinNanoDefault } from './limits.ts';
+import { decodePayment, type PaymentProcessor } from './payments.ts';
 import {
   exactRequirements,
   paymentRequiredError,
@@ -32,25 +19,6 @@ import {
   paymentSignatureHeader,
   usdOf,
 } from './requirements.ts';
-import { findSettlement } from './settlement.ts';
-import type { WalletAccounts } from './walletAccounts.ts';
-
-export interface TopUpDeps {
-  config: X402Config;
-  ledger: Ledger;
-  accounts: WalletAccounts;
-}
-
-export interface TopUpResult {
-  walletAddress: string;
-  amountUsd: string;
-  amountNano: string;
-  /** False when this payment had already been credited (a resubmission): nothing was added this time. */
-  credited: boolean;
-  balanceUsd: string;
-  transaction: string;
-  network: string;
-}
 
 function limitsOf(config: X402Config) {
   return { min: config.topUpMinNano ?? topUpMinNanoDefault, max: config.topUpMaxNano ?? topUpMaxNanoDefault };
@@ -92,110 +60,7 @@ async function amountOf(c: Context, config: X402Config): Promise<NanoUsd> {
   return amount;
 }
 
-function referenceOf(config: X402Config, auth: Eip3009Authorization): string {
-  return `x402:${config.network}:${config.asset}:${auth.from}:${auth.nonce}`.toLowerCase();
-}
-
-function decodePayment(header: string): PaymentPayload {
-  try {
-    return decodePaymentSignatureHeader(header);
-  } catch {
-    throw new InvalidRequestError(`${paymentSignatureHeader} is not a base64 x402 payment payload`, {
-      code: 'invalid_payment',
-      param: paymentSignatureHeader,
-    });
-  }
-}
-
-/** Facilitator failures (unreachable, timed out) are the gateway's to report, never a reason to credit. */
-async function facilitatorCall<T>(call: () => Promise<T>, what: string): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof PerdiemError) throw error;
-    const message = (error as Error).message ?? String(error);
-    if (/timed? ?out|timeout/i.test(message)) {
-      throw new UpstreamTimeoutError(
-        `the facilitator did not answer the ${what} in time; resubmit the same payment: it is credited at most once`,
-        { code: 'facilitator_timeout', cause: error },
-      );
-    }
-    throw new UnavailableError(`the facilitator failed the ${what}: ${message}`, {
-      code: 'facilitator_unavailable',
-      cause: error,
-    });
-  }
-}
-
-export function createTopUpHandler(deps: TopUpDeps) {
-  const { config, ledger, accounts } = deps;
-  const inFlight = new Set<string>();
-
-  async function credit(auth: Eip3009Authorization, amountNano: NanoUsd, transaction: string): Promise<TopUpResult> {
-    const accountId = await accounts.accountOf(auth.from);
-    const credited = await ledger.addFunds({
-      accountId,
-      source: 'USD',
-      amountNano,
-      reference: referenceOf(config, auth),
-    });
-    const balance = await ledger.balance(accountId);
-    return {
-      walletAddress: getAddress(auth.from),
-      amountUsd: usdOf(amountNano),
-      amountNano: amountNano.toString(),
-      credited,
-      balanceUsd: usdOf(balance.usd.availableNano),
-      transaction,
-      network: config.network,
-    };
-  }
-
-  async function pay(
-    payload: PaymentPayload,
-    auth: Eip3009Authorization,
-    requirements: PaymentRequirements,
-    refuse: (message: string, code: string, reason: string) => never,
-  ): Promise<{ result: TopUpResult; settled: SettleResponse }> {
-    const verified: VerifyResponse = await facilitatorCall(
-      () => config.facilitator.verify(payload, requirements),
-      'verify',
-    ).catch((error: unknown) => {
-      // HTTPFacilitatorClient throws a VerifyError for a facilitator that answers invalid payments with 4xx.
-      const reason = (error as { invalidReason?: string }).invalidReason;
-      if (reason) return { isValid: false, invalidReason: reason, invalidMessage: (error as Error).message };
-      throw error;
-    });
-    if (!verified.isValid) {
-      const reason = verified.invalidReason ?? 'invalid_payment';
-      if (reason === reasons.nonceUsed) {
-        const found = await findSettlement(config.chain, {
-          asset: config.asset,
-          payer: auth.from,
-          nonce: auth.nonce,
-          payTo: config.payTo,
-        });
-        if (found && found.value === auth.value) {
-          const settled: SettleResponse = {
-            success: true,
-            transaction: found.transaction,
-            network: config.network,
-            payer: auth.from,
-            amount: found.value.toString(),
-          };
-          return { result: await credit(auth, found.value * nanoPerUsdcUnit, found.transaction), settled };
-        }
-      }
-      refuse(`payment refused: ${verified.invalidMessage ?? reason}`, 'payment_invalid', reason);
-    }
-    const settled = await facilitatorCall(() => config.facilitator.settle(payload, requirements), 'settle');
-    if (!settled.success) {
-      const reason = settled.errorReason ?? 'settlement_failed';
-      refuse(`payment settlement failed: ${settled.errorMessage ?? reason}`, 'payment_settlement_failed', reason);
-    }
-    return { result: await credit(auth, auth.value * nanoPerUsdcUnit, settled.transaction), settled };
-  }
-
+export function createTopUpHandler(config: X402Config, payments: PaymentProcessor) {
   return async (c: Context): Promise<Response> => {
     const amountNano = await amountOf(c, config);
     const requirements = exactRequirements(config, amountNano);
@@ -217,22 +82,8 @@ export function createTopUpHandler(deps: TopUpDeps) {
         invalidReason: reason,
       });
     };
-    const payload = decodePayment(header);
-    const auth = authorizationOf(payload);
-    if (auth === null) refuse('payment is not an EIP-3009 authorization', 'payment_invalid', reasons.payload);
-    const key = `${auth!.from}:${auth!.nonce}`.toLowerCase();
-    if (inFlight.has(key)) {
-      throw new ConflictError('this payment is being settled; wait for that answer (it is credited at most once)', {
-        code: 'payment_in_progress',
-      });
-    }
-    inFlight.add(key);
-    try {
-      const { result, settled } = await pay(payload, auth!, requirements, refuse);
-      c.header(paymentResponseHeader, encodePaymentResponseHeader(settled));
-      return c.json({ success: true, data: result });
-    } finally {
-      inFlight.delete(key);
-    }
+    const { result, settled } = await payments.pay(decodePayment(header), requirements, refuse);
+    c.header(paymentResponseHeader, encodePaymentResponseHeader(settled));
+    return c.json({ success: true, data: result });
   };
 }

@@ -5,6 +5,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import type { X402Config } from './config.ts';
+import { createPaymentProcessor } from './payments.ts';
 import { createTopUpHandler } from './topUp.ts';
 import { createWalletAccounts } from './walletAccounts.ts';
 import { walletAuthMiddleware } from './walletAuth.ts';
@@ -20,7 +21,8 @@ export interface X402Gateway {
 export function createX402Gateway(deps: GatewayDeps, config: X402Config): X402Gateway {
   const accounts = createWalletAccounts(deps.ledger);
   const routes = new Hono<GatewayEnv>();
-  routes.post('/x402/top-up', createTopUpHandler({ config, ledger: deps.ledger, accounts }));
+  const payments = createPaymentProcessor({ config, ledger: deps.ledger, accounts });
+  routes.post('/x402/top-up', createTopUpHandler(config, payments));
   routes.get('/x402/balance/:wallet', balanceHandler(deps, config, accounts));
   routes.get('/x402/transactions/:wallet', transactionsHandler(deps, config, accounts));
   return {
