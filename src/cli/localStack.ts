@@ -16,6 +16,9 @@ import { anvilMnemonic, startAnvil } from '../chain/anvil.ts';
 import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '../chain/clients.ts';
 import { setUpDemoWallet } from '../chain/demo.ts';
 import { defaultDeployConfig, deployPerdiem, type PerdiemContracts } from '../chain/deploy.ts';
+import { startFollower } from '../chain/follower/follower.ts';
+import { openPostgresFollowerStore } from '../chain/follower/postgresFollowerStore.ts';
+import { openSqliteFollowerStore } from '../chain/follower/sqliteFollowerStore.ts';
 import { diemStakingAbi, stakedVvvAbi } from '../chain/generated/contracts.ts';
 import { parseUsd } from '../core/money.ts';
 import type { ModelPrice, PriceBook } from '../core/pricing.ts';
@@ -108,6 +111,24 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
   closers.push(() => sync.stop());
   await sync.ready;
 
+  // Stake, mint, burn and transfer history, in the ledger's database, for the dashboard and the CLI.
+  const followerStore = config.databaseUrl
+    ? await openPostgresFollowerStore({ url: config.databaseUrl, createSchema: true })
+    : openSqliteFollowerStore({ path: path.join(config.home, 'ledger.sqlite') });
+  closers.push(() => followerStore.close());
+  const follower = startFollower(
+    { client, store: followerStore },
+    {
+      chainId: chain.chainId,
+      contracts,
+      fromBlock: chain.fromBlock,
+      confirmations: config.confirmations,
+      onError: (error) => progress(`chain follower: ${(error as Error).message.split('\n')[0]}`),
+    },
+  );
+  follower.done.catch((error: Error) => progress(`chain follower stopped: ${error.message}`));
+  closers.push(() => follower.stop());
+
   const { providers, models } = await inference(config, progress);
   const registry = createProviderRegistry(providers, { now: clock, llama: loadLlamaRuntime });
   closers.push(() => registry.close());
@@ -155,6 +176,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     rpcUrl: chain.rpcUrl,
     chainId: chain.chainId,
     contracts,
+    fromBlock: chain.fromBlock.toString(),
     models,
     ...(demo ? { demo } : {}),
     operatorToken,
@@ -168,6 +190,8 @@ interface PreparedChain {
   chainId: number;
   client: PublicClient;
   contracts: PerdiemContracts;
+  /** Where the event follower starts: the deployment block (or, for given contracts, `followFromBlock`/the head). */
+  fromBlock: bigint;
   demo?: { address: Address; privateKey: Hex };
 }
 
@@ -189,14 +213,15 @@ async function localChain(
   const base = { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, client };
   if (previous?.demo && previous.chainId === anvil.chainId && (await isDeployed(client, previous.contracts))) {
     progress('resuming: contracts and demo wallet found on the chain');
-    return { ...base, contracts: previous.contracts, demo: previous.demo };
+    return { ...base, contracts: previous.contracts, demo: previous.demo, fromBlock: BigInt(previous.fromBlock ?? 0) };
   }
   const deployer = walletClientFor(chain, mnemonicToAccount(anvilMnemonic));
+  const fromBlock = await client.getBlockNumber();
   progress('deploying VVV, sVVV, DIEM and DIEM staking…');
   const contracts = await deployPerdiem(deployer, client, defaultDeployConfig(deployer.account.address));
   progress('funding the demo wallet and taking it through stake → mint → stake DIEM…');
   const demo = await setUpDemoWallet(deployer, client, contracts);
-  return { ...base, contracts, demo: { address: demo.address, privateKey: demo.privateKey } };
+  return { ...base, contracts, fromBlock, demo: { address: demo.address, privateKey: demo.privateKey } };
 }
 
 async function externalChain(config: StackConfig, progress: (line: string) => void): Promise<PreparedChain> {
@@ -212,13 +237,16 @@ async function externalChain(config: StackConfig, progress: (line: string) => vo
     if (!(await isDeployed(client, contracts)))
       throw new UsageError(`no contract code at the addresses in ${config.contracts}`);
     progress(`using the contracts in ${config.contracts} on chain ${chainId}`);
-    return { rpcUrl, chainId, client, contracts };
+    const fromBlock =
+      config.followFromBlock === undefined ? await client.getBlockNumber() : BigInt(config.followFromBlock);
+    return { rpcUrl, chainId, client, contracts, fromBlock };
   }
   if (!config.operatorKey) throw new UsageError('--rpc needs --contracts FILE, or --operator-key to deploy them');
   progress(`deploying the contracts to chain ${chainId}…`);
   const wallet = walletClientFor(client.chain, privateKeyToAccount(config.operatorKey as Hex));
+  const fromBlock = await client.getBlockNumber();
   const contracts = await deployPerdiem(wallet, client, defaultDeployConfig(wallet.account.address));
-  return { rpcUrl, chainId, client, contracts };
+  return { rpcUrl, chainId, client, contracts, fromBlock };
 }
 
 function readContractsFile(file: string): PerdiemContracts {

@@ -34,6 +34,8 @@ export const stackConfigSchema = z.strictObject({
   rpc: z.url().optional(),
   /** JSON file with the deployed addresses ({vvv, stakedVvv, diem, diemStaking}, or a state.json); needs `rpc`. */
   contracts: z.string().min(1).optional(),
+  /** With `contracts`: the block the event follower starts from (default: the current head). */
+  followFromBlock: z.coerce.number().int().min(0).optional(),
   /** Deploys the contracts on `rpc` when `contracts` is not given. */
   operatorKey: hexKey.optional(),
   /** Blocks a stake must be buried under before it counts. */

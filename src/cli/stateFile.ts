@@ -10,6 +10,8 @@ export interface StackState {
   rpcUrl: string;
   chainId: number;
   contracts: PerdiemContracts;
+  /** The block the event follower started from (decimal). */
+  fromBlock?: string;
   /** The model ids the gateway serves. */
   models: string[];
   /** A development wallet with staked DIEM, its ledger account, an INFERENCE and an ADMIN key. Local chain only. */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteFollowerStore } from '../chain/follower/sqliteFollowerStore.ts';
 import type { StackState } from './stateFile.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -76,6 +77,20 @@ describe('perdiem up', { timeout: 180_000 }, () => {
       const costNano = usage.prompt_tokens * 200 + usage.completion_tokens * 800;
       const after = await balance(state);
       expect(Math.round((100 - after.balances.diem) * 1e9)).toBe(costNano);
+
+      // The event follower records the demo wallet's stake → mint → stake history in the ledger's database.
+      const store = openSqliteFollowerStore({ path: path.join(home, 'ledger.sqlite') });
+      try {
+        const kinds = async () =>
+          (await store.history({ chainId: state.chainId, account: state.demo!.address })).events.map(
+            (event) => event.kind,
+          );
+        await expect
+          .poll(kinds, { timeout: 20_000, interval: 500 })
+          .toEqual(expect.arrayContaining(['stakedVvv.Staked', 'stakedVvv.DiemMinted', 'diemStaking.Staked']));
+      } finally {
+        await store.close();
+      }
     } finally {
       expect(await stop(running)).toBe(0);
     }

@@ -22,6 +22,7 @@ export const upCommand: Command = {
     '  --chain-port N                 local anvil port (default 8545; 0 = any free port)',
     '  --rpc URL                      an external EVM chain instead of the local anvil',
     '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking})',
+    '  --follow-from-block N          with --contracts: where the event follower starts (default: the head)',
     '  --operator-key 0x…             deploy the contracts on --rpc with this key instead',
     '  --confirmations N              blocks before a stake counts (default 0)',
     '  --database-url postgres://…    PostgreSQL ledger instead of SQLite',
