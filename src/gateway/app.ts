@@ -58,7 +58,11 @@ export interface DashboardOptions {
   /** Absolute path of the built dashboard. */
   root: string;
   /** What the page reads from `/dashboard/config.json`: the chain it talks to directly. */
-  chain?: { chainId: number; rpcUrl: string; contracts: Record<string, string> };
+  chain?: {
+    chainId: number;
+    rpcUrl: string;
+    contracts: { vvv: string; stakedVvv: string; diem: string; diemStaking: string };
+  };
   /** A development wallet the page may sign with. Served only when `chain.chainId` is 31337 (a local chain). */
   devWallet?: { address: string; privateKey: string };
 }

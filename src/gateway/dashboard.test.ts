@@ -10,7 +10,8 @@ const root = mkdtempSync(path.join(tmpdir(), 'perdiem-dashboard-'));
 writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>perdiem</title>');
 writeFileSync(path.join(root, 'app.js'), 'console.log(1)');
 const ledger = openSqliteLedger({ path: path.join(root, 'ledger.sqlite'), clock: Date.now });
-const chain = { chainId: 31337, rpcUrl: 'http://127.0.0.1:8545', contracts: { vvv: '0x01' } };
+const contracts = { vvv: '0x01', stakedVvv: '0x02', diem: '0x03', diemStaking: '0x04' };
+const chain = { chainId: 31337, rpcUrl: 'http://127.0.0.1:8545', contracts };
 const devWallet = { address: '0xabc', privateKey: '0x01' };
 
 function gateway(dashboard: DashboardOptions) {
