@@ -46,6 +46,10 @@ export interface GatewayOptions {
   epochSeconds?: number;
   /** Bearer token for /admin/*; omitted or null disables the operator routes (401). */
   operatorToken?: string | null;
+  /** See GatewayDeps.refreshAllowance: `perdiem up` re-reads the chain allowance here. */
+  refreshAllowance?: (accountId: string) => Promise<boolean>;
+  /** More dependencies for /healthz (e.g. the chain RPC); a failing one makes `ok` false but the gateway serves on. */
+  health?: () => Record<string, { ok: boolean } & Record<string, unknown>>;
   /** Enables the wallet key flow (`/api/v1/api_keys/generate_web3_key`); omitted, those routes answer 401. */
   walletKeys?: Omit<WalletKeyDeps, 'ledger' | 'clock'>;
   /** Enables wallet payments (x402 top-ups, wallet sign-in instead of an API key); omitted, none of it exists. */
@@ -124,6 +128,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     metrics: options.metrics ?? createGatewayMetrics(),
     epochSeconds: options.epochSeconds ?? epochSecondsDefault,
     operatorToken: options.operatorToken ?? null,
+    ...(options.refreshAllowance ? { refreshAllowance: options.refreshAllowance } : {}),
   };
 
   const app = new Hono<GatewayEnv>();
@@ -133,7 +138,9 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   app.get('/healthz', async (c) => {
     const providers = await deps.registry.healthCheck();
-    return c.json({ ok: true, providers });
+    const dependencies = options.health?.() ?? {};
+    const ok = Object.values(dependencies).every((dependency) => dependency.ok);
+    return c.json({ ok, providers, ...dependencies });
   });
   app.get('/metrics', (c) => c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   const openApi = openApiDocument();

@@ -20,6 +20,11 @@ export interface GatewayDeps {
   epochSeconds: number;
   /** Bearer token for /admin/*; null disables the operator routes. */
   operatorToken: string | null;
+  /**
+   * Re-reads the account's allowance from the chain (once, before a request is refused for lack of funds).
+   * Resolves true when it may have changed, so the reservation is worth trying again.
+   */
+  refreshAllowance?: (accountId: string) => Promise<boolean>;
 }
 
 /** Who is calling: an API key of an account. */

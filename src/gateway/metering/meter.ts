@@ -3,7 +3,7 @@
  * (capped at the reservation by the ledger); `finish` runs in every `finally` and settles what was delivered or
  * voids, exactly once, so no path leaves a reservation behind.
  */
-import { ConflictError, type TokenUsage } from '../../core/errors.ts';
+import { ConflictError, InsufficientFundsError, type TokenUsage } from '../../core/errors.ts';
 import { nanoUsdToNumber } from '../../core/money.ts';
 import { costOf, type ModelPrice, type Usage as PricedUsage } from '../../core/pricing.ts';
 import type { Reservation } from '../../ledger/types.ts';
@@ -66,8 +66,12 @@ function delivered(usage: PricedUsage): boolean {
   }
 }
 
-export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promise<Meter> {
-  const { reservation, replayed } = await deps.ledger.reserve({
+/**
+ * Reserves the request's maximum. A reservation refused for lack of funds is tried once more after the account's
+ * on-chain allowance is re-read (a stake the allowance feed has not seen yet must not cost the caller a 402).
+ */
+async function reserve(deps: GatewayDeps, request: MeterRequest) {
+  const input = {
     accountId: request.principal.accountId,
     keyId: request.principal.key.id,
     idempotencyKey: request.idempotencyKey,
@@ -75,7 +79,18 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
     amountNano: request.bounds.amountNano,
     minAmountNano: request.bounds.minAmountNano,
     ttlMs: gatewayLimits.reservationTtlMs,
-  });
+  };
+  try {
+    return await deps.ledger.reserve(input);
+  } catch (error) {
+    const lacksFunds = error instanceof InsufficientFundsError && error.code === 'insufficient_balance';
+    if (!lacksFunds || !deps.refreshAllowance || !(await deps.refreshAllowance(input.accountId))) throw error;
+    return await deps.ledger.reserve(input);
+  }
+}
+
+export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promise<Meter> {
+  const { reservation, replayed } = await reserve(deps, request);
   if (replayed) {
     throw new ConflictError('a request with this Idempotency-Key was already made; it is charged once', {
       code: 'idempotency_key_reused',
