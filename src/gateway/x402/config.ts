@@ -24,6 +24,8 @@ export interface X402Config {
   topUpMinNano?: NanoUsd;
   topUpMaxNano?: NanoUsd;
   walletConcurrentRequestsMax?: number;
+  /** Text requests without credentials may pay for themselves with x402 `exact` (default true). */
+  payPerRequest?: boolean;
   /** PaymentRequirements.maxTimeoutSeconds. */
   paymentTimeoutSeconds?: number;
 }

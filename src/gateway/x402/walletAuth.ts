@@ -4,15 +4,26 @@
  * account (DIEM allowance first if the wallet is linked to staked DIEM, then credits, then USD), at most
  * `walletConcurrentRequestsMax` at a time per wallet; a request with neither gets a 402 that lists both ways in.
  */
+
+import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Address } from 'viem';
+import { type Address, getAddress } from 'viem';
 import { InsufficientFundsError, RateLimitError } from '../../core/errors.ts';
 import { formatUsd } from '../../core/money.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { errorResponse } from '../middleware/errors.ts';
 import type { X402Config } from './config.ts';
 import { topUpMinNanoDefault, walletConcurrentRequestsMaxDefault } from './limits.ts';
-import { exactRequirements, paymentRequiredError, paymentRequiredOf, usdOf } from './requirements.ts';
+import { decodePayment, type PaymentProcessor } from './payments.ts';
+import { payPerRequestQuote } from './payPerRequest.ts';
+import {
+  exactRequirements,
+  paymentRequiredError,
+  paymentRequiredOf,
+  paymentResponseHeader,
+  paymentSignatureHeader,
+  usdOf,
+} from './requirements.ts';
 import { signInHeaderOf, verifySignIn } from './signIn.ts';
 import type { WalletAccounts } from './walletAccounts.ts';
 
@@ -77,6 +88,12 @@ export async function signInWallet(
   header: string,
 ): Promise<Address> {
   const address = await verifySignIn(header, config.signIn, deps.clock());
+  await enterAs(deps, accounts, c, address);
+  return address;
+}
+
+/** Runs the request as the wallet's account, as API-key auth does for a key's account. */
+async function enterAs(deps: GatewayDeps, accounts: WalletAccounts, c: Context<GatewayEnv>, address: Address) {
   const principal = await accounts.principalOf(address);
   const balance = await deps.ledger.balance(principal.accountId);
   c.set('principal', principal);
@@ -87,20 +104,21 @@ export async function signInWallet(
   headers['x-balance-diem'] = formatUsd(balance.diem.availableNano);
   headers['x-balance-usd'] = formatUsd(balance.usd.availableNano);
   headers['x-balance-credits'] = formatUsd(balance.credits.availableNano);
-  return address;
 }
 
 export function walletAuthMiddleware(
   deps: GatewayDeps,
   config: X402Config,
   accounts: WalletAccounts,
+  payments: PaymentProcessor,
   apiKeyAuth: MiddlewareHandler<GatewayEnv>,
 ): MiddlewareHandler<GatewayEnv> {
   const concurrency = createWalletConcurrency(config.walletConcurrentRequestsMax ?? walletConcurrentRequestsMaxDefault);
-  return async (c, next) => {
-    if (c.req.header('authorization') !== undefined) return apiKeyAuth(c, next);
-    const header = signInHeaderOf((name) => c.req.header(name));
-    if (header === undefined) {
+
+  /** No credentials: pay for this request (a payable route), or be told the ways in. Returns the payer. */
+  async function payForRequest(c: Context<GatewayEnv>): Promise<Address> {
+    const amountNano = config.payPerRequest === false ? null : await payPerRequestQuote(deps, c);
+    if (amountNano === null) {
       throw topUpRequired(
         c,
         config,
@@ -108,7 +126,38 @@ export function walletAuthMiddleware(
         'credentials_required',
       );
     }
-    const address = await signInWallet(deps, config, accounts, c, header);
+    const requirements = exactRequirements(config, amountNano);
+    const resource = {
+      url: c.req.url,
+      description: `This request, at most $${usdOf(amountNano)}; only its actual cost is charged, the rest stays as the wallet's USD balance`,
+    };
+    const payment = c.req.header(paymentSignatureHeader);
+    if (payment === undefined) {
+      throw paymentRequiredError(
+        `pay for this request with x402 (at most $${usdOf(amountNano)}), or sign in with a wallet or an API key`,
+        'payment_required',
+        paymentRequiredOf([requirements], resource),
+        waysIn(config),
+      );
+    }
+    const refuse = (message: string, code: string, reason: string): never => {
+      throw paymentRequiredError(message, code, paymentRequiredOf([requirements], resource, reason), {
+        ...waysIn(config),
+        invalidReason: reason,
+      });
+    };
+    const { result, settled } = await payments.pay(decodePayment(payment), requirements, refuse);
+    const address = getAddress(result.walletAddress);
+    await enterAs(deps, accounts, c, address);
+    c.get('headers')[paymentResponseHeader] = encodePaymentResponseHeader(settled);
+    return address;
+  }
+
+  return async (c, next) => {
+    if (c.req.header('authorization') !== undefined) return apiKeyAuth(c, next);
+    const header = signInHeaderOf((name) => c.req.header(name));
+    const address =
+      header === undefined ? await payForRequest(c) : await signInWallet(deps, config, accounts, c, header);
     if (!concurrency.acquire(address)) {
       throw new RateLimitError('too many requests in flight for this wallet; retry when one finishes', {
         code: 'wallet_concurrency_exceeded',

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walletClientFor } from '../../chain/clients.ts';
 import { testUsdcAbi } from '../../chain/generated/contracts.ts';
 import { startTestChain, type TestChain } from '../../chain/testChain.ts';
-import { testUsdcEip712, usdcBalanceOf, usdcUnit } from '../../chain/testUsdc.ts';
+import { fundTestUsdc, testUsdcEip712, usdcBalanceOf, usdcUnit } from '../../chain/testUsdc.ts';
 import { epochAt } from '../../core/epoch.ts';
 import { nanoPerUsd } from '../../core/money.ts';
 import { openSqliteLedger } from '../../ledger/sqlite/sqliteLedger.ts';
@@ -135,7 +135,7 @@ describe('x402 wallet payments', () => {
     });
 
   it('answers a request with no credentials with a 402 that lists both ways in', async () => {
-    const response = await chat({});
+    const response = await fetch(`${gateway.url}/v1/models`);
     expect(response.status).toBe(402);
     expect(response.headers.get('payment-required')).toBeNull();
     const body = (await response.json()) as {
@@ -210,6 +210,35 @@ describe('x402 wallet payments', () => {
       '-0.000027',
     ]);
     expect(transactions.filter((t) => t.type === 'TOP_UP').map((t) => t.amountUsd)).toEqual(['5']);
+  });
+
+  it('lets a text request pay for itself with @x402/fetch: only its actual cost is charged, the rest is kept', async () => {
+    const buyer = privateKeyToAccount(generatePrivateKey());
+    await fundTestUsdc(chain.deployer, chain.client, local.usdc, buyer.address, 1n * usdcUnit);
+    const unpaid = await chat({});
+    expect(unpaid.status).toBe(402);
+    const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!);
+    const quotedUnits = BigInt(required.accepts[0]!.amount);
+    expect(quotedUnits * 1_000n).toBeGreaterThanOrEqual(chatCostNano);
+    expect(((await unpaid.json()) as { authentication: unknown }).authentication).toBeDefined();
+
+    const client = x402Client.fromConfig({
+      schemes: [{ network: config.network, client: new ExactEvmScheme(buyer) }],
+      spendControls: { allowedAssets: [{ network: config.network, asset: local.usdc, maxAmountPerPayment: '10000' }] },
+    });
+    const answer = await wrapFetchWithPayment(fetch, client)(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: fakeModels.text, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+    });
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { cost: { nanoUsd: string } }).cost.nanoUsd).toBe(chatCostNano.toString());
+    expect(decodePaymentResponseHeader(answer.headers.get('payment-response')!)).toMatchObject({
+      success: true,
+      payer: buyer.address,
+    });
+    expect(await usdcBalanceOf(chain.client, local.usdc, buyer.address)).toBe(usdcUnit - quotedUnits);
+    expect(await usdOf(buyer)).toBe(quotedUnits * 1_000n - chatCostNano);
   });
 
   it('credits a payment submitted twice at once exactly once (the other is told it is settling)', async () => {

@@ -27,6 +27,6 @@ export function createX402Gateway(deps: GatewayDeps, config: X402Config): X402Ga
   routes.get('/x402/transactions/:wallet', transactionsHandler(deps, config, accounts));
   return {
     routes,
-    auth: (apiKeyAuth) => walletAuthMiddleware(deps, config, accounts, apiKeyAuth),
+    auth: (apiKeyAuth) => walletAuthMiddleware(deps, config, accounts, payments, apiKeyAuth),
   };
 }
