@@ -100,6 +100,17 @@ function Connected({ config, page }: { config: DashboardConfig; page: PageId }) 
     setWallet(null);
     setSession(null);
   }, []);
+  // A browser wallet that switches account or chain is a different wallet: start over.
+  useEffect(() => {
+    const provider = window.ethereum;
+    if (wallet?.kind !== 'injected' || !provider?.on) return;
+    provider.on('accountsChanged', disconnect);
+    provider.on('chainChanged', disconnect);
+    return () => {
+      provider.removeListener?.('accountsChanged', disconnect);
+      provider.removeListener?.('chainChanged', disconnect);
+    };
+  }, [wallet, disconnect]);
   const doSignIn = useCallback(async () => {
     if (!wallet) return;
     setSigningIn(true);

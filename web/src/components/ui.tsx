@@ -1,5 +1,6 @@
 /** Shared pieces: cards, stats, loading / empty / error states and the transaction status line. */
 import type { ReactNode } from 'react';
+import { ApiError } from '../api.ts';
 import type { TxStep } from '../chain.ts';
 import { shortAddress } from '../format.ts';
 
@@ -62,9 +63,11 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 export function ErrorNote({ error, retry }: { error: Error; retry?: () => void }) {
+  const refusedKey = error instanceof ApiError && error.status === 401;
   return (
     <div className="state error" role="alert">
-      <strong>Something went wrong.</strong> {error.message}
+      <strong>{refusedKey ? 'Not authorized.' : 'Something went wrong.'}</strong> {error.message}
+      {refusedKey && ' If your sign-in expired or its key was revoked, sign out and sign in again.'}
       {retry && (
         <button type="button" className="link" onClick={retry}>
           Try again
