@@ -88,6 +88,8 @@ export interface AllowanceSync {
   syncNow(): Promise<void>;
   /** Adds a wallet (e.g. one just linked) and syncs it at once. */
   track(wallet: LinkedWallet): Promise<void>;
+  /** Re-reads one account's allowance now; false when the account has no tracked wallet or the chain fails. */
+  refresh(accountId: string): Promise<boolean>;
   status(): AllowanceSyncStatus;
   stop(): void;
 }
@@ -131,6 +133,17 @@ export function startAllowanceSync(
     async track(wallet) {
       tracked.set(wallet.address.toLowerCase(), wallet);
       await syncAllowance(deps, wallet);
+    },
+    async refresh(accountId) {
+      const wallets = [...tracked.values()].filter((wallet) => wallet.accountId === accountId);
+      if (wallets.length === 0) return false;
+      try {
+        await Promise.all(wallets.map((wallet) => syncAllowance(deps, wallet)));
+        return true;
+      } catch (error) {
+        options.onError(error);
+        return false;
+      }
     },
     status: () => ({ ...status }),
     stop() {

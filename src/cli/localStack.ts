@@ -146,6 +146,9 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     epochSeconds,
     operatorToken,
     ...(rateLimiter ? { rateLimiter } : {}),
+    refreshAllowance: (accountId) => sync.refresh(accountId),
+    // When the RPC is down the gateway serves on from the allowances it has, and says so here.
+    health: () => ({ chain: { rpcUrl: chain.rpcUrl, ...sync.status() } }),
     host: config.host,
     port: config.port,
     logger: pino(
