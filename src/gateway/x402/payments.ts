@@ -9,7 +9,7 @@
  *   settlement on chain and credits it only if that had not happened yet.
  * - A payment whose settlement fails, or that was cancelled on chain, credits nothing.
  */
-import { decodePaymentSignatureHeader } from '@x402/core/http';
+import { decodePaymentSignatureHeader, FacilitatorTimeoutError } from '@x402/core/http';
 import type { PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from '@x402/core/types';
 import { getAddress } from 'viem';
 import {
@@ -70,7 +70,7 @@ async function facilitatorCall<T>(call: () => Promise<T>, what: string): Promise
   } catch (error) {
     if (error instanceof PerdiemError) throw error;
     const message = (error as Error).message ?? String(error);
-    if (/timed? ?out|timeout/i.test(message)) {
+    if (error instanceof FacilitatorTimeoutError || (error as Error).name === 'TimeoutError') {
       throw new UpstreamTimeoutError(
         `the facilitator did not answer the ${what} in time; resubmit the same payment: it is credited at most once`,
         { code: 'facilitator_timeout', cause: error },

@@ -13,7 +13,6 @@ import {
   decodePaymentResponseHeader,
   encodePaymentSignatureHeader,
 } from '@x402/core/http';
-import { HTTPFacilitatorClient } from '@x402/core/server';
 import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { ExactEvmScheme } from '@x402/evm/exact/client';
 import { wrapFetchWithPayment } from '@x402/fetch';
@@ -28,6 +27,7 @@ import { nanoPerUsd } from '../../core/money.ts';
 import { openSqliteLedger } from '../../ledger/sqlite/sqliteLedger.ts';
 import type { Ledger } from '../../ledger/types.ts';
 import { reasons } from '../../x402/exactEvmFacilitator.ts';
+import { externalFacilitator } from '../../x402/externalFacilitator.ts';
 import type { Facilitator } from '../../x402/facilitatorTypes.ts';
 import { type LocalX402, startLocalX402 } from '../../x402/localX402.ts';
 import { evmNetwork } from '../../x402/network.ts';
@@ -53,6 +53,8 @@ describe('x402 wallet payments', () => {
   let config: X402Config;
   /** Runs between verify and settle, to break a settlement on purpose. */
   let beforeSettle: (() => Promise<void>) | null = null;
+  /** When set, the settle goes through on chain but its answer is lost, as to a timeout. */
+  let loseSettleAnswer = false;
   const payer = privateKeyToAccount(generatePrivateKey());
 
   beforeAll(async () => {
@@ -66,13 +68,15 @@ describe('x402 wallet payments', () => {
     await chain.deployer.sendTransaction({ to: payer.address, value: 10n ** 18n });
     directory = await mkdtemp(join(tmpdir(), 'perdiem-x402-'));
     ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock: Date.now });
-    const remote = new HTTPFacilitatorClient({ url: local.facilitatorUrl });
+    const remote = externalFacilitator(local.facilitatorUrl);
     const facilitator: Facilitator = {
       verify: (payload, requirements) => remote.verify(payload, requirements),
       getSupported: () => remote.getSupported(),
       async settle(payload, requirements) {
         await beforeSettle?.();
-        return await remote.settle(payload, requirements);
+        const settled = await remote.settle(payload, requirements);
+        if (loseSettleAnswer) throw Object.assign(new Error('The operation timed out'), { name: 'TimeoutError' });
+        return settled;
       },
     };
     config = {
@@ -276,6 +280,27 @@ describe('x402 wallet payments', () => {
     expect(((await retried.json()) as { data: { credited: boolean } }).data.credited).toBe(true);
     expect((await submit('1', payment)).status).toBe(200);
     expect(await usdOf()).toBe(before + 1n * nanoPerUsd);
+  });
+
+  it('answers 504 when the settle answer times out, and credits the payment once when it is resubmitted', async () => {
+    const requirements = await requirementsFor('2');
+    const payment = await signExactPayment(payer, requirements, chainId());
+    const before = await usdOf();
+    loseSettleAnswer = true;
+    try {
+      const timedOut = await submit('2', payment);
+      expect(timedOut.status).toBe(504);
+      expect(((await timedOut.json()) as { error: { code: string } }).error.code).toBe('facilitator_timeout');
+    } finally {
+      loseSettleAnswer = false;
+    }
+    expect(await usdOf()).toBe(before);
+    const retried = await submit('2', payment);
+    expect(retried.status).toBe(200);
+    expect(((await retried.json()) as { data: { credited: boolean } }).data.credited).toBe(true);
+    const again = await submit('2', payment);
+    expect(((await again.json()) as { data: { credited: boolean } }).data.credited).toBe(false);
+    expect(await usdOf()).toBe(before + 2n * nanoPerUsd);
   });
 
   it('credits nothing when the settlement fails (the payer cancels the authorization mid-flight)', async () => {
