@@ -1,9 +1,13 @@
 /**
  * Builds the dashboard into web/dist when it is missing or older than any of its sources. `perdiem up` calls
  * `ensureDashboardBuilt()` before it serves the dashboard, so a fresh checkout or an edited page just works.
+ *
+ * Several `perdiem up` processes may start at once (the test suite does): one builds under a lock directory while
+ * the others wait for it, and the build goes to a temporary directory that replaces web/dist in two renames, so a
+ * gateway already serving web/dist never sees it half written.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const webRoot = import.meta.dirname;
@@ -39,13 +43,17 @@ export function dashboardIsStale(): boolean {
   return built === 0 || sources.some((source) => newestMtimeMs(source) > built);
 }
 
-/** Runs `vite build` (the same as `npm run web:build`) in a child process; rejects with its output on failure. */
-export function buildDashboard(): Promise<void> {
+/** Work space beside the repo's other caches: ignored by git and biome, on the same file system as web/dist. */
+const cacheDir = path.join(repoRoot, 'node_modules', '.cache', 'perdiem-web');
+const lockDir = path.join(cacheDir, 'build.lock');
+const lockWaitMs = 120_000;
+const lockPollMs = 200;
+
+/** Runs `vite build` (as `npm run web:build` does) into `outDir` in a child process; rejects with its output. */
+function viteBuild(outDir: string): Promise<void> {
   const vite = path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
-  const child = spawn(process.execPath, [vite, 'build', '--config', path.join(webRoot, 'vite.config.ts')], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = [vite, 'build', '--config', path.join(webRoot, 'vite.config.ts'), '--outDir', outDir];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -61,11 +69,53 @@ export function buildDashboard(): Promise<void> {
   });
 }
 
+/** Builds into a temporary directory, then swaps it in for web/dist. */
+export async function buildDashboard(): Promise<void> {
+  const fresh = path.join(cacheDir, `dist-${process.pid}`);
+  const old = path.join(cacheDir, `dist-old-${process.pid}`);
+  try {
+    await viteBuild(fresh);
+    try {
+      renameSync(dashboardDist, old);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    renameSync(fresh, dashboardDist);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+  }
+}
+
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  mkdirSync(cacheDir, { recursive: true });
+  const deadline = Date.now() + lockWaitMs;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock older than any build is left over from a crash.
+      if (Date.now() > deadline) rmSync(lockDir, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, lockPollMs));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
 /** Returns web/dist, building it first when it is missing or stale. */
 export async function ensureDashboardBuilt(progress: (line: string) => void = () => {}): Promise<string> {
-  if (dashboardIsStale()) {
+  if (!dashboardIsStale()) return dashboardDist;
+  await withBuildLock(async () => {
+    // Another process may have built it while this one waited.
+    if (!dashboardIsStale()) return;
     progress('building the dashboard (web/dist)…');
     await buildDashboard();
-  }
+  });
   return dashboardDist;
 }
