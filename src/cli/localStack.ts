@@ -113,7 +113,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
 
   // Stake, mint, burn and transfer history, in the ledger's database, for the dashboard and the CLI.
   const followerStore = config.databaseUrl
-    ? await openPostgresFollowerStore({ url: config.databaseUrl, createSchema: true })
+    ? await openPostgresFollowerStore({ url: config.databaseUrl, schema: config.databaseSchema, createSchema: true })
     : openSqliteFollowerStore({ path: path.join(config.home, 'ledger.sqlite') });
   closers.push(() => followerStore.close());
   const follower = startFollower(
@@ -280,7 +280,13 @@ async function openLedger(
 ) {
   if (config.databaseUrl) {
     progress('opening the ledger (PostgreSQL)…');
-    return openPostgresLedger({ url: config.databaseUrl, clock, epochSeconds, createSchema: true });
+    return openPostgresLedger({
+      url: config.databaseUrl,
+      schema: config.databaseSchema,
+      clock,
+      epochSeconds,
+      createSchema: true,
+    });
   }
   progress('opening the ledger (SQLite)…');
   return openSqliteLedger({ path: path.join(config.home, 'ledger.sqlite'), clock, epochSeconds });

@@ -45,6 +45,11 @@ export const stackConfigSchema = z.strictObject({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
     .optional(),
+  /** The PostgreSQL schema for the ledger and the chain history (one database can hold several deployments). */
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier')
+    .default('perdiem'),
   /** Redis for rate limits (shared by replicas) instead of memory. */
   redisUrl: z
     .string()

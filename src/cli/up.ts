@@ -26,6 +26,7 @@ export const upCommand: Command = {
     '  --operator-key 0x…             deploy the contracts on --rpc with this key instead',
     '  --confirmations N              blocks before a stake counts (default 0)',
     '  --database-url postgres://…    PostgreSQL ledger instead of SQLite',
+    '  --database-schema NAME         its schema (default perdiem)',
     '  --redis-url redis://…          Redis rate limits instead of in-memory',
     '  --model FILE.gguf              serve this GGUF in process (default: a generated demo model, random weights)',
     '  --upstream URL[,URL…]          OpenAI-compatible upstreams (…/v1), in failover order, instead of a local model',
