@@ -4,7 +4,7 @@
  *   requestId → auth → validate → rateLimit → quote → reserve → provider → meter → settle (settle/void in finally)
  */
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
+import { type Env, Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import type { Clock } from '../core/epoch.ts';
 import { epochSecondsDefault } from '../core/epoch.ts';
@@ -73,7 +73,8 @@ export interface DashboardOptions {
 
 const localChainId = 31337;
 
-function mountDashboard(app: Hono<GatewayEnv>, dashboard: DashboardOptions): void {
+/** Mounts the dashboard on `app`, after whatever routes it already has. */
+export function mountDashboard<E extends Env>(app: Hono<E>, dashboard: DashboardOptions): void {
   const devWallet = dashboard.chain?.chainId === localChainId ? dashboard.devWallet : undefined;
   const config = { chain: dashboard.chain ?? null, devWallet: devWallet ?? null };
   app.get('/dashboard/config.json', (c) => c.json(config, 200, { 'cache-control': 'no-store' }));
