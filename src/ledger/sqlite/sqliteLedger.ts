@@ -127,8 +127,14 @@ const statements = {
   insertReservation: `INSERT INTO reservations (account_id, key_id, idempotency_key, model, source, epoch, month,
     amount_nano, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?)`,
   reservation: `SELECT ${reservationColumns} FROM reservations WHERE id = ?`,
-  reservationByIdempotency: `SELECT ${reservationColumns} FROM reservations
-    WHERE account_id = ? AND idempotency_key = ? AND released = 0`,
+  // Everything a reserve reads about the account, in one statement: what each source has left, and the live or
+  // settled reservation under this idempotency key, if any.
+  reserveState: `SELECT
+    (SELECT available_nano FROM balances WHERE account_id = ?1 AND source = 'CREDITS') AS credits,
+    (SELECT available_nano FROM balances WHERE account_id = ?1 AND source = 'USD') AS usd,
+    (SELECT allowance_nano - spent_nano - reserved_nano FROM diem_allowances WHERE account_id = ?1 AND epoch = ?2)
+      AS diem,
+    (SELECT id FROM reservations WHERE account_id = ?1 AND idempotency_key = ?3 AND released = 0) AS existing`,
   // The settle's state change and read in one step; no row: not live (the caller reads it to say why).
   settleReservation: `UPDATE reservations SET status = 'SETTLED', charged_nano = min(amount_nano, ?1),
     loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2 WHERE id = ?3 AND status = 'RESERVED'
@@ -481,9 +487,17 @@ class SqliteLedger implements Ledger {
     const epoch = epochAt(now, this.epochSeconds);
     const month = monthAt(now);
     return this.write(() => {
-      const available = this.available(input.accountId, epoch);
-      const existing = this.stmt.reservationByIdempotency.get(input.accountId, input.idempotencyKey);
-      if (existing) return { reservation: replayOf(toReservation(existing), input), replayed: true };
+      const state = this.stmt.reserveState.get(input.accountId, epoch, input.idempotencyKey)!;
+      if (state.credits === null) throw new NotFoundError('account not found', { code: 'account_not_found' });
+      if (state.existing !== null) {
+        const existing = toReservation(this.stmt.reservation.get(state.existing as bigint)!);
+        return { reservation: replayOf(existing, input), replayed: true };
+      }
+      const available: Record<FundingSource, NanoUsd> = {
+        DIEM: (state.diem as bigint | null) ?? 0n,
+        CREDITS: state.credits as bigint,
+        USD: (state.usd as bigint | null) ?? 0n,
+      };
       const keyHeadroom = input.keyId
         ? this.keyHeadroom(input.accountId, input.keyId, input.model, now, epoch, month)
         : none;
