@@ -1,12 +1,16 @@
 /** The wallet key flow against a real chain: a staked wallet gets a key; replays, bad signatures, no stake are refused. */
+
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Abi, encodeFunctionData, type Hex, maxUint256, parseEther } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { walletClientFor } from '../../chain/clients.ts';
 import { setUpDemoWallet } from '../../chain/demo.ts';
-import { stakedVvvAbi } from '../../chain/generated/contracts.ts';
+import { stakedVvvAbi, vvvAbi } from '../../chain/generated/contracts.ts';
 import { startTestChain, type TestChain } from '../../chain/testChain.ts';
 import { openSqliteLedger } from '../../ledger/sqlite/sqliteLedger.ts';
 import type { Ledger } from '../../ledger/types.ts';
@@ -173,5 +177,72 @@ describe('generate_web3_key', () => {
       if (code) expect(error.code).toBe(code);
       expect(typeof error.type).toBe('string');
     }
+  });
+
+  it('accepts a contract wallet (EIP-1271) whose owner signed the token', async () => {
+    // A test-only wallet contract from the Foundry build (contracts/test/utils/ContractWallet.sol).
+    const artifactPath = join(import.meta.dirname, '../../../contracts/out/ContractWallet.sol/ContractWallet.json');
+    const artifact = JSON.parse(readFileSync(artifactPath, 'utf8')) as { abi: Abi; bytecode: { object: Hex } };
+    const owner = privateKeyToAccount(generatePrivateKey());
+    const wait = (hash: Hex) => chain.client.waitForTransactionReceipt({ hash });
+    await wait(await chain.deployer.sendTransaction({ to: owner.address, value: parseEther('1') }));
+    const ownerWallet = walletClientFor(chain.client.chain, owner);
+    const deployed = await wait(
+      await ownerWallet.deployContract({
+        abi: artifact.abi,
+        bytecode: artifact.bytecode.object,
+        args: [owner.address],
+      }),
+    );
+    const contractWallet = deployed.contractAddress!;
+    const stakeWei = parseEther('10');
+    await wait(
+      await chain.deployer.writeContract({
+        address: chain.contracts.vvv,
+        abi: vvvAbi,
+        functionName: 'transfer',
+        args: [contractWallet, stakeWei],
+      }),
+    );
+    const execute = async (target: Hex, data: Hex) =>
+      wait(
+        await ownerWallet.writeContract({
+          address: contractWallet,
+          abi: artifact.abi,
+          functionName: 'execute',
+          args: [target, data],
+        }),
+      );
+    await execute(
+      chain.contracts.vvv,
+      encodeFunctionData({ abi: vvvAbi, functionName: 'approve', args: [chain.contracts.stakedVvv, maxUint256] }),
+    );
+    await execute(
+      chain.contracts.stakedVvv,
+      encodeFunctionData({ abi: stakedVvvAbi, functionName: 'stake', args: [stakeWei] }),
+    );
+
+    const issued = await token();
+    const signature = await owner.signMessage({ message: issued });
+    const response = await post({
+      apiKeyType: 'INFERENCE',
+      description: 'safe',
+      address: contractWallet,
+      signature,
+      token: issued,
+    });
+    expect(response.status).toBe(201);
+    expect(await ledger.accountByWallet(contractWallet)).not.toBeNull();
+
+    // The owner's signature does not make the owner's own address (no stake) a valid claimant of the contract's key.
+    const again = await token();
+    const forOwner = await post({
+      apiKeyType: 'INFERENCE',
+      description: 'owner',
+      address: owner.address,
+      signature: await owner.signMessage({ message: again }),
+      token: again,
+    });
+    expect(forOwner.status).toBe(403);
   });
 });
