@@ -31,9 +31,11 @@ import {
 } from '../gateway/providers/index.ts';
 import { createRedisRateLimiter } from '../gateway/rateLimit/redisRateLimiter.ts';
 import { startGatewayServer } from '../gateway/server.ts';
+import { localX402GatewayConfig } from '../gateway/x402/localConfig.ts';
 import { openPostgresLedger } from '../ledger/postgres/postgresLedger.ts';
 import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
 import type { Ledger } from '../ledger/types.ts';
+import { startLocalX402 } from '../x402/localX402.ts';
 import { UsageError } from './command.ts';
 import type { StackConfig } from './stackConfig.ts';
 import { readStackState, type StackState, writeStackState } from './stateFile.ts';
@@ -129,6 +131,18 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
   follower.done.catch((error: Error) => progress(`chain follower stopped: ${error.message}`));
   closers.push(() => follower.stop());
 
+  // x402 on the local chain: a test USDC funded to the demo wallet, and the project's own facilitator.
+  const x402 = chain.demo
+    ? await startLocalX402({
+        client,
+        deployer: walletClientFor(client.chain, mnemonicToAccount(anvilMnemonic)),
+        demoAddress: chain.demo.address,
+        ...(previous?.x402?.usdc ? { usdc: previous.x402.usdc } : {}),
+        port: 0,
+      })
+    : undefined;
+  if (x402) closers.push(() => x402.stop());
+
   const { providers, models } = await inference(config, progress);
   const registry = createProviderRegistry(providers, { now: clock, llama: loadLlamaRuntime });
   closers.push(() => registry.close());
@@ -147,6 +161,15 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     operatorToken,
     ...(rateLimiter ? { rateLimiter } : {}),
     refreshAllowance: (accountId) => sync.refresh(accountId),
+    ...(x402
+      ? {
+          x402: localX402GatewayConfig(x402, {
+            client,
+            domain: `${config.host}:${config.port}`,
+            nonces: createMemoryNonceStore(),
+          }),
+        }
+      : {}),
     // When the RPC is down the gateway serves on from the allowances it has, and says so here.
     health: () => ({ chain: { rpcUrl: chain.rpcUrl, ...sync.status() } }),
     host: config.host,
@@ -182,6 +205,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     fromBlock: chain.fromBlock.toString(),
     models,
     ...(demo ? { demo } : {}),
+    ...(x402 ? { x402: { usdc: x402.usdc, facilitatorUrl: x402.facilitatorUrl, payTo: x402.payTo } } : {}),
     operatorToken,
   };
   writeStackState(config.home, state);

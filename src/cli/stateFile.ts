@@ -16,6 +16,8 @@ export interface StackState {
   models: string[];
   /** A development wallet with staked DIEM, its ledger account, an INFERENCE and an ADMIN key. Local chain only. */
   demo?: { address: Address; privateKey: Hex; apiKey: string; adminKey: string; accountId: string };
+  /** x402 on the local chain: the test USDC, the project's facilitator and where payments go. */
+  x402?: { usdc: Address; facilitatorUrl: string; payTo: Address };
   /** Bearer token for the gateway's /admin routes. */
   operatorToken: string;
 }

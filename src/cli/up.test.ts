@@ -78,6 +78,12 @@ describe('perdiem up', { timeout: 180_000 }, () => {
       const after = await balance(state);
       expect(Math.round((100 - after.balances.diem) * 1e9)).toBe(costNano);
 
+      // x402: a top-up without payment answers 402 with the requirements for the local test USDC.
+      const topUp = await fetch(`${state.gatewayUrl}/api/v1/x402/top-up?amountUsd=5`, { method: 'POST' });
+      expect(topUp.status).toBe(402);
+      expect(topUp.headers.get('payment-required')).toBeTruthy();
+      expect(JSON.stringify(await topUp.json())).toContain(state.x402!.usdc);
+
       // The event follower records the demo wallet's stake → mint → stake history in the ledger's database.
       const store = openSqliteFollowerStore({ path: path.join(home, 'ledger.sqlite') });
       try {

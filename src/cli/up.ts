@@ -85,6 +85,12 @@ function summary(state: StackState, home: string): string {
   } else {
     lines.push('  API keys     get one with a wallet: GET then POST /api/v1/api_keys/generate_web3_key');
   }
+  if (state.x402) {
+    lines.push(
+      `  x402         wallets top up at ${state.gatewayUrl}/api/v1/x402/top-up (test USDC ${state.x402.usdc},`,
+      `               facilitator ${state.x402.facilitatorUrl}; the demo wallet holds $1,000 of it)`,
+    );
+  }
   lines.push(
     '',
     'Try it:',
