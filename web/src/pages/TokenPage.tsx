@@ -37,11 +37,15 @@ interface Props {
 export function TokenPage({ wallet, client, contracts }: Props) {
   const state = useAsync(
     async () => {
-      const [holdings, market] = await Promise.all([
-        readHoldings(client, contracts, wallet.address),
-        readMarket(client, contracts),
-      ]);
-      return { holdings, market };
+      try {
+        const [holdings, market] = await Promise.all([
+          readHoldings(client, contracts, wallet.address),
+          readMarket(client, contracts),
+        ]);
+        return { holdings, market };
+      } catch (error) {
+        throw new Error(`cannot read the chain: ${describeTxError(error)}`);
+      }
     },
     [client, contracts, wallet.address],
     pollMs,
