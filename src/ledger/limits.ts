@@ -13,6 +13,8 @@ export const ledgerLimits = {
   /** Reservations expired per sweeper pass. */
   expireBatchSizeMax: 1_000,
   sweepIntervalMsDefault: 5_000,
+  /** PostgreSQL: the most concurrent reserves (or settles) one batched call and transaction carries. */
+  operationsPerBatchMax: 32,
   keyLimitsPerKeyMax: 6,
   allowedModelsPerKeyMax: 256,
 } as const;

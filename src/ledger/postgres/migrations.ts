@@ -341,6 +341,50 @@ BEGIN
   RETURN NEXT;
 END $$;
 
+-- Group commit for concurrent requests: many reserves, settles and voids in one call and one transaction. Each runs
+-- exactly as a lone perdiem_reserve, perdiem_settle or perdiem_finish_unpaid would, in the order the adapter received
+-- them within each account; any error aborts the batch and the adapter replays its operations one by one.
+-- Deadlock freedom: the batch first locks the reservations it settles or voids, in id order, then takes its accounts
+-- in ascending order, so that two batches never wait on each other in a cycle.
+-- p_kinds: 'R' reserve (p_ids holds the new reservation's id), 'S' settle, 'V' void (p_ids holds the reservation).
+-- The usage lines of every settle are concatenated; p_line_counts says how many belong to each operation.
+CREATE FUNCTION perdiem_batch(
+  p_kinds text[], p_ids text[], p_accounts text[], p_keys text[], p_idems text[], p_models text[],
+  p_amounts bigint[], p_mins bigint[], p_nows bigint[], p_expires bigint[], p_epochs bigint[], p_months text[],
+  p_line_counts integer[], p_skus text[], p_units bigint[], p_prices bigint[], p_price_units bigint[],
+  p_line_amounts bigint[], p_latencies integer[]
+) RETURNS TABLE (ord integer, replayed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  i integer;
+  f integer;
+  t integer;
+  v_first integer[];
+BEGIN
+  PERFORM 1 FROM (SELECT x.id FROM reservations x
+    WHERE x.id = ANY (SELECT k.rid FROM unnest(p_kinds, p_ids) AS k (kind, rid) WHERE k.kind <> 'R')
+    ORDER BY x.id FOR UPDATE) locked;
+  -- Where each operation's usage lines start.
+  SELECT array_agg((coalesce(s.before, 0) + 1)::integer ORDER BY s.o) INTO v_first
+    FROM (SELECT n.o, sum(n.n) OVER (ORDER BY n.o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+      FROM unnest(p_line_counts) WITH ORDINALITY AS n (n, o)) s;
+  FOR i IN SELECT o.o FROM unnest(p_kinds, p_ids, p_accounts) WITH ORDINALITY AS o (kind, rid, account, o)
+      LEFT JOIN reservations x ON o.kind <> 'R' AND x.id = o.rid
+      ORDER BY CASE WHEN o.kind = 'R' THEN o.account ELSE x.account_id END, o.o LOOP
+    IF p_kinds[i] = 'R' THEN
+      RETURN QUERY SELECT i, r.* FROM perdiem_reserve(p_ids[i], p_accounts[i], p_keys[i], p_idems[i], p_models[i],
+        p_amounts[i], p_mins[i], p_nows[i], p_expires[i], p_epochs[i], p_months[i]) r;
+    ELSIF p_kinds[i] = 'S' THEN
+      f := v_first[i];
+      t := v_first[i] + p_line_counts[i] - 1;
+      RETURN QUERY SELECT i, r.* FROM perdiem_settle(p_ids[i], p_nows[i], p_skus[f:t], p_units[f:t], p_prices[f:t],
+        p_price_units[f:t], p_line_amounts[f:t], p_latencies[i]) r;
+    ELSE
+      RETURN QUERY SELECT i, r.* FROM perdiem_finish_unpaid(p_ids[i], p_nows[i], 'VOIDED') r;
+    END IF;
+  END LOOP;
+END $$;
+
 -- Void (p_status VOIDED) or expire (EXPIRED) a reservation. 'changed' is false when there was nothing to do.
 CREATE FUNCTION perdiem_finish_unpaid(p_id text, p_now bigint, p_status text)
 RETURNS TABLE (changed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$

@@ -56,6 +56,7 @@ import type {
   UsageQuery,
   UsageRecord,
 } from '../types.ts';
+import { Batcher } from './batcher.ts';
 import { postgresMigrations } from './migrations.ts';
 
 export interface PostgresLedgerOptions {
@@ -80,6 +81,31 @@ export interface PostgresLedgerOptions {
 }
 
 type Sql = postgres.Sql<{ bigint: bigint }>;
+
+/** A reserve with everything the database needs, fixed when the caller made it (its time, its reservation id). */
+interface ReserveCall {
+  id: string;
+  input: ReserveInput;
+  amountNano: NanoUsd;
+  minAmountNano: NanoUsd;
+  now: number;
+  expiresAtMs: number;
+  epoch: number;
+  month: string;
+}
+
+interface SettleCall {
+  input: SettleInput;
+  now: number;
+}
+
+type HotOp =
+  | { kind: 'reserve'; call: ReserveCall }
+  | { kind: 'settle'; call: SettleCall }
+  | { kind: 'void'; id: string; now: number };
+type HotResult = ReserveResult | SettleResult | Reservation;
+
+const kindCode = { reserve: 'R', settle: 'S', void: 'V' } as const;
 type Row = Record<string, unknown>;
 
 const migrationLockId = 7_262_001;
@@ -169,10 +195,17 @@ class PostgresLedger implements Ledger {
   private readonly clock: Clock;
   private readonly epochSeconds: number;
 
+  /** Reserves, settles and voids share one group commit, so that concurrent calls keep the order they came in. */
+  private readonly hot: Batcher<HotOp, HotResult>;
+
   constructor(sql: Sql, clock: Clock, epochSeconds: number) {
     this.sql = sql;
     this.clock = clock;
     this.epochSeconds = epochSeconds;
+    this.hot = new Batcher(
+      (op) => this.runOne(op),
+      (ops) => this.runBatch(ops),
+    );
   }
 
   async createAccount(input: { id?: string; name?: string | null } = {}): Promise<Account> {
@@ -350,19 +383,40 @@ class PostgresLedger implements Ledger {
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const { amountNano, minAmountNano, ttlMs } = validateReserveInput(input);
     const now = this.clock();
+    return this.hot.run({
+      kind: 'reserve',
+      call: {
+        id: randomUUID(),
+        input,
+        amountNano,
+        minAmountNano,
+        now,
+        expiresAtMs: now + ttlMs,
+        epoch: epochAt(now, this.epochSeconds),
+        month: monthAt(now),
+      },
+    }) as Promise<ReserveResult>;
+  }
+
+  private async reserveOne(call: ReserveCall): Promise<ReserveResult> {
+    const { input } = call;
     const [row] = await mapped(
-      () => this.sql`SELECT * FROM perdiem_reserve(${randomUUID()}, ${input.accountId}, ${input.keyId},
-        ${input.idempotencyKey}, ${input.model}, ${amountNano}, ${minAmountNano}, ${now}, ${now + ttlMs},
-        ${epochAt(now, this.epochSeconds)}, ${monthAt(now)})`,
+      () => this.sql`SELECT * FROM perdiem_reserve(${call.id}, ${input.accountId}, ${input.keyId},
+        ${input.idempotencyKey}, ${input.model}, ${call.amountNano}, ${call.minAmountNano}, ${call.now},
+        ${call.expiresAtMs}, ${call.epoch}, ${call.month})`,
     );
     return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
   }
 
   async settle(input: SettleInput): Promise<SettleResult> {
     validateSettleInput(input);
+    return this.hot.run({ kind: 'settle', call: { input, now: this.clock() } }) as Promise<SettleResult>;
+  }
+
+  private async settleOne({ input, now }: SettleCall): Promise<SettleResult> {
     const lines = input.lines;
     const [row] = await mapped(
-      () => this.sql`SELECT * FROM perdiem_settle(${input.reservationId}, ${this.clock()},
+      () => this.sql`SELECT * FROM perdiem_settle(${input.reservationId}, ${now},
         ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
         ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
         ${lines.map((l) => l.amountNano.toString())}::bigint[], ${input.latencyMs}::integer)`,
@@ -370,10 +424,53 @@ class PostgresLedger implements Ledger {
     return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
   }
 
+  /** Many hot-path operations in one call and one transaction (see perdiem_batch); results in call order. */
+  private async runBatch(ops: HotOp[]): Promise<HotResult[]> {
+    const reserve = (op: HotOp) => (op.kind === 'reserve' ? op.call : null);
+    const lines = ops.flatMap((op) => (op.kind === 'settle' ? op.call.input.lines : []));
+    const text = (f: (op: HotOp) => string | null | undefined) => ops.map((op) => f(op) ?? null);
+    const big = (f: (op: HotOp) => bigint | number | null | undefined) =>
+      ops.map((op) => {
+        const value = f(op);
+        return value === null || value === undefined ? null : String(value);
+      });
+    const rows = await this.sql`SELECT * FROM perdiem_batch(
+      ${ops.map((op) => kindCode[op.kind])}::text[],
+      ${text((op) => (op.kind === 'reserve' ? op.call.id : op.kind === 'settle' ? op.call.input.reservationId : op.id))}::text[],
+      ${text((op) => reserve(op)?.input.accountId)}::text[], ${text((op) => reserve(op)?.input.keyId)}::text[],
+      ${text((op) => reserve(op)?.input.idempotencyKey)}::text[], ${text((op) => reserve(op)?.input.model)}::text[],
+      ${big((op) => reserve(op)?.amountNano)}::bigint[], ${big((op) => reserve(op)?.minAmountNano)}::bigint[],
+      ${big((op) => (op.kind === 'void' ? op.now : op.call.now))}::bigint[],
+      ${big((op) => reserve(op)?.expiresAtMs)}::bigint[], ${big((op) => reserve(op)?.epoch)}::bigint[],
+      ${text((op) => reserve(op)?.month)}::text[],
+      ${ops.map((op) => (op.kind === 'settle' ? op.call.input.lines.length : 0))}::integer[],
+      ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
+      ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
+      ${lines.map((l) => l.amountNano.toString())}::bigint[],
+      ${ops.map((op) => (op.kind === 'settle' ? op.call.input.latencyMs : null))}::integer[])`;
+    const out: HotResult[] = new Array(ops.length);
+    for (const row of rows) {
+      const reservation = toReservation(row);
+      out[Number(row.ord) - 1] =
+        ops[Number(row.ord) - 1]!.kind === 'void' ? reservation : { reservation, replayed: row.replayed as boolean };
+    }
+    for (let i = 0; i < ops.length; i++)
+      if (out[i] === undefined) throw new Error(`batched call ${i + 1} returned no row`);
+    return out;
+  }
+
+  private runOne(op: HotOp): Promise<HotResult> {
+    if (op.kind === 'reserve') return this.reserveOne(op.call);
+    if (op.kind === 'settle') return this.settleOne(op.call);
+    return this.voidOne(op.id, op.now);
+  }
+
   async void(reservationId: string): Promise<Reservation> {
-    const [row] = await mapped(
-      () => this.sql`SELECT * FROM perdiem_finish_unpaid(${reservationId}, ${this.clock()}, 'VOIDED')`,
-    );
+    return this.hot.run({ kind: 'void', id: reservationId, now: this.clock() }) as Promise<Reservation>;
+  }
+
+  private async voidOne(reservationId: string, now: number): Promise<Reservation> {
+    const [row] = await mapped(() => this.sql`SELECT * FROM perdiem_finish_unpaid(${reservationId}, ${now}, 'VOIDED')`);
     return toReservation(row!);
   }
 
