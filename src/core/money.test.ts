@@ -27,6 +27,9 @@ describe('money', () => {
   });
 
   it('round-trips any amount through formatUsd and parseUsd', () => {
-    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), (n) => parseUsd(formatUsd(n)) === n));
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), (n) => parseUsd(formatUsd(n)) === n),
+      { seed: 1123 },
+    );
   });
 });

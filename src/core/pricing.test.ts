@@ -83,6 +83,13 @@ describe('pricing', () => {
     );
   });
 
+  it('caps max output tokens at the largest safe integer when output is nearly free', () => {
+    const price: TextPrice = { ...text, outputPer1M: 1n, longContext: undefined };
+    const n = maxOutputTokensWithin(price, 0, 9_007_199_255n);
+    expect(n).toBe(Number.MAX_SAFE_INTEGER);
+    expect(maxTextCost(price, 0, n)).toBeLessThanOrEqual(9_007_199_255n);
+  });
+
   it('sizes max output tokens so that the cost never exceeds the budget, and one more token would', () => {
     fc.assert(
       fc.property(
@@ -93,9 +100,12 @@ describe('pricing', () => {
           const price: TextPrice = { ...text, outputPer1M, longContext: undefined };
           const n = maxOutputTokensWithin(price, prompt, budget);
           if (n === 0) return maxTextCost(price, prompt, 1) > budget || maxTextCost(price, prompt, 0) <= budget;
+          // At the cap (output nearly free), one more token is not a count a request can carry.
+          if (n === Number.MAX_SAFE_INTEGER) return maxTextCost(price, prompt, n) <= budget;
           return maxTextCost(price, prompt, n) <= budget && maxTextCost(price, prompt, n + 1) > budget;
         },
       ),
+      { numRuns: 500, seed: 20261123 },
     );
   });
 });
