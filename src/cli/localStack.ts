@@ -7,10 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import type { Address, Hex } from 'viem';
 import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
+import { ensureDashboardBuilt } from '../../web/ensureBuilt.ts';
 import { type AllocationMode, startAllowanceSync } from '../chain/allowanceSync.ts';
 import { anvilMnemonic, startAnvil } from '../chain/anvil.ts';
 import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '../chain/clients.ts';
@@ -147,6 +149,11 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
   const registry = createProviderRegistry(providers, { now: clock, llama: loadLlamaRuntime });
   closers.push(() => registry.close());
   const operatorToken = previous?.operatorToken ?? `pd-operator-${randomBytes(24).toString('hex')}`;
+  // SIWE messages name the gateway's host:port, so a port the OS picks is picked before the gateway starts.
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
+  const domain = `${config.host}:${port}`;
+  progress('building the dashboard if it changed…');
+  const dashboardRoot = await ensureDashboardBuilt(progress);
   const rateLimiter = config.redisUrl
     ? createRedisRateLimiter({ url: config.redisUrl, keyPrefix: 'perdiem:rl:' })
     : undefined;
@@ -165,7 +172,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
       ? {
           x402: localX402GatewayConfig(x402, {
             client,
-            domain: `${config.host}:${config.port}`,
+            domain,
             nonces: createMemoryNonceStore(),
           }),
         }
@@ -173,7 +180,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     // When the RPC is down the gateway serves on from the allowances it has, and says so here.
     health: () => ({ chain: { rpcUrl: chain.rpcUrl, ...sync.status() } }),
     host: config.host,
-    port: config.port,
+    port,
     logger: pino(
       { level: 'info', redact: ['req.headers.authorization', 'authorization', 'apiKey', 'secret'] },
       pino.destination({ dest: path.join(config.home, 'gateway.log'), sync: false }),
@@ -182,7 +189,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
       // Tokens live minutes; a fresh secret per start only invalidates tokens issued before a restart.
       tokenSecret: randomBytes(32),
       nonces: createMemoryNonceStore(),
-      domain: `${config.host}:${config.port}`,
+      domain,
       chainId: chain.chainId,
       verifyMessage: (args) => client.verifyMessage(args),
       svvvStakeOf: (address) =>
@@ -193,6 +200,12 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
           args: [address],
         }),
       onWalletLinked: (wallet) => sync.track(wallet),
+    },
+    dashboard: {
+      root: dashboardRoot,
+      chain: { chainId: chain.chainId, rpcUrl: chain.rpcUrl, contracts },
+      // Served only on the local chain (31337), and labelled there as a development wallet.
+      ...(demo ? { devWallet: { address: demo.address, privateKey: demo.privateKey } } : {}),
     },
   });
   closers.push(() => server.close());
@@ -379,4 +392,18 @@ async function demoAccount(
     apiKey: await keyFor('INFERENCE', previous?.demo?.apiKey),
     adminKey: await keyFor('ADMIN', previous?.demo?.adminKey),
   };
+}
+
+/** A port free right now on `host` (the OS picks it); the gateway binds it a moment later. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }

@@ -2,7 +2,6 @@
  * `perdiem up` as a user runs it: a real process, then the official openai client with the printed key, the
  * balance route, Ctrl-C, and a second `up` that resumes the same chain, ledger and key.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,41 +9,9 @@ import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteFollowerStore } from '../chain/follower/sqliteFollowerStore.ts';
 import type { StackState } from './stateFile.ts';
+import { startUpProcess, stopUpProcess } from './testing/upProcess.ts';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
 const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-'));
-
-interface Running {
-  child: ChildProcess;
-  state: StackState;
-}
-
-function startUp(): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    ['src/cli/main.ts', 'up', '--home', home, '--port', '0', '--chain-port', '0', '--json'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const line = output.split('\n').find((candidate) => candidate.startsWith('{'));
-      if (line) resolve({ child, state: JSON.parse(line) as StackState });
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('exit', (code) => reject(new Error(`perdiem up exited with ${code}:\n${output}`)));
-  });
-}
-
-function stop(running: Running): Promise<number | null> {
-  return new Promise((resolve) => {
-    running.child.once('exit', (code) => resolve(code));
-    running.child.kill('SIGINT');
-  });
-}
 
 async function balance(state: StackState) {
   const response = await fetch(`${state.gatewayUrl}/api/v1/billing/balance`, {
@@ -59,7 +26,7 @@ describe('perdiem up', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('serves a completion to the openai client with the printed key, charged to the on-chain DIEM allowance', async () => {
-    const running = await startUp();
+    const running = await startUpProcess(home);
     try {
       const { state } = running;
       // The demo wallet staked 100 DIEM: $100 of inference this epoch.
@@ -98,22 +65,22 @@ describe('perdiem up', { timeout: 180_000 }, () => {
         await store.close();
       }
     } finally {
-      expect(await stop(running)).toBe(0);
+      expect(await stopUpProcess(running)).toBe(0);
     }
   });
 
   it('resumes the same chain, ledger and key on a second start', async () => {
-    const first = await startUp();
+    const first = await startUpProcess(home);
     const before = await balance(first.state);
-    expect(await stop(first)).toBe(0);
+    expect(await stopUpProcess(first)).toBe(0);
 
-    const second = await startUp();
+    const second = await startUpProcess(home);
     try {
       expect(second.state.contracts).toEqual(first.state.contracts);
       expect(second.state.demo!.apiKey).toBe(first.state.demo!.apiKey);
       expect(await balance(second.state)).toEqual(before);
     } finally {
-      expect(await stop(second)).toBe(0);
+      expect(await stopUpProcess(second)).toBe(0);
     }
   });
 });

@@ -70,6 +70,7 @@ function summary(state: StackState, home: string): string {
     '',
     'perdiem is up.',
     '',
+    `  dashboard    ${state.gatewayUrl}/`,
     `  gateway      ${state.gatewayUrl}/v1   (OpenAI-compatible; models: ${state.models.join(', ')})`,
     `  chain        ${state.rpcUrl} (chain id ${state.chainId})`,
     `  contracts    VVV ${state.contracts.vvv}`,

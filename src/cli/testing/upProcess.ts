@@ -1,0 +1,41 @@
+/** `perdiem up --json` as a real child process, for tests: started on free ports, stopped with Ctrl-C (SIGINT). */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import type { StackState } from '../stateFile.ts';
+
+const root = path.resolve(import.meta.dirname, '..', '..', '..');
+
+export interface UpProcess {
+  child: ChildProcess;
+  state: StackState;
+}
+
+/** Resolves with the state `up` prints once everything is serving. */
+export function startUpProcess(home: string): Promise<UpProcess> {
+  const child = spawn(
+    process.execPath,
+    ['src/cli/main.ts', 'up', '--home', home, '--port', '0', '--chain-port', '0', '--json'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line) resolve({ child, state: JSON.parse(line) as StackState });
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => reject(new Error(`perdiem up exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Ctrl-C; resolves with the exit code. */
+export function stopUpProcess(running: UpProcess): Promise<number | null> {
+  if (running.child.exitCode !== null) return Promise.resolve(running.child.exitCode);
+  return new Promise((resolve) => {
+    running.child.once('exit', (code) => resolve(code));
+    running.child.kill('SIGINT');
+  });
+}
