@@ -13,8 +13,10 @@
  * Each configuration runs `BENCH_RUNS` times on a fresh database; the headline figures are those of the median run
  * (by pairs/s) and the ranges cover every run, because the machine may be shared.
  *
+ * For comparison with lighter load, SQLite also runs at 64 pairs in flight and PostgreSQL at 16.
+ *
  * Environment: BENCH_SECONDS (default 3 per run), BENCH_RUNS (default 3), BENCH_SQLITE_CONCURRENCY (default 256),
- * BENCH_SQLITE_PATH, BENCH_PG_CONCURRENCY (default 16), BENCH_PG_POOL (default 8), PERDIEM_TEST_DATABASE_URL.
+ * BENCH_SQLITE_PATH, BENCH_PG_CONCURRENCY (default 64), BENCH_PG_POOL (default 8), PERDIEM_TEST_DATABASE_URL.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +49,9 @@ type Outcome = Result | { skipped: string };
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const runsPerConfig = Number(process.env.BENCH_RUNS ?? 3);
-const pgConcurrency = Number(process.env.BENCH_PG_CONCURRENCY ?? 16);
+const pgConcurrency = Number(process.env.BENCH_PG_CONCURRENCY ?? 64);
+const sqliteConcurrencyLight = 64;
+const pgConcurrencyLight = 16;
 const sqliteConcurrency = Number(process.env.BENCH_SQLITE_CONCURRENCY ?? 256);
 const pgPool = Number(process.env.BENCH_PG_POOL ?? 8);
 const accountsCount = 64;
@@ -151,18 +155,18 @@ async function repeat(once: () => Promise<Run>, concurrency: number, durability:
   };
 }
 
-async function sqliteOnce(): Promise<Run> {
+async function sqliteOnce(concurrency: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'perdiem-bench-'));
   const ledger = openSqliteLedger({ path: process.env.BENCH_SQLITE_PATH ?? join(dir, 'ledger.db'), clock: Date.now });
   try {
-    return await run(ledger, sqliteConcurrency);
+    return await run(ledger, concurrency);
   } finally {
     await ledger.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function postgresOnce(synchronousCommit: 'on' | 'off'): Promise<Run> {
+async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number): Promise<Run> {
   const schema = `perdiem_bench_${randomBytes(4).toString('hex')}`;
   const ledger = await openPostgresLedger({
     url: testDatabaseUrl,
@@ -173,33 +177,35 @@ async function postgresOnce(synchronousCommit: 'on' | 'off'): Promise<Run> {
     synchronousCommit,
   });
   try {
-    return await run(ledger, pgConcurrency);
+    return await run(ledger, concurrency);
   } finally {
     await ledger.close();
     await dropSchema(schema);
   }
 }
 
-async function benchPostgres(synchronousCommit: 'on' | 'off'): Promise<Outcome> {
+async function benchPostgres(synchronousCommit: 'on' | 'off', concurrency: number): Promise<Outcome> {
   const skip = await postgresSkipReason();
   if (skip) return { skipped: skip };
   const durability =
     synchronousCommit === 'off'
       ? 'synchronous_commit=off on reserve/settle (a server crash may drop the last metering commits; funding stays synchronous)'
       : 'synchronous_commit=on (every commit waits for its WAL flush)';
-  return repeat(() => postgresOnce(synchronousCommit), pgConcurrency, durability);
+  return repeat(() => postgresOnce(synchronousCommit, concurrency), concurrency, durability);
 }
 
 const loadBefore = loadavg()[0]!;
-const sqlite = await repeat(
-  sqliteOnce,
-  sqliteConcurrency,
-  'WAL, synchronous=NORMAL (survives a process crash; an OS crash or power loss may drop the last commits)',
-);
+const sqliteDurability =
+  'WAL, synchronous=NORMAL (survives a process crash; an OS crash or power loss may drop the last commits)';
+const sqlite = await repeat(() => sqliteOnce(sqliteConcurrency), sqliteConcurrency, sqliteDurability);
 report('sqlite', sqlite);
-const pg = await benchPostgres('off');
+const sqliteLight = await repeat(() => sqliteOnce(sqliteConcurrencyLight), sqliteConcurrencyLight, sqliteDurability);
+report('sqlite', sqliteLight);
+const pg = await benchPostgres('off', pgConcurrency);
 report('postgres (synchronous_commit=off)', pg);
-const pgDurable = await benchPostgres('on');
+const pgLight = await benchPostgres('off', pgConcurrencyLight);
+report('postgres (synchronous_commit=off)', pgLight);
+const pgDurable = await benchPostgres('on', pgConcurrency);
 report('postgres (synchronous_commit=on)', pgDurable);
 const loadAfter = loadavg()[0]!;
 
@@ -209,7 +215,7 @@ function report(label: string, r: Outcome): void {
     return;
   }
   console.log(
-    `${label}: ${r.pairsPerSecond} pairs/s (runs ${r.pairsPerSecondRange.join('–')}), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms ` +
+    `${label} @${r.concurrency}: ${r.pairsPerSecond} pairs/s (runs ${r.pairsPerSecondRange.join('–')}), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms ` +
       `(runs ${r.p99MsRange.join('–')}) at concurrency ${r.concurrency}; concurrency 1: p50 ${r.concurrency1.p50Ms} ms ` +
       `(runs ${r.concurrency1.p50MsRange.join('–')}), ${r.concurrency1.pairsPerSecond} pairs/s`,
   );
@@ -224,6 +230,8 @@ writeFileSync(
       sqlite,
       postgres: pg,
       postgresSynchronousCommit: pgDurable,
+      [`sqliteConcurrency${sqliteConcurrencyLight}`]: sqliteLight,
+      [`postgresConcurrency${pgConcurrencyLight}`]: pgLight,
       seconds,
       machine: machine(),
       loadAverage1m: { before: round(loadBefore), after: round(loadAfter) },
@@ -250,8 +258,10 @@ ${round(loadBefore)} before, ${round(loadAfter)} after), so the ranges are wide.
 | Adapter | Pairs/s | p50 ms | p99 ms | Concurrency 1: p50 ms | Setup |
 | --- | ---: | ---: | ---: | ---: | --- |
 ${row('SQLite', sqlite, `WAL file on disk, synchronous=NORMAL, group commit, ${sqliteConcurrency} pairs in flight`)}
-${row('PostgreSQL', pg, `synchronous_commit=off on the metering path, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
-${row('PostgreSQL, durable', pgDurable, `synchronous_commit=on, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
+${row('SQLite, lighter load', sqliteLight, `as above, ${sqliteConcurrencyLight} pairs in flight`)}
+${row('PostgreSQL', pg, `synchronous_commit=off on the metering path, group commit, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
+${row('PostgreSQL, lighter load', pgLight, `as above, ${pgConcurrencyLight} pairs in flight`)}
+${row('PostgreSQL, durable', pgDurable, `synchronous_commit=on, group commit, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
 
 Targets: 20,000 pairs/s on SQLite (${verdict(sqlite, 20_000)}), 5,000 pairs/s on PostgreSQL (${verdict(pg, 5_000)}).
 `,

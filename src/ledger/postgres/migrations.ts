@@ -3,7 +3,8 @@
  * `schema_migrations`. Never edit an applied migration: add one.
  *
  * The hot path is one round trip per operation: `perdiem_reserve`, `perdiem_settle` and `perdiem_finish_unpaid`
- * run the whole step in PL/pgSQL. Errors are raised as `perdiem:<code>` and mapped to typed errors by the adapter.
+ * run the whole step in PL/pgSQL, and `perdiem_batch` runs many of them in one call and one transaction (group
+ * commit). Errors are raised as `perdiem:<code>` and mapped to typed errors by the adapter.
  *
  * Locking: a reserve locks the account's CREDITS balance row first. That row is the account's mutex: every reserve
  * of one account (and so every idempotency check and key-limit check of its keys) is serialised behind it. Only

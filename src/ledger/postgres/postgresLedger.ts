@@ -1,7 +1,9 @@
 /**
  * The scale-out ledger: PostgreSQL through the `postgres` package, shared by any number of gateway replicas. The hot
  * path is one round trip per operation: reserve, settle, void and expire each call one PL/pgSQL function (see
- * migrations.ts for the locking rules). Other operations are short transactions.
+ * migrations.ts for the locking rules). Concurrent reserves, settles and voids share that round trip and its
+ * transaction (group commit through `perdiem_batch`, see batcher.ts); a lone call goes at once. Other operations
+ * are short transactions.
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
