@@ -481,6 +481,25 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       expect(forKey.byModel.map((r) => r.amountNano)).toEqual([usd(1)]);
     });
 
+    it('aggregates the whole fleet when no account is given', async () => {
+      const model = `fleet-${Math.random().toString(36).slice(2)}`;
+      for (const amount of [usd(1), usd(2)]) {
+        const account = await fundedAccount({ usd: usd(10) });
+        const { reservation } = await reserve(account.id, amount, { model, keyId: null });
+        await ledger.settle({ reservationId: reservation.id, lines: [line(amount, 'a')], latencyMs: 1 });
+      }
+      const fleet = await ledger.usageAnalytics({ accountId: null, fromMs: start - day, toMs: start + 2 * day });
+      const rows = fleet.byModel.filter((row) => row.group === model);
+      expect(rows.map((row) => [row.currency, row.amountNano, row.requests])).toEqual([['USD', usd(3), 2]]);
+    });
+
+    it('lists linked wallets with their accounts', async () => {
+      const account = await ledger.createAccount();
+      const wallet = `0x${Math.random().toString(16).slice(2).padEnd(40, '0').slice(0, 40)}`;
+      await ledger.linkWallet(account.id, wallet);
+      expect(await ledger.listWallets()).toContainEqual({ accountId: account.id, address: wallet.toLowerCase() });
+    });
+
     it('links a wallet to one account', async () => {
       const a = await ledger.createAccount();
       const b = await ledger.createAccount();

@@ -219,7 +219,8 @@ export interface UsagePage {
 }
 
 export interface AnalyticsQuery {
-  accountId: string;
+  /** null: every account (the operator's view of the whole fleet). */
+  accountId: string | null;
   fromMs: number;
   toMs: number;
   keyId?: string;
@@ -263,6 +264,8 @@ export interface Ledger {
   /** Links a wallet (lower-cased address) to an account; a wallet belongs to one account. */
   linkWallet(accountId: string, address: string): Promise<void>;
   accountByWallet(address: string): Promise<Account | null>;
+  /** Every linked wallet, oldest link first (the chain side feeds their allowances). */
+  listWallets(): Promise<{ accountId: string; address: string }[]>;
 
   createKey(input: CreateKeyInput): Promise<CreatedKey>;
   /** The key for a presented secret, or AuthenticationError (unknown, revoked or expired). */

@@ -244,6 +244,11 @@ class PostgresLedger implements Ledger {
     return owner ? this.getAccount(owner.account_id) : null;
   }
 
+  async listWallets(): Promise<{ accountId: string; address: string }[]> {
+    const rows = await this.sql`SELECT address, account_id FROM wallets ORDER BY linked_at_ms, address`;
+    return rows.map((row) => ({ accountId: row.account_id as string, address: row.address as string }));
+  }
+
   async createKey(input: CreateKeyInput): Promise<CreatedKey> {
     validateKeyInput(input);
     await this.requireAccount(input.accountId);
@@ -511,16 +516,17 @@ class PostgresLedger implements Ledger {
   }
 
   async usageAnalytics(query: {
-    accountId: string;
+    accountId: string | null;
     fromMs: number;
     toMs: number;
     keyId?: string;
   }): Promise<UsageAnalytics> {
     const run = async (group: string): Promise<AnalyticsRow[]> => {
       const rows = await this.sql.unsafe(
+        // Two shapes, so that an account's query keeps using the (account_id, created_at_ms) index.
         `SELECT ${group} AS grp, currency, sum(amount_nano)::text AS amount, count(DISTINCT reservation_id) AS requests,
-          sum(units)::text AS units FROM usage_records WHERE account_id = $1 AND created_at_ms >= $2 AND created_at_ms < $3
-          AND ($4::text IS NULL OR key_id = $4) GROUP BY 1, 2`,
+          sum(units)::text AS units FROM usage_records WHERE ${query.accountId === null ? '$1::text IS NULL' : 'account_id = $1'}
+          AND created_at_ms >= $2 AND created_at_ms < $3 AND ($4::text IS NULL OR key_id = $4) GROUP BY 1, 2`,
         [query.accountId, query.fromMs, query.toMs, query.keyId ?? null],
       );
       const out = rows.map((row) => ({

@@ -340,6 +340,11 @@ class SqliteLedger implements Ledger {
     return owner ? this.getAccount(owner.account_id as string) : null;
   }
 
+  async listWallets(): Promise<{ accountId: string; address: string }[]> {
+    const rows = this.db.prepare('SELECT address, account_id FROM wallets ORDER BY linked_at_ms, address').all();
+    return rows.map((row) => ({ accountId: row.account_id as string, address: row.address as string }));
+  }
+
   async createKey(input: Parameters<Ledger['createKey']>[0]) {
     validateKeyInput(input);
     const secret = generateSecret();
@@ -666,7 +671,8 @@ class SqliteLedger implements Ledger {
   async usageAnalytics(query: Parameters<Ledger['usageAnalytics']>[0]) {
     const run = (group: string): AnalyticsRow[] => {
       const sql = `SELECT ${group} AS grp, currency, sum(amount_nano) AS amount, count(DISTINCT reservation_id) AS requests,
-        sum(units) AS units FROM usage_records WHERE account_id = ?1 AND created_at_ms >= ?2 AND created_at_ms < ?3
+        sum(units) AS units FROM usage_records WHERE (?1 IS NULL OR account_id = ?1) AND created_at_ms >= ?2
+        AND created_at_ms < ?3
         AND (?4 IS NULL OR key_id = ?4) GROUP BY grp, currency ORDER BY grp, currency`;
       const statement = this.db.prepare(sql);
       statement.setReadBigInts(true);
