@@ -106,7 +106,8 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
       : { kind: 'diem' };
   const sync = startAllowanceSync(
     { ledger, client, contracts, clock, epochSeconds, allocation, confirmations: config.confirmations },
-    demo ? [{ accountId: demo.accountId, address: demo.address }] : [],
+    // Every wallet linked so far (the demo wallet among them), so a restart keeps feeding their allowances.
+    (await ledger.listWallets()).map((wallet) => ({ accountId: wallet.accountId, address: wallet.address as Address })),
     {
       intervalMs: allowanceSyncIntervalMs,
       onError: (error) => progress(`allowance sync failed: ${(error as Error).message}`),

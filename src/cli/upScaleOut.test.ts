@@ -10,8 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import postgres from 'postgres';
+import { parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mintDiem, stakeDiem } from '../chain/actions.ts';
+import { walletClientFor } from '../chain/clients.ts';
 import { setUpDemoWallet } from '../chain/demo.ts';
 import { startTestChain, type TestChain } from '../chain/testChain.ts';
 import { redisSkipReason } from '../gateway/rateLimit/redisTestHarness.ts';
@@ -107,6 +110,24 @@ describe.skipIf(skip !== null)(
         chain: { ok: boolean };
       };
       expect(health).toMatchObject({ ok: true, chain: { ok: true } });
+
+      // After a restart the stack still follows the wallet it linked: a new stake raises the allocation.
+      await stack.stop();
+      stack = await startLocalStack({ config, progress: () => {} });
+      const ctx = {
+        wallet: walletClientFor(chain.client.chain, wallet),
+        client: chain.client,
+        contracts: chain.contracts,
+      };
+      await mintDiem(ctx, parseEther('5'));
+      await stakeDiem(ctx, parseEther('5'));
+      const allocation = async () => {
+        const answer = await fetch(`${stack!.state.gatewayUrl}/api/v1/billing/balance`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+        });
+        return ((await answer.json()) as { diemEpochAllocation: number }).diemEpochAllocation;
+      };
+      await expect.poll(allocation, { timeout: 20_000, interval: 250 }).toBe(105);
     });
   },
 );

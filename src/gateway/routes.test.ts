@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { epochAt } from '../core/epoch.ts';
 import { fakeModels } from './testing/fakeRegistry.ts';
 import { type InProcessGateway, operatorToken, startInProcessGateway } from './testing/inProcess.ts';
 
@@ -153,6 +154,24 @@ describe('operator and service routes', () => {
     });
     expect(allowance.status).toBe(200);
     expect((await gw.ledger.balance(data.account.id)).diem.allowanceNano).toBe(2_000_000_000n);
+  });
+
+  it('sums the spend of the whole fleet by day for the operator, and refuses without the operator token', async () => {
+    const other = await gw.request('/admin/accounts', { headers: operator, key: null, json: { name: 'other' } });
+    const { data } = (await other.json()) as { data: { account: { id: string }; apiKey: string } };
+    await gw.ledger.setDiemAllowance(data.account.id, epochAt(gw.clock.now()), 1_000_000_000n);
+    expect((await gw.request('/v1/chat/completions', { json: chat, key: data.apiKey })).status).toBe(200);
+    expect((await gw.request('/v1/chat/completions', { json: chat })).status).toBe(200);
+
+    type Analytics = { byDay: { requests: number }[] };
+    const mine = (await (await gw.request('/api/v1/billing/usage-analytics')).json()) as Analytics;
+    const fleet = (await (
+      await gw.request('/admin/usage-analytics', { headers: operator, key: null })
+    ).json()) as Analytics;
+    const requests = (analytics: Analytics) => analytics.byDay.reduce((sum, row) => sum + row.requests, 0);
+    expect(requests(mine)).toBeGreaterThan(0);
+    expect(requests(fleet)).toBe(requests(mine) + 1);
+    expect((await gw.request('/admin/usage-analytics', { key: null })).status).toBe(401);
   });
 
   it('lists providers and models for the operator', async () => {

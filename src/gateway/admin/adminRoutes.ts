@@ -6,6 +6,7 @@ import { NotFoundError } from '../../core/errors.ts';
 import { parseUsd } from '../../core/money.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { operatorAuth } from '../middleware/auth.ts';
+import { usageAnalyticsView } from '../routes/billing.ts';
 import { keyView } from '../routes/keys.ts';
 import { pricingOf } from '../routes/models.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
@@ -48,6 +49,9 @@ export function adminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     deps.prices.add(sheet);
     return c.json({ data: priceSheetToJson(sheet) }, 201);
   });
+
+  // The whole fleet's spend: the daily usage the operator sets against total staked DIEM (the daily liability).
+  app.get('/usage-analytics', async (c) => c.json(await usageAnalyticsView(deps, null, c.req.query())));
 
   app.get('/providers', async (c) => {
     const health = await deps.registry.healthCheck();

@@ -109,27 +109,33 @@ export function billingRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json({ data: items, nextCursor: page.nextCursor });
   });
 
-  app.get('/billing/usage-analytics', async (c) => {
-    const { accountId } = c.get('principal');
-    const q = c.req.query();
-    const toMs = isoTimeParam(q.endDate, 'endDate') ?? deps.clock() + 1;
-    const fromMs = isoTimeParam(q.startDate, 'startDate') ?? toMs - 30 * dayMs;
-    if (fromMs >= toMs) {
-      throw new InvalidRequestError('startDate must be before endDate', { code: 'invalid_value', param: 'startDate' });
-    }
-    const analytics = await deps.ledger.usageAnalytics({
-      accountId,
-      fromMs,
-      toMs,
-      ...(q.keyId ? { keyId: q.keyId } : {}),
-    });
-    return c.json({
-      startDate: new Date(fromMs).toISOString(),
-      endDate: new Date(toMs).toISOString(),
-      byDay: analytics.byDay.map(analyticsRow),
-      byModel: analytics.byModel.map(analyticsRow),
-      byKey: analytics.byKey.map(analyticsRow),
-    });
-  });
+  app.get('/billing/usage-analytics', async (c) =>
+    c.json(await usageAnalyticsView(deps, c.get('principal').accountId, c.req.query())),
+  );
   return app;
+}
+
+/**
+ * Spend by day, model and key over [startDate, endDate) (default: the last 30 days), for one account or — with
+ * `accountId` null, on the operator's route — the whole fleet.
+ */
+export async function usageAnalyticsView(deps: GatewayDeps, accountId: string | null, q: Record<string, string>) {
+  const toMs = isoTimeParam(q.endDate, 'endDate') ?? deps.clock() + 1;
+  const fromMs = isoTimeParam(q.startDate, 'startDate') ?? toMs - 30 * dayMs;
+  if (fromMs >= toMs) {
+    throw new InvalidRequestError('startDate must be before endDate', { code: 'invalid_value', param: 'startDate' });
+  }
+  const analytics = await deps.ledger.usageAnalytics({
+    accountId,
+    fromMs,
+    toMs,
+    ...(q.keyId ? { keyId: q.keyId } : {}),
+  });
+  return {
+    startDate: new Date(fromMs).toISOString(),
+    endDate: new Date(toMs).toISOString(),
+    byDay: analytics.byDay.map(analyticsRow),
+    byModel: analytics.byModel.map(analyticsRow),
+    byKey: analytics.byKey.map(analyticsRow),
+  };
 }
