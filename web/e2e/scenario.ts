@@ -173,6 +173,8 @@ export async function runDashboardScenario(input: ScenarioInput): Promise<void> 
     'the models',
   );
   await waitForText(page, 'liability', (v) => v.includes('/ day'), 'the staked DIEM liability');
+  // The request made with the new key counts in the whole fleet's usage today.
+  await waitForText(page, 'fleet-today', (v) => /^\$0\.0*[1-9]/.test(v), "the fleet's usage today");
   await page.getByTestId('provider').first().waitFor({ timeout: stepTimeoutMs });
   await page.getByLabel('perdiem-demo output price').fill('0.9');
   await page.getByTestId('publish-prices').click();

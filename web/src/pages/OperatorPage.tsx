@@ -5,11 +5,14 @@
 import { type FormEvent, useState } from 'react';
 import type { PublicClient } from 'viem';
 import { diemStakingAbi } from '../../../src/chain/generated/contracts.ts';
-import { apiJson, apiText } from '../api.ts';
+import { type Analytics, apiJson } from '../api.ts';
+import { DayBars } from '../components/BarChart.tsx';
+import { Measured } from '../components/Measured.tsx';
 import { Async, Card, Empty, ErrorNote, Stat } from '../components/ui.tsx';
 import type { DashboardConfig } from '../config.ts';
-import { formatToken, formatUsdNano, parseDecimal } from '../format.ts';
+import { formatToken, formatUsdNano, parseDecimal, usdToNano } from '../format.ts';
 import { useAsync } from '../hooks.ts';
+import { dayBars } from './UsagePage.tsx';
 
 const tokenStorageKey = 'perdiem.operatorToken';
 
@@ -106,7 +109,7 @@ function Operator({
         </button>
       </div>
       {denied && <ErrorNote error={new Error('the gateway refused this operator token')} retry={onForget} />}
-      <Liability config={config} client={client} />
+      <Liability config={config} client={client} bearer={bearer} />
       <div className="grid two">
         <Card title="Models">
           <Async state={models} what="models">
@@ -193,8 +196,19 @@ function describePricing(pricing: Record<string, unknown> | null): string {
   return `$${usd(pricing.input)} per 1M characters`;
 }
 
-/** The daily liability (every staked DIEM is $1 a day) against what the gateway has charged, by funding source. */
-function Liability({ config, client }: { config: DashboardConfig; client: PublicClient | null }) {
+/**
+ * The daily liability (every staked DIEM is $1 a day) against the fleet's recent daily usage, from the operator's
+ * `/admin/usage-analytics` (every account, last 30 days).
+ */
+function Liability({
+  config,
+  client,
+  bearer,
+}: {
+  config: DashboardConfig;
+  client: PublicClient | null;
+  bearer: string;
+}) {
   const chain = config.chain;
   const staked = useAsync(
     async () => {
@@ -208,63 +222,83 @@ function Liability({ config, client }: { config: DashboardConfig; client: Public
     [client, chain],
     15_000,
   );
-  const charged = useAsync(
-    async () => chargedBySource(await apiText('/metrics', { accept: 'text/plain' })),
-    [],
-    15_000,
-  );
+  const fleet = useAsync(() => apiJson<Analytics>('/admin/usage-analytics', { bearer }), [bearer], 15_000);
   return (
-    <div className="grid three">
-      <Card>
-        <Async state={staked} what="total staked DIEM">
-          {(wei) =>
-            wei === null ? (
-              <Empty>No chain configured.</Empty>
-            ) : (
+    <>
+      <div className="grid three">
+        <Card>
+          <Async state={staked} what="total staked DIEM">
+            {(wei) =>
+              wei === null ? (
+                <Empty>No chain configured.</Empty>
+              ) : (
+                <Stat
+                  label="Staked DIEM — daily liability"
+                  value={`$${formatToken(wei)} / day`}
+                  hint={`${formatToken(wei)} DIEM staked on chain ${chain?.chainId}`}
+                  testId="liability"
+                />
+              )
+            }
+          </Async>
+        </Card>
+        <Card>
+          <Async state={fleet} what="fleet usage">
+            {(a) => (
               <Stat
-                label="Staked DIEM — daily liability"
-                value={`$${formatToken(wei)} / day`}
-                hint={`${formatToken(wei)} DIEM staked on chain ${chain?.chainId}`}
-                testId="liability"
+                label="Used today, all accounts"
+                value={formatUsdNano(spentOn(a, new Date().toISOString().slice(0, 10)))}
+                hint="every funding source (UTC day)"
+                testId="fleet-today"
               />
+            )}
+          </Async>
+        </Card>
+        <Card>
+          <Async state={fleet} what="fleet usage">
+            {(a) => (
+              <Stat
+                label="Daily average, last 7 days"
+                value={formatUsdNano(averageOfLastDays(a, 7))}
+                hint="all accounts, every funding source"
+              />
+            )}
+          </Async>
+        </Card>
+      </div>
+      <Card title="Fleet usage by day (last 30 days)">
+        <Async state={fleet} what="fleet usage">
+          {(a) =>
+            a.byDay.length === 0 ? (
+              <Empty>No usage in the last 30 days.</Empty>
+            ) : (
+              <Measured fallback={1000}>
+                {(width) => (
+                  <DayBars bars={dayBars(a)} format={(v) => formatUsdNano(BigInt(Math.round(v * 1e9)))} width={width} />
+                )}
+              </Measured>
             )
           }
         </Async>
       </Card>
-      <Card>
-        <Async state={charged} what="charges">
-          {(bySource) => (
-            <Stat
-              label="Charged to DIEM allowances"
-              value={formatUsdNano(bySource.DIEM ?? 0n)}
-              hint="since the gateway started (from /metrics)"
-            />
-          )}
-        </Async>
-      </Card>
-      <Card>
-        <Async state={charged} what="charges">
-          {(bySource) => (
-            <Stat
-              label="Charged to credits and USD"
-              value={formatUsdNano((bySource.CREDITS ?? 0n) + (bySource.USD ?? 0n))}
-              hint="since the gateway started (from /metrics)"
-            />
-          )}
-        </Async>
-      </Card>
-    </div>
+    </>
   );
 }
 
-/** Sums `perdiem_charged_nano_usd_total{model,source}` by source from the Prometheus text. */
-export function chargedBySource(metrics: string): Record<string, bigint> {
-  const totals: Record<string, bigint> = {};
-  for (const line of metrics.split('\n')) {
-    const match = /^perdiem_charged_nano_usd_total\{[^}]*source="([^"]+)"[^}]*\}\s+(\d+)/.exec(line);
-    if (match) totals[match[1]!] = (totals[match[1]!] ?? 0n) + BigInt(match[2]!);
-  }
-  return totals;
+/** Nano-USD spent on one UTC day (YYYY-MM-DD), summed over currencies. */
+export function spentOn(analytics: Analytics, day: string): bigint {
+  return analytics.byDay
+    .filter((row) => row.group === day)
+    .reduce((sum, row) => sum + (usdToNano(row.amount) ?? 0n), 0n);
+}
+
+/** The mean daily spend over the last `days` UTC days of the window, today included (rounded down). */
+export function averageOfLastDays(analytics: Analytics, days: number): bigint {
+  const end = Date.parse(analytics.endDate);
+  let total = 0n;
+  for (let i = 0; i < days; i++)
+    total += spentOn(analytics, new Date(end - 1 - i * 86_400_000).toISOString().slice(0, 10));
+  return total / BigInt(days);
 }
 
 function localDateTimeInput(ms: number): string {
