@@ -493,6 +493,28 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       expect(rows.map((row) => [row.currency, row.amountNano, row.requests])).toEqual([['USD', usd(3), 2]]);
     });
 
+    it('lists the fundings of an account newest first, by source', async () => {
+      const account = await ledger.createAccount();
+      await ledger.addFunds({ accountId: account.id, source: 'USD', amountNano: usd(5), reference: `${account.id}-a` });
+      clock.advance(1_000);
+      await ledger.addFunds({
+        accountId: account.id,
+        source: 'CREDITS',
+        amountNano: usd(1),
+        reference: `${account.id}-b`,
+      });
+      clock.advance(1_000);
+      await ledger.addFunds({ accountId: account.id, source: 'USD', amountNano: usd(2), reference: `${account.id}-c` });
+      const all = await ledger.fundings({ accountId: account.id });
+      expect(all.map((funding) => [funding.reference, funding.source, funding.amountNano])).toEqual([
+        [`${account.id}-c`, 'USD', usd(2)],
+        [`${account.id}-b`, 'CREDITS', usd(1)],
+        [`${account.id}-a`, 'USD', usd(5)],
+      ]);
+      const usdOnly = await ledger.fundings({ accountId: account.id, source: 'USD', limit: 1 });
+      expect(usdOnly.map((funding) => funding.reference)).toEqual([`${account.id}-c`]);
+    });
+
     it('lists linked wallets with their accounts', async () => {
       const account = await ledger.createAccount();
       const wallet = `0x${Math.random().toString(16).slice(2).padEnd(40, '0').slice(0, 40)}`;

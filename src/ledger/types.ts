@@ -244,6 +244,13 @@ export interface UsageAnalytics {
 export type JournalKind = 'CHARGE' | 'LOSS' | 'FUNDING' | 'ALLOWANCE';
 
 /** One leg of a double-entry transaction. Append-only. */
+export interface Funding {
+  reference: string;
+  source: 'CREDITS' | 'USD';
+  amountNano: NanoUsd;
+  createdAtMs: number;
+}
+
 export interface JournalEntry {
   id: string;
   txnId: string;
@@ -296,6 +303,8 @@ export interface Ledger {
 
   usageHistory(query: UsageQuery): Promise<UsagePage>;
   usageAnalytics(query: AnalyticsQuery): Promise<UsageAnalytics>;
+  /** The account's credited fundings (credits and USD top-ups), newest first. */
+  fundings(input: { accountId: string; source?: 'CREDITS' | 'USD'; limit?: number }): Promise<Funding[]>;
   /** Journal entries in id order, for audits and reconciliation. */
   journal(input?: { afterId?: string | null; limit?: number }): Promise<JournalEntry[]>;
 

@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import { type Address, getAddress, isAddressEqual } from 'viem';
 import { AuthenticationError, InvalidRequestError, PermissionError } from '../../core/errors.ts';
 import { formatUsd } from '../../core/money.ts';
-import type { JournalEntry, Ledger, UsageRecord } from '../../ledger/types.ts';
+import type { UsageRecord } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { checkedAddress } from '../identity/walletProof.ts';
 import type { X402Config } from './config.ts';
@@ -62,22 +62,6 @@ export interface WalletTransaction {
   requestId?: string;
 }
 
-/**
- * The account's USD top-ups, from the journal. The ledger has no per-account funding query yet, so this reads the
- * journal through; fine for a local stack, to be replaced by a ledger query for production.
- */
-async function topUpsOf(ledger: Ledger, accountId: string): Promise<JournalEntry[]> {
-  const usd = `account:${accountId}:usd`;
-  const found: JournalEntry[] = [];
-  let afterId: string | null = null;
-  for (;;) {
-    const page: JournalEntry[] = await ledger.journal({ afterId, limit: 1_000 });
-    for (const entry of page) if (entry.kind === 'FUNDING' && entry.ledgerAccount === usd) found.push(entry);
-    if (page.length < 1_000) return found;
-    afterId = page[page.length - 1]!.id;
-  }
-}
-
 /** One CHARGE per request: its usage lines (input, output, …) summed. */
 function chargesOf(records: UsageRecord[]): (WalletTransaction & { at: number })[] {
   const byRequest = new Map<string, WalletTransaction & { at: number; nano: bigint }>();
@@ -110,7 +94,7 @@ export function transactionsHandler(deps: GatewayDeps, config: X402Config, accou
     }
     const accountId = c.get('principal').accountId;
     const [topUps, usage] = await Promise.all([
-      topUpsOf(deps.ledger, accountId),
+      deps.ledger.fundings({ accountId, source: 'USD', limit }),
       deps.ledger.usageHistory({ accountId, limit }),
     ]);
     const items: (WalletTransaction & { at: number })[] = [

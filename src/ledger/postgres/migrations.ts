@@ -419,4 +419,9 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 2,
+    name: 'fundings by account',
+    sql: `CREATE INDEX funding_account_time ON funding_references (account_id, created_at_ms);`,
+  },
 ];

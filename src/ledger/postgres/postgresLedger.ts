@@ -41,6 +41,7 @@ import type {
   Balance,
   CreatedKey,
   CreateKeyInput,
+  Funding,
   FundingSource,
   JournalEntry,
   KeyLimit,
@@ -544,6 +545,20 @@ class PostgresLedger implements Ledger {
       byModel: await run('model'),
       byKey: await run(`coalesce(key_id, '')`),
     };
+  }
+
+  async fundings(input: { accountId: string; source?: 'CREDITS' | 'USD'; limit?: number }): Promise<Funding[]> {
+    const limit = Math.min(input.limit ?? ledgerLimits.journalPageSizeMax, ledgerLimits.journalPageSizeMax);
+    const rows = await this.sql`SELECT reference, source, amount_nano::text AS amount, created_at_ms
+      FROM funding_references WHERE account_id = ${input.accountId}
+      AND (${input.source ?? null}::text IS NULL OR source = ${input.source ?? null})
+      ORDER BY created_at_ms DESC, reference LIMIT ${limit}`;
+    return rows.map((row) => ({
+      reference: row.reference as string,
+      source: row.source as Funding['source'],
+      amountNano: BigInt(row.amount as string),
+      createdAtMs: Number(row.created_at_ms),
+    }));
   }
 
   async journal(input: { afterId?: string | null; limit?: number } = {}): Promise<JournalEntry[]> {

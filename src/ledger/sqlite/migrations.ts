@@ -149,4 +149,9 @@ CREATE TRIGGER usage_records_no_delete BEFORE DELETE ON usage_records
   BEGIN SELECT RAISE(ABORT, 'usage_records is append-only'); END;
 `,
   },
+  {
+    version: 2,
+    name: 'fundings by account',
+    sql: `CREATE INDEX funding_account_time ON funding_references (account_id, created_at_ms);`,
+  },
 ];

@@ -40,6 +40,7 @@ import {
   type AnalyticsRow,
   type ApiKey,
   type Balance,
+  type Funding,
   type FundingSource,
   type JournalEntry,
   type KeyLimit,
@@ -683,6 +684,21 @@ class SqliteLedger implements Ledger {
       byModel: run('model'),
       byKey: run("coalesce(key_id, '')"),
     };
+  }
+
+  async fundings(input: { accountId: string; source?: 'CREDITS' | 'USD'; limit?: number }): Promise<Funding[]> {
+    const limit = Math.min(input.limit ?? ledgerLimits.journalPageSizeMax, ledgerLimits.journalPageSizeMax);
+    const statement = this.db.prepare(
+      `SELECT reference, source, amount_nano, created_at_ms FROM funding_references
+       WHERE account_id = ?1 AND (?2 IS NULL OR source = ?2) ORDER BY created_at_ms DESC, reference LIMIT ?3`,
+    );
+    statement.setReadBigInts(true);
+    return statement.all(input.accountId, input.source ?? null, limit).map((row) => ({
+      reference: row.reference as string,
+      source: row.source as Funding['source'],
+      amountNano: row.amount_nano as bigint,
+      createdAtMs: Number(row.created_at_ms),
+    }));
   }
 
   async journal(input: { afterId?: string | null; limit?: number } = {}): Promise<JournalEntry[]> {
