@@ -24,7 +24,8 @@ import { openSqliteFollowerStore } from '../chain/follower/sqliteFollowerStore.t
 import { diemStakingAbi, stakedVvvAbi } from '../chain/generated/contracts.ts';
 import { parseUsd } from '../core/money.ts';
 import type { ModelPrice, PriceBook } from '../core/pricing.ts';
-import { createMemoryNonceStore } from '../gateway/identity/walletToken.ts';
+import { createRedisNonceStore } from '../gateway/identity/redisNonceStore.ts';
+import { createMemoryNonceStore, type NonceStore } from '../gateway/identity/walletToken.ts';
 import {
   createProviderRegistry,
   loadLlamaRuntime,
@@ -155,6 +156,13 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
   const domain = `${config.host}:${port}`;
   progress('building the dashboard if it changed…');
   const dashboardRoot = await ensureDashboardBuilt(progress);
+  // Single-use nonces (wallet key tokens, x402 sign-ins) in Redis when replicas share one, else in memory.
+  const nonceStore = (keyPrefix: string): NonceStore => {
+    if (!config.redisUrl) return createMemoryNonceStore();
+    const store = createRedisNonceStore({ url: config.redisUrl, keyPrefix });
+    closers.push(() => store.close());
+    return store;
+  };
   const rateLimiter = config.redisUrl
     ? createRedisRateLimiter({ url: config.redisUrl, keyPrefix: 'perdiem:rl:' })
     : undefined;
@@ -174,7 +182,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
           x402: localX402GatewayConfig(x402, {
             client,
             domain,
-            nonces: createMemoryNonceStore(),
+            nonces: nonceStore('perdiem:nonce:x402:'),
           }),
         }
       : {}),
@@ -189,7 +197,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     walletKeys: {
       // Tokens live minutes; a fresh secret per start only invalidates tokens issued before a restart.
       tokenSecret: randomBytes(32),
-      nonces: createMemoryNonceStore(),
+      nonces: nonceStore('perdiem:nonce:web3key:'),
       domain,
       chainId: chain.chainId,
       verifyMessage: (args) => client.verifyMessage(args),
