@@ -6,7 +6,7 @@ import { type Abi, type Address, BaseError, ContractFunctionRevertedError, type 
 import type { PublicClient, WalletClient } from './clients.ts';
 import type { PerdiemContracts } from './deploy.ts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from './generated/contracts.ts';
-import { gasHeadroomPercent, receiptTimeoutMs } from './limits.ts';
+import { gasHeadroomFixed, gasHeadroomPercent, receiptTimeoutMs } from './limits.ts';
 
 export interface ChainContext {
   wallet: WalletClient;
@@ -52,8 +52,8 @@ async function send(
   try {
     const { request } = await ctx.client.simulateContract({ ...call, account: ctx.wallet.account });
     const estimate = await ctx.client.estimateContractGas({ ...call, account: ctx.wallet.account });
-    // Headroom: a stake estimated in one epoch but mined in the next writes a new allowance checkpoint.
-    const gas = (estimate * gasHeadroomPercent) / 100n;
+    // Headroom for state the estimate's block did not have (see gasHeadroomFixed); unused gas is not charged.
+    const gas = (estimate * gasHeadroomPercent) / 100n + gasHeadroomFixed;
     const hash = await ctx.wallet.writeContract({ ...request, gas });
     const receipt = await ctx.client.waitForTransactionReceipt({ hash, timeout: receiptTimeoutMs });
     if (receipt.status !== 'success') {

@@ -2,8 +2,13 @@
 export const anvilReadyTimeoutMs = 15_000;
 export const anvilStopTimeoutMs = 5_000;
 export const receiptTimeoutMs = 60_000;
-/** Gas limit sent with a holder action, as a percentage of the node's estimate. */
+/**
+ * Gas limit sent with a holder action: the node's estimate × percent / 100 + a fixed amount. The estimate is made on
+ * one block and the transaction runs in a later one: when a second has passed, a reward checkpoint writes two
+ * zero→non-zero slots (~40k gas) the estimate did not see, and a stake in a new epoch writes a new checkpoint.
+ */
 export const gasHeadroomPercent = 130n;
+export const gasHeadroomFixed = 60_000n;
 
 /** The event follower (src/chain/follower). */
 /** Blocks per `eth_getLogs` call; providers cap ranges (often 1,000–10,000 blocks). */

@@ -20,6 +20,7 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from '../../src/chain/generated/contracts.ts';
+import { gasHeadroomFixed, gasHeadroomPercent } from '../../src/chain/limits.ts';
 import type { CurveParams } from '../../src/core/mintCurve.ts';
 import type { ChainConfig, Contracts, DashboardConfig } from './config.ts';
 import { describeTxError } from './revert.ts';
@@ -209,8 +210,14 @@ export async function sendCall(ctx: TxContext, call: Call): Promise<Hex> {
   let hash: Hex | undefined;
   try {
     ctx.report({ state: 'signing', label });
-    const { request } = await ctx.client.simulateContract({ ...contractCall, account: ctx.wallet.client.account });
-    hash = await ctx.wallet.client.writeContract(request);
+    const account = ctx.wallet.client.account;
+    const { request } = await ctx.client.simulateContract({ ...contractCall, account });
+    const estimate = await ctx.client.estimateContractGas({ ...contractCall, account });
+    // The same headroom as the CLI: state the estimate's block did not have (src/chain/limits.ts).
+    hash = await ctx.wallet.client.writeContract({
+      ...request,
+      gas: (estimate * gasHeadroomPercent) / 100n + gasHeadroomFixed,
+    });
     ctx.report({ state: 'pending', label, hash });
     const receipt = await ctx.client.waitForTransactionReceipt({ hash });
     if (receipt.status !== 'success') throw new Error('the transaction reverted');
