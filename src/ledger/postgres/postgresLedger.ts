@@ -18,6 +18,7 @@ import {
 import type { NanoUsd } from '../../core/money.ts';
 import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
+import { nullableNumber, type Row, toReservation, toUsage } from '../rows.ts';
 import {
   checkKeyUsable,
   decodeCursor,
@@ -47,7 +48,6 @@ import type {
   KeyLimit,
   Ledger,
   Reservation,
-  ReservationStatus,
   ReserveInput,
   ReserveResult,
   SettleInput,
@@ -57,7 +57,6 @@ import type {
   UsageAnalytics,
   UsagePage,
   UsageQuery,
-  UsageRecord,
 } from '../types.ts';
 import { Batcher } from './batcher.ts';
 import { postgresMigrations } from './migrations.ts';
@@ -109,7 +108,6 @@ type HotOp =
 type HotResult = ReserveResult | SettleResult | Reservation;
 
 const kindCode = { reserve: 'R', settle: 'S', void: 'V' } as const;
-type Row = Record<string, unknown>;
 
 const migrationLockId = 7_262_001;
 
@@ -673,50 +671,4 @@ async function journalPair(
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function nullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function toReservation(row: Row): Reservation {
-  return {
-    id: row.id as string,
-    accountId: row.account_id as string,
-    keyId: (row.key_id as string | null) ?? null,
-    idempotencyKey: row.idempotency_key as string,
-    model: row.model as string,
-    source: row.source as FundingSource,
-    epoch: Number(row.epoch),
-    month: row.month as string,
-    amountNano: row.amount_nano as bigint,
-    status: row.status as ReservationStatus,
-    chargedNano: (row.charged_nano as bigint | null) ?? null,
-    lossNano: (row.loss_nano as bigint | null) ?? null,
-    createdAtMs: Number(row.created_at_ms),
-    expiresAtMs: Number(row.expires_at_ms),
-    finishedAtMs: nullableNumber(row.finished_at_ms),
-  };
-}
-
-function toUsage(row: Row): UsageRecord {
-  return {
-    id: String(row.id),
-    reservationId: row.reservation_id as string,
-    requestId: row.request_id as string,
-    accountId: row.account_id as string,
-    keyId: (row.key_id as string | null) ?? null,
-    model: row.model as string,
-    sku: row.sku as string,
-    units: Number(row.units),
-    unitPriceNano: row.unit_price_nano as bigint,
-    priceUnit: Number(row.price_unit),
-    listAmountNano: row.list_amount_nano as bigint,
-    amountNano: row.amount_nano as bigint,
-    currency: row.currency as UsageRecord['currency'],
-    source: row.source as FundingSource,
-    latencyMs: nullableNumber(row.latency_ms),
-    epoch: Number(row.epoch),
-    createdAtMs: Number(row.created_at_ms),
-  };
 }

@@ -12,6 +12,7 @@ import { AuthenticationError, ConflictError, NotFoundError, PerdiemError } from 
 import type { NanoUsd } from '../../core/money.ts';
 import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
+import { nullableNumber, type Row, toReservation, toUsage } from '../rows.ts';
 import {
   allocateCharge,
   checkKeyUsable,
@@ -47,9 +48,7 @@ import {
   type Ledger,
   limitCurrencyOf,
   type Reservation,
-  type ReservationStatus,
   type UsageLineInput,
-  type UsageRecord,
 } from '../types.ts';
 import { sqliteMigrations } from './migrations.ts';
 
@@ -67,8 +66,6 @@ export interface SqliteLedgerOptions {
 
 const checkpointIntervalMs = 200;
 const cacheSizeKiB = 32 * 1024;
-
-type Row = Record<string, unknown>;
 
 interface PendingOp {
   body: () => unknown;
@@ -855,58 +852,8 @@ function modelsToText(models: string[] | null): string | null {
   return models === null ? null : JSON.stringify(models);
 }
 
-function nullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function nullableBig(value: unknown): bigint | null {
-  return value === null || value === undefined ? null : (value as bigint);
-}
-
 function toAccount(row: Row): Account {
   return { id: row.id as string, name: (row.name as string | null) ?? null, createdAtMs: Number(row.created_at_ms) };
-}
-
-function toReservation(row: Row): Reservation {
-  return {
-    id: String(row.id),
-    accountId: row.account_id as string,
-    keyId: (row.key_id as string | null) ?? null,
-    idempotencyKey: row.idempotency_key as string,
-    model: row.model as string,
-    source: row.source as FundingSource,
-    epoch: Number(row.epoch),
-    month: row.month as string,
-    amountNano: row.amount_nano as bigint,
-    status: row.status as ReservationStatus,
-    chargedNano: nullableBig(row.charged_nano),
-    lossNano: nullableBig(row.loss_nano),
-    createdAtMs: Number(row.created_at_ms),
-    expiresAtMs: Number(row.expires_at_ms),
-    finishedAtMs: nullableNumber(row.finished_at_ms),
-  };
-}
-
-function toUsage(row: Row): UsageRecord {
-  return {
-    id: String(row.id),
-    reservationId: row.reservation_id as string,
-    requestId: row.request_id as string,
-    accountId: row.account_id as string,
-    keyId: (row.key_id as string | null) ?? null,
-    model: row.model as string,
-    sku: row.sku as string,
-    units: Number(row.units),
-    unitPriceNano: row.unit_price_nano as bigint,
-    priceUnit: Number(row.price_unit),
-    listAmountNano: row.list_amount_nano as bigint,
-    amountNano: row.amount_nano as bigint,
-    currency: row.currency as UsageRecord['currency'],
-    source: row.source as FundingSource,
-    latencyMs: nullableNumber(row.latency_ms),
-    epoch: Number(row.epoch),
-    createdAtMs: Number(row.created_at_ms),
-  };
 }
 
 function toAnalyticsRow(row: Row): AnalyticsRow {

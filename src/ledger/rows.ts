@@ -1,0 +1,54 @@
+/** Row → domain object mappers shared by the SQLite and PostgreSQL adapters (both return bigint money columns). */
+import type { FundingSource, Reservation, ReservationStatus, UsageRecord } from './types.ts';
+
+export type Row = Record<string, unknown>;
+
+export function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+export function nullableBig(value: unknown): bigint | null {
+  return value === null || value === undefined ? null : (value as bigint);
+}
+
+export function toReservation(row: Row): Reservation {
+  return {
+    id: String(row.id),
+    accountId: row.account_id as string,
+    keyId: (row.key_id as string | null) ?? null,
+    idempotencyKey: row.idempotency_key as string,
+    model: row.model as string,
+    source: row.source as FundingSource,
+    epoch: Number(row.epoch),
+    month: row.month as string,
+    amountNano: row.amount_nano as bigint,
+    status: row.status as ReservationStatus,
+    chargedNano: nullableBig(row.charged_nano),
+    lossNano: nullableBig(row.loss_nano),
+    createdAtMs: Number(row.created_at_ms),
+    expiresAtMs: Number(row.expires_at_ms),
+    finishedAtMs: nullableNumber(row.finished_at_ms),
+  };
+}
+
+export function toUsage(row: Row): UsageRecord {
+  return {
+    id: String(row.id),
+    reservationId: row.reservation_id as string,
+    requestId: row.request_id as string,
+    accountId: row.account_id as string,
+    keyId: (row.key_id as string | null) ?? null,
+    model: row.model as string,
+    sku: row.sku as string,
+    units: Number(row.units),
+    unitPriceNano: row.unit_price_nano as bigint,
+    priceUnit: Number(row.price_unit),
+    listAmountNano: row.list_amount_nano as bigint,
+    amountNano: row.amount_nano as bigint,
+    currency: row.currency as UsageRecord['currency'],
+    source: row.source as FundingSource,
+    latencyMs: nullableNumber(row.latency_ms),
+    epoch: Number(row.epoch),
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
