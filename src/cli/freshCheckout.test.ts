@@ -28,6 +28,23 @@ for (const name of Object.keys(bareEnv)) if (name.startsWith('npm_')) delete bar
 
 let child: ChildProcess | undefined;
 
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopGroup(pgid: number): Promise<void> {
+  if (!groupAlive(pgid)) return;
+  process.kill(-pgid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (groupAlive(pgid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+}
+
 function npmStart(): Promise<StackState> {
   child = spawn('npm', ['start', '--', '--port', '0', '--chain-port', '0', '--json'], {
     cwd: clone,
@@ -50,15 +67,11 @@ function npmStart(): Promise<StackState> {
 }
 
 describe('a fresh checkout', () => {
-  afterAll(() => {
-    // Ctrl-C reaches the whole process group, as in a terminal.
-    if (child?.pid) {
-      try {
-        process.kill(-child.pid, 'SIGINT');
-      } catch {}
-    }
+  afterAll(async () => {
+    // Ctrl-C reaches the whole process group, as in a terminal; whatever is still there after 30 s is killed.
+    if (child?.pid) await stopGroup(child.pid);
     rmSync(workdir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('runs the stack with `npm start` on the system Node, and serves the demo key', { timeout: 600_000 }, async () => {
     execFileSync('git', ['clone', '--quiet', root, clone]);

@@ -17,6 +17,10 @@ export function startUpProcess(home: string): Promise<UpProcess> {
     ['src/cli/main.ts', 'up', '--home', home, '--port', '0', '--chain-port', '0', '--json'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // A test that times out never reaches its stop: do not leave a whole stack running after the test process.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
