@@ -15,10 +15,15 @@ export function startUpProcess(home: string): Promise<UpProcess> {
   const child = spawn(
     process.execPath,
     ['src/cli/main.ts', 'up', '--home', home, '--port', '0', '--chain-port', '0', '--json'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so that anvil and the rest of the stack can be killed with it.
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   // A test that times out never reaches its stop: do not leave a whole stack running after the test process.
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {}
+  };
   process.once('exit', killOnExit);
   child.once('exit', () => process.off('exit', killOnExit));
   return new Promise((resolve, reject) => {
