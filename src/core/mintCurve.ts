@@ -8,6 +8,7 @@
  * right-edge rate (an upper bound, since the rate only rises), with one final rounding up. Splitting a mint is
  * therefore never cheaper: ceil(x) + ceil(y) >= ceil(x + y).
  */
+import { mulDivUp } from './money.ts';
 
 export const WAD = 10n ** 18n;
 export const CELL_WEI = 10n * WAD;
@@ -30,12 +31,6 @@ export const defaultCurveParams: CurveParams = {
 
 export class MintCurveError extends Error {
   override readonly name = 'MintCurveError';
-}
-
-/** ceil(x × y / d), as solady's FixedPointMathLib.mulDivUp. */
-export function mulDivUp(x: bigint, y: bigint, d: bigint): bigint {
-  const product = x * y;
-  return product / d + (product % d === 0n ? 0n : 1n);
 }
 
 const LN2_X96 = 54916777467707473351141471128n;
