@@ -3,14 +3,14 @@
  * is one transaction; the cursor row is locked (`FOR UPDATE`) so two followers on one chain cannot interleave.
  */
 import postgres from 'postgres';
-import type { Address, Hex } from 'viem';
+import type { Hex } from 'viem';
 import { FollowerCursorMovedError } from './errors.ts';
-import type { ChainEvent, ChainEventKind, TrackedContract } from './events.ts';
+import type { ChainEventKind } from './events.ts';
 import { postgresFollowerMigrations } from './migrations.ts';
 import {
   type BlockRef,
-  detailsFromJson,
   detailsToJson,
+  eventOf,
   type FollowerBatch,
   type FollowerStore,
   type HistoryPage,
@@ -28,7 +28,6 @@ export interface PostgresFollowerStoreOptions {
 }
 
 type Sql = postgres.Sql<{ bigint: bigint }>;
-type Row = Record<string, unknown>;
 
 /** Serialises concurrent migrations of the follower tables (the ledger uses its own lock id). */
 const migrationLockId = 7_262_101;
@@ -144,22 +143,4 @@ async function migrate(sql: Sql): Promise<void> {
       await tx`INSERT INTO chain_schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`;
     }
   });
-}
-
-function eventOf(row: Row): ChainEvent {
-  return {
-    chainId: Number(row.chain_id),
-    contract: row.contract as TrackedContract,
-    address: row.address as Address,
-    kind: row.kind as ChainEventKind,
-    blockNumber: BigInt(row.block_number as bigint),
-    blockHash: row.block_hash as Hex,
-    blockTimestampSeconds: BigInt(row.block_timestamp_s as bigint),
-    txHash: row.tx_hash as Hex,
-    logIndex: Number(row.log_index),
-    account: row.account as Address,
-    counterparty: (row.counterparty as Address | null) ?? null,
-    amountWei: BigInt(row.amount_wei as string),
-    details: detailsFromJson(row.details as Record<string, string>),
-  };
 }

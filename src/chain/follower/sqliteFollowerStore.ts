@@ -3,14 +3,13 @@
  * the file with the ledger). Writes run in `BEGIN IMMEDIATE` transactions; `busy_timeout` waits out the ledger's.
  */
 import { DatabaseSync } from 'node:sqlite';
-import type { Address, Hex } from 'viem';
+import type { Hex } from 'viem';
 import { FollowerCursorMovedError } from './errors.ts';
-import type { ChainEvent, ChainEventKind, TrackedContract } from './events.ts';
 import { sqliteFollowerMigrations } from './migrations.ts';
 import {
   type BlockRef,
-  detailsFromJson,
   detailsToJson,
+  eventOf,
   type FollowerBatch,
   type FollowerStore,
   type HistoryPage,
@@ -170,22 +169,4 @@ function migrate(db: DatabaseSync): void {
       throw error;
     }
   }
-}
-
-function eventOf(row: Row): ChainEvent {
-  return {
-    chainId: Number(row.chain_id),
-    contract: row.contract as TrackedContract,
-    address: row.address as Address,
-    kind: row.kind as ChainEventKind,
-    blockNumber: BigInt(row.block_number as number),
-    blockHash: row.block_hash as Hex,
-    blockTimestampSeconds: BigInt(row.block_timestamp_s as number),
-    txHash: row.tx_hash as Hex,
-    logIndex: Number(row.log_index),
-    account: row.account as Address,
-    counterparty: (row.counterparty as Address | null) ?? null,
-    amountWei: BigInt(row.amount_wei as string),
-    details: detailsFromJson(row.details as string),
-  };
 }

@@ -6,7 +6,7 @@
 import { type Address, getAddress, type Hex } from 'viem';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { historyPageSizeDefault, historyPageSizeMax } from '../limits.ts';
-import { type ChainEvent, type ChainEventKind, chainEventKinds } from './events.ts';
+import { type ChainEvent, type ChainEventKind, chainEventKinds, type TrackedContract } from './events.ts';
 
 export interface BlockRef {
   number: bigint;
@@ -125,4 +125,26 @@ export function detailsToJson(details: Record<string, bigint>): string {
 export function detailsFromJson(json: string | Record<string, string>): Record<string, bigint> {
   const parsed: Record<string, string> = typeof json === 'string' ? JSON.parse(json) : json;
   return Object.fromEntries(Object.entries(parsed).map(([name, value]) => [name, BigInt(value)]));
+}
+
+/**
+ * A stored event row as a ChainEvent, for both stores: block numbers and times arrive as numbers (SQLite) or
+ * bigints (PostgreSQL), amounts as decimal text, details as JSON text (SQLite) or parsed jsonb (PostgreSQL).
+ */
+export function eventOf(row: Record<string, unknown>): ChainEvent {
+  return {
+    chainId: Number(row.chain_id),
+    contract: row.contract as TrackedContract,
+    address: row.address as Address,
+    kind: row.kind as ChainEventKind,
+    blockNumber: BigInt(row.block_number as bigint | number),
+    blockHash: row.block_hash as Hex,
+    blockTimestampSeconds: BigInt(row.block_timestamp_s as bigint | number),
+    txHash: row.tx_hash as Hex,
+    logIndex: Number(row.log_index),
+    account: row.account as Address,
+    counterparty: (row.counterparty as Address | null) ?? null,
+    amountWei: BigInt(row.amount_wei as string),
+    details: detailsFromJson(row.details as string | Record<string, string>),
+  };
 }
