@@ -4,6 +4,7 @@
  */
 import postgres from 'postgres';
 import type { Hex } from 'viem';
+import { applyPostgresMigrations } from '../../ledger/postgres/migrate.ts';
 import { FollowerCursorMovedError } from './errors.ts';
 import type { ChainEventKind } from './events.ts';
 import { postgresFollowerMigrations } from './migrations.ts';
@@ -43,7 +44,11 @@ export async function openPostgresFollowerStore(options: PostgresFollowerStoreOp
   }) as unknown as Sql;
   try {
     if (options.createSchema) await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await migrate(sql);
+    await applyPostgresMigrations(sql, {
+      table: 'chain_schema_migrations',
+      lockId: migrationLockId,
+      migrations: postgresFollowerMigrations,
+    });
   } catch (error) {
     await sql.end({ timeout: 5 });
     throw error;
@@ -129,18 +134,4 @@ export async function openPostgresFollowerStore(options: PostgresFollowerStoreOp
       await sql.end({ timeout: 5 });
     },
   };
-}
-
-async function migrate(sql: Sql): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${migrationLockId})`;
-    await tx`CREATE TABLE IF NOT EXISTS chain_schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now())`;
-    const applied = new Set((await tx`SELECT version FROM chain_schema_migrations`).map((row) => Number(row.version)));
-    for (const migration of postgresFollowerMigrations) {
-      if (applied.has(migration.version)) continue;
-      await tx.unsafe(migration.sql);
-      await tx`INSERT INTO chain_schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`;
-    }
-  });
 }

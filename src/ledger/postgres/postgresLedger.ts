@@ -59,6 +59,7 @@ import type {
   UsageQuery,
 } from '../types.ts';
 import { Batcher } from './batcher.ts';
+import { applyPostgresMigrations } from './migrate.ts';
 import { postgresMigrations } from './migrations.ts';
 
 export interface PostgresLedgerOptions {
@@ -126,26 +127,16 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
   }) as unknown as Sql;
   try {
     if (options.createSchema) await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await migrate(sql);
+    await applyPostgresMigrations(sql, {
+      table: 'schema_migrations',
+      lockId: migrationLockId,
+      migrations: postgresMigrations,
+    });
   } catch (error) {
     await sql.end({ timeout: 5 });
     throw error;
   }
   return new PostgresLedger(sql, options.clock, options.epochSeconds ?? epochSecondsDefault);
-}
-
-async function migrate(sql: Sql): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${migrationLockId})`;
-    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now())`;
-    const applied = new Set((await tx`SELECT version FROM schema_migrations`).map((row) => Number(row.version)));
-    for (const migration of postgresMigrations) {
-      if (applied.has(migration.version)) continue;
-      await tx.unsafe(migration.sql);
-      await tx`INSERT INTO schema_migrations (version, name) VALUES (${migration.version}, ${migration.name})`;
-    }
-  });
 }
 
 /** Maps a `perdiem:<code>` raised by a ledger function to the typed error the gateway renders. */
