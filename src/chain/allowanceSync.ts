@@ -2,8 +2,8 @@
  * Feeds the ledger each linked wallet's daily allowance for the ledger's current epoch:
  *   - `diem` mode: `DiemStaking.allowanceOf(wallet, epoch)` — the DIEM the wallet staked (DESIGN.md);
  *   - `legacy` mode: a daily USD capacity split pro rata by sVVV stake, for operators who do not tokenize.
- * It reads once at start, on every stake event (from either staking contract) and on a timer that also carries
- * the allowance across epoch boundaries. Only blocks with `confirmations` confirmations count. Wei → nano-USD and
+ * It reads once at start, on every stake event (DIEM staking's in diem mode, for the accounts it names; sVVV's in
+ * legacy mode, for every wallet) and on a timer that also carries the allowance across epoch boundaries. Only blocks with `confirmations` confirmations count. Wei → nano-USD and
  * the pro-rata split round down. The ledger honours a rise at once.
  *
  * When the RPC is down the ledger keeps the last allowance it was given for the epoch; a new epoch starts at 0
@@ -101,32 +101,41 @@ export function startAllowanceSync(
 ): AllowanceSync {
   const status: AllowanceSyncStatus = { ok: true, lastSyncMs: null, lastError: null };
   const tracked = new Map(wallets.map((wallet) => [wallet.address.toLowerCase(), wallet]));
-  const syncAll = async () => {
+  const syncWallets = async (list: LinkedWallet[]) => {
     try {
-      await Promise.all([...tracked.values()].map((wallet) => syncAllowance(deps, wallet)));
+      await Promise.all(list.map((wallet) => syncAllowance(deps, wallet)));
       Object.assign(status, { ok: true, lastSyncMs: deps.clock(), lastError: null });
     } catch (error) {
       Object.assign(status, { ok: false, lastError: (error as Error).message.split('\n')[0] ?? String(error) });
       throw error;
     }
   };
-  const syncQuietly = () => {
-    syncAll().catch(options.onError);
-  };
-  const timer = setInterval(syncQuietly, options.intervalMs);
+  const syncAll = () => syncWallets([...tracked.values()]);
+  const timer = setInterval(() => syncAll().catch(options.onError), options.intervalMs);
   timer.unref();
   const polling =
     options.eventPollingIntervalMs === undefined ? {} : { pollingInterval: options.eventPollingIntervalMs };
-  // Any stake change can move a share (legacy) or an allowance (diem): re-read every linked wallet.
-  const unwatchers = [
-    deps.client.watchContractEvent({
-      address: [deps.contracts.diemStaking, deps.contracts.stakedVvv],
-      abi: [...diemStakingAbi, ...stakedVvvAbi],
-      onLogs: syncQuietly,
-      onError: options.onError,
-      ...polling,
-    }),
-  ];
+  const legacy = (deps.allocation ?? { kind: 'diem' }).kind === 'legacy';
+  // diem: a DIEM stake event moves only its own account's allowance. legacy: any sVVV stake change moves every share.
+  const unwatch = legacy
+    ? deps.client.watchContractEvent({
+        address: deps.contracts.stakedVvv,
+        abi: stakedVvvAbi,
+        onLogs: () => syncAll().catch(options.onError),
+        onError: options.onError,
+        ...polling,
+      })
+    : deps.client.watchContractEvent({
+        address: deps.contracts.diemStaking,
+        abi: diemStakingAbi,
+        onLogs: (logs) => {
+          const named = new Set(logs.map((log) => String((log.args as { account?: string }).account).toLowerCase()));
+          const affected = [...named].flatMap((address) => tracked.get(address) ?? []);
+          if (affected.length > 0) syncWallets(affected).catch(options.onError);
+        },
+        onError: options.onError,
+        ...polling,
+      });
   return {
     ready: syncAll(),
     syncNow: syncAll,
@@ -148,7 +157,7 @@ export function startAllowanceSync(
     status: () => ({ ...status }),
     stop() {
       clearInterval(timer);
-      for (const unwatch of unwatchers) unwatch();
+      unwatch();
     },
   };
 }
