@@ -3,8 +3,9 @@
  *   - `diem` mode: `DiemStaking.allowanceOf(wallet, epoch)` — the DIEM the wallet staked (DESIGN.md);
  *   - `legacy` mode: a daily USD capacity split pro rata by sVVV stake, for operators who do not tokenize.
  * It reads once at start, on every stake event (DIEM staking's in diem mode, for the accounts it names; sVVV's in
- * legacy mode, for every wallet) and on a timer that also carries the allowance across epoch boundaries. Only blocks with `confirmations` confirmations count. Wei → nano-USD and
- * the pro-rata split round down. The ledger honours a rise at once.
+ * legacy mode, for every wallet) and on a timer that also carries the allowance across epoch boundaries. Only blocks
+ * with `confirmations` confirmations count. Wei → nano-USD and the pro-rata split round down. The ledger honours a
+ * rise at once.
  *
  * When the RPC is down the ledger keeps the last allowance it was given for the epoch; a new epoch starts at 0
  * until the chain answers, because carrying a stale allowance over could let one DIEM back more than $1.
