@@ -14,6 +14,7 @@ import type { GatewayEnv } from '../env.ts';
 import { expiresOf, keyView, limitsOf } from '../routes/keys.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
 import { createKeySchema } from '../validate/schemas.ts';
+import { createWalletAccounts } from './walletAccounts.ts';
 import { type VerifyMessage, verifyWalletProof } from './walletProof.ts';
 import { issueWalletToken, type NonceStore, readWalletToken } from './walletToken.ts';
 
@@ -42,6 +43,7 @@ const generateWeb3KeySchema = createKeySchema.extend({
 
 export function walletKeyRoutes(deps: WalletKeyDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  const accounts = createWalletAccounts(deps.ledger);
 
   app.get('/api_keys/generate_web3_key', (c) => {
     const { token } = issueWalletToken(deps.tokenSecret, deps.clock());
@@ -69,24 +71,18 @@ export function walletKeyRoutes(deps: WalletKeyDeps): Hono<GatewayEnv> {
         param: 'token',
       });
     }
-    const account = (await deps.ledger.accountByWallet(address)) ?? (await createLinkedAccount(deps.ledger, address));
+    const accountId = await accounts.accountOf(address);
     const created = await deps.ledger.createKey({
-      accountId: account.id,
+      accountId,
       kind: body.apiKeyType,
       name: body.description,
       ...(expiresAtMs === undefined ? {} : { expiresAtMs }),
       ...(body.allowedModels === undefined ? {} : { allowedModels: body.allowedModels }),
       ...(limits === undefined ? {} : { limits }),
     });
-    await deps.onWalletLinked?.({ accountId: account.id, address });
+    await deps.onWalletLinked?.({ accountId, address });
     return c.json({ success: true, data: { ...keyView(created.key), apiKey: created.secret } }, 201);
   });
 
   return app;
-}
-
-async function createLinkedAccount(ledger: Ledger, address: Address) {
-  const account = await ledger.createAccount({ name: address });
-  await ledger.linkWallet(account.id, address);
-  return account;
 }

@@ -22,11 +22,11 @@ import {
 import type { NanoUsd } from '../../core/money.ts';
 import type { Ledger } from '../../ledger/types.ts';
 import { authorizationOf, type Eip3009Authorization, reasons } from '../../x402/exactEvmFacilitator.ts';
+import type { WalletAccounts } from '../identity/walletAccounts.ts';
 import type { X402Config } from './config.ts';
 import { nanoPerUsdcUnit } from './limits.ts';
 import { paymentSignatureHeader, usdOf } from './requirements.ts';
 import { findSettlement } from './settlement.ts';
-import type { WalletAccounts } from './walletAccounts.ts';
 
 export interface PaymentDeps {
   config: X402Config;

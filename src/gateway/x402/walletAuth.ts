@@ -11,6 +11,7 @@ import { type Address, getAddress } from 'viem';
 import { InsufficientFundsError, RateLimitError } from '../../core/errors.ts';
 import { formatUsd } from '../../core/money.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import type { WalletAccounts } from '../identity/walletAccounts.ts';
 import { errorResponse } from '../middleware/errors.ts';
 import type { X402Config } from './config.ts';
 import { topUpMinNanoDefault, walletConcurrentRequestsMaxDefault } from './limits.ts';
@@ -25,7 +26,6 @@ import {
   usdOf,
 } from './requirements.ts';
 import { signInHeaderOf, verifySignIn } from './signIn.ts';
-import type { WalletAccounts } from './walletAccounts.ts';
 
 export const topUpPath = '/api/v1/x402/top-up';
 

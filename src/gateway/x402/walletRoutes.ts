@@ -8,11 +8,11 @@ import { AuthenticationError, InvalidRequestError, PermissionError } from '../..
 import { formatUsd } from '../../core/money.ts';
 import type { UsageRecord } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import type { WalletAccounts } from '../identity/walletAccounts.ts';
 import { checkedAddress } from '../identity/walletProof.ts';
 import type { X402Config } from './config.ts';
 import { transactionsPageMax } from './limits.ts';
 import { signInHeaderOf } from './signIn.ts';
-import type { WalletAccounts } from './walletAccounts.ts';
 import { signInWallet } from './walletAuth.ts';
 
 type C = Context<GatewayEnv>;

@@ -4,10 +4,10 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import { createWalletAccounts } from '../identity/walletAccounts.ts';
 import type { X402Config } from './config.ts';
 import { createPaymentProcessor } from './payments.ts';
 import { createTopUpHandler } from './topUp.ts';
-import { createWalletAccounts } from './walletAccounts.ts';
 import { walletAuthMiddleware } from './walletAuth.ts';
 import { balanceHandler, transactionsHandler } from './walletRoutes.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The ledger account behind a wallet: the one linked to it (so a wallet with staked DIEM spends its allowance
- * first), or a new account linked on first use. Wallet-signed requests are metered under an internal INFERENCE
+ * first), or a new account linked on first use — for the wallet key flow and for x402. Wallet-signed requests are metered under an internal INFERENCE
  * key of that account, named `x402-wallet`, with no limits: the request path stays the API-key path, and usage
  * history shows which requests came in by wallet.
  */
