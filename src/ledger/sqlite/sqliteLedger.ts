@@ -210,7 +210,6 @@ class SqliteLedger implements Ledger {
   private readonly epochSeconds: number;
   private readonly stmt: Record<StatementName, StatementSync>;
   private pending: PendingOp[] = [];
-  private lastGroupSize = 0;
   private readonly insertUsageStatements = new Map<number, StatementSync>();
 
   private readonly checkpointer: Worker | null;
@@ -248,16 +247,15 @@ class SqliteLedger implements Ledger {
    * each hot page once. Operations throw their typed errors (PerdiemError) before their first write, so such a
    * failure leaves the group intact; any other error rolls the group back and replays each operation on its own.
    *
-   * A lone operation (the last group had one) commits at the end of the current microtask run instead, so that a
-   * gateway serving one request at a time never waits an event-loop turn; operations queued in the same run still
-   * share its commit. Under load the next group again waits for the turn to end.
+   * The group commits in the check phase right after the current poll phase (setImmediate), so it gathers the
+   * operations of every socket callback the loop ran in this turn: a gateway's concurrent requests each arrive in
+   * their own callback. A request served alone waits only for that phase, not for a timer or more I/O.
    */
   private write<T>(body: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ body, resolve: resolve as (value: unknown) => void, reject });
       if (this.pending.length > 1) return;
-      if (this.lastGroupSize > 1) setImmediate(this.flushBound);
-      else queueMicrotask(this.flushBound);
+      setImmediate(this.flushBound);
     });
   }
 
@@ -266,7 +264,6 @@ class SqliteLedger implements Ledger {
   private flush(): void {
     const group = this.pending;
     this.pending = [];
-    this.lastGroupSize = group.length;
     if (group.length > 1 && this.runGroup(group)) return;
     for (const op of group) {
       try {
