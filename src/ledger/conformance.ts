@@ -347,6 +347,49 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       expect((await reserve(account.id, usd(0.5), { keyId: key.id })).replayed).toBe(false);
     });
 
+    it('counts what a key holds when a limit is set, and rebuilds its counts when limits go and come back', async () => {
+      const account = await fundedAccount({ usd: usd(100) });
+      const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'k' });
+      const limit = (amount: number) => [
+        { currency: 'USD' as const, period: 'MONTH' as const, amountNano: usd(amount) },
+      ];
+      const settled = (await reserve(account.id, usd(1), { keyId: key.id })).reservation;
+      await ledger.settle({ reservationId: settled.id, lines: [line(usd(1))], latencyMs: null });
+      const heldBefore = (await reserve(account.id, usd(3), { keyId: key.id })).reservation;
+      const voidedLater = (await reserve(account.id, usd(2), { keyId: key.id })).reservation;
+      // Used: 1 settled + 3 + 2 held.
+      await ledger.updateKey(key.id, { limits: limit(10) });
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(4));
+      // The hold made before the limit settles for less, and the other is voided: both free their remainder.
+      await ledger.settle({ reservationId: heldBefore.id, lines: [line(usd(0.5))], latencyMs: null });
+      await ledger.void(voidedLater.id);
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(8.5));
+      // Without limits nothing is counted; a new limit is rebuilt from what was settled and what is held meanwhile.
+      await ledger.updateKey(key.id, { limits: [] });
+      const unlimited = (await reserve(account.id, usd(20), { keyId: key.id })).reservation;
+      const heldUnlimited = (await reserve(account.id, usd(4), { keyId: key.id })).reservation;
+      await ledger.settle({ reservationId: unlimited.id, lines: [line(usd(20))], latencyMs: null });
+      await ledger.updateKey(key.id, { limits: limit(30) });
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(30 - 21.5 - 4));
+      await expectError(reserve(account.id, usd(5), { keyId: key.id }), 402, 'key_limit_exceeded');
+      await ledger.settle({ reservationId: heldUnlimited.id, lines: [line(usd(1))], latencyMs: null });
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(30 - 22.5));
+      // Changing an existing limit keeps the counts; an expired hold is released from them.
+      await ledger.updateKey(key.id, { limits: limit(25) });
+      const expiring = (await reserve(account.id, usd(2), { keyId: key.id, ttlMs: 1_000 })).reservation;
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(25 - 22.5 - 2));
+      clock.advance(2_000);
+      expect(await ledger.expireReservations()).toBe(1);
+      expect((await ledger.getReservation(expiring.id))?.status).toBe('EXPIRED');
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(25 - 22.5));
+      // A new month starts from zero, and a hold from last month still settles into last month's count.
+      const lastMonth = (await reserve(account.id, usd(1), { keyId: key.id })).reservation;
+      clock.set(Date.UTC(2025, 1, 1, 1));
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(25));
+      await ledger.settle({ reservationId: lastMonth.id, lines: [line(usd(1))], latencyMs: null });
+      expect((await ledger.spendable({ accountId: account.id, keyId: key.id })).maxNano).toBe(usd(25));
+    });
+
     it('authenticates a secret shown once, and refuses revoked, expired, foreign and model-restricted keys', async () => {
       const account = await fundedAccount({ usd: usd(10) });
       const { key, secret } = await ledger.createKey({

@@ -24,6 +24,14 @@ const ttlMs = 60_000;
 const start = Date.UTC(2025, 2, 10, 6);
 
 const amount = (max: bigint) => fc.bigInt({ min: 0n, max });
+const limitArb = fc.option(
+  fc.record({
+    currency: fc.constantFrom('USD' as const, 'DIEM' as const),
+    period: fc.constantFrom('EPOCH' as const, 'MONTH' as const, 'LIFETIME' as const),
+    amountNano: amount(4_000n),
+  }),
+  { nil: null },
+);
 const command = fc.oneof(
   {
     arbitrary: fc.record({
@@ -55,17 +63,17 @@ const command = fc.oneof(
     weight: 1,
   },
   { arbitrary: fc.record({ t: fc.constant('nextEpoch' as const) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      t: fc.constant('limit' as const),
+      account: fc.nat(accountsCount - 1),
+      key: fc.nat(keysPerAccount - 1),
+      limit: limitArb,
+    }),
+    weight: 1,
+  },
 );
 type Command = typeof command extends fc.Arbitrary<infer T> ? T : never;
-
-const limitArb = fc.option(
-  fc.record({
-    currency: fc.constantFrom('USD' as const, 'DIEM' as const),
-    period: fc.constantFrom('EPOCH' as const, 'MONTH' as const, 'LIFETIME' as const),
-    amountNano: amount(4_000n),
-  }),
-  { nil: null },
-);
 
 const scenario = fc.record({
   funds: fc.array(fc.record({ diem: amount(5_000n), credits: amount(5_000n), usd: amount(5_000n) }), {
@@ -81,7 +89,8 @@ interface World {
   ledger: Ledger;
   clock: ReturnType<typeof fakeClock>;
   accounts: string[];
-  keys: { id: string; accountId: string; limit: KeyLimit | null }[];
+  /** `limitChanged`: the limit was set or removed after the key had spent, so it may start out exceeded. */
+  keys: { id: string; accountId: string; limit: KeyLimit | null; limitChanged: boolean }[];
   funded: Map<string, Record<'CREDITS' | 'USD', bigint>>;
   allowance: Map<string, bigint>; // `${account}:${epoch}`
   reservations: Map<string, Reservation>;
@@ -121,7 +130,7 @@ async function setUp(ledger: Ledger, clock: ReturnType<typeof fakeClock>, s: Sce
         name: `k${k}`,
         limits: limit ? [limit] : [],
       });
-      world.keys.push({ id: key.id, accountId: account.id, limit });
+      world.keys.push({ id: key.id, accountId: account.id, limit, limitChanged: false });
     }
   }
   return world;
@@ -191,6 +200,13 @@ async function apply(world: World, c: Command): Promise<void> {
     case 'nextEpoch':
       world.clock.set(epochStartMs(epochAt(world.clock.now()) + 1) + 1_000);
       return;
+    case 'limit': {
+      const key = world.keys[c.account * keysPerAccount + c.key]!;
+      await ledger.updateKey(key.id, { limits: c.limit ? [c.limit] : [] });
+      key.limit = c.limit;
+      key.limitChanged = true;
+      return;
+    }
   }
 }
 
@@ -286,7 +302,9 @@ async function checkInvariants(world: World): Promise<void> {
     }
   }
 
-  // Key limits: settled charges plus live holds in the current period.
+  // Key limits: settled charges plus live holds in the current period stay within the limit (a limit set later may
+  // start out exceeded), and what the ledger lets the key spend is exactly the limit's remainder, capped by each
+  // source's balance, however the limit came and went.
   for (const key of world.keys) {
     if (!key.limit) continue;
     const { currency, period, amountNano } = key.limit;
@@ -298,7 +316,19 @@ async function checkInvariants(world: World): Promise<void> {
         (a, r) => a + (r.status === 'RESERVED' ? r.amountNano : r.status === 'SETTLED' ? r.chargedNano! : 0n),
         0n,
       );
-    expect(used <= amountNano, `key ${key.id} used ${used} > ${amountNano}`).toBe(true);
+    if (!key.limitChanged) expect(used <= amountNano, `key ${key.id} used ${used} > ${amountNano}`).toBe(true);
+    const left = amountNano > used ? amountNano - used : 0n;
+    const balance = await ledger.balance(key.accountId);
+    const available: Record<FundingSource, bigint> = {
+      DIEM: balance.diem.availableNano,
+      CREDITS: balance.credits.availableNano,
+      USD: balance.usd.availableNano,
+    };
+    const { sources } = await ledger.spendable({ accountId: key.accountId, keyId: key.id });
+    for (const { source, headroomNano } of sources) {
+      const cap = limitCurrencyOf(source) === currency && left < available[source] ? left : available[source];
+      expect(headroomNano, `key ${key.id} headroom in ${source}`).toBe(cap);
+    }
   }
 
   // An idempotency key is charged at most once.

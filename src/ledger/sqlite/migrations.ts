@@ -154,4 +154,15 @@ CREATE TRIGGER usage_records_no_delete BEFORE DELETE ON usage_records
     name: 'fundings by account',
     sql: `CREATE INDEX funding_account_time ON funding_references (account_id, created_at_ms);`,
   },
+  {
+    version: 3,
+    name: 'key spend counted only for keys with limits',
+    // Until now every keyed reservation was counted; from here only those of keys with limits are (see writeLimits).
+    sql: `
+ALTER TABLE reservations ADD COLUMN counted INTEGER NOT NULL DEFAULT 1 CHECK (counted IN (0, 1));
+UPDATE reservations SET counted = 0
+  WHERE status = 'RESERVED' AND (key_id IS NULL OR key_id NOT IN (SELECT key_id FROM key_limits));
+DELETE FROM key_spend WHERE key_id NOT IN (SELECT key_id FROM key_limits);
+`,
+  },
 ];

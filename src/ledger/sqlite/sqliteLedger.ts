@@ -93,6 +93,7 @@ const statements = {
   updateKey: 'UPDATE api_keys SET name = ?, expires_at_ms = ?, allowed_models = ? WHERE id = ?',
   revokeKey: 'UPDATE api_keys SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE id = ?',
   limits: 'SELECT currency, period, amount_nano FROM key_limits WHERE key_id = ? ORDER BY currency, period',
+  hasLimits: 'SELECT 1 FROM key_limits WHERE key_id = ? LIMIT 1',
   deleteLimits: 'DELETE FROM key_limits WHERE key_id = ?',
   insertLimit: 'INSERT INTO key_limits (key_id, currency, period, amount_nano) VALUES (?, ?, ?, ?)',
   keySpend:
@@ -102,6 +103,24 @@ const statements = {
     ON CONFLICT DO UPDATE SET reserved_nano = reserved_nano + excluded.reserved_nano`,
   releaseKeySpend: `UPDATE key_spend SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
     WHERE key_id = ?3 AND currency = ?4 AND period_key IN (?5, ?6, ?7)`,
+  deleteKeySpend: 'DELETE FROM key_spend WHERE key_id = ?',
+  // The key's live reservations are counted in its counters exactly while it has limits.
+  markCounted: `UPDATE reservations SET counted = ?1
+    WHERE account_id = ?2 AND released = 0 AND key_id = ?3 AND status = 'RESERVED'`,
+  // A key's counters rebuilt from its reservations: what settled (in the current periods) and what is held (in the
+  // periods it was reserved in, which its settle will move). Read through the idempotency index, which holds every
+  // settled and live reservation of the account.
+  backfillKeySpend: `WITH r AS (
+      SELECT CASE source WHEN 'DIEM' THEN 'DIEM' ELSE 'USD' END AS currency, epoch, month, status,
+        CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END AS spent,
+        CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END AS held
+      FROM reservations WHERE account_id = ?2 AND released = 0 AND key_id = ?1)
+    INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
+    SELECT ?1, currency, period_key, sum(spent), sum(held) FROM (
+      SELECT currency, 'EPOCH:' || epoch AS period_key, spent, held FROM r WHERE epoch = ?3 OR status = 'RESERVED'
+      UNION ALL SELECT currency, 'MONTH:' || month, spent, held FROM r WHERE month = ?4 OR status = 'RESERVED'
+      UNION ALL SELECT currency, 'LIFETIME', spent, held FROM r)
+    GROUP BY currency, period_key`,
   balances: 'SELECT source, available_nano, reserved_nano FROM balances WHERE account_id = ?',
   sources: `SELECT source, available_nano, reserved_nano, 0 AS allowance_nano FROM balances WHERE account_id = ?1
     UNION ALL SELECT 'DIEM', allowance_nano - spent_nano - reserved_nano, reserved_nano, allowance_nano
@@ -123,8 +142,8 @@ const statements = {
   insertFundingReference: `INSERT INTO funding_references (reference, account_id, source, amount_nano, created_at_ms)
     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   insertReservation: `INSERT INTO reservations (account_id, key_id, idempotency_key, model, source, epoch, month,
-    amount_nano, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?)`,
-  reservation: `SELECT ${reservationColumns} FROM reservations WHERE id = ?`,
+    amount_nano, status, created_at_ms, expires_at_ms, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?, ?)`,
+  reservation: `SELECT ${reservationColumns}, counted FROM reservations WHERE id = ?`,
   // Everything a reserve reads about the account, in one statement: what each source has left, and the live or
   // settled reservation under this idempotency key, if any.
   reserveState: `SELECT
@@ -136,9 +155,9 @@ const statements = {
   // The settle's state change and read in one step; no row: not live (the caller reads it to say why).
   settleReservation: `UPDATE reservations SET status = 'SETTLED', charged_nano = min(amount_nano, ?1),
     loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2 WHERE id = ?3 AND status = 'RESERVED'
-    RETURNING ${reservationColumns}`,
+    RETURNING ${reservationColumns}, counted`,
   finishUnpaid: 'UPDATE reservations SET status = ?, released = 1, finished_at_ms = ? WHERE id = ?',
-  expiredReservations: `SELECT ${reservationColumns} FROM reservations
+  expiredReservations: `SELECT ${reservationColumns}, counted FROM reservations
     WHERE status = 'RESERVED' AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?`,
   insertJournalPair: `INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id,
     created_at_ms) VALUES (?1, ?2, ?3, 'DEBIT', ?5, ?6, ?7), (?1, ?2, ?4, 'CREDIT', ?5, ?6, ?7)`,
@@ -357,7 +376,7 @@ class SqliteLedger implements Ledger {
         input.expiresAtMs ?? null,
         modelsToText(input.allowedModels ?? null),
       );
-      this.writeLimits(id, input.limits ?? []);
+      this.writeLimits(id, input.accountId, input.limits ?? []);
     });
     return { key: this.readKey(id)!, secret };
   }
@@ -388,7 +407,7 @@ class SqliteLedger implements Ledger {
         modelsToText(patch.allowedModels === undefined ? key.allowedModels : patch.allowedModels),
         keyId,
       );
-      if (patch.limits) this.writeLimits(keyId, patch.limits);
+      if (patch.limits) this.writeLimits(keyId, key.accountId, patch.limits);
     });
     return this.readKey(keyId)!;
   }
@@ -473,9 +492,9 @@ class SqliteLedger implements Ledger {
     const month = monthAt(now);
     const keyHeadroom = input.keyId
       ? this.keyHeadroom(input.accountId, input.keyId, input.model ?? null, now, epoch, month)
-      : none;
+      : null;
     const available = this.available(input.accountId, epoch);
-    const sources = headroomsOf(available, keyHeadroom);
+    const sources = headroomsOf(available, keyHeadroom ?? none);
     let best = sources[0]!;
     for (const s of sources) if (s.headroomNano > best.headroomNano) best = s;
     return { sources, maxNano: best.headroomNano, source: best.headroomNano > 0n ? best.source : null };
@@ -498,10 +517,11 @@ class SqliteLedger implements Ledger {
         CREDITS: state.credits as bigint,
         USD: (state.usd as bigint | null) ?? 0n,
       };
+      // Null: no key, or a key without limits, whose spend is not counted (see writeLimits).
       const keyHeadroom = input.keyId
         ? this.keyHeadroom(input.accountId, input.keyId, input.model, now, epoch, month)
-        : none;
-      const choice = chooseSource(headroomsOf(available, keyHeadroom), amountNano, minAmountNano);
+        : null;
+      const choice = chooseSource(headroomsOf(available, keyHeadroom ?? none), amountNano, minAmountNano);
       if (!choice) throw reserveRefusal(available, minAmountNano);
       const reservation: Reservation = {
         id: '',
@@ -522,7 +542,8 @@ class SqliteLedger implements Ledger {
       };
       if (choice.source === 'DIEM') this.stmt.holdDiem.run(choice.amountNano, input.accountId, epoch);
       else this.stmt.holdBalance.run(choice.amountNano, input.accountId, choice.source);
-      if (input.keyId) {
+      const counted = keyHeadroom !== null;
+      if (counted) {
         const [e, m, l] = periodKeysOf(epoch, month);
         this.stmt.reserveKeySpend.run(input.keyId, limitCurrencyOf(choice.source), e, m, l, choice.amountNano);
       }
@@ -537,6 +558,7 @@ class SqliteLedger implements Ledger {
         reservation.amountNano,
         now,
         reservation.expiresAtMs,
+        counted ? 1 : 0,
       );
       reservation.id = String(inserted.lastInsertRowid);
       return { reservation, replayed: false };
@@ -553,7 +575,7 @@ class SqliteLedger implements Ledger {
       const reservation = toReservation(row);
       const chargedNano = reservation.chargedNano!;
       const lossNano = reservation.lossNano!;
-      this.release(reservation, chargedNano);
+      this.release(reservation, row.counted === 1n, chargedNano);
       this.insertUsage(reservation, input.lines, allocateCharge(input.lines, chargedNano), input.latencyMs, now);
       const txnId = `settle:${reservation.id}`;
       if (chargedNano > 0n) {
@@ -567,7 +589,7 @@ class SqliteLedger implements Ledger {
 
   /** A settle that found no live reservation: a replay of the same settle, or a typed error saying why not. */
   private settledBefore(reservationId: string, actualNano: NanoUsd): Reservation {
-    const reservation = this.requireReservation(reservationId);
+    const reservation = toReservation(this.requireReservationRow(reservationId));
     if (reservation.status === 'SETTLED') {
       if (reservation.chargedNano! + reservation.lossNano! === actualNano) return reservation;
       throw new ConflictError('reservation already settled with another cost', { code: 'already_settled' });
@@ -622,12 +644,13 @@ class SqliteLedger implements Ledger {
   async void(reservationId: string): Promise<Reservation> {
     const now = this.clock();
     return this.write(() => {
-      const reservation = this.requireReservation(reservationId);
+      const row = this.requireReservationRow(reservationId);
+      const reservation = toReservation(row);
       if (reservation.status === 'VOIDED' || reservation.status === 'EXPIRED') return reservation;
       if (reservation.status === 'SETTLED') {
         throw new ConflictError('reservation already settled', { code: 'already_settled' });
       }
-      return this.finishUnpaid(reservation, 'VOIDED', now);
+      return this.finishUnpaid(reservation, row.counted === 1n, 'VOIDED', now);
     });
   }
 
@@ -635,7 +658,7 @@ class SqliteLedger implements Ledger {
     const now = this.clock();
     return this.write(() => {
       const rows = this.stmt.expiredReservations.all(now, Math.min(limit, ledgerLimits.expireBatchSizeMax));
-      for (const row of rows) this.finishUnpaid(toReservation(row), 'EXPIRED', now);
+      for (const row of rows) this.finishUnpaid(toReservation(row), row.counted === 1n, 'EXPIRED', now);
       return rows.length;
     });
   }
@@ -716,10 +739,10 @@ class SqliteLedger implements Ledger {
     if (!this.stmt.account.get(accountId)) throw new NotFoundError('account not found', { code: 'account_not_found' });
   }
 
-  private requireReservation(reservationId: string): Reservation {
+  private requireReservationRow(reservationId: string): Row {
     const row = /^\d{1,18}$/.test(reservationId) ? this.stmt.reservation.get(BigInt(reservationId)) : undefined;
     if (!row) throw new NotFoundError('reservation not found', { code: 'reservation_not_found' });
-    return toReservation(row);
+    return row;
   }
 
   private readBalances(accountId: string): Record<'CREDITS' | 'USD', { availableNano: bigint; reservedNano: bigint }> {
@@ -750,12 +773,12 @@ class SqliteLedger implements Ledger {
     now: number,
     epoch: number,
     month: string,
-  ): KeyHeadroom {
+  ): KeyHeadroom | null {
     const row = this.stmt.keyForUse.get(keyId);
     if (!row || row.account_id !== accountId) checkKeyUsable(null, accountId, model, now);
     checkKeyUsable(keyForUse(keyId, row!), accountId, model, now);
     const limits = JSON.parse(row!.limits as string) as [KeyLimit['currency'], KeyLimit['period'], string][];
-    if (limits.length === 0) return none;
+    if (limits.length === 0) return null;
     return keyHeadroomOf(
       limits.map(([currency, period, amount]) => {
         const spend = this.stmt.keySpend.get(keyId, currency, periodKeyOf(period, epoch, month));
@@ -767,19 +790,27 @@ class SqliteLedger implements Ledger {
     );
   }
 
-  /** Returns a reservation's hold to its source and key counters, moving `chargedNano` of it to spent. */
-  private release(reservation: Reservation, chargedNano: NanoUsd): void {
+  /**
+   * Returns a reservation's hold to its source, and to its key's counters when they count it, moving `chargedNano`
+   * of it to spent.
+   */
+  private release(reservation: Reservation, counted: boolean, chargedNano: NanoUsd): void {
     const { accountId, amountNano, source, epoch } = reservation;
     if (source === 'DIEM') this.stmt.releaseDiem.run(amountNano, chargedNano, accountId, epoch);
     else this.stmt.releaseBalance.run(amountNano, chargedNano, accountId, source);
-    if (reservation.keyId) {
+    if (counted && reservation.keyId) {
       const [e, m, l] = periodKeysOf(epoch, reservation.month);
       this.stmt.releaseKeySpend.run(amountNano, chargedNano, reservation.keyId, limitCurrencyOf(source), e, m, l);
     }
   }
 
-  private finishUnpaid(reservation: Reservation, status: 'VOIDED' | 'EXPIRED', now: number): Reservation {
-    this.release(reservation, 0n);
+  private finishUnpaid(
+    reservation: Reservation,
+    counted: boolean,
+    status: 'VOIDED' | 'EXPIRED',
+    now: number,
+  ): Reservation {
+    this.release(reservation, counted, 0n);
     this.stmt.finishUnpaid.run(status, now, BigInt(reservation.id));
     return { ...reservation, status, finishedAtMs: now };
   }
@@ -796,9 +827,24 @@ class SqliteLedger implements Ledger {
     this.stmt.insertJournalPair.run(txnId, kind, debit, credit, amountNano, reservationId, now);
   }
 
-  private writeLimits(keyId: string, limits: KeyLimit[]): void {
+  /**
+   * A key's spend is counted (key_spend rows, and `counted` on its live reservations) exactly while it has limits:
+   * most keys have none, and counting costs a reserve and a settle two statements and six row writes. A key that
+   * gains limits has its counters rebuilt from its reservations, in the same transaction, so a limit still sees
+   * what the key spent before it and what it holds now; a key that loses them drops its counters.
+   */
+  private writeLimits(keyId: string, accountId: string, limits: KeyLimit[]): void {
+    const hadLimits = this.stmt.hasLimits.get(keyId) !== undefined;
     this.stmt.deleteLimits.run(keyId);
     for (const limit of limits) this.stmt.insertLimit.run(keyId, limit.currency, limit.period, limit.amountNano);
+    const hasLimits = limits.length > 0;
+    if (hasLimits === hadLimits) return;
+    this.stmt.deleteKeySpend.run(keyId);
+    this.stmt.markCounted.run(hasLimits ? 1 : 0, accountId, keyId);
+    if (hasLimits) {
+      const now = this.clock();
+      this.stmt.backfillKeySpend.run(keyId, accountId, epochAt(now, this.epochSeconds), monthAt(now));
+    }
   }
 
   private readKey(keyId: string): ApiKey | null {

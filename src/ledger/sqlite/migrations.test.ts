@@ -1,0 +1,86 @@
+/**
+ * Migrations applied to a database written by an earlier version: the state it holds must carry over exactly.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { epochAt, monthAt } from '../../core/epoch.ts';
+import { line } from '../conformance.ts';
+import { fakeClock } from '../testing/fakeClock.ts';
+import { sqliteMigrations } from './migrations.ts';
+import { openSqliteLedger } from './sqliteLedger.ts';
+
+const start = Date.UTC(2025, 0, 15, 12);
+const usd = (n: number): bigint => BigInt(n) * 1_000_000_000n;
+
+let directory: string | null = null;
+afterEach(() => {
+  if (directory) rmSync(directory, { recursive: true, force: true });
+  directory = null;
+});
+
+/** A database as version 2 left it: every keyed reservation counted, limits or not. */
+function versionTwoDatabase(path: string): void {
+  const db = new DatabaseSync(path);
+  db.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)',
+  );
+  for (const migration of sqliteMigrations.filter((m) => m.version <= 2)) {
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+  }
+  const epoch = epochAt(start);
+  const month = monthAt(start);
+  db.exec(`INSERT INTO accounts VALUES ('a', NULL, 0)`);
+  db.exec(`INSERT INTO balances VALUES ('a', 'CREDITS', 0, 0), ('a', 'USD', ${usd(90)}, ${usd(10)})`);
+  for (const key of ['free', 'limited']) {
+    db.exec(`INSERT INTO api_keys VALUES ('${key}', 'a', 'INFERENCE', '${key}', 'hash-${key}', 'vk_', 0, NULL, NULL,
+      NULL)`);
+  }
+  db.exec(`INSERT INTO key_limits VALUES ('limited', 'USD', 'MONTH', ${usd(20)})`);
+  // Each key holds one live reservation of $5, counted in all three of its period counters.
+  for (const [id, key] of [
+    [1, 'free'],
+    [2, 'limited'],
+  ] as const) {
+    db.exec(`INSERT INTO reservations (id, account_id, key_id, idempotency_key, model, source, epoch, month,
+      amount_nano, status, created_at_ms, expires_at_ms) VALUES (${id}, 'a', '${key}', 'r${id}', 'm', 'USD', ${epoch},
+      '${month}', ${usd(5)}, 'RESERVED', ${start}, ${start + 600_000})`);
+    for (const period of [`EPOCH:${epoch}`, `MONTH:${month}`, 'LIFETIME']) {
+      db.exec(`INSERT INTO key_spend VALUES ('${key}', 'USD', '${period}', 0, ${usd(5)})`);
+    }
+  }
+  db.close();
+}
+
+describe('SQLite migration 3: key spend counted only for keys with limits', () => {
+  it('drops the counters of keys without limits and keeps those of keys with limits', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'perdiem-migrate-'));
+    const path = join(directory, 'ledger.sqlite');
+    versionTwoDatabase(path);
+    const clock = fakeClock(start);
+    const ledger = openSqliteLedger({ path, clock: clock.now, backgroundCheckpoints: false });
+    try {
+      const spendRows = (key: string) => {
+        const reader = new DatabaseSync(path, { readOnly: true });
+        const row = reader.prepare('SELECT count(*) AS n FROM key_spend WHERE key_id = ?').get(key);
+        reader.close();
+        return row?.n;
+      };
+      expect(spendRows('free')).toBe(0);
+      expect(spendRows('limited')).toBe(3);
+      expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(15));
+      // Both holds settle: the free key's leaves no counter behind, the limited key's moves to spent.
+      await ledger.settle({ reservationId: '1', lines: [line(usd(4))], latencyMs: null });
+      await ledger.settle({ reservationId: '2', lines: [line(usd(3))], latencyMs: null });
+      expect(spendRows('free')).toBe(0);
+      expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(17));
+      const balance = await ledger.balance('a');
+      expect(balance.usd).toEqual({ availableNano: usd(93), reservedNano: 0n });
+    } finally {
+      await ledger.close();
+    }
+  });
+});
