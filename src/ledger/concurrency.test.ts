@@ -119,3 +119,64 @@ describe.skipIf(pgSkip !== null)('concurrency: postgres (two replicas, two pools
     });
   }
 });
+
+describe.skipIf(pgSkip !== null)('concurrency: postgres, limits changed mid-race', () => {
+  it('keeps a key’s counters exact while its limits come and go under two replicas’ reserves and settles', async () => {
+    const schema = `perdiem_test_${randomBytes(6).toString('hex')}`;
+    const replicaA = await openTestPostgresLedger({ schema, clock: () => nowMs, poolMax: 8 });
+    try {
+      const replicaB = await openPostgresLedger({ url: testDatabaseUrl, schema, clock: () => nowMs, poolMax: 8 });
+      try {
+        const account = await replicaA.createAccount();
+        const funded = amountNano * 10_000n;
+        await replicaA.addFunds({ accountId: account.id, source: 'USD', amountNano: funded, reference: 'toggle' });
+        const { key } = await replicaA.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'toggled' });
+        const limitNano = amountNano * 5_000n;
+        const limits = [{ currency: 'USD' as const, period: 'LIFETIME' as const, amountNano: limitNano }];
+        let racing = true;
+        // Each pair charges a different share of its reservation, so that a lost or doubled count shows.
+        const pairs = async (ledger: Ledger, prefix: string) => {
+          for (let i = 0; i < 60; i++) {
+            await Promise.all(
+              Array.from({ length: 8 }, async (_, j) => {
+                const { reservation } = await ledger.reserve({
+                  accountId: account.id,
+                  keyId: key.id,
+                  idempotencyKey: `${prefix}-${i}-${j}`,
+                  model: 'm',
+                  amountNano,
+                });
+                const charged = (amountNano * BigInt(1 + ((i + j) % 7))) / 8n;
+                if ((i + j) % 5 === 0) await ledger.void(reservation.id);
+                else await ledger.settle({ reservationId: reservation.id, lines: [line(charged)], latencyMs: 1 });
+              }),
+            );
+          }
+        };
+        const toggle = async () => {
+          for (let n = 0; racing; n++) {
+            await replicaA.updateKey(key.id, { limits: n % 2 === 0 ? limits : [] });
+            await new Promise((resolve) => setTimeout(resolve, 15));
+          }
+          await replicaA.updateKey(key.id, { limits });
+        };
+        const toggling = toggle();
+        // Limits come back while the pairs still run, so the final counters are kept by settles, not rebuilt.
+        const racers = Promise.all([pairs(replicaA, 'a'), pairs(replicaB, 'b')]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        racing = false;
+        await toggling;
+        await racers;
+        const balance = await replicaA.balance(account.id);
+        expect(balance.usd.reservedNano).toBe(0n);
+        const used = funded - balance.usd.availableNano;
+        const spendable = await replicaB.spendable({ accountId: account.id, keyId: key.id });
+        expect(spendable.sources.find((s) => s.source === 'USD')?.headroomNano).toBe(limitNano - used);
+      } finally {
+        await replicaB.close();
+      }
+    } finally {
+      await replicaA.close();
+    }
+  });
+});

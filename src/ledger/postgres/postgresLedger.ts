@@ -273,16 +273,34 @@ class PostgresLedger implements Ledger {
 
   async updateKey(keyId: string, patch: UpdateKeyInput): Promise<ApiKey> {
     validateKeyInput(patch);
-    await this.sql.begin(async (tx) => {
-      const [row] = await tx`SELECT * FROM api_keys WHERE id = ${keyId} FOR UPDATE`;
-      if (!row) throw new NotFoundError('API key not found', { code: 'key_not_found' });
-      await tx`UPDATE api_keys SET
+    // A limits change that recounts a key's spend may meet a group-commit batch in a deadlock (see recountKeySpend);
+    // PostgreSQL aborts one of the two, and this transaction is simply tried again.
+    await retryOnDeadlock(() =>
+      this.sql.begin(async (tx) => {
+        const [row] = await tx`SELECT * FROM api_keys WHERE id = ${keyId} FOR UPDATE`;
+        if (!row) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+        await tx`UPDATE api_keys SET
           name = ${patch.name ?? row.name},
           expires_at_ms = ${patch.expiresAtMs === undefined ? row.expires_at_ms : patch.expiresAtMs},
           allowed_models = ${patch.allowedModels === undefined ? row.allowed_models : patch.allowedModels}
         WHERE id = ${keyId}`;
-      if (patch.limits) await writeLimits(tx as unknown as Sql, keyId, patch.limits);
-    });
+        if (patch.limits) {
+          const [had] = await tx`SELECT 1 FROM key_limits WHERE key_id = ${keyId} LIMIT 1`;
+          await writeLimits(tx as unknown as Sql, keyId, patch.limits);
+          const hasLimits = patch.limits.length > 0;
+          if ((had !== undefined) !== hasLimits) {
+            const now = this.clock();
+            await recountKeySpend(tx as unknown as Sql, {
+              keyId,
+              accountId: row.account_id as string,
+              counted: hasLimits,
+              epoch: epochAt(now, this.epochSeconds),
+              month: monthAt(now),
+            });
+          }
+        }
+      }),
+    );
     return (await this.getKey(keyId))!;
   }
 
@@ -640,6 +658,56 @@ class PostgresLedger implements Ledger {
         amountNano: l.amount_nano as bigint,
       })),
     };
+  }
+}
+
+/**
+ * A key's spend is counted (key_spend rows, and `counted` on its live reservations) exactly while it has limits:
+ * most keys have none, and counting costs every reserve and settle three row writes. A key that gains limits has its
+ * counters rebuilt from its reservations in the same transaction, so a limit still sees what the key spent before it
+ * and what it holds now; a key that loses them drops its counters.
+ *
+ * Locks follow the order of the header of migrations.ts: the key's live reservations (id order), so that no settle,
+ * void or expiry moves them meanwhile; then the account mutex, so that no reserve of the account reads the old
+ * limits after this rebuild; then, again, reservations that reserves committed between the two.
+ */
+async function recountKeySpend(
+  tx: Sql,
+  key: { keyId: string; accountId: string; counted: boolean; epoch: number; month: string },
+): Promise<void> {
+  const lockLive = () => tx`SELECT id FROM reservations
+    WHERE account_id = ${key.accountId} AND key_id = ${key.keyId} AND status = 'RESERVED' ORDER BY id FOR UPDATE`;
+  await lockLive();
+  await tx`SELECT 1 FROM balances WHERE account_id = ${key.accountId} AND source = 'CREDITS' FOR UPDATE`;
+  await lockLive();
+  await tx`DELETE FROM key_spend WHERE key_id = ${key.keyId}`;
+  await tx`UPDATE reservations SET counted = ${key.counted}
+    WHERE account_id = ${key.accountId} AND key_id = ${key.keyId} AND status = 'RESERVED'`;
+  if (!key.counted) return;
+  // What settled counts in the current periods; what is held counts in the periods it was reserved in, which its
+  // settle will move.
+  await tx`WITH r AS (
+      SELECT CASE source WHEN 'DIEM' THEN 'DIEM' ELSE 'USD' END AS currency, epoch, month, status,
+        CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END AS spent,
+        CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END AS held
+      FROM reservations WHERE account_id = ${key.accountId} AND key_id = ${key.keyId}
+        AND status IN ('RESERVED', 'SETTLED'))
+    INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
+    SELECT ${key.keyId}, currency, period_key, sum(spent), sum(held) FROM (
+      SELECT currency, 'EPOCH:' || epoch AS period_key, spent, held FROM r
+        WHERE epoch = ${key.epoch} OR status = 'RESERVED'
+      UNION ALL SELECT currency, 'MONTH:' || month, spent, held FROM r WHERE month = ${key.month} OR status = 'RESERVED'
+      UNION ALL SELECT currency, 'LIFETIME', spent, held FROM r) counted
+    GROUP BY currency, period_key`;
+}
+
+async function retryOnDeadlock<T>(transaction: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= attempts) throw error;
+    }
   }
 }
 
