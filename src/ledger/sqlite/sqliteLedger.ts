@@ -121,7 +121,13 @@ const statements = {
       UNION ALL SELECT currency, 'MONTH:' || month, spent, held FROM r WHERE month = ?4 OR status = 'RESERVED'
       UNION ALL SELECT currency, 'LIFETIME', spent, held FROM r)
     GROUP BY currency, period_key`,
-  balances: 'SELECT source, available_nano, reserved_nano FROM balances WHERE account_id = ?',
+  // An account's whole balance in one statement: the gateway reads it for the x-balance-* headers of every request.
+  balance: `SELECT c.available_nano AS credits_available, c.reserved_nano AS credits_reserved,
+      u.available_nano AS usd_available, u.reserved_nano AS usd_reserved,
+      d.allowance_nano AS diem_allowance, d.spent_nano AS diem_spent, d.reserved_nano AS diem_reserved
+    FROM balances c JOIN balances u ON u.account_id = c.account_id AND u.source = 'USD'
+      LEFT JOIN diem_allowances d ON d.account_id = c.account_id AND d.epoch = ?2
+    WHERE c.account_id = ?1 AND c.source = 'CREDITS'`,
   sources: `SELECT source, available_nano, reserved_nano, 0 AS allowance_nano FROM balances WHERE account_id = ?1
     UNION ALL SELECT 'DIEM', allowance_nano - spent_nano - reserved_nano, reserved_nano, allowance_nano
       FROM diem_allowances WHERE account_id = ?1 AND epoch = ?2`,
@@ -470,19 +476,19 @@ class SqliteLedger implements Ledger {
   async balance(accountId: string): Promise<Balance> {
     const now = this.clock();
     const epoch = epochAt(now, this.epochSeconds);
-    const balances = this.readBalances(accountId);
-    const diem = this.stmt.diem.get(accountId, epoch);
-    const allowanceNano = (diem?.allowance_nano as bigint | undefined) ?? 0n;
-    const spentNano = (diem?.spent_nano as bigint | undefined) ?? 0n;
-    const reservedNano = (diem?.reserved_nano as bigint | undefined) ?? 0n;
+    const row = this.stmt.balance.get(accountId, epoch);
+    if (!row) throw new NotFoundError('account not found', { code: 'account_not_found' });
+    const allowanceNano = (row.diem_allowance as bigint | null) ?? 0n;
+    const spentNano = (row.diem_spent as bigint | null) ?? 0n;
+    const reservedNano = (row.diem_reserved as bigint | null) ?? 0n;
     const left = allowanceNano - spentNano - reservedNano;
     return {
       accountId,
       epoch,
       nextEpochBegins: nextEpochBegins(now, this.epochSeconds),
       diem: { allowanceNano, spentNano, reservedNano, availableNano: left > 0n ? left : 0n },
-      credits: balances.CREDITS,
-      usd: balances.USD,
+      credits: { availableNano: row.credits_available as bigint, reservedNano: row.credits_reserved as bigint },
+      usd: { availableNano: row.usd_available as bigint, reservedNano: row.usd_reserved as bigint },
     };
   }
 
@@ -743,19 +749,6 @@ class SqliteLedger implements Ledger {
     const row = /^\d{1,18}$/.test(reservationId) ? this.stmt.reservation.get(BigInt(reservationId)) : undefined;
     if (!row) throw new NotFoundError('reservation not found', { code: 'reservation_not_found' });
     return row;
-  }
-
-  private readBalances(accountId: string): Record<'CREDITS' | 'USD', { availableNano: bigint; reservedNano: bigint }> {
-    const rows = this.stmt.balances.all(accountId);
-    if (rows.length === 0) throw new NotFoundError('account not found', { code: 'account_not_found' });
-    const out = { CREDITS: { availableNano: 0n, reservedNano: 0n }, USD: { availableNano: 0n, reservedNano: 0n } };
-    for (const row of rows) {
-      out[row.source as 'CREDITS' | 'USD'] = {
-        availableNano: row.available_nano as bigint,
-        reservedNano: row.reserved_nano as bigint,
-      };
-    }
-    return out;
   }
 
   private available(accountId: string, epoch: number): Record<FundingSource, NanoUsd> {
