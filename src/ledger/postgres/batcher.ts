@@ -1,8 +1,9 @@
 /**
  * Group commit for the PostgreSQL hot path: calls queued during one event-loop turn go to the database together, in
- * one round trip and one transaction, up to `ledgerLimits.operationsPerBatchMax` per batch. A lone call (the last
- * group had one) goes at the end of the current microtask run instead, so that a gateway serving one request at a
- * time never waits an extra turn. When a batch fails (one operation's typed error aborts the whole transaction), each
+ * one round trip and one transaction, up to `ledgerLimits.operationsPerBatchMax` per batch. The batch leaves in the
+ * check phase right after the current poll phase (setImmediate), so it gathers the calls of every socket callback the
+ * loop ran in this turn (a gateway's concurrent requests each arrive in their own); a lone call waits for nothing
+ * more than that phase. When a batch fails (one operation's typed error aborts the whole transaction), each
  * of its operations is replayed on its own, so every caller gets exactly the result or error a lone call would give.
  */
 import { ledgerLimits } from '../limits.ts';
@@ -15,7 +16,6 @@ interface Pending<I, O> {
 
 export class Batcher<I, O> {
   private pending: Pending<I, O>[] = [];
-  private lastGroupSize = 0;
   private readonly one: (input: I) => Promise<O>;
   private readonly many: (inputs: I[]) => Promise<O[]>;
   private readonly flushBound = () => this.flush();
@@ -29,15 +29,13 @@ export class Batcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ input, resolve, reject });
       if (this.pending.length > 1) return;
-      if (this.lastGroupSize > 1) setImmediate(this.flushBound);
-      else queueMicrotask(this.flushBound);
+      setImmediate(this.flushBound);
     });
   }
 
   private flush(): void {
     const group = this.pending;
     this.pending = [];
-    this.lastGroupSize = group.length;
     for (let i = 0; i < group.length; i += ledgerLimits.operationsPerBatchMax) {
       void this.send(group.slice(i, i + ledgerLimits.operationsPerBatchMax));
     }
