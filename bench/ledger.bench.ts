@@ -13,16 +13,19 @@
  * Each configuration runs `BENCH_RUNS` times on a fresh database; the headline figures are those of the median run
  * (by pairs/s) and the ranges cover every run, because the machine may be shared.
  *
- * For comparison with lighter load, SQLite also runs at 64 pairs in flight and PostgreSQL at 16.
+ * For comparison with lighter load, SQLite also runs at 64 pairs in flight and PostgreSQL at 16. The headline keys have
+ * no spend limit, as most keys do; each adapter also runs once with keys that have one, whose reserves and settles
+ * also write the key's spend counters.
  *
  * Environment: BENCH_SECONDS (default 3 per run), BENCH_RUNS (default 3), BENCH_SQLITE_CONCURRENCY (default 256),
  * BENCH_SQLITE_PATH, BENCH_PG_CONCURRENCY (default 64), BENCH_PG_POOL (default 8), PERDIEM_TEST_DATABASE_URL.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { epochAt } from '../src/core/epoch.ts';
+import { newRequestId } from '../src/gateway/middleware/requestId.ts';
 import { openPostgresLedger } from '../src/ledger/postgres/postgresLedger.ts';
 import { openSqliteLedger } from '../src/ledger/sqlite/sqliteLedger.ts';
 import { dropSchema, postgresSkipReason, testDatabaseUrl } from '../src/ledger/testing/harness.ts';
@@ -66,7 +69,10 @@ interface Actor {
   keyId: string;
 }
 
-async function setup(ledger: Ledger): Promise<Actor[]> {
+/** A limit far above what a run spends: it never refuses, but every pair counts against it. */
+const benchLimit = [{ currency: 'DIEM' as const, period: 'MONTH' as const, amountNano: 10n ** 17n }];
+
+async function setup(ledger: Ledger, limited: boolean): Promise<Actor[]> {
   const actors: Actor[] = [];
   for (let i = 0; i < accountsCount; i++) {
     const account = await ledger.createAccount();
@@ -77,26 +83,31 @@ async function setup(ledger: Ledger): Promise<Actor[]> {
       reference: `bench-${account.id}`,
     });
     await ledger.setDiemAllowance(account.id, epochAt(Date.now()), 10n ** 14n);
-    const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'bench' });
+    const { key } = await ledger.createKey({
+      accountId: account.id,
+      kind: 'INFERENCE',
+      name: 'bench',
+      limits: limited ? benchLimit : [],
+    });
     actors.push({ accountId: account.id, keyId: key.id });
   }
   return actors;
 }
 
-/** Idempotency keys are random, as the gateway's request ids are (`req_<uuid>`). */
+/** Idempotency keys are made as the gateway makes its request ids, which are its idempotency keys by default. */
 async function pair(ledger: Ledger, actor: Actor): Promise<void> {
   const { reservation } = await ledger.reserve({
     accountId: actor.accountId,
     keyId: actor.keyId,
-    idempotencyKey: `req_${randomUUID().replaceAll('-', '')}`,
+    idempotencyKey: newRequestId(),
     model: 'bench-model',
     amountNano: 1_000_000n,
   });
   await ledger.settle({ reservationId: reservation.id, lines, latencyMs: 12 });
 }
 
-async function run(ledger: Ledger, concurrency: number): Promise<Run> {
-  const actors = await setup(ledger);
+async function run(ledger: Ledger, concurrency: number, limited: boolean): Promise<Run> {
+  const actors = await setup(ledger, limited);
   for (let i = 0; i < 500; i++) await pair(ledger, actors[i % actors.length]!); // warm-up
   const latencies: number[] = [];
   let next = 0;
@@ -155,18 +166,18 @@ async function repeat(once: () => Promise<Run>, concurrency: number, durability:
   };
 }
 
-async function sqliteOnce(concurrency: number): Promise<Run> {
+async function sqliteOnce(concurrency: number, limited = false): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'perdiem-bench-'));
   const ledger = openSqliteLedger({ path: process.env.BENCH_SQLITE_PATH ?? join(dir, 'ledger.db'), clock: Date.now });
   try {
-    return await run(ledger, concurrency);
+    return await run(ledger, concurrency, limited);
   } finally {
     await ledger.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number): Promise<Run> {
+async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number, limited: boolean): Promise<Run> {
   const schema = `perdiem_bench_${randomBytes(4).toString('hex')}`;
   const ledger = await openPostgresLedger({
     url: testDatabaseUrl,
@@ -177,21 +188,21 @@ async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number
     synchronousCommit,
   });
   try {
-    return await run(ledger, concurrency);
+    return await run(ledger, concurrency, limited);
   } finally {
     await ledger.close();
     await dropSchema(schema);
   }
 }
 
-async function benchPostgres(synchronousCommit: 'on' | 'off', concurrency: number): Promise<Outcome> {
+async function benchPostgres(synchronousCommit: 'on' | 'off', concurrency: number, limited = false): Promise<Outcome> {
   const skip = await postgresSkipReason();
   if (skip) return { skipped: skip };
   const durability =
     synchronousCommit === 'off'
       ? 'synchronous_commit=off on reserve/settle (a server crash may drop the last metering commits; funding stays synchronous)'
       : 'synchronous_commit=on (every commit waits for its WAL flush)';
-  return repeat(() => postgresOnce(synchronousCommit, concurrency), concurrency, durability);
+  return repeat(() => postgresOnce(synchronousCommit, concurrency, limited), concurrency, durability);
 }
 
 const loadBefore = loadavg()[0]!;
@@ -201,10 +212,14 @@ const sqlite = await repeat(() => sqliteOnce(sqliteConcurrency), sqliteConcurren
 report('sqlite', sqlite);
 const sqliteLight = await repeat(() => sqliteOnce(sqliteConcurrencyLight), sqliteConcurrencyLight, sqliteDurability);
 report('sqlite', sqliteLight);
+const sqliteLimited = await repeat(() => sqliteOnce(sqliteConcurrency, true), sqliteConcurrency, sqliteDurability);
+report('sqlite, keys with a limit', sqliteLimited);
 const pg = await benchPostgres('off', pgConcurrency);
 report('postgres (synchronous_commit=off)', pg);
 const pgLight = await benchPostgres('off', pgConcurrencyLight);
 report('postgres (synchronous_commit=off)', pgLight);
+const pgLimited = await benchPostgres('off', pgConcurrency, true);
+report('postgres (synchronous_commit=off), keys with a limit', pgLimited);
 const pgDurable = await benchPostgres('on', pgConcurrency);
 report('postgres (synchronous_commit=on)', pgDurable);
 const loadAfter = loadavg()[0]!;
@@ -232,6 +247,8 @@ writeFileSync(
       postgresSynchronousCommit: pgDurable,
       [`sqliteConcurrency${sqliteConcurrencyLight}`]: sqliteLight,
       [`postgresConcurrency${pgConcurrencyLight}`]: pgLight,
+      sqliteKeysWithLimit: sqliteLimited,
+      postgresKeysWithLimit: pgLimited,
       seconds,
       machine: machine(),
       loadAverage1m: { before: round(loadBefore), after: round(loadAfter) },
@@ -250,8 +267,9 @@ writeFileSync(
 
 \`npm run bench:ledger\`: ${runsPerConfig} runs of ${seconds} s per configuration, each on a fresh database, on
 ${machine()}. One pair = a keyed reserve plus a settle with two usage lines, through the public Ledger interface
-(usage rows, journal entries and key spend counters all written), spread over ${accountsCount} accounts, with random
-idempotency keys as the gateway's request ids are. Figures are those of the median run, with the range over all runs
+(usage rows and journal entries written), spread over ${accountsCount} accounts, with idempotency keys made as the
+gateway makes its request ids. Keys have no spend limit, as most do, except in the rows that say so, where every pair
+also moves the key's spend counters. Figures are those of the median run, with the range over all runs
 in brackets. The machine is shared with other engineers' benchmarks and tests (1-minute load average
 ${round(loadBefore)} before, ${round(loadAfter)} after), so the ranges are wide.
 
@@ -259,8 +277,10 @@ ${round(loadBefore)} before, ${round(loadAfter)} after), so the ranges are wide.
 | --- | ---: | ---: | ---: | ---: | --- |
 ${row('SQLite', sqlite, `WAL file on disk, synchronous=NORMAL, group commit, ${sqliteConcurrency} pairs in flight`)}
 ${row('SQLite, lighter load', sqliteLight, `as above, ${sqliteConcurrencyLight} pairs in flight`)}
+${row('SQLite, keys with a limit', sqliteLimited, `as the first row, each key with a spend limit`)}
 ${row('PostgreSQL', pg, `synchronous_commit=off on the metering path, group commit, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
 ${row('PostgreSQL, lighter load', pgLight, `as above, ${pgConcurrencyLight} pairs in flight`)}
+${row('PostgreSQL, keys with a limit', pgLimited, 'as the PostgreSQL row, each key with a spend limit')}
 ${row('PostgreSQL, durable', pgDurable, `synchronous_commit=on, group commit, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
 
 Targets: 20,000 pairs/s on SQLite (${verdict(sqlite, 20_000)}), 5,000 pairs/s on PostgreSQL (${verdict(pg, 5_000)}).

@@ -15,6 +15,7 @@ import {
   NotFoundError,
   PermissionError,
 } from '../../core/errors.ts';
+import { timeOrderedHex } from '../../core/ids.ts';
 import type { NanoUsd } from '../../core/money.ts';
 import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
@@ -401,7 +402,7 @@ class PostgresLedger implements Ledger {
     return this.hot.run({
       kind: 'reserve',
       call: {
-        id: randomUUID(),
+        id: timeOrderedHex(now),
         input,
         amountNano,
         minAmountNano,
