@@ -347,6 +347,24 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       expect((await reserve(account.id, usd(0.5), { keyId: key.id })).replayed).toBe(false);
     });
 
+    it('reports, when it can, what each source has available after the hold, as balance() would', async () => {
+      const account = await fundedAccount({ diem: usd(2), credits: usd(3), usd: usd(4) });
+      for (const amount of [usd(1.5), usd(1), usd(2.5), usd(1.5)]) {
+        const { available } = await reserve(account.id, amount);
+        if (available === undefined) continue;
+        const balance = await ledger.balance(account.id);
+        expect(available).toEqual({
+          DIEM: balance.diem.availableNano,
+          CREDITS: balance.credits.availableNano,
+          USD: balance.usd.availableNano,
+        });
+      }
+      // The allowance falls below what is already held: DIEM reports 0, never less.
+      await ledger.setDiemAllowance(account.id, epochAt(clock.now()), usd(1));
+      const { available } = await reserve(account.id, usd(0.5));
+      if (available !== undefined) expect(available.DIEM).toBe(0n);
+    });
+
     it('counts what a key holds when a limit is set, and rebuilds its counts when limits go and come back', async () => {
       const account = await fundedAccount({ usd: usd(100) });
       const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'k' });

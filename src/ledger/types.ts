@@ -121,6 +121,12 @@ export interface ReserveResult {
   reservation: Reservation;
   /** True when the idempotency key matched a live or settled reservation: nothing new was reserved. */
   replayed: boolean;
+  /**
+   * What each source has available right after this reservation's hold (as `balance` would report it), when the
+   * adapter read it on the way at no extra cost (SQLite does; PostgreSQL does not). The gateway's x-balance-*
+   * headers use it instead of reading the balance again.
+   */
+  available?: Record<FundingSource, NanoUsd>;
 }
 
 /** One priced usage line, as `core/pricing` produces it. */

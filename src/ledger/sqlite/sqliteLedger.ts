@@ -567,7 +567,9 @@ class SqliteLedger implements Ledger {
         counted ? 1 : 0,
       );
       reservation.id = String(inserted.lastInsertRowid);
-      return { reservation, replayed: false };
+      available[choice.source] -= choice.amountNano;
+      if (available.DIEM < 0n) available.DIEM = 0n;
+      return { reservation, replayed: false, available };
     });
   }
 
