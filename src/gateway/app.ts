@@ -13,10 +13,11 @@ import type { Ledger } from '../ledger/types.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
 import type { GatewayDeps, GatewayEnv } from './env.ts';
 import { type WalletKeyDeps, walletKeyRoutes } from './identity/walletKeyRoutes.ts';
-import { type RateLimitConfig, rateLimitsDefault } from './limits.ts';
+import { gatewayLimits, type RateLimitConfig, rateLimitsDefault } from './limits.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { authMiddleware } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
+import { createKeyCache } from './middleware/keyCache.ts';
 import { requestIdMiddleware } from './middleware/requestId.ts';
 import { createPriceBookStore, type PriceBookStore } from './priceBookStore.ts';
 import type { ProviderRegistry } from './providers/index.ts';
@@ -117,6 +118,10 @@ export function gatewayLogger(
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const deps: GatewayDeps = {
     ledger: options.ledger,
+    keys: createKeyCache(options.ledger, {
+      ttlMs: gatewayLimits.authenticatedKeyTtlMs,
+      entriesMax: gatewayLimits.authenticatedKeysMax,
+    }),
     registry: options.registry,
     prices: isStore(options.prices) ? options.prices : createPriceBookStore(options.prices),
     clock: options.clock ?? Date.now,

@@ -4,12 +4,15 @@ import type { Clock } from '../core/epoch.ts';
 import type { ApiKey, Balance, Ledger } from '../ledger/types.ts';
 import type { RateLimitConfig } from './limits.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import type { KeyCache } from './middleware/keyCache.ts';
 import type { PriceBookStore } from './priceBookStore.ts';
 import type { Provider, ProviderRegistry } from './providers/index.ts';
 import type { RateLimiter } from './rateLimit/types.ts';
 
 export interface GatewayDeps {
   ledger: Ledger;
+  /** API keys this gateway authenticated lately; routes that change a key forget it here. */
+  keys: KeyCache;
   registry: ProviderRegistry;
   prices: PriceBookStore;
   clock: Clock;
@@ -61,8 +64,8 @@ export interface GatewayEnv {
     requestId: string;
     startedAt: number;
     principal: Principal;
-    /** The account's balance before this request (for the x-balance-* headers). */
-    balance: Balance;
+    /** The account's balance before this request, once read (see middleware/balance.ts). */
+    balance: Balance | undefined;
     body: unknown;
     admission: Admission;
     log: RequestLog;

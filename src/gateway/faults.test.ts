@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatUsd } from '../core/money.ts';
 import type { Balance } from '../ledger/types.ts';
 import { type FaultyUpstream, faultModels, startFaultyUpstream } from './testing/faultyUpstream.ts';
 import { startTestGateway, type TestGateway } from './testing/fixture.ts';
@@ -53,6 +54,9 @@ describe('upstream faults and client aborts', () => {
     })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
+    // Refused after its reservation: the headers still say what the account had before the request.
+    const headers = (error as InstanceType<typeof OpenAI.APIError>).headers;
+    expect(headers?.get('x-balance-diem')).toBe(formatUsd(before.diem.availableNano));
     const after = await gw.ledger.balance(gw.accountId);
     expect(total(after)).toBe(total(before));
     expect(after.diem.reservedNano).toBe(0n);

@@ -22,6 +22,13 @@ export const gatewayLimits = {
   usageHistoryPageSizeMax: 500,
   /** Distinct key/account rate-limit buckets kept in memory before the least recently used are dropped. */
   rateLimitBucketsMax: 100_000,
+  /**
+   * How long a gateway trusts a key it authenticated without asking the ledger again: the longest a key revoked or
+   * changed through another gateway still passes this one's non-metered routes (metering re-checks it atomically).
+   */
+  authenticatedKeyTtlMs: 1_000,
+  /** Authenticated keys a gateway remembers; the oldest is dropped first. */
+  authenticatedKeysMax: 10_000,
 } as const;
 
 export type GatewayLimits = typeof gatewayLimits;

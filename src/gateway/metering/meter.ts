@@ -4,9 +4,9 @@
  * voids, exactly once, so no path leaves a reservation behind.
  */
 import { ConflictError, InsufficientFundsError, type TokenUsage } from '../../core/errors.ts';
-import { nanoUsdToNumber } from '../../core/money.ts';
+import { type NanoUsd, nanoUsdToNumber } from '../../core/money.ts';
 import { costOf, type ModelPrice, type Usage as PricedUsage } from '../../core/pricing.ts';
-import type { Reservation } from '../../ledger/types.ts';
+import type { FundingSource, Reservation } from '../../ledger/types.ts';
 import type { GatewayDeps, Principal, RequestLog } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import type { ReservationBounds } from './quote.ts';
@@ -32,6 +32,8 @@ export function costObjectOf(reservation: Reservation): CostObject {
 
 export interface Meter {
   readonly reservation: Reservation;
+  /** What each source had available right after the hold, when the ledger reported it with the reservation. */
+  readonly availableAfterHold: Record<FundingSource, NanoUsd> | undefined;
   /** Prices `usage` and charges it; returns the settled reservation. */
   settle(usage: PricedUsage): Promise<Reservation>;
   /** Settles `usage` when something was delivered and nothing was settled yet, else voids. Never throws. */
@@ -90,7 +92,7 @@ async function reserve(deps: GatewayDeps, request: MeterRequest) {
 }
 
 export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promise<Meter> {
-  const { reservation, replayed } = await reserve(deps, request);
+  const { reservation, replayed, available } = await reserve(deps, request);
   if (replayed) {
     throw new ConflictError('a request with this Idempotency-Key was already made; it is charged once', {
       code: 'idempotency_key_reused',
@@ -122,6 +124,7 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
 
   return {
     reservation,
+    availableAfterHold: available,
     settle,
     async finish(usage) {
       if (done) return;

@@ -1,11 +1,12 @@
 /**
- * Authentication: a Bearer API key, resolved by the ledger (which stores only hashes). The account's balance is
- * read once here for the x-balance-* headers, so every authenticated answer, errors included, carries them.
+ * Authentication: a Bearer API key, resolved through the gateway's key cache (see keyCache.ts for why that is safe)
+ * from the ledger, which stores only hashes. The x-balance-* headers of every authenticated answer, errors included,
+ * are set after the handler unless the handler set them (a metered request sets them from its reservation).
  */
 import type { MiddlewareHandler } from 'hono';
 import { AuthenticationError, PermissionError } from '../../core/errors.ts';
-import { formatUsd } from '../../core/money.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import { balanceOf, hasBalanceHeaders } from './balance.ts';
 
 const bearer = /^Bearer\s+(\S+)\s*$/i;
 
@@ -23,16 +24,11 @@ export function authMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv>
         code: 'invalid_api_key',
       });
     }
-    const key = await deps.ledger.authenticate(secret);
-    const balance = await deps.ledger.balance(key.accountId);
+    const key = await deps.keys.authenticate(secret, deps.clock());
     c.set('principal', { key, accountId: key.accountId });
-    c.set('balance', balance);
     c.get('log').keyId = key.id;
-    const headers = c.get('headers');
-    headers['x-balance-diem'] = formatUsd(balance.diem.availableNano);
-    headers['x-balance-usd'] = formatUsd(balance.usd.availableNano);
-    headers['x-balance-credits'] = formatUsd(balance.credits.availableNano);
     await next();
+    if (!hasBalanceHeaders(c)) await balanceOf(deps, c);
   };
 }
 

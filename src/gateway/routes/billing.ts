@@ -5,6 +5,7 @@ import { formatUsd, nanoUsdToNumber } from '../../core/money.ts';
 import type { AnalyticsRow, UsageRecord } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
+import { balanceOf } from '../middleware/balance.ts';
 import { intParam, isoTimeParam } from './query.ts';
 
 const dayMs = 86_400_000;
@@ -72,7 +73,7 @@ export function billingRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.get('/billing/balance', async (c) => {
     const { key, accountId } = c.get('principal');
-    const balance = await deps.ledger.balance(accountId);
+    const balance = await balanceOf(deps, c);
     const spendable = await deps.ledger.spendable({ accountId, keyId: key.id });
     return c.json({
       canConsume: spendable.maxNano > 0n,

@@ -17,6 +17,7 @@ import { gatewayLimits } from '../limits.ts';
 import { costObjectOf, type Meter, openMeter, textUsage } from '../metering/meter.ts';
 import { chatPromptTokensMax, textPromptTokensMax } from '../metering/promptBound.ts';
 import { embeddingPriceOf, quoteEmbedding, quoteText, textPriceOf, upstreamMaxTokens } from '../metering/quote.ts';
+import { noteBalanceBeforeHold } from '../middleware/balance.ts';
 import { correctTokens, rateLimitMiddleware } from '../middleware/rateLimit.ts';
 import { validateInference } from '../middleware/validate.ts';
 import {
@@ -127,6 +128,7 @@ async function runText<TReq, TRes extends object, TChunk extends { usage?: unkno
   let usage: TokenUsage | null = null;
   let handedOff = false;
   try {
+    await noteBalanceBeforeHold(deps, c, meter.reservation, meter.availableAfterHold);
     const request = calls.toUpstream(c.get('body'), upstreamMaxTokens(quote, meter.reservation.amountNano));
     const signal = callSignal(c, abort);
     const requestId = c.get('requestId');
@@ -212,6 +214,7 @@ async function runEmbedding(deps: GatewayDeps, c: C): Promise<Response> {
   const meter = await reserve(deps, c, price, quoteEmbedding(price, admission.promptTokensMax));
   let usage: PricedUsage | null = null;
   try {
+    await noteBalanceBeforeHold(deps, c, meter.reservation, meter.availableAfterHold);
     const request: EmbeddingRequest = { model: body.model, input: body.input, encoding_format: 'float' };
     const signal = c.req.raw.signal;
     const result = await withFailover(

@@ -5,6 +5,7 @@ import { formatUsd, nanoUsdToNumber, parseUsd } from '../../core/money.ts';
 import type { ApiKey, KeyLimit, UpdateKeyInput } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { requireAdminKey } from '../middleware/auth.ts';
+import { balanceOf } from '../middleware/balance.ts';
 import { formatResetMs } from '../middleware/rateLimit.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
 import { type CreateKeyBody, createKeySchema, type UpdateKeyBody, updateKeySchema } from '../validate/schemas.ts';
@@ -89,7 +90,7 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       const state = await deps.rateLimiter.peek(name, { perMinute }, now);
       return { limit: state.limit, remaining: state.remaining, reset: formatResetMs(state.resetMs) };
     };
-    const balance = c.get('balance');
+    const balance = await balanceOf(deps, c);
     return c.json({
       data: {
         accessPermitted: true,
@@ -141,7 +142,9 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if (body.allowedModels !== undefined) patch.allowedModels = body.allowedModels;
     const limits = limitsOf(body);
     if (limits !== undefined) patch.limits = limits;
-    return c.json({ data: keyView(await deps.ledger.updateKey(body.id, patch)) });
+    const updated = await deps.ledger.updateKey(body.id, patch);
+    deps.keys.forget(body.id);
+    return c.json({ data: keyView(updated) });
   });
 
   app.delete('/api_keys', admin, async (c) => {
@@ -149,6 +152,7 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if (!id) throw new InvalidRequestError('id is required', { code: 'missing_required_parameter', param: 'id' });
     await ownKey(c.get('principal').accountId, id);
     await deps.ledger.revokeKey(id);
+    deps.keys.forget(id);
     return c.json({ success: true });
   });
   return app;

@@ -9,9 +9,9 @@ import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { type Address, getAddress } from 'viem';
 import { InsufficientFundsError, RateLimitError } from '../../core/errors.ts';
-import { formatUsd } from '../../core/money.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import type { WalletAccounts } from '../identity/walletAccounts.ts';
+import { noteBalance } from '../middleware/balance.ts';
 import { errorResponse } from '../middleware/errors.ts';
 import type { X402Config } from './config.ts';
 import { topUpMinNanoDefault, walletConcurrentRequestsMaxDefault } from './limits.ts';
@@ -95,15 +95,10 @@ export async function signInWallet(
 /** Runs the request as the wallet's account, as API-key auth does for a key's account. */
 async function enterAs(deps: GatewayDeps, accounts: WalletAccounts, c: Context<GatewayEnv>, address: Address) {
   const principal = await accounts.principalOf(address);
-  const balance = await deps.ledger.balance(principal.accountId);
   c.set('principal', principal);
-  c.set('balance', balance);
   c.get('log').keyId = principal.key.id;
-  const headers = c.get('headers');
-  headers['x-wallet-address'] = address;
-  headers['x-balance-diem'] = formatUsd(balance.diem.availableNano);
-  headers['x-balance-usd'] = formatUsd(balance.usd.availableNano);
-  headers['x-balance-credits'] = formatUsd(balance.credits.availableNano);
+  c.get('headers')['x-wallet-address'] = address;
+  noteBalance(c, await deps.ledger.balance(principal.accountId));
 }
 
 export function walletAuthMiddleware(

@@ -10,6 +10,7 @@ import type { UsageRecord } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import type { WalletAccounts } from '../identity/walletAccounts.ts';
 import { checkedAddress } from '../identity/walletProof.ts';
+import { balanceOf } from '../middleware/balance.ts';
 import type { X402Config } from './config.ts';
 import { transactionsPageMax } from './limits.ts';
 import { signInHeaderOf } from './signIn.ts';
@@ -33,7 +34,7 @@ async function signedInAs(deps: GatewayDeps, config: X402Config, accounts: Walle
 export function balanceHandler(deps: GatewayDeps, config: X402Config, accounts: WalletAccounts) {
   return async (c: C) => {
     const wallet = await signedInAs(deps, config, accounts, c);
-    const balance = c.get('balance');
+    const balance = await balanceOf(deps, c);
     return c.json({
       success: true,
       data: {
