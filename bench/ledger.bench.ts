@@ -36,6 +36,8 @@ interface Run {
   p99Ms: number;
   p50Ms: number;
   pairs: number;
+  /** This process's CPU (every thread) per pair under load; for PostgreSQL, without the server's. */
+  cpuUsPerPair: number;
   concurrency1: { p50Ms: number; pairsPerSecond: number };
 }
 
@@ -113,6 +115,7 @@ async function run(ledger: Ledger, concurrency: number, limited: boolean): Promi
   let next = 0;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const worker = async (w: number) => {
     while (performance.now() < deadline) {
       const n = next++;
@@ -123,6 +126,7 @@ async function run(ledger: Ledger, concurrency: number, limited: boolean): Promi
   };
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const alone: number[] = [];
   const aloneStarted = performance.now();
   for (let i = 0; i < concurrency1Pairs; i++) {
@@ -136,6 +140,7 @@ async function run(ledger: Ledger, concurrency: number, limited: boolean): Promi
     p99Ms: quantile(latencies, 0.99),
     p50Ms: quantile(latencies, 0.5),
     pairs: latencies.length,
+    cpuUsPerPair: Math.round((cpu.user + cpu.system) / latencies.length),
     concurrency1: { p50Ms: quantile(alone, 0.5), pairsPerSecond: Math.round(alone.length / aloneElapsed) },
   };
 }
@@ -232,7 +237,7 @@ function report(label: string, r: Outcome): void {
   console.log(
     `${label} @${r.concurrency}: ${r.pairsPerSecond} pairs/s (runs ${r.pairsPerSecondRange.join('–')}), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms ` +
       `(runs ${r.p99MsRange.join('–')}) at concurrency ${r.concurrency}; concurrency 1: p50 ${r.concurrency1.p50Ms} ms ` +
-      `(runs ${r.concurrency1.p50MsRange.join('–')}), ${r.concurrency1.pairsPerSecond} pairs/s`,
+      `(runs ${r.concurrency1.p50MsRange.join('–')}), ${r.concurrency1.pairsPerSecond} pairs/s; ${r.cpuUsPerPair} µs CPU/pair`,
   );
 }
 
@@ -259,8 +264,8 @@ writeFileSync(
 );
 const row = (name: string, r: Outcome, setup: string) =>
   'skipped' in r
-    ? `| ${name} | skipped | | | | ${r.skipped} |`
-    : `| ${name} | ${r.pairsPerSecond} (${r.pairsPerSecondRange.join('–')}) | ${r.p50Ms} | ${r.p99Ms} (${r.p99MsRange.join('–')}) | ${r.concurrency1.p50Ms} (${r.concurrency1.p50MsRange.join('–')}) | ${setup} |`;
+    ? `| ${name} | skipped | | | | | ${r.skipped} |`
+    : `| ${name} | ${r.pairsPerSecond} (${r.pairsPerSecondRange.join('–')}) | ${r.p50Ms} | ${r.p99Ms} (${r.p99MsRange.join('–')}) | ${r.concurrency1.p50Ms} (${r.concurrency1.p50MsRange.join('–')}) | ${r.cpuUsPerPair} | ${setup} |`;
 writeFileSync(
   new URL('ledger.md', resultsDir),
   `# Ledger benchmark
@@ -273,8 +278,8 @@ also moves the key's spend counters. Figures are those of the median run, with t
 in brackets. The machine is shared with other engineers' benchmarks and tests (1-minute load average
 ${round(loadBefore)} before, ${round(loadAfter)} after), so the ranges are wide.
 
-| Adapter | Pairs/s | p50 ms | p99 ms | Concurrency 1: p50 ms | Setup |
-| --- | ---: | ---: | ---: | ---: | --- |
+| Adapter | Pairs/s | p50 ms | p99 ms | Concurrency 1: p50 ms | Client CPU µs/pair | Setup |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
 ${row('SQLite', sqlite, `WAL file on disk, synchronous=NORMAL, group commit, ${sqliteConcurrency} pairs in flight`)}
 ${row('SQLite, lighter load', sqliteLight, `as above, ${sqliteConcurrencyLight} pairs in flight`)}
 ${row('SQLite, keys with a limit', sqliteLimited, `as the first row, each key with a spend limit`)}
@@ -285,18 +290,20 @@ ${row('PostgreSQL, durable', pgDurable, `synchronous_commit=on, group commit, ${
 
 Targets: 20,000 pairs/s on SQLite (${verdict(sqlite, 20_000)}), 5,000 pairs/s on PostgreSQL (${verdict(pg, 5_000)}).
 
-Where the time goes (measured with per-thread CPU time, per-statement timings and \`perf\` on the PostgreSQL
-backends; see the commit messages for the figures):
+Client CPU is this process's (every thread) per pair under load; for PostgreSQL the server's is not included.
 
-- SQLite does all its work on the event-loop thread, so that thread's CPU per pair bounds the rate. A pair costs
-  about 55–60 µs of it at 256 in flight: about 45 µs for 10 statement executions that write about 20 B-tree rows and
-  index entries, and the rest for the group commit, whose WAL writes grow with the pages a group dirties. Request ids
-  and accounts are random, so every pair dirties its own leaf of the idempotency index and of the usage-by-account
-  index; larger groups (more in flight) share the other pages, which is why 256 in flight beats 64. 20,000 pairs/s
-  would need at most 50 µs per pair including the benchmark's own JavaScript.
+Where the time goes:
+
+- SQLite does its work on the event-loop thread (the WAL checkpoints run on a worker thread), so that thread's CPU
+  per pair bounds the rate. A pair is 8 statement executions: reserve reads the account's sources and the key, holds
+  the amount and inserts the reservation; settle updates the reservation, releases the hold, inserts the usage lines
+  and the journal pair. Concurrent operations share one transaction (group commit), whose WAL write grows with the
+  pages it dirties, so more in flight means fewer commits per pair. Idempotency keys are time-ordered, so the
+  (account, idempotency key) index appends at the end of each account's range; random ones cost about a fifth of the
+  throughput. A key with a spend limit adds its three period counters to both steps.
 - PostgreSQL runs each operation as one PL/pgSQL function; concurrent operations share one call and one transaction
   (group commit). What remains is the statements' own server CPU (executor start-up per statement and index
-  insertion lead the profile) and the client driver, on the same two cores as the benchmark and the other workloads.
+  insertion lead the profile) and the client driver, on the same two cores as the benchmark.
 `,
 );
 
