@@ -225,6 +225,47 @@ describe('openai provider', () => {
       await primary.clientAborted;
     });
 
+    it('a plain chat fails over after retrying a 500, and after a reset or a first-byte timeout', async () => {
+      secondary.setBehaviour('/chat/completions', { kind: 'replay', fixture: 'chat.json' });
+      primary.setBehaviour('/chat/completions', { kind: 'status', status: 500 });
+      const retried = await provider([upstream(primary), upstream(secondary, 'b')], { retries: 1 }).chat(chatRequest);
+      expect(retried.usage).toEqual({ promptTokens: 19, completionTokens: 10, estimated: false });
+      expect(primary.requests).toHaveLength(2);
+      primary.setBehaviour('/chat/completions', { kind: 'resetBeforeFirstByte' });
+      expect((await provider([upstream(primary), upstream(secondary, 'b')]).chat(chatRequest)).usage.promptTokens).toBe(
+        19,
+      );
+      primary.setBehaviour('/chat/completions', { kind: 'hang' });
+      const slow = provider([upstream(primary), upstream(secondary, 'b')], { timeouts: { firstByteMs: 200 } });
+      expect((await slow.chat(chatRequest)).usage.completionTokens).toBe(10);
+      expect(secondary.requests).toHaveLength(3);
+      await expect(
+        provider([upstream(primary)], { timeouts: { firstByteMs: 200 } }).chat(chatRequest),
+      ).rejects.toMatchObject({ code: 'upstream_first_byte_timeout' });
+    });
+
+    it('a plain chat answered without usage is estimated and flagged; a non-object answer is refused', async () => {
+      const answer = { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { content: 'abcdefgh' } }] };
+      primary.setBehaviour('/chat/completions', { kind: 'status', status: 200, body: JSON.stringify(answer) });
+      const estimated = await provider([upstream(primary)]).chat(chatRequest);
+      expect(estimated.usage).toEqual({ promptTokens: 7, completionTokens: 2, estimated: true });
+      expect(estimated.response.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 2 });
+      primary.setBehaviour('/chat/completions', { kind: 'status', status: 200, body: '"text"' });
+      await expect(provider([upstream(primary)]).chat(chatRequest)).rejects.toMatchObject({
+        code: 'upstream_bad_body',
+      });
+    });
+
+    it('a client abort while a plain chat waits ends the call at once', async () => {
+      primary.setBehaviour('/chat/completions', { kind: 'hang' });
+      const controller = new AbortController();
+      const pending = provider([upstream(primary)]).chat(chatRequest, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      const startedAt = Date.now();
+      await expect(pending).rejects.toBeInstanceOf(ClientClosedError);
+      expect(Date.now() - startedAt).toBeLessThan(900);
+    });
+
     it('a 500 is reported as a 502 when no upstream is left, and a busy 503 as a 503', async () => {
       primary.setBehaviour('/chat/completions', { kind: 'status', status: 503 });
       await expect(provider([upstream(primary)]).chat(chatRequest)).rejects.toBeInstanceOf(UnavailableError);
