@@ -18,11 +18,13 @@ interface Case {
   headers?: Record<string, string>;
   status: number;
   param?: string;
+  message?: RegExp;
 }
 
 const cases: Case[] = [
-  { name: 'no body', raw: '', status: 400 },
-  { name: 'invalid JSON', raw: '{"model":', status: 400 },
+  { name: 'no body', raw: '', status: 400, message: /body is empty/ },
+  { name: 'a body of white space', raw: ' \n\t ', status: 400, message: /body is empty/ },
+  { name: 'invalid JSON', raw: '{"model":', status: 400, message: /not valid JSON/ },
   { name: 'JSON array', json: [], status: 400 },
   { name: 'JSON string', json: 'hello', status: 400 },
   { name: 'JSON null', raw: 'null', status: 400 },
@@ -175,6 +177,7 @@ describe('bad input: every malformed request is a 4xx OpenAI error and leaves th
     expect(typeof body.error.code).toBe('string');
     expect('param' in body.error).toBe(true);
     if (c.param) expect(body.error.param).toBe(c.param);
+    if (c.message) expect(body.error.message).toMatch(c.message);
     expect(response.headers.get('x-request-id')).toMatch(/^req_/);
     expect(await ledgerState()).toEqual(before);
   });
