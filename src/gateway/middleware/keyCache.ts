@@ -7,7 +7,7 @@
  * gateway's own routes is forgotten at once (`forget`); one revoked or changed elsewhere (another replica, the ledger
  * directly) still passes this gateway's non-metered routes for at most `ttlMs`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checkKeyUsable } from '../../ledger/rules.ts';
 import type { ApiKey, Ledger } from '../../ledger/types.ts';
 
@@ -43,19 +43,19 @@ export function createKeyCache(
 
   return {
     async authenticate(secret, nowMs) {
-      const hash = createHash('sha256').update(secret).digest('base64');
-      const entry = entries.get(hash);
+      const secretHash = hash('sha256', secret, 'base64');
+      const entry = entries.get(secretHash);
       if (entry !== undefined) {
         if (monotonicMs() - entry.readAtMs < limits.ttlMs)
           return checkKeyUsable(entry.key, entry.key.accountId, null, nowMs);
-        entries.delete(hash);
+        entries.delete(secretHash);
       }
       const readAtMs = monotonicMs();
       const readGeneration = generation;
       const key = await ledger.authenticate(secret);
       if (readGeneration === generation && limits.ttlMs > 0) {
         if (entries.size >= limits.entriesMax) entries.delete(entries.keys().next().value!);
-        entries.set(hash, { key, readAtMs });
+        entries.set(secretHash, { key, readAtMs });
       }
       return key;
     },
