@@ -7,7 +7,7 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { KeyCache } from './middleware/keyCache.ts';
 import type { PriceBookStore } from './priceBookStore.ts';
 import type { Provider, ProviderRegistry } from './providers/index.ts';
-import type { RateLimiter } from './rateLimit/types.ts';
+import type { BucketTake, RateLimiter } from './rateLimit/types.ts';
 
 export interface GatewayDeps {
   ledger: Ledger;
@@ -76,7 +76,7 @@ export interface GatewayEnv {
     headers: Record<string, string>;
     /** Set when the answer was built with `headers` already in it. */
     headersApplied: boolean;
-    /** Set by the rateLimit middleware: the tokens it took on admission, corrected after the request. */
-    tokensTaken: number;
+    /** Set by the rateLimit middleware: what it took on admission; the TPM takes are corrected after the request. */
+    rateTakes: readonly BucketTake[];
   };
 }

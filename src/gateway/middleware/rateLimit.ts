@@ -5,7 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { RateLimitError } from '../../core/errors.ts';
-import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import type { GatewayDeps, GatewayEnv, Principal } from '../env.ts';
 import type { BucketState, BucketTake } from '../rateLimit/types.ts';
 
 /** OpenAI's duration format: "120ms", "1.5s", "6m0s". */
@@ -16,14 +16,53 @@ export function formatResetMs(ms: number): string {
   return `${Math.floor(seconds / 60)}m${Math.round(seconds % 60)}s`;
 }
 
-export function bucketsFor(deps: GatewayDeps, keyId: string, accountId: string, tokens: number): BucketTake[] {
+/** A principal's four bucket names, and the account they were made for (a key's account does not change). */
+interface BucketNames {
+  accountId: string;
+  keyRpm: string;
+  accountRpm: string;
+  keyTpm: string;
+  accountTpm: string;
+}
+
+/**
+ * What one request takes: a request and `tokens` from the key's and the account's buckets. Names are built once per
+ * API key object (the key cache hands out the same object while it holds the key), specs once per gateway.
+ */
+function bucketPlanner(deps: GatewayDeps) {
   const { key, account } = deps.rateLimits;
-  return [
-    { bucket: `key:${keyId}:rpm`, spec: { perMinute: key.requestsPerMinute }, amount: 1 },
-    { bucket: `account:${accountId}:rpm`, spec: { perMinute: account.requestsPerMinute }, amount: 1 },
-    { bucket: `key:${keyId}:tpm`, spec: { perMinute: key.tokensPerMinute }, amount: tokens },
-    { bucket: `account:${accountId}:tpm`, spec: { perMinute: account.tokensPerMinute }, amount: tokens },
-  ];
+  const specs = {
+    keyRpm: { perMinute: key.requestsPerMinute },
+    accountRpm: { perMinute: account.requestsPerMinute },
+    keyTpm: { perMinute: key.tokensPerMinute },
+    accountTpm: { perMinute: account.tokensPerMinute },
+  };
+  const namesByKey = new WeakMap<Principal['key'], BucketNames>();
+  const namesOf = (principal: Principal): BucketNames => {
+    let names = namesByKey.get(principal.key);
+    if (names === undefined || names.accountId !== principal.accountId) {
+      const { id } = principal.key;
+      const { accountId } = principal;
+      names = {
+        accountId,
+        keyRpm: `key:${id}:rpm`,
+        accountRpm: `account:${accountId}:rpm`,
+        keyTpm: `key:${id}:tpm`,
+        accountTpm: `account:${accountId}:tpm`,
+      };
+      namesByKey.set(principal.key, names);
+    }
+    return names;
+  };
+  return (principal: Principal, tokens: number): BucketTake[] => {
+    const names = namesOf(principal);
+    return [
+      { bucket: names.keyRpm, spec: specs.keyRpm, amount: 1 },
+      { bucket: names.accountRpm, spec: specs.accountRpm, amount: 1 },
+      { bucket: names.keyTpm, spec: specs.keyTpm, amount: tokens },
+      { bucket: names.accountTpm, spec: specs.accountTpm, amount: tokens },
+    ];
+  };
 }
 
 function tighter(a: BucketState, b: BucketState): BucketState {
@@ -40,11 +79,12 @@ function setHeaders(headers: Record<string, string>, requests: BucketState, toke
 }
 
 export function rateLimitMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
+  const bucketsFor = bucketPlanner(deps);
   return async (c, next) => {
-    const { key, accountId } = c.get('principal');
     const admission = c.get('admission');
     const tokens = admission.promptTokensMax + (admission.requestedMaxTokens ?? 0);
-    const decision = await deps.rateLimiter.take(bucketsFor(deps, key.id, accountId, tokens), deps.clock());
+    const takes = bucketsFor(c.get('principal'), tokens);
+    const decision = await deps.rateLimiter.take(takes, deps.clock());
     const [keyRpm, accountRpm, keyTpm, accountTpm] = decision.states as [
       BucketState,
       BucketState,
@@ -62,18 +102,17 @@ export function rateLimitMiddleware(deps: GatewayDeps): MiddlewareHandler<Gatewa
         headers: { 'retry-after': String(Math.max(1, Math.ceil(blocking.retryAfterMs / 1000))) },
       });
     }
-    c.set('tokensTaken', tokens);
+    c.set('rateTakes', takes);
     await next();
   };
 }
 
 /** After the request: the TPM buckets learn the real token count (a refund when the estimate was higher). */
 export async function correctTokens(deps: GatewayDeps, c: Context<GatewayEnv>, actualTokens: number): Promise<void> {
-  const { key, accountId } = c.get('principal');
-  const delta = actualTokens - c.get('tokensTaken');
+  const [, , keyTpm, accountTpm] = c.get('rateTakes') as [BucketTake, BucketTake, BucketTake, BucketTake];
+  const delta = actualTokens - keyTpm.amount;
   if (delta === 0) return;
-  const [, , keyTpm, accountTpm] = bucketsFor(deps, key.id, accountId, 0);
   const now = deps.clock();
-  await deps.rateLimiter.adjust(keyTpm!.bucket, keyTpm!.spec, delta, now);
-  await deps.rateLimiter.adjust(accountTpm!.bucket, accountTpm!.spec, delta, now);
+  await deps.rateLimiter.adjust(keyTpm.bucket, keyTpm.spec, delta, now);
+  await deps.rateLimiter.adjust(accountTpm.bucket, accountTpm.spec, delta, now);
 }

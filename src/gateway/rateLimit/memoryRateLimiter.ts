@@ -27,6 +27,9 @@ export function createMemoryRateLimiter(bucketsMax: number = gatewayLimits.rateL
     return bucket;
   };
 
+  /** A take larger than the bucket needs a full bucket. */
+  const needOf = (take: BucketTake): number => Math.min(take.amount, take.spec.perMinute);
+
   const stateOf = (name: string, spec: BucketSpec, bucket: Bucket, needed: number): BucketState => {
     const msPerToken = minuteMs / spec.perMinute;
     const missing = Math.max(0, needed - bucket.tokens);
@@ -41,13 +44,22 @@ export function createMemoryRateLimiter(bucketsMax: number = gatewayLimits.rateL
 
   return {
     async take(takes: readonly BucketTake[], nowMs: number): Promise<RateDecision> {
-      const found = takes.map((take) => current(take.bucket, take.spec, nowMs));
-      const needs = takes.map((take) => Math.min(take.amount, take.spec.perMinute));
-      const allowed = found.every((bucket, i) => bucket.tokens >= needs[i]!);
-      if (allowed) {
-        for (const [i, bucket] of found.entries()) bucket.tokens -= takes[i]!.amount;
+      // Plain loops: this runs on every request, and the array helpers allocated a closure and an array each.
+      const found: Bucket[] = new Array(takes.length);
+      let allowed = true;
+      for (let i = 0; i < takes.length; i++) {
+        const take = takes[i]!;
+        const bucket = current(take.bucket, take.spec, nowMs);
+        found[i] = bucket;
+        if (bucket.tokens < needOf(take)) allowed = false;
       }
-      const states = takes.map((take, i) => stateOf(take.bucket, take.spec, found[i]!, allowed ? 0 : needs[i]!));
+      if (allowed) for (let i = 0; i < takes.length; i++) found[i]!.tokens -= takes[i]!.amount;
+      // After every take: a bucket named twice reports both.
+      const states: BucketState[] = new Array(takes.length);
+      for (let i = 0; i < takes.length; i++) {
+        const take = takes[i]!;
+        states[i] = stateOf(take.bucket, take.spec, found[i]!, allowed ? 0 : needOf(take));
+      }
       return { allowed, states };
     },
     async adjust(name, spec, delta, nowMs) {
