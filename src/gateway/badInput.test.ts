@@ -25,6 +25,13 @@ const cases: Case[] = [
   { name: 'no body', raw: '', status: 400, message: /body is empty/ },
   { name: 'a body of white space', raw: ' \n\t ', status: 400, message: /body is empty/ },
   { name: 'invalid JSON', raw: '{"model":', status: 400, message: /not valid JSON/ },
+  {
+    name: 'a body over 1 MiB in 3-byte characters (fewer than 1 Mi characters)',
+    raw: JSON.stringify({ model, messages: [{ role: 'user', content: '€'.repeat(400_000) }] }),
+    status: 400,
+    message: /over 1048576 bytes/,
+  },
+  { name: 'a body over 1 MiB', raw: `"${'a'.repeat(1024 * 1024)}"`, status: 400, message: /over 1048576 bytes/ },
   { name: 'JSON array', json: [], status: 400 },
   { name: 'JSON string', json: 'hello', status: 400 },
   { name: 'JSON null', raw: 'null', status: 400 },

@@ -8,7 +8,13 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   const declared = Number(c.req.header('content-length') ?? 0);
   if (declared > gatewayLimits.requestBodyBytesMax) throw tooLarge();
   const text = await c.req.text();
-  if (Buffer.byteLength(text, 'utf8') > gatewayLimits.requestBodyBytesMax) throw tooLarge();
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so only a long text needs its bytes counted.
+  if (
+    text.length * 3 > gatewayLimits.requestBodyBytesMax &&
+    Buffer.byteLength(text, 'utf8') > gatewayLimits.requestBodyBytesMax
+  ) {
+    throw tooLarge();
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
