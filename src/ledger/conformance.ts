@@ -347,11 +347,10 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       expect((await reserve(account.id, usd(0.5), { keyId: key.id })).replayed).toBe(false);
     });
 
-    it('reports, when it can, what each source has available after the hold, as balance() would', async () => {
+    it('reports what each source has available after the hold, as balance() would', async () => {
       const account = await fundedAccount({ diem: usd(2), credits: usd(3), usd: usd(4) });
       for (const amount of [usd(1.5), usd(1), usd(2.5), usd(1.5)]) {
         const { available } = await reserve(account.id, amount);
-        if (available === undefined) continue;
         const balance = await ledger.balance(account.id);
         expect(available).toEqual({
           DIEM: balance.diem.availableNano,
@@ -361,8 +360,26 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       }
       // The allowance falls below what is already held: DIEM reports 0, never less.
       await ledger.setDiemAllowance(account.id, epochAt(clock.now()), usd(1));
-      const { available } = await reserve(account.id, usd(0.5));
-      if (available !== undefined) expect(available.DIEM).toBe(0n);
+      expect((await reserve(account.id, usd(0.5))).available?.DIEM).toBe(0n);
+      // Concurrent reserves (one group commit) each report the state after their own hold; a replay reports nothing.
+      const other = await fundedAccount({ usd: usd(10) });
+      const idempotencyKey = 'same';
+      const results = await Promise.all([
+        reserve(other.id, usd(1), { idempotencyKey }),
+        reserve(other.id, usd(2)),
+        reserve(other.id, usd(3)),
+      ]);
+      // In the order they ran (most left first), each took its own amount from what the one before left.
+      const inOrder = [...results].sort((a, b) => (a.available!.USD > b.available!.USD ? -1 : 1));
+      let before = usd(10);
+      for (const { reservation, available } of inOrder) {
+        expect(before - available!.USD).toBe(reservation.amountNano);
+        before = available!.USD;
+      }
+      expect(before).toBe((await ledger.balance(other.id)).usd.availableNano);
+      const replay = await reserve(other.id, usd(1), { idempotencyKey });
+      expect(replay.replayed).toBe(true);
+      expect(replay.available).toBeUndefined();
     });
 
     it('counts what a key holds when a limit is set, and rebuilds its counts when limits go and come back', async () => {

@@ -122,9 +122,9 @@ export interface ReserveResult {
   /** True when the idempotency key matched a live or settled reservation: nothing new was reserved. */
   replayed: boolean;
   /**
-   * What each source has available right after this reservation's hold (as `balance` would report it), when the
-   * adapter read it on the way at no extra cost (SQLite does; PostgreSQL does not). The gateway's x-balance-*
-   * headers use it instead of reading the balance again.
+   * What each source has available right after this reservation's hold (as `balance` would report it); both
+   * adapters read it on the way at no extra cost. Absent on a replay. The gateway's x-balance-* headers use it instead
+   * of reading the balance again.
    */
   available?: Record<FundingSource, NanoUsd>;
 }

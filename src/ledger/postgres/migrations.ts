@@ -18,6 +18,9 @@ const reservationColumns = `id text, account_id text, key_id text, idempotency_k
   source perdiem_source, epoch bigint, month text, amount_nano perdiem_nano, status perdiem_reservation_status,
   charged_nano bigint, loss_nano bigint, created_at_ms bigint, expires_at_ms bigint, finished_at_ms bigint`;
 
+/** What each source has available after a reserve's hold; NULL for a replay. */
+const availableColumns = 'available_diem bigint, available_credits bigint, available_usd bigint';
+
 export const postgresMigrations: readonly Migration[] = [
   {
     version: 1,
@@ -429,7 +432,9 @@ END $$;
     name: 'key spend counted only for keys with limits',
     // Until now every keyed reservation was counted in key_spend; from here only those of keys with limits are, and
     // the adapter rebuilds a key's counters when it gains limits (see recountKeySpend). The functions that return a
-    // reservation row now name its columns, because reservations has one more.
+    // reservation row now name its columns, because reservations has one more. A reserve also returns what each
+    // source has available after its hold (the gateway's x-balance-* headers), so perdiem_reserve and perdiem_batch
+    // are dropped and created again with the wider result.
     sql: `
 ALTER TABLE reservations ADD COLUMN counted boolean NOT NULL DEFAULT true;
 UPDATE reservations SET counted = false
@@ -453,10 +458,14 @@ BEGIN
   END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION perdiem_reserve(
+DROP FUNCTION perdiem_batch(text[], text[], text[], text[], text[], text[], bigint[], bigint[], bigint[], bigint[],
+  bigint[], text[], integer[], text[], bigint[], bigint[], bigint[], bigint[], integer[]);
+DROP FUNCTION perdiem_reserve(text, text, text, text, text, bigint, bigint, bigint, bigint, bigint, text);
+
+CREATE FUNCTION perdiem_reserve(
   p_id text, p_account text, p_key text, p_idem text, p_model text, p_amount bigint, p_min bigint,
   p_now bigint, p_expires bigint, p_epoch bigint, p_month text
-) RETURNS TABLE (replayed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
+) RETURNS TABLE (replayed boolean, ${reservationColumns}, ${availableColumns}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
   v_existing reservations%ROWTYPE;
@@ -490,7 +499,7 @@ BEGIN
     RETURN QUERY SELECT true, v_existing.id, v_existing.account_id, v_existing.key_id, v_existing.idempotency_key,
       v_existing.model, v_existing.source, v_existing.epoch, v_existing.month, v_existing.amount_nano,
       v_existing.status, v_existing.charged_nano, v_existing.loss_nano, v_existing.created_at_ms,
-      v_existing.expires_at_ms, v_existing.finished_at_ms;
+      v_existing.expires_at_ms, v_existing.finished_at_ms, NULL::bigint, NULL::bigint, NULL::bigint;
     RETURN;
   END IF;
 
@@ -564,6 +573,9 @@ BEGIN
   replayed := false; id := p_id; account_id := p_account; key_id := p_key; idempotency_key := p_idem; model := p_model;
   source := v_source; epoch := p_epoch; month := p_month; amount_nano := v_amount; status := 'RESERVED';
   charged_nano := NULL; loss_nano := NULL; created_at_ms := p_now; expires_at_ms := p_expires; finished_at_ms := NULL;
+  available_diem := v_diem - CASE WHEN v_source = 'DIEM' THEN v_amount ELSE 0 END;
+  available_credits := v_credits - CASE WHEN v_source = 'CREDITS' THEN v_amount ELSE 0 END;
+  available_usd := v_usd - CASE WHEN v_source = 'USD' THEN v_amount ELSE 0 END;
   RETURN NEXT;
 END $$;
 
@@ -651,6 +663,44 @@ BEGIN
   RETURN QUERY SELECT true, r.id, r.account_id, r.key_id, r.idempotency_key, r.model, r.source, r.epoch, r.month,
     r.amount_nano, p_status::perdiem_reservation_status, NULL::bigint, NULL::bigint, r.created_at_ms, r.expires_at_ms,
     p_now;
+END $$;
+
+-- As in version 1, with the reserve's availability columns (NULL for settles and voids).
+CREATE FUNCTION perdiem_batch(
+  p_kinds text[], p_ids text[], p_accounts text[], p_keys text[], p_idems text[], p_models text[],
+  p_amounts bigint[], p_mins bigint[], p_nows bigint[], p_expires bigint[], p_epochs bigint[], p_months text[],
+  p_line_counts integer[], p_skus text[], p_units bigint[], p_prices bigint[], p_price_units bigint[],
+  p_line_amounts bigint[], p_latencies integer[]
+) RETURNS TABLE (ord integer, replayed boolean, ${reservationColumns}, ${availableColumns}) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  i integer;
+  f integer;
+  t integer;
+  v_first integer[];
+BEGIN
+  PERFORM 1 FROM (SELECT x.id FROM reservations x
+    WHERE x.id = ANY (SELECT k.rid FROM unnest(p_kinds, p_ids) AS k (kind, rid) WHERE k.kind <> 'R')
+    ORDER BY x.id FOR UPDATE) locked;
+  SELECT array_agg((coalesce(s.before, 0) + 1)::integer ORDER BY s.o) INTO v_first
+    FROM (SELECT n.o, sum(n.n) OVER (ORDER BY n.o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+      FROM unnest(p_line_counts) WITH ORDINALITY AS n (n, o)) s;
+  FOR i IN SELECT o.o FROM unnest(p_kinds, p_ids, p_accounts) WITH ORDINALITY AS o (kind, rid, account, o)
+      LEFT JOIN reservations x ON o.kind <> 'R' AND x.id = o.rid
+      ORDER BY CASE WHEN o.kind = 'R' THEN o.account ELSE x.account_id END, o.o LOOP
+    IF p_kinds[i] = 'R' THEN
+      RETURN QUERY SELECT i, r.* FROM perdiem_reserve(p_ids[i], p_accounts[i], p_keys[i], p_idems[i], p_models[i],
+        p_amounts[i], p_mins[i], p_nows[i], p_expires[i], p_epochs[i], p_months[i]) r;
+    ELSIF p_kinds[i] = 'S' THEN
+      f := v_first[i];
+      t := v_first[i] + p_line_counts[i] - 1;
+      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint FROM perdiem_settle(p_ids[i], p_nows[i],
+        p_skus[f:t], p_units[f:t], p_prices[f:t], p_price_units[f:t], p_line_amounts[f:t], p_latencies[i]) r;
+    ELSE
+      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint
+        FROM perdiem_finish_unpaid(p_ids[i], p_nows[i], 'VOIDED') r;
+    END IF;
+  END LOOP;
 END $$;
 `,
   },

@@ -421,7 +421,7 @@ class PostgresLedger implements Ledger {
         ${input.idempotencyKey}, ${input.model}, ${call.amountNano}, ${call.minAmountNano}, ${call.now},
         ${call.expiresAtMs}, ${call.epoch}, ${call.month})`,
     );
-    return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
+    return reserveResultOf(row!);
   }
 
   async settle(input: SettleInput): Promise<SettleResult> {
@@ -466,9 +466,13 @@ class PostgresLedger implements Ledger {
       ${ops.map((op) => (op.kind === 'settle' ? op.call.input.latencyMs : null))}::integer[])`;
     const out: HotResult[] = new Array(ops.length);
     for (const row of rows) {
-      const reservation = toReservation(row);
+      const op = ops[Number(row.ord) - 1]!;
       out[Number(row.ord) - 1] =
-        ops[Number(row.ord) - 1]!.kind === 'void' ? reservation : { reservation, replayed: row.replayed as boolean };
+        op.kind === 'reserve'
+          ? reserveResultOf(row)
+          : op.kind === 'void'
+            ? toReservation(row)
+            : { reservation: toReservation(row), replayed: row.replayed as boolean };
     }
     for (let i = 0; i < ops.length; i++)
       if (out[i] === undefined) throw new Error(`batched call ${i + 1} returned no row`);
@@ -700,6 +704,19 @@ async function recountKeySpend(
       UNION ALL SELECT currency, 'MONTH:' || month, spent, held FROM r WHERE month = ${key.month} OR status = 'RESERVED'
       UNION ALL SELECT currency, 'LIFETIME', spent, held FROM r) counted
     GROUP BY currency, period_key`;
+}
+
+/** A perdiem_reserve row: the reservation, and what each source has left after its hold (not for a replay). */
+function reserveResultOf(row: Row): ReserveResult {
+  const result: ReserveResult = { reservation: toReservation(row), replayed: row.replayed as boolean };
+  if (row.available_diem !== null && row.available_diem !== undefined) {
+    result.available = {
+      DIEM: row.available_diem as bigint,
+      CREDITS: row.available_credits as bigint,
+      USD: row.available_usd as bigint,
+    };
+  }
+  return result;
 }
 
 async function retryOnDeadlock<T>(transaction: () => Promise<T>, attempts = 3): Promise<T> {
