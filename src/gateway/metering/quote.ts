@@ -80,6 +80,16 @@ export function quoteEmbedding(price: EmbeddingPrice, promptTokensMax: number): 
   return { amountNano, minAmountNano: amountNano };
 }
 
+export function imagePriceOf(model: string, price: ModelPrice): ImagePrice {
+  if (price.kind !== 'image') {
+    throw new InvalidRequestError(`${model} is not priced as an image model`, {
+      code: 'model_not_supported',
+      param: 'model',
+    });
+  }
+  return price;
+}
+
 export function quoteImages(
   price: ImagePrice,
   images: number,

@@ -11,7 +11,7 @@ import { parseWith, readJsonBody } from '../validate/body.ts';
 
 export interface InferenceSpec<S extends z.ZodType> {
   schema: S;
-  capability: Capability | 'image';
+  capability: Capability;
   promptTokensMax(body: z.infer<S>): number;
   maxTokens(body: z.infer<S>): number | null;
 }
@@ -26,7 +26,7 @@ export function validateInference<S extends z.ZodType>(
     c.get('log').model = model;
     const providers = deps.registry.providersFor(model);
     const info = providers[0]!.listModels().find((candidate) => candidate.id === model);
-    if (spec.capability === 'image' || !info?.capabilities.includes(spec.capability)) {
+    if (!info?.capabilities.includes(spec.capability)) {
       throw new InvalidRequestError(`${model} does not support ${spec.capability} requests`, {
         code: 'model_not_supported',
         param: 'model',

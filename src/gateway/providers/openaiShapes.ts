@@ -112,6 +112,22 @@ export interface EmbeddingResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
+export interface ImageGenerationRequest {
+  model: string;
+  prompt: string;
+  n?: number | null;
+  size?: string | null;
+  quality?: string | null;
+  response_format?: 'url' | 'b64_json' | null;
+  style?: string | null;
+  user?: string;
+}
+
+export interface ImageGenerationResponse {
+  created: number;
+  data: Array<{ url?: string; b64_json?: string; revised_prompt?: string }>;
+}
+
 export interface ModelObject {
   id: string;
   object: 'model';

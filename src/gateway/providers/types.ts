@@ -18,6 +18,8 @@ import type {
   CompletionRequest,
   EmbeddingRequest,
   EmbeddingResponse,
+  ImageGenerationRequest,
+  ImageGenerationResponse,
 } from './openaiShapes.ts';
 
 export type * from './openaiShapes.ts';
@@ -50,7 +52,7 @@ export interface ProviderStream<TChunk> extends AsyncIterable<TChunk> {
   readonly usage: Usage;
 }
 
-export type Capability = 'chat' | 'completion' | 'embedding';
+export type Capability = 'chat' | 'completion' | 'embedding' | 'image';
 
 export interface ModelInfo {
   /** Public id, as clients name it. */
@@ -79,6 +81,14 @@ export interface Provider {
   complete(request: CompletionRequest, options?: CallOptions): Promise<Completed<Completion>>;
   streamCompletion(request: CompletionRequest, options?: CallOptions): Promise<ProviderStream<CompletionChunk>>;
   embed(request: EmbeddingRequest, options?: CallOptions): Promise<Completed<EmbeddingResponse>>;
+  /**
+   * Image generation, by providers whose models declare the `image` capability (only `openai` upstreams: nothing
+   * in process draws). `images` is how many the upstream returned: what is charged.
+   */
+  generateImages?(
+    request: ImageGenerationRequest,
+    options?: CallOptions,
+  ): Promise<{ response: ImageGenerationResponse; images: number }>;
   healthCheck(options?: CallOptions): Promise<HealthReport>;
   /** Releases models, contexts and connections. */
   close(): Promise<void>;

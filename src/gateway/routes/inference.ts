@@ -16,7 +16,15 @@ import type { Admission, GatewayDeps, GatewayEnv } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import { costObjectOf, type Meter, openMeter, textUsage } from '../metering/meter.ts';
 import { chatPromptTokensMax, textPromptTokensMax } from '../metering/promptBound.ts';
-import { embeddingPriceOf, quoteEmbedding, quoteText, textPriceOf, upstreamMaxTokens } from '../metering/quote.ts';
+import {
+  embeddingPriceOf,
+  imagePriceOf,
+  quoteEmbedding,
+  quoteImages,
+  quoteText,
+  textPriceOf,
+  upstreamMaxTokens,
+} from '../metering/quote.ts';
 import { noteBalanceBeforeHold } from '../middleware/balance.ts';
 import { correctTokens, rateLimitMiddleware } from '../middleware/rateLimit.ts';
 import { validateInference } from '../middleware/validate.ts';
@@ -24,6 +32,7 @@ import {
   type ChatCompletionRequest,
   type CompletionRequest,
   type EmbeddingRequest,
+  type ImageGenerationRequest,
   type Provider,
   type ProviderStream,
   requestedMaxTokens,
@@ -35,6 +44,7 @@ import {
   completionSchema,
   type EmbeddingBody,
   embeddingSchema,
+  type ImageGenerationBody,
   imageGenerationSchema,
 } from '../validate/schemas.ts';
 import { withFailover } from './failover.ts';
@@ -240,9 +250,47 @@ function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
 }
 
-/** No provider adapter generates images yet: validate refuses every model, so this is never reached. */
-function runImages(): Response {
-  throw new InvalidRequestError('no provider serves image generation', { code: 'model_not_supported', param: 'model' });
+/**
+ * Images are quoted and reserved for the `n` asked (at the size and quality asked), and charged for the images the
+ * upstream returned. `size` and `quality` travel upstream as given; an unpriced size is refused before anything is
+ * reserved.
+ */
+async function runImages(deps: GatewayDeps, c: C): Promise<Response> {
+  const admission = c.get('admission');
+  const body = c.get('body') as ImageGenerationBody;
+  const price = imagePriceOf(admission.model, priceOf(deps, admission.model));
+  const asked = body.n ?? 1;
+  const size = body.size ?? undefined;
+  const quality = body.quality ?? undefined;
+  const meter = await reserve(deps, c, price, quoteImages(price, asked, size, quality));
+  let usage: PricedUsage | null = null;
+  try {
+    await noteBalanceBeforeHold(deps, c, meter.reservation, meter.availableAfterHold);
+    const request = { ...body, n: asked } as ImageGenerationRequest;
+    const result = await withFailover(
+      admission.providers,
+      (provider) => {
+        if (!provider.generateImages) {
+          throw new InvalidRequestError(`${provider.id} does not generate images`, {
+            code: 'model_not_supported',
+            param: 'model',
+          });
+        }
+        return provider.generateImages(request, { signal: c.req.raw.signal, requestId: c.get('requestId') });
+      },
+      noteFailure(deps),
+    );
+    usage = {
+      kind: 'image',
+      images: result.images,
+      ...(size ? { resolution: size } : {}),
+      ...(quality ? { quality } : {}),
+    };
+    const settled = await meter.settle(usage);
+    return respondJson(c, { ...result.response, cost: costObjectOf(settled) });
+  } finally {
+    await meter.finish(usage);
+  }
 }
 
 export function inferenceRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
@@ -278,6 +326,6 @@ export function inferenceRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post('/chat/completions', chat, limit, (c) => runText(deps, c, chatCalls));
   app.post('/completions', completion, limit, (c) => runText(deps, c, completionCalls));
   app.post('/embeddings', embedding, limit, (c) => runEmbedding(deps, c));
-  app.post('/images/generations', images, limit, () => runImages());
+  app.post('/images/generations', images, limit, (c) => runImages(deps, c));
   return app;
 }

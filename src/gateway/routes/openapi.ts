@@ -52,7 +52,9 @@ export function openApiDocument(): unknown {
     },
     '/completions': { post: op('Text completion', completionSchema) },
     '/embeddings': { post: op('Embeddings', embeddingSchema) },
-    '/images/generations': { post: op('Image generation (no provider serves images yet)', imageGenerationSchema) },
+    '/images/generations': {
+      post: op('Image generation (through an OpenAI-compatible upstream)', imageGenerationSchema),
+    },
     '/models': { get: op('Models with model_spec.pricing') },
   };
   const paths: Record<string, unknown> = {};

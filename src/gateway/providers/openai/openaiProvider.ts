@@ -17,6 +17,8 @@ import type {
   CompletionRequest,
   EmbeddingRequest,
   EmbeddingResponse,
+  ImageGenerationRequest,
+  ImageGenerationResponse,
 } from '../openaiShapes.ts';
 import { type StreamEvent, startStream } from '../stream.ts';
 import {
@@ -568,6 +570,17 @@ export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiP
           usage: { prompt_tokens: usage.promptTokens, total_tokens: usage.promptTokens },
         },
       };
+    },
+
+    async generateImages(request: ImageGenerationRequest, options) {
+      const json = await callJson('images/generations', { ...request }, options);
+      const data = json.data;
+      if (!Array.isArray(data) || !data.every((item) => typeof item === 'object' && item !== null)) {
+        throw new UpstreamError('upstream answered images/generations without a data list', {
+          code: 'upstream_bad_body',
+        });
+      }
+      return { response: json as unknown as ImageGenerationResponse, images: data.length };
     },
 
     async healthCheck(): Promise<HealthReport> {
