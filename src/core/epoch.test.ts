@@ -22,6 +22,25 @@ describe('epoch', () => {
     expect(utcDayAt(t)).toBe('2025-12-31');
   });
 
+  it('names the month right on both sides of every boundary, in any order of asking', () => {
+    const edges = [
+      Date.UTC(2024, 1, 29, 23, 59, 59, 999),
+      Date.UTC(2024, 2, 1),
+      Date.UTC(2025, 11, 31, 23, 59, 59, 999),
+    ];
+    const times = [
+      ...edges,
+      Date.UTC(2026, 0, 1),
+      Date.UTC(2024, 1, 1),
+      0,
+      Date.UTC(2024, 2, 1) - 1,
+      Date.UTC(2026, 0, 1),
+    ];
+    for (const t of [...times, ...times.reverse()]) {
+      expect(monthAt(t)).toBe(new Date(t).toISOString().slice(0, 7));
+    }
+  });
+
   it('rejects invalid times and epoch lengths', () => {
     expect(() => epochAt(-1)).toThrow(RangeError);
     expect(() => epochAt(0, 0)).toThrow(RangeError);

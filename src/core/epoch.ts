@@ -34,9 +34,17 @@ export function nextEpochBegins(unixMs: number, epochSeconds: number = epochSeco
   return new Date(nextEpochBeginsMs(unixMs, epochSeconds)).toISOString();
 }
 
+/** The last month `monthAt` formatted and the ms range it covers: every reserve asks, almost always the same month. */
+let lastMonth = { fromMs: 0, toMs: 0, month: '' };
+
 /** The UTC calendar month containing `unixMs`, as "YYYY-MM" (the MONTH key-limit period). */
 export function monthAt(unixMs: number): string {
-  return new Date(unixMs).toISOString().slice(0, 7);
+  if (unixMs >= lastMonth.fromMs && unixMs < lastMonth.toMs) return lastMonth.month;
+  const date = new Date(unixMs);
+  const month = date.toISOString().slice(0, 7);
+  const [year, index] = [date.getUTCFullYear(), date.getUTCMonth()];
+  lastMonth = { fromMs: Date.UTC(year, index, 1), toMs: Date.UTC(year, index + 1, 1), month };
+  return month;
 }
 
 /** The UTC day containing `unixMs`, as "YYYY-MM-DD" (the usage-analytics bucket). */
