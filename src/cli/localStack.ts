@@ -48,10 +48,15 @@ export const localModelId = 'perdiem-demo';
 /** The operator's default price for every served model: $0.20 per 1M input tokens, $0.80 per 1M output tokens. */
 export const defaultModelPrice: ModelPrice = { kind: 'text', inputPer1M: 200_000_000n, outputPer1M: 800_000_000n };
 
-export function priceBookFor(models: string[]): PriceBook {
-  return {
-    versions: [{ effectiveFromMs: 0, models: Object.fromEntries(models.map((id) => [id, defaultModelPrice])) }],
-  };
+/** The default for image models: $0.04 an image, whatever its size (the operator reprices through POST /admin/prices). */
+export const defaultImagePrice: ModelPrice = { kind: 'image', perImage: 40_000_000n };
+
+export function priceBookFor(models: string[], imageModels: string[] = []): PriceBook {
+  const prices = [
+    ...models.map((id) => [id, defaultModelPrice] as const),
+    ...imageModels.map((id) => [id, defaultImagePrice] as const),
+  ];
+  return { versions: [{ effectiveFromMs: 0, models: Object.fromEntries(prices) }] };
 }
 
 export interface LocalStackOptions {
@@ -147,7 +152,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     : undefined;
   if (x402) closers.push(() => x402.stop());
 
-  const { providers, models } = await inference(config, progress);
+  const { providers, models, imageModels } = await inference(config, progress);
   const registry = createProviderRegistry(providers, { now: clock, llama: loadLlamaRuntime });
   closers.push(() => registry.close());
   const operatorToken = previous?.operatorToken ?? `pd-operator-${randomBytes(24).toString('hex')}`;
@@ -171,7 +176,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
   const server = await startGatewayServer({
     ledger,
     registry,
-    prices: priceBookFor(models),
+    prices: priceBookFor(models, imageModels),
     clock,
     epochSeconds,
     operatorToken,
@@ -342,17 +347,25 @@ async function openLedger(
 async function inference(
   config: StackConfig,
   progress: (line: string) => void,
-): Promise<{ providers: ProviderConfig[]; models: string[] }> {
+): Promise<{ providers: ProviderConfig[]; models: string[]; imageModels: string[] }> {
   if (config.upstream) {
-    const models = config.upstreamModels ?? (await upstreamModels(config.upstream, config.upstreamApiKey));
-    if (models.length === 0) throw new UsageError('the upstreams list no models; name them with --upstream-models');
-    progress(`routing ${models.join(', ')} to ${config.upstream.join(' → ')}`);
+    const imageModels = config.upstreamImageModels ?? [];
+    const models = (config.upstreamModels ?? (await upstreamModels(config.upstream, config.upstreamApiKey))).filter(
+      (id) => !imageModels.includes(id),
+    );
+    if (models.length + imageModels.length === 0)
+      throw new UsageError('the upstreams list no models; name them with --upstream-models');
+    progress(`routing ${[...models, ...imageModels].join(', ')} to ${config.upstream.join(' → ')}`);
     const upstreams = config.upstream.map((baseUrl, index) => ({
       name: `upstream-${index + 1}`,
       baseUrl,
       ...(config.upstreamApiKey ? { apiKey: config.upstreamApiKey } : {}),
     }));
-    return { providers: [{ kind: 'openai', id: 'upstream', upstreams, models: models.map((id) => ({ id })) }], models };
+    const served = [
+      ...models.map((id) => ({ id })),
+      ...imageModels.map((id) => ({ id, capabilities: ['image' as const] })),
+    ];
+    return { providers: [{ kind: 'openai', id: 'upstream', upstreams, models: served }], models, imageModels };
   }
   let modelPath = config.model;
   if (!modelPath) {
@@ -363,7 +376,7 @@ async function inference(
   // A real GGUF is served under its file name; the generated one as perdiem-demo.
   const id = config.model ? path.basename(config.model).replace(/\.gguf$/i, '') : localModelId;
   const model = { id, path: path.resolve(modelPath) };
-  return { providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1 }], models: [id] };
+  return { providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1 }], models: [id], imageModels: [] };
 }
 
 async function upstreamModels(baseUrls: string[], apiKey: string | undefined): Promise<string[]> {

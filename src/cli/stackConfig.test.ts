@@ -36,6 +36,7 @@ describe('perdiem up configuration', () => {
     [{ contracts: 'c.json' }, /--contracts needs --rpc/],
     [{ allocation: 'legacy' }, /legacy-daily-capacity-usd/],
     [{ model: 'a.gguf', upstream: 'http://x/v1' }, /either --model or --upstream/],
+    [{ 'upstream-image-models': 'dall-e-3' }, /--upstream-image-models needs --upstream/],
     [{ config: path.join(cwd, 'missing.json') }, /cannot read the config file/],
   ])('refuses %o with a clear message', (flags, message) => {
     expect(() => resolveStackConfig(flags, {}, cwd)).toThrow(UsageError);
@@ -46,5 +47,14 @@ describe('perdiem up configuration', () => {
     const file = path.join(cwd, 'unknown.json');
     writeFileSync(file, JSON.stringify({ prot: 1 }));
     expect(() => resolveStackConfig({ config: file }, {}, cwd)).toThrow(/config/);
+  });
+});
+
+describe('perdiem up prices', () => {
+  it('prices text models per token and image models per image', async () => {
+    const { priceBookFor } = await import('./localStack.ts');
+    const sheet = priceBookFor(['chat-model'], ['image-model']).versions[0]!;
+    expect(sheet.models['chat-model']?.kind).toBe('text');
+    expect(sheet.models['image-model']).toEqual({ kind: 'image', perImage: 40_000_000n });
   });
 });

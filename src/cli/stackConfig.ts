@@ -62,6 +62,8 @@ export const stackConfigSchema = z.strictObject({
   upstreamApiKey: z.string().min(1).optional(),
   /** Model ids to serve from the upstreams; default: whatever the first reachable upstream lists. */
   upstreamModels: list.optional(),
+  /** Model ids the upstreams generate images with (`images/generations`), priced per image. */
+  upstreamImageModels: list.optional(),
   /** `diem`: allowance from staked DIEM. `legacy`: a daily USD capacity split pro rata by sVVV stake. */
   allocation: z.enum(['diem', 'legacy']).default('diem'),
   /** The daily capacity in USD for `legacy` allocation. */
@@ -117,5 +119,6 @@ export function resolveStackConfig(flags: Record<string, unknown>, env: NodeJS.P
     throw new UsageError('--allocation legacy needs --legacy-daily-capacity-usd');
   }
   if (config.model && config.upstream) throw new UsageError('give either --model or --upstream, not both');
+  if (config.upstreamImageModels && !config.upstream) throw new UsageError('--upstream-image-models needs --upstream');
   return { ...config, home: path.resolve(cwd, config.home) };
 }

@@ -32,6 +32,7 @@ export const upCommand: Command = {
     '  --upstream URL[,URL…]          OpenAI-compatible upstreams (…/v1), in failover order, instead of a local model',
     '  --upstream-api-key KEY         bearer key for the upstreams',
     '  --upstream-models ID[,ID…]     models to serve from the upstreams (default: what they list)',
+    '  --upstream-image-models ID[,ID…]  image models to serve from them ($0.04 an image until repriced)',
     '  --allocation diem|legacy       allowance from staked DIEM (default), or a daily USD capacity split by sVVV',
     '  --legacy-daily-capacity-usd N  that capacity, for --allocation legacy',
     '  --json                         print the state as one line of JSON instead of a summary',
