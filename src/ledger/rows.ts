@@ -1,5 +1,5 @@
 /** Row → domain object mappers shared by the SQLite and PostgreSQL adapters (both return bigint money columns). */
-import type { FundingSource, Reservation, ReservationStatus, UsageRecord } from './types.ts';
+import type { ApiKey, FundingSource, KeyLimit, Reservation, ReservationStatus, UsageRecord } from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -50,5 +50,28 @@ export function toUsage(row: Row): UsageRecord {
     latencyMs: nullableNumber(row.latency_ms),
     epoch: Number(row.epoch),
     createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+/**
+ * An api_keys row and its key_limits rows. `allowedModels` is given already decoded: SQLite stores it as JSON text,
+ * PostgreSQL as an array.
+ */
+export function toApiKey(row: Row, allowedModels: string[] | null, limitRows: Row[]): ApiKey {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    kind: row.kind as ApiKey['kind'],
+    name: row.name as string,
+    secretPrefix: row.secret_prefix as string,
+    createdAtMs: Number(row.created_at_ms),
+    expiresAtMs: nullableNumber(row.expires_at_ms),
+    revokedAtMs: nullableNumber(row.revoked_at_ms),
+    allowedModels,
+    limits: limitRows.map((l) => ({
+      currency: l.currency as KeyLimit['currency'],
+      period: l.period as KeyLimit['period'],
+      amountNano: l.amount_nano as bigint,
+    })),
   };
 }

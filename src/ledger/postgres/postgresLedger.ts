@@ -19,7 +19,7 @@ import { timeOrderedHex } from '../../core/ids.ts';
 import type { NanoUsd } from '../../core/money.ts';
 import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
-import { nullableNumber, type Row, toReservation, toUsage } from '../rows.ts';
+import { type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import {
   checkKeyUsable,
   decodeCursor,
@@ -647,22 +647,7 @@ class PostgresLedger implements Ledger {
     const limits = await this
       .sql`SELECT currency, period, amount_nano FROM key_limits WHERE key_id = ${row.id as string}
       ORDER BY currency, period`;
-    return {
-      id: row.id as string,
-      accountId: row.account_id as string,
-      kind: row.kind as ApiKey['kind'],
-      name: row.name as string,
-      secretPrefix: row.secret_prefix as string,
-      createdAtMs: Number(row.created_at_ms),
-      expiresAtMs: nullableNumber(row.expires_at_ms),
-      revokedAtMs: nullableNumber(row.revoked_at_ms),
-      allowedModels: (row.allowed_models as string[] | null) ?? null,
-      limits: limits.map((l) => ({
-        currency: l.currency as KeyLimit['currency'],
-        period: l.period as KeyLimit['period'],
-        amountNano: l.amount_nano as bigint,
-      })),
-    };
+    return toApiKey(row, (row.allowed_models as string[] | null) ?? null, limits);
   }
 }
 

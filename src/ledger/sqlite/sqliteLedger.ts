@@ -12,7 +12,7 @@ import { AuthenticationError, ConflictError, NotFoundError, PerdiemError } from 
 import type { NanoUsd } from '../../core/money.ts';
 import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
-import { nullableNumber, type Row, toReservation, toUsage } from '../rows.ts';
+import { nullableNumber, type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import {
   allocateCharge,
   checkKeyUsable,
@@ -848,23 +848,7 @@ class SqliteLedger implements Ledger {
   }
 
   private keyFromRow(row: Row): ApiKey {
-    const limits = this.stmt.limits.all(row.id as string).map((l) => ({
-      currency: l.currency as KeyLimit['currency'],
-      period: l.period as KeyLimit['period'],
-      amountNano: l.amount_nano as bigint,
-    }));
-    return {
-      id: row.id as string,
-      accountId: row.account_id as string,
-      kind: row.kind as ApiKey['kind'],
-      name: row.name as string,
-      secretPrefix: row.secret_prefix as string,
-      createdAtMs: Number(row.created_at_ms),
-      expiresAtMs: nullableNumber(row.expires_at_ms),
-      revokedAtMs: nullableNumber(row.revoked_at_ms),
-      allowedModels: row.allowed_models === null ? null : (JSON.parse(row.allowed_models as string) as string[]),
-      limits,
-    };
+    return toApiKey(row, modelsFromText(row.allowed_models), this.stmt.limits.all(row.id as string));
   }
 }
 
@@ -881,13 +865,17 @@ function keyForUse(keyId: string, row: Row): ApiKey {
     createdAtMs: 0,
     expiresAtMs: nullableNumber(row.expires_at_ms),
     revokedAtMs: nullableNumber(row.revoked_at_ms),
-    allowedModels: row.allowed_models === null ? null : (JSON.parse(row.allowed_models as string) as string[]),
+    allowedModels: modelsFromText(row.allowed_models),
     limits: [],
   };
 }
 
 function modelsToText(models: string[] | null): string | null {
   return models === null ? null : JSON.stringify(models);
+}
+
+function modelsFromText(text: unknown): string[] | null {
+  return text === null ? null : (JSON.parse(text as string) as string[]);
 }
 
 function toAccount(row: Row): Account {
