@@ -14,8 +14,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { expectBalancedJournal } from './conformance.ts';
 import { openPostgresLedger } from './postgres/postgresLedger.ts';
 import { openSqliteLedger } from './sqlite/sqliteLedger.ts';
+import { allUsage } from './testing/allUsage.ts';
 import { dropSchema, postgresSkipReason, testDatabaseUrl } from './testing/harness.ts';
-import type { Ledger, UsageRecord } from './types.ts';
+import type { Ledger } from './types.ts';
 
 const ttlMs = 30_000;
 const funded = 10n ** 12n;
@@ -108,21 +109,6 @@ async function backendsGone(applicationName: string): Promise<void> {
   } finally {
     await sql.end({ timeout: 5 });
   }
-}
-
-async function allUsage(ledger: Ledger, accountId: string): Promise<UsageRecord[]> {
-  const out: UsageRecord[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Awaited<ReturnType<Ledger['usageHistory']>> = await ledger.usageHistory({
-      accountId,
-      limit: 500,
-      cursor,
-    });
-    out.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return out;
 }
 
 describe('crash: sqlite', () => {

@@ -13,9 +13,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { epochAt, epochStartMs } from '../core/epoch.ts';
 import { PerdiemError } from '../core/errors.ts';
 import { expectBalancedJournal, line } from './conformance.ts';
+import { allUsage } from './testing/allUsage.ts';
 import { fakeClock } from './testing/fakeClock.ts';
 import { type LedgerHarness, postgresHarness, sqliteHarness } from './testing/harness.ts';
-import type { FundingSource, KeyLimit, Ledger, Reservation, ReserveInput, UsageRecord } from './types.ts';
+import type { FundingSource, KeyLimit, Ledger, Reservation, ReserveInput } from './types.ts';
 import { limitCurrencyOf } from './types.ts';
 
 const accountsCount = 3;
@@ -232,21 +233,6 @@ function expectTypedRefusal(outcome: PromiseSettledResult<void>): void {
   if (outcome.status === 'fulfilled') return;
   if (!(outcome.reason instanceof PerdiemError)) throw outcome.reason;
   expect([401, 402, 403, 404, 409]).toContain(outcome.reason.status);
-}
-
-async function allUsage(ledger: Ledger, accountId: string): Promise<UsageRecord[]> {
-  const out: UsageRecord[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Awaited<ReturnType<Ledger['usageHistory']>> = await ledger.usageHistory({
-      accountId,
-      limit: 500,
-      cursor,
-    });
-    out.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return out;
 }
 
 async function checkInvariants(world: World): Promise<void> {
