@@ -211,11 +211,7 @@ export function createLlamaProvider(config: LlamaProviderConfig, deps: LlamaProv
       .run(() => generate(prepared.loaded, { ...prepared.input, signal, onText }), signal)
       .then((result) => {
         if (!started) onText('', 0);
-        const usage: Usage = {
-          promptTokens: result.promptTokens,
-          completionTokens: result.completionTokens,
-          estimated: false,
-        };
+        const usage = engineUsage(result);
         channel.push({ kind: 'chunk', chunk: build.finish(result.finishReason), text: '', tokens: 0 });
         channel.push({ kind: 'end', chunk: build.usage(usage), usage });
         channel.close();
@@ -247,11 +243,7 @@ export function createLlamaProvider(config: LlamaProviderConfig, deps: LlamaProv
 
     async chat(request, options): Promise<Completed<ChatCompletion>> {
       const result = await run('chat', request, options);
-      const usage: Usage = {
-        promptTokens: result.promptTokens,
-        completionTokens: result.completionTokens,
-        estimated: false,
-      };
+      const usage = engineUsage(result);
       return {
         usage,
         response: {
@@ -296,11 +288,7 @@ export function createLlamaProvider(config: LlamaProviderConfig, deps: LlamaProv
 
     async complete(request, options): Promise<Completed<Completion>> {
       const result = await run('completion', request, options);
-      const usage: Usage = {
-        promptTokens: result.promptTokens,
-        completionTokens: result.completionTokens,
-        estimated: false,
-      };
+      const usage = engineUsage(result);
       return {
         usage,
         response: {
@@ -395,4 +383,9 @@ export function createLlamaProvider(config: LlamaProviderConfig, deps: LlamaProv
       await Promise.all([...hosts.values()].map((host) => host.dispose()));
     },
   };
+}
+
+/** The engine counts tokens itself: its usage is exact, never estimated. */
+function engineUsage(result: { promptTokens: number; completionTokens: number }): Usage {
+  return { promptTokens: result.promptTokens, completionTokens: result.completionTokens, estimated: false };
 }
