@@ -9,6 +9,9 @@
  * Writes bench/results/gateway.json and bench/results/gateway.md.
  *
  * Environment: BENCH_SECONDS (default 3 per phase), BENCH_CONCURRENCY (default 32, the throughput phase).
+ * BENCH_CEILING=1 adds a diagnostic fourth path, `ceiling`: the same gateway with the ledger's reserve, settle and void
+ * answered from memory (no storage at all), to show how much of the pass-through's throughput the rest of the metered
+ * request path leaves room for. It is not a configuration the product offers, and it is reported apart.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +20,10 @@ import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import type { Ledger, Reservation } from '../src/ledger/types.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const withCeiling = process.env.BENCH_CEILING === '1';
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 3);
 const model = 'bench-model';
@@ -95,7 +100,7 @@ async function runPassthrough(upstream: string): Promise<void> {
   server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as AddressInfo).port}`));
 }
 
-async function runGateway(upstream: string): Promise<void> {
+async function runGateway(upstream: string, ceiling: boolean): Promise<void> {
   const { gatewayLogger } = await import('../src/gateway/app.ts');
   const { epochAt } = await import('../src/core/epoch.ts');
   const { openSqliteLedger } = await import('../src/ledger/sqlite/sqliteLedger.ts');
@@ -118,7 +123,7 @@ async function runGateway(upstream: string): Promise<void> {
     { now: Date.now, llama: () => Promise.reject(new Error('no llama in this bench')) },
   );
   const server = await startGatewayServer({
-    ledger,
+    ledger: ceiling ? storageFree(ledger) : ledger,
     registry,
     prices: {
       versions: [
@@ -146,6 +151,58 @@ async function runGateway(upstream: string): Promise<void> {
   });
 }
 
+/**
+ * The diagnostic `ceiling` path: `ledger` with reserve, settle and void answered from memory, one loop turn later
+ * (where the SQLite group commit would answer). Everything else (auth, key lookups) still goes to `ledger`.
+ */
+function storageFree(ledger: Ledger): Ledger {
+  const live = new Map<string, Reservation>();
+  let next = 0;
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const answers: Pick<Ledger, 'reserve' | 'settle' | 'void'> = {
+    async reserve(input) {
+      const now = Date.now();
+      const reservation: Reservation = {
+        id: String(++next),
+        accountId: input.accountId,
+        keyId: input.keyId,
+        idempotencyKey: input.idempotencyKey,
+        model: input.model,
+        source: 'DIEM',
+        epoch: 0,
+        month: '1970-01',
+        amountNano: input.amountNano,
+        status: 'RESERVED',
+        chargedNano: null,
+        lossNano: null,
+        createdAtMs: now,
+        expiresAtMs: now + (input.ttlMs ?? 60_000),
+        finishedAtMs: null,
+      };
+      live.set(reservation.id, reservation);
+      await turn();
+      return { reservation, replayed: false, available: { DIEM: 10n ** 15n, CREDITS: 0n, USD: 0n } };
+    },
+    async settle(input) {
+      const reservation = live.get(input.reservationId)!;
+      live.delete(input.reservationId);
+      const chargedNano = input.lines.reduce((sum, line) => sum + line.amountNano, 0n);
+      await turn();
+      return {
+        reservation: { ...reservation, status: 'SETTLED', chargedNano, lossNano: 0n, finishedAtMs: Date.now() },
+        replayed: false,
+      };
+    },
+    async void(reservationId) {
+      const reservation = live.get(reservationId)!;
+      live.delete(reservationId);
+      await turn();
+      return { ...reservation, status: 'VOIDED', finishedAtMs: Date.now() };
+    },
+  };
+  return Object.assign(Object.create(ledger) as Ledger, answers);
+}
+
 // ---------------------------------------------------------------- load generator
 
 interface Started {
@@ -170,7 +227,7 @@ function start(role: string, ...args: string[]): Promise<Started> {
 }
 
 interface Target {
-  name: 'direct' | 'passthrough' | 'gateway';
+  name: 'direct' | 'passthrough' | 'gateway' | 'ceiling';
   pool: Pool;
   headers: Record<string, string>;
 }
@@ -261,18 +318,23 @@ async function main(): Promise<void> {
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const passthrough = await start('passthrough', upstreamUrl);
   const gateway = await start('gateway', upstreamUrl);
+  const ceiling = withCeiling ? await start('ceiling', upstreamUrl) : null;
   const json = { 'content-type': 'application/json' };
   const pool = (port: number) => new Pool(`http://127.0.0.1:${port}`, { connections: concurrency, pipelining: 1 });
+  const bearer = (started: Started) => ({ ...json, authorization: `Bearer ${started.extra[0]}` });
   const targets: Target[] = [
     { name: 'direct', pool: pool(upstream.port), headers: json },
     { name: 'passthrough', pool: pool(passthrough.port), headers: json },
-    { name: 'gateway', pool: pool(gateway.port), headers: { ...json, authorization: `Bearer ${gateway.extra[0]}` } },
+    { name: 'gateway', pool: pool(gateway.port), headers: bearer(gateway) },
   ];
-  type Row = { p50Ms: number; p99Ms: number; rps: number };
+  if (ceiling) targets.push({ name: 'ceiling', pool: pool(ceiling.port), headers: bearer(ceiling) });
+  const children: Partial<Record<Target['name'], Started>> = { gateway, ...(ceiling ? { ceiling } : {}) };
+  type Row = { p50Ms: number; p99Ms: number; rps: number; cpuUsPerRequest?: number | null };
   const rounds: {
     direct: Row;
     passthrough: Row;
     gateway: Row;
+    ceiling?: Row;
     ttftAddedMs: number;
     gatewayCpuUsPerRequest: number | null;
   }[] = [];
@@ -281,37 +343,58 @@ async function main(): Promise<void> {
     // of them rather than on one; each figure is the median over rounds, with the range kept beside it.
     for (let r = 0; r < roundsCount; r++) {
       const row = {} as Record<Target['name'], Row>;
-      let gatewayCpuUsPerRequest: number | null = null;
       for (const target of targets) {
         const measured = await latency(target);
-        const cpuBefore = target.name === 'gateway' ? cpuUs(gateway.child.pid) : null;
+        const pid = children[target.name]?.child.pid;
+        const cpuBefore = cpuUs(pid);
         const { rps, requests } = await throughput(target);
-        if (cpuBefore !== null) {
-          const cpuAfter = cpuUs(gateway.child.pid);
-          if (cpuAfter !== null) gatewayCpuUsPerRequest = Math.round((cpuAfter - cpuBefore) / requests);
-        }
+        const cpuAfter = cpuUs(pid);
+        const cpu = cpuBefore !== null && cpuAfter !== null ? Math.round((cpuAfter - cpuBefore) / requests) : null;
         row[target.name] = { p50Ms: measured.p50Ms, p99Ms: measured.p99Ms, rps };
+        if (cpu !== null) row[target.name].cpuUsPerRequest = cpu;
         console.log(`round ${r + 1}`, target.name, row[target.name], `${measured.samples} latency samples`);
       }
       const direct = await ttft(targets[0]!);
       const viaGateway = await ttft(targets[2]!);
       console.log(`round ${r + 1}`, 'ttft direct', round(direct), 'gateway', round(viaGateway));
-      rounds.push({ ...row, ttftAddedMs: round(viaGateway - direct), gatewayCpuUsPerRequest });
+      const { cpuUsPerRequest, ...gatewayRow } = row.gateway;
+      rounds.push({
+        ...row,
+        gateway: gatewayRow,
+        ttftAddedMs: round(viaGateway - direct),
+        gatewayCpuUsPerRequest: cpuUsPerRequest ?? null,
+      });
     }
   } finally {
     for (const target of targets) await target.pool.close();
-    for (const started of [gateway, passthrough, upstream]) {
+    for (const started of [...(ceiling ? [ceiling] : []), gateway, passthrough, upstream]) {
       const exited = new Promise((resolve) => started.child.once('exit', resolve));
       started.child.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3_000))]);
       if (started.child.exitCode === null) started.child.kill('SIGKILL');
     }
   }
-  const medianRow = (name: Target['name']): Row => ({
+  const medianRow = (name: 'direct' | 'passthrough' | 'gateway'): Row => ({
     p50Ms: median(rounds.map((r) => r[name].p50Ms)),
     p99Ms: median(rounds.map((r) => r[name].p99Ms)),
     rps: Math.round(median(rounds.map((r) => r[name].rps))),
   });
+  // The diagnostic path: its throughput against the pass-through, within each round, and its CPU per request.
+  const ceilingRounds = rounds.flatMap((r) => (r.ceiling ? [{ ceiling: r.ceiling, passthrough: r.passthrough }] : []));
+  const ceilingRatios = ceilingRounds.map((r) => Math.round((r.ceiling.rps / r.passthrough.rps) * 1000) / 1000);
+  const ceilingCpu = ceilingRounds.flatMap((r) => (r.ceiling.cpuUsPerRequest ? [r.ceiling.cpuUsPerRequest] : []));
+  const diagnostics =
+    ceilingRounds.length > 0
+      ? {
+          ceiling: {
+            about: 'the gateway with reserve, settle and void answered from memory: no ledger storage at all',
+            rps: Math.round(median(ceilingRounds.map((r) => r.ceiling.rps))),
+            vsPassthrough: median(ceilingRatios),
+            vsPassthroughRange: [Math.min(...ceilingRatios), Math.max(...ceilingRatios)],
+            cpuUsPerRequest: ceilingCpu.length > 0 ? median(ceilingCpu) : null,
+          },
+        }
+      : null;
   const results = {
     direct: medianRow('direct'),
     passthrough: medianRow('passthrough'),
@@ -341,6 +424,7 @@ async function main(): Promise<void> {
       ttftAddedMs: range(rounds.map((r) => r.ttftAddedMs)),
     },
     gatewayCpuUsPerRequest: cpuSamples.length > 0 ? median(cpuSamples) : null,
+    ...(diagnostics ? { diagnostics } : {}),
     rounds,
     targets: {
       addedP50Ms: 0.5,
@@ -387,6 +471,14 @@ async function main(): Promise<void> {
       `Throughput: ${Math.round(throughputRatio * 100)}% of the pass-through proxy (range ${output.ranges.throughputVsPassthrough.map((r) => `${Math.round(r * 100)}%`).join('–')}; target ≥ 50%).`,
       `Streaming time to first token added: ${gw.ttftAddedMs} ms (range ${output.ranges.ttftAddedMs.join('–')}).`,
       `Gateway CPU per request in the throughput phase: ${output.gatewayCpuUsPerRequest ?? 'n/a'} µs (all its threads).`,
+      ...(diagnostics
+        ? [
+            '',
+            `Diagnostic (BENCH_CEILING=1; not a product configuration): the same gateway with reserve, settle and void`,
+            `answered from memory, no ledger storage at all, reaches ${diagnostics.ceiling.rps} req/s,`,
+            `${Math.round(diagnostics.ceiling.vsPassthrough * 100)}% of the pass-through (range ${diagnostics.ceiling.vsPassthroughRange.map((r) => `${Math.round(r * 100)}%`).join('–')}), at ${diagnostics.ceiling.cpuUsPerRequest ?? 'n/a'} µs of CPU per request.`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );
@@ -396,5 +488,6 @@ async function main(): Promise<void> {
 const role = process.argv[2];
 if (role === 'upstream') await runUpstream();
 else if (role === 'passthrough') await runPassthrough(process.argv[3]!);
-else if (role === 'gateway') await runGateway(process.argv[3]!);
+else if (role === 'gateway') await runGateway(process.argv[3]!, false);
+else if (role === 'ceiling') await runGateway(process.argv[3]!, true);
 else await main();
