@@ -1,28 +1,54 @@
 /**
  * Runs WAL checkpoints on a thread of its own, so that copying WAL pages into the database file and the fsyncs
  * that go with it never block the event loop that serves requests. The ledger's own connection has automatic
- * checkpoints turned off. A PASSIVE checkpoint never blocks writers; SQLite restarts the WAL from its beginning once
- * a checkpoint has copied every frame.
+ * checkpoints turned off. A PASSIVE checkpoint never blocks writers.
+ *
+ * SQLite restarts the WAL from its beginning only when a write transaction begins on a WAL that a checkpoint has
+ * copied completely. Under steady load that never happens by itself: the ledger commits every few hundred
+ * microseconds, so a checkpoint always ends behind the newest frame, and the WAL grew without bound (5 GB in 20 s of
+ * one request at a time). So once the WAL holds more than `walFramesMax` frames, this thread asks the ledger to hold
+ * its group commits (`pause`); the ledger answers `paused` between two groups, the next checkpoint copies the few
+ * frames written since the last one and so completes, and `resume` lets the ledger go on. Its next commit restarts
+ * the WAL. Requests keep being served meanwhile: only their ledger operations wait, for about one checkpoint.
+ *
+ * Messages: in `paused`, `stop`; out `pause`, `resume`, `stopped`.
  */
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { path, intervalMs } = workerData as { path: string; intervalMs: number };
+const { path, intervalMs, walFramesMax } = workerData as { path: string; intervalMs: number; walFramesMax: number };
 const db = new DatabaseSync(path);
 db.exec('PRAGMA busy_timeout = 1000');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 let stopping = false;
+let catchingUp = false;
+
+/** Frames in the WAL after a PASSIVE checkpoint; null when the database was busy (checkpointed on the next tick). */
+function checkpointNow(): number | null {
+  try {
+    const row = checkpoint.get() as { busy: number; log: number } | undefined;
+    return row && row.busy === 0 ? Number(row.log) : null;
+  } catch {
+    return null;
+  }
+}
 
 const timer = setInterval(() => {
-  if (stopping) return;
-  try {
-    checkpoint.get();
-  } catch {
-    // A busy database is checkpointed on the next tick.
+  if (stopping || catchingUp) return;
+  const frames = checkpointNow();
+  if (frames !== null && frames > walFramesMax) {
+    catchingUp = true;
+    parentPort?.postMessage('pause');
   }
 }, intervalMs);
 
 parentPort?.on('message', (message: unknown) => {
+  if (message === 'paused') {
+    checkpointNow();
+    catchingUp = false;
+    parentPort?.postMessage('resume');
+    return;
+  }
   if (message !== 'stop') return;
   stopping = true;
   clearInterval(timer);

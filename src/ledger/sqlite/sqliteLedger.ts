@@ -62,9 +62,21 @@ export interface SqliteLedgerOptions {
   busyTimeoutMs?: number;
   /** Checkpoint the WAL on a worker thread (default) instead of on the request path. */
   backgroundCheckpoints?: boolean;
+  /** Background checkpoints: how often (default 200 ms). */
+  checkpointIntervalMs?: number;
+  /**
+   * Background checkpoints: above this many WAL frames (default 4,096, 16 MiB of 4 KiB pages) the ledger holds its
+   * group commits for one checkpoint so that the WAL restarts (see checkpointWorker.ts). The WAL file is truncated
+   * back to this size when it restarts.
+   */
+  walFramesMax?: number;
 }
 
 const checkpointIntervalMs = 200;
+const walFramesMax = 4096;
+/** The longest the ledger holds its commits for a checkpoint to catch up, should the checkpoint thread not answer. */
+const commitHoldMsMax = 1_000;
+const pageBytes = 4096;
 const cacheSizeKiB = 32 * 1024;
 
 interface PendingOp {
@@ -191,9 +203,15 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   const onDisk = options.path !== ':memory:' && options.path !== '';
   let checkpointer: Worker | null = null;
   if (onDisk && options.backgroundCheckpoints !== false) {
+    const framesMax = options.walFramesMax ?? walFramesMax;
     db.exec('PRAGMA wal_autocheckpoint = 0');
+    db.exec(`PRAGMA journal_size_limit = ${framesMax * pageBytes}`);
     checkpointer = new Worker(new URL('./checkpointWorker.ts', import.meta.url), {
-      workerData: { path: options.path, intervalMs: checkpointIntervalMs },
+      workerData: {
+        path: options.path,
+        intervalMs: options.checkpointIntervalMs ?? checkpointIntervalMs,
+        walFramesMax: framesMax,
+      },
     });
     checkpointer.unref();
   }
@@ -238,10 +256,16 @@ class SqliteLedger implements Ledger {
   private readonly insertUsageStatements = new Map<number, StatementSync>();
 
   private readonly checkpointer: Worker | null;
+  /** Set while the checkpoint thread catches the WAL up (group commits wait); the timer lifts it regardless. */
+  private commitsHeld: NodeJS.Timeout | null = null;
 
   constructor(db: DatabaseSync, clock: Clock, epochSeconds: number, checkpointer: Worker | null) {
     this.db = db;
     this.checkpointer = checkpointer;
+    checkpointer?.on('message', (message: unknown) => {
+      if (message === 'pause') this.holdCommits(checkpointer);
+      else if (message === 'resume') this.releaseCommits();
+    });
     this.clock = clock;
     this.epochSeconds = epochSeconds;
     const prepared = {} as Record<StatementName, StatementSync>;
@@ -279,14 +303,33 @@ class SqliteLedger implements Ledger {
   private write<T>(body: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ body, resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.length > 1) return;
+      if (this.pending.length > 1 || this.commitsHeld) return;
       setImmediate(this.flushBound);
     });
   }
 
   private readonly flushBound = () => this.flush();
 
+  /**
+   * The checkpoint thread asks for a pause to let the WAL restart: this runs between two groups (a group runs in one
+   * callback), so no write transaction of this connection is open. Operations queue meanwhile. The hold is lifted by
+   * `resume`, or after a second should that never come.
+   */
+  private holdCommits(checkpointer: Worker): void {
+    if (this.commitsHeld) return;
+    this.commitsHeld = setTimeout(() => this.releaseCommits(), commitHoldMsMax).unref();
+    checkpointer.postMessage('paused');
+  }
+
+  private releaseCommits(): void {
+    if (!this.commitsHeld) return;
+    clearTimeout(this.commitsHeld);
+    this.commitsHeld = null;
+    if (this.pending.length > 0) setImmediate(this.flushBound);
+  }
+
   private flush(): void {
+    if (this.commitsHeld || this.pending.length === 0) return;
     const group = this.pending;
     this.pending = [];
     if (group.length > 1 && this.runGroup(group)) return;
@@ -733,11 +776,20 @@ class SqliteLedger implements Ledger {
 
   async close(): Promise<void> {
     if (this.checkpointer) {
-      const stopped = new Promise((resolve) => this.checkpointer!.once('message', resolve));
-      this.checkpointer.postMessage('stop');
+      const checkpointer = this.checkpointer;
+      const stopped = new Promise<void>((resolve) => {
+        checkpointer.on('message', (message: unknown) => {
+          if (message === 'stopped') resolve();
+        });
+      });
+      checkpointer.postMessage('stop');
       await stopped;
-      await this.checkpointer.terminate();
+      await checkpointer.terminate();
+      if (this.commitsHeld) clearTimeout(this.commitsHeld);
+      this.commitsHeld = null;
     }
+    // Operations queued before close are committed, not dropped.
+    if (this.db.isOpen) this.flush();
     if (this.db.isOpen) this.db.close();
   }
 
