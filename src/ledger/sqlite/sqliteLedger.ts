@@ -66,8 +66,9 @@ export interface SqliteLedgerOptions {
   checkpointIntervalMs?: number;
   /**
    * Background checkpoints: above this many WAL frames (default 4,096, 16 MiB of 4 KiB pages) the ledger holds its
-   * group commits for one checkpoint so that the WAL restarts (see checkpointWorker.ts). The WAL file is truncated
-   * back to this size when it restarts.
+   * group commits for one short checkpoint so that the WAL restarts (see checkpointWorker.ts). The WAL file is then
+   * written again from its start, so it stays at its high-water mark: this many frames plus what the ledger writes
+   * in one checkpoint interval. It is not truncated: truncating a large file stalled the committing thread 20 ms.
    */
   walFramesMax?: number;
 }
@@ -76,7 +77,6 @@ const checkpointIntervalMs = 200;
 const walFramesMax = 4096;
 /** The longest the ledger holds its commits for a checkpoint to catch up, should the checkpoint thread not answer. */
 const commitHoldMsMax = 1_000;
-const pageBytes = 4096;
 const cacheSizeKiB = 32 * 1024;
 
 interface PendingOp {
@@ -205,7 +205,6 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   if (onDisk && options.backgroundCheckpoints !== false) {
     const framesMax = options.walFramesMax ?? walFramesMax;
     db.exec('PRAGMA wal_autocheckpoint = 0');
-    db.exec(`PRAGMA journal_size_limit = ${framesMax * pageBytes}`);
     checkpointer = new Worker(new URL('./checkpointWorker.ts', import.meta.url), {
       workerData: {
         path: options.path,
