@@ -203,13 +203,12 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   const onDisk = options.path !== ':memory:' && options.path !== '';
   let checkpointer: Worker | null = null;
   if (onDisk && options.backgroundCheckpoints !== false) {
-    const framesMax = options.walFramesMax ?? walFramesMax;
     db.exec('PRAGMA wal_autocheckpoint = 0');
     checkpointer = new Worker(new URL('./checkpointWorker.ts', import.meta.url), {
       workerData: {
         path: options.path,
         intervalMs: options.checkpointIntervalMs ?? checkpointIntervalMs,
-        walFramesMax: framesMax,
+        walFramesMax: options.walFramesMax ?? walFramesMax,
       },
     });
     checkpointer.unref();
@@ -784,12 +783,13 @@ class SqliteLedger implements Ledger {
       checkpointer.postMessage('stop');
       await stopped;
       await checkpointer.terminate();
-      if (this.commitsHeld) clearTimeout(this.commitsHeld);
-      this.commitsHeld = null;
+      this.releaseCommits();
     }
-    // Operations queued before close are committed, not dropped.
-    if (this.db.isOpen) this.flush();
-    if (this.db.isOpen) this.db.close();
+    if (this.db.isOpen) {
+      // Operations queued before close are committed, not dropped (a flush scheduled for them finds none left).
+      this.flush();
+      this.db.close();
+    }
   }
 
   // ── internals (always inside a transaction when they write) ──────────────────────────────────────────────
