@@ -100,6 +100,17 @@ export class ConflictError extends PerdiemError {
   readonly retryable = false;
 }
 
+/**
+ * 422: an Idempotency-Key reused with a different request (another body, path or key). Stripe's rule: the key names
+ * one request; nothing is charged or changed.
+ */
+export class IdempotencyMismatchError extends PerdiemError {
+  override readonly name = 'IdempotencyMismatchError';
+  readonly status = 422;
+  readonly type = 'invalid_request_error';
+  readonly retryable = false;
+}
+
 /** 429: a rate limit; carries Retry-After. */
 export class RateLimitError extends PerdiemError {
   override readonly name = 'RateLimitError';

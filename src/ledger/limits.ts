@@ -5,6 +5,10 @@ export const ledgerLimits = {
   /** The longest TTL a caller may ask for: a crashed request never strands funds for longer. */
   reservationTtlMsMax: 60 * 60_000,
   idempotencyKeyLengthMax: 255,
+  /** A request digest (`ReserveInput.requestHash`), e.g. 64 hex characters of SHA-256. */
+  requestHashLengthMax: 128,
+  /** The answer kept for replays of an idempotent request; a larger one is not kept (a replay then says so). */
+  storedResponseBytesMax: 1024 * 1024,
   modelNameLengthMax: 255,
   usageLinesPerSettleMax: 16,
   usageHistoryPageSizeDefault: 100,

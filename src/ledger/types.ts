@@ -18,14 +18,25 @@ import type { NanoUsd } from '../core/money.ts';
 export type FundingSource = 'DIEM' | 'CREDITS' | 'USD';
 export const fundingSourceOrder: readonly FundingSource[] = ['DIEM', 'CREDITS', 'USD'];
 
-/** The currency a key limit is set in: DIEM limits spend from the allowance, USD limits spend from credits and USD. */
-export type LimitCurrency = 'DIEM' | 'USD';
+/**
+ * What a key limit covers. Venice's rule: a DIEM limit covers spend from the DIEM allowance; a USD limit covers spend
+ * from credits and the USD balance. TOTAL is a perdiem extension: it covers spend from every source ($1 of inference
+ * is one unit whichever source pays it).
+ */
+export type LimitCurrency = 'DIEM' | 'USD' | 'TOTAL';
+/** The class a source's spend is recorded in (usage rows, analytics): DIEM, or USD for credits and USD. */
+export type SpendCurrency = 'DIEM' | 'USD';
 export type LimitPeriod = 'EPOCH' | 'MONTH' | 'LIFETIME';
 export type KeyKind = 'INFERENCE' | 'ADMIN';
 export type ReservationStatus = 'RESERVED' | 'SETTLED' | 'VOIDED' | 'EXPIRED';
 
-export function limitCurrencyOf(source: FundingSource): LimitCurrency {
+export function limitCurrencyOf(source: FundingSource): SpendCurrency {
   return source === 'DIEM' ? 'DIEM' : 'USD';
+}
+
+/** Whether a limit in `currency` counts spend from `source`. */
+export function limitCovers(currency: LimitCurrency, source: FundingSource): boolean {
+  return currency === 'TOTAL' || currency === limitCurrencyOf(source);
 }
 
 export interface Account {
@@ -40,6 +51,22 @@ export interface KeyLimit {
   amountNano: NanoUsd;
 }
 
+/** A key limit and what the key has used against it in the limit's current period. */
+export interface KeyLimitUsage extends KeyLimit {
+  /** "EPOCH:20090", "MONTH:2025-01" or "LIFETIME". */
+  periodKey: string;
+  spentNano: NanoUsd;
+  reservedNano: NanoUsd;
+  /** max(0, amount - spent - reserved). */
+  remainingNano: NanoUsd;
+}
+
+/** Per-key rate limits that override the operator's per-key defaults; null fields keep the default. */
+export interface KeyRateLimits {
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
+}
+
 export interface ApiKey {
   id: string;
   accountId: string;
@@ -47,12 +74,16 @@ export interface ApiKey {
   name: string;
   /** The first characters of the secret, safe to show ("pd_3f9a…"). */
   secretPrefix: string;
+  /** The secret's last 6 characters (Venice's `last6Chars`); null for keys made before it was recorded. */
+  secretLast6: string | null;
   createdAtMs: number;
   expiresAtMs: number | null;
   revokedAtMs: number | null;
   /** null: every model. */
   allowedModels: string[] | null;
   limits: KeyLimit[];
+  /** null: the operator's per-key defaults. */
+  rateLimits: KeyRateLimits | null;
 }
 
 export interface CreateKeyInput {
@@ -62,6 +93,7 @@ export interface CreateKeyInput {
   expiresAtMs?: number | null;
   allowedModels?: string[] | null;
   limits?: KeyLimit[];
+  rateLimits?: KeyRateLimits | null;
 }
 
 /** The only time the secret exists in clear: it is stored as a SHA-256 hash. */
@@ -76,6 +108,8 @@ export interface UpdateKeyInput {
   allowedModels?: string[] | null;
   /** Replaces every limit. Spend already counted in the current periods still counts. */
   limits?: KeyLimit[];
+  /** Replaces the key's rate-limit overrides; null returns the key to the operator's defaults. */
+  rateLimits?: KeyRateLimits | null;
 }
 
 export interface ReserveInput {
@@ -84,6 +118,13 @@ export interface ReserveInput {
   keyId: string | null;
   /** The request id or the client's Idempotency-Key; scoped to the account. */
   idempotencyKey: string;
+  /** The gateway's id for this attempt (x-request-id); usage records carry it. Defaults to `idempotencyKey`. */
+  requestId?: string;
+  /**
+   * A digest of what was asked (method, path and body). A retry under the same idempotency key with another digest
+   * is refused with IdempotencyMismatchError (422) and changes nothing. null/absent: not compared.
+   */
+  requestHash?: string | null;
   model: string;
   /** The most the request may cost. */
   amountNano: NanoUsd;
@@ -102,6 +143,11 @@ export interface Reservation {
   accountId: string;
   keyId: string | null;
   idempotencyKey: string;
+  /** The attempt that made the reservation (usage records carry it). */
+  requestId: string;
+  requestHash: string | null;
+  /** The ledger instance (`Ledger.instanceId`) whose process holds it while it is RESERVED. */
+  owner: string;
   model: string;
   source: FundingSource;
   /** The epoch (and month) whose allowance and key-limit periods the reservation counts against, until it ends. */
@@ -119,8 +165,13 @@ export interface Reservation {
 
 export interface ReserveResult {
   reservation: Reservation;
-  /** True when the idempotency key matched a live or settled reservation: nothing new was reserved. */
+  /**
+   * True when the idempotency key matched a live or settled reservation: nothing new was reserved. The reservation is
+   * the earlier attempt's: RESERVED means it is still in progress, SETTLED that it finished.
+   */
   replayed: boolean;
+  /** On a replay of a SETTLED reservation: the answer stored with its settle (`SettleInput.response`), else null. */
+  response?: string | null;
   /**
    * What each source has available right after this reservation's hold (as `balance` would report it); both
    * adapters read it on the way at no extra cost. Absent on a replay. The gateway's x-balance-* headers use it instead
@@ -143,6 +194,11 @@ export interface SettleInput {
   /** The actual cost is the sum of the lines. Empty: charge nothing (but still record the settle). */
   lines: UsageLineInput[];
   latencyMs: number | null;
+  /**
+   * The answer to keep for replays of an idempotent request (at most `ledgerLimits.storedResponseBytesMax` UTF-8
+   * bytes), stored in the same transaction as the charge, so a request is never charged without its answer kept.
+   */
+  response?: string;
 }
 
 export interface SettleResult {
@@ -198,7 +254,7 @@ export interface UsageRecord {
   listAmountNano: NanoUsd;
   /** What the account was charged for this line (the reservation cap is applied to the lines in order). */
   amountNano: NanoUsd;
-  currency: LimitCurrency;
+  currency: SpendCurrency;
   source: FundingSource;
   latencyMs: number | null;
   epoch: number;
@@ -235,7 +291,7 @@ export interface AnalyticsQuery {
 export interface AnalyticsRow {
   /** A UTC day ("2025-01-02"), a model name or a key id ("" for key-less requests). */
   group: string;
-  currency: LimitCurrency;
+  currency: SpendCurrency;
   amountNano: NanoUsd;
   requests: number;
   units: number;
@@ -271,6 +327,11 @@ export interface JournalEntry {
 
 export interface Ledger {
   readonly adapter: 'sqlite' | 'postgres';
+  /**
+   * This open ledger's id, unique per process start (a random id unless given at open). Every reservation records
+   * the instance that made it (`Reservation.owner`).
+   */
+  readonly instanceId: string;
 
   createAccount(input?: { id?: string; name?: string | null }): Promise<Account>;
   getAccount(accountId: string): Promise<Account | null>;
@@ -305,6 +366,19 @@ export interface Ledger {
   void(reservationId: string): Promise<Reservation>;
   /** Releases reservations whose TTL has passed; returns how many. The sweeper calls it. */
   expireReservations(limit?: number): Promise<number>;
+  /**
+   * Pushes the expiry of this instance's live reservations to now + ttlMs; returns how many. The sweeper calls it
+   * every pass, so a live gateway's holds never expire, while a dead one's expire a TTL after its last pass.
+   */
+  renewHolds(ttlMs: number): Promise<number>;
+  /**
+   * Voids every live reservation made by another instance; returns how many. Only for a single-writer ledger at
+   * start (`perdiem up` on SQLite, which owns its file): whatever another instance still holds belongs to a process
+   * that died.
+   */
+  voidHoldsOfOtherInstances(): Promise<number>;
+  /** Each of the key's limits with what the key has spent and holds against it in the current period. */
+  keyLimitUsage(keyId: string): Promise<KeyLimitUsage[]>;
   getReservation(reservationId: string): Promise<Reservation | null>;
 
   usageHistory(query: UsageQuery): Promise<UsagePage>;
