@@ -11,8 +11,12 @@ export const gatewayLimits = {
    */
   promptTokensPerMessageOverhead: 16,
   promptTokensPerRequestOverhead: 16,
-  /** How long a reservation holds funds if the gateway dies mid-request; the sweeper releases it after. */
-  reservationTtlMs: 15 * 60_000,
+  /**
+   * How long a reservation holds funds after its gateway's last sweeper pass. A live gateway renews its holds every
+   * pass, so this bounds only how long a dead gateway's holds last before another gateway's sweeper (or its own
+   * restart) releases them.
+   */
+  reservationTtlMs: 2 * 60_000,
   /** Client-supplied Idempotency-Key. */
   idempotencyKeyLengthMax: 255,
   /** Messages in one chat request and prompts/inputs in one completion/embedding request. */

@@ -1,13 +1,21 @@
-/** startGatewayServer: the gateway on a real port (Node adapter). Loopback by default. */
+/**
+ * startGatewayServer: the gateway on a real port (Node adapter), loopback by default, with the ledger's sweeper:
+ * every pass renews this gateway's own holds (a live gateway's reservations never expire, however long a stream
+ * runs) and expires the holds whose TTL has passed (those of a gateway that died).
+ */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { startSweeper } from '../ledger/sweeper.ts';
 import { createGateway, type GatewayOptions } from './app.ts';
+import { gatewayLimits } from './limits.ts';
 
 export interface GatewayServerOptions extends GatewayOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0: any free port. */
   port?: number;
+  /** How often the sweeper runs; default `ledgerLimits.sweepIntervalMsDefault`. */
+  sweepIntervalMs?: number;
 }
 
 export interface GatewayServer {
@@ -21,18 +29,29 @@ export interface GatewayServer {
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const app = createGateway(options);
   const host = options.host ?? '127.0.0.1';
-  return await new Promise<GatewayServer>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, (info: AddressInfo) => {
-      resolve({
-        url: `http://${host}:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            if ('closeAllConnections' in server) server.closeAllConnections();
-          }),
-      });
-    });
-    server.once('error', reject);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, () => resolve(started));
+    started.once('error', reject);
   });
+  const sweeper = startSweeper({
+    ledger: options.ledger,
+    holdTtlMs: gatewayLimits.reservationTtlMs,
+    ...(options.sweepIntervalMs === undefined ? {} : { intervalMs: options.sweepIntervalMs }),
+    onError: (error) =>
+      options.logger
+        ? options.logger.error({ err: error }, 'ledger sweeper failed; retrying next pass')
+        : console.error('perdiem: ledger sweeper failed; retrying next pass:', error),
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      await sweeper.stop();
+    },
+  };
 }

@@ -10,6 +10,7 @@ import type { FundingSource, Reservation } from '../../ledger/types.ts';
 import type { GatewayDeps, Principal, RequestLog } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import type { ReservationBounds } from './quote.ts';
+import { decodeAnswer, type StoredAnswer } from './storedAnswer.ts';
 
 /** The cost object in every non-streaming response and the final streamed chunk. 1 DIEM pays for $1. */
 export interface CostObject {
@@ -31,19 +32,35 @@ export function costObjectOf(reservation: Reservation): CostObject {
 }
 
 export interface Meter {
+  readonly replayed: false;
   readonly reservation: Reservation;
+  /** True for an idempotent request: its answer is kept with the charge (pass it to `settle`). */
+  readonly keepsAnswer: boolean;
   /** What each source had available right after the hold, when the ledger reported it with the reservation. */
   readonly availableAfterHold: Record<FundingSource, NanoUsd> | undefined;
-  /** Prices `usage` and charges it; returns the settled reservation. */
-  settle(usage: PricedUsage): Promise<Reservation>;
+  /**
+   * Prices `usage` and charges it; returns the settled reservation. `answer` (an encoded StoredAnswer, only when
+   * `keepsAnswer`) is stored in the same transaction, for replays.
+   */
+  settle(usage: PricedUsage, answer?: string): Promise<Reservation>;
   /** Settles `usage` when something was delivered and nothing was settled yet, else voids. Never throws. */
   finish(usage: PricedUsage | null): Promise<void>;
+}
+
+/** A retry of an idempotent request that already finished: its kept answer, charged once. */
+export interface Replay {
+  readonly replayed: true;
+  readonly reservation: Reservation;
+  readonly answer: StoredAnswer;
 }
 
 export interface MeterRequest {
   principal: Principal;
   requestId: string;
+  /** The client's Idempotency-Key, or the request id. */
   idempotencyKey: string;
+  /** With an Idempotency-Key: the request's digest (a retry with another body is refused), and the answer is kept. */
+  requestHash: string | null;
   model: string;
   price: ModelPrice;
   bounds: ReservationBounds;
@@ -77,6 +94,8 @@ async function reserve(deps: GatewayDeps, request: MeterRequest) {
     accountId: request.principal.accountId,
     keyId: request.principal.key.id,
     idempotencyKey: request.idempotencyKey,
+    requestId: request.requestId,
+    requestHash: request.requestHash,
     model: request.model,
     amountNano: request.bounds.amountNano,
     minAmountNano: request.bounds.minAmountNano,
@@ -91,22 +110,42 @@ async function reserve(deps: GatewayDeps, request: MeterRequest) {
   }
 }
 
-export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promise<Meter> {
-  const { reservation, replayed, available } = await reserve(deps, request);
-  if (replayed) {
-    throw new ConflictError('a request with this Idempotency-Key was already made; it is charged once', {
-      code: 'idempotency_key_reused',
+/**
+ * Stripe's rules for a key that was seen before (the ledger has already refused another body under it, with a 422):
+ * still running → 409; finished with its answer kept → that answer; finished without one → 409, charged once.
+ * An attempt that died without an answer left no live reservation (its hold was voided or expired), so its retry
+ * reserves and runs again.
+ */
+function replayOf(reservation: Reservation, response: string | null | undefined): Replay {
+  if (reservation.status === 'RESERVED') {
+    throw new ConflictError('a request with this Idempotency-Key is still in progress; retry when it has finished', {
+      code: 'idempotency_request_in_progress',
+      headers: { 'retry-after': '1' },
     });
   }
+  if (response == null) {
+    throw new ConflictError(
+      'the request with this Idempotency-Key has finished and was charged once, but its answer was not kept (it was ' +
+        'cut off or too large to keep); use a new Idempotency-Key to ask again',
+      { code: 'idempotency_answer_not_kept' },
+    );
+  }
+  return { replayed: true, reservation, answer: decodeAnswer(response) };
+}
+
+export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promise<Meter | Replay> {
+  const { reservation, replayed, available, response } = await reserve(deps, request);
+  if (replayed) return replayOf(reservation, response);
   let done = false;
   let settled: Reservation | null = null;
 
-  const settle = async (usage: PricedUsage): Promise<Reservation> => {
+  const settle = async (usage: PricedUsage, answer?: string): Promise<Reservation> => {
     const cost = costOf(request.price, usage);
     const result = await deps.ledger.settle({
       reservationId: reservation.id,
       lines: cost.lines,
       latencyMs: Math.round(performance.now() - request.startedAt),
+      ...(answer !== undefined && request.requestHash !== null ? { response: answer } : {}),
     });
     settled = result.reservation;
     done = true;
@@ -123,7 +162,9 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
   };
 
   return {
+    replayed: false,
     reservation,
+    keepsAnswer: request.requestHash !== null,
     availableAfterHold: available,
     settle,
     async finish(usage) {

@@ -1,11 +1,14 @@
 /**
  * rateLimit: RPM and TPM token buckets per key and per account. A request takes one request and its token estimate
  * (prompt bound + max_tokens) on admission; the handler corrects the TPM buckets with the real count after.
- * Answers carry OpenAI's x-ratelimit-* headers for the tighter of the key and account buckets.
+ * Answers carry OpenAI's x-ratelimit-* headers for the tighter of the key and account buckets, at the limits in force
+ * (the key's own overrides, else the operator's defaults).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { RateLimitError } from '../../core/errors.ts';
 import type { GatewayDeps, GatewayEnv, Principal } from '../env.ts';
+import type { RateLimitConfig } from '../limits.ts';
+import { limitsInForce } from '../rateLimit/limitsInForce.ts';
 import type { BucketState, BucketTake } from '../rateLimit/types.ts';
 
 /** OpenAI's duration format: "120ms", "1.5s", "6m0s". */
@@ -16,52 +19,45 @@ export function formatResetMs(ms: number): string {
   return `${Math.floor(seconds / 60)}m${Math.round(seconds % 60)}s`;
 }
 
-/** A principal's four bucket names, and the account they were made for (a key's account does not change). */
-interface BucketNames {
+/** What one principal's requests take, built for one rate-limit config: its four takes with their specs. */
+interface BucketPlan {
+  config: RateLimitConfig;
   accountId: string;
-  keyRpm: string;
-  accountRpm: string;
-  keyTpm: string;
-  accountTpm: string;
+  takes: readonly [BucketTake, BucketTake, BucketTake, BucketTake];
 }
 
 /**
- * What one request takes: a request and `tokens` from the key's and the account's buckets. Names are built once per
- * API key object (the key cache hands out the same object while it holds the key), specs once per gateway.
+ * What one request takes: a request and `tokens` from the key's and the account's buckets, at the limits in force
+ * (the key's overrides, else the operator's defaults). A plan is built once per API key object (the key cache hands
+ * out the same object while it holds the key) and per rate-limit config object (a new one when the operator changes
+ * the limits), so the hot path allocates only the four takes it hands on.
  */
 function bucketPlanner(deps: GatewayDeps) {
-  const { key, account } = deps.rateLimits;
-  const specs = {
-    keyRpm: { perMinute: key.requestsPerMinute },
-    accountRpm: { perMinute: account.requestsPerMinute },
-    keyTpm: { perMinute: key.tokensPerMinute },
-    accountTpm: { perMinute: account.tokensPerMinute },
-  };
-  const namesByKey = new WeakMap<Principal['key'], BucketNames>();
-  const namesOf = (principal: Principal): BucketNames => {
-    let names = namesByKey.get(principal.key);
-    if (names === undefined || names.accountId !== principal.accountId) {
+  const plans = new WeakMap<Principal['key'], BucketPlan>();
+  const planOf = (principal: Principal): BucketPlan => {
+    const config = deps.rateLimits;
+    let plan = plans.get(principal.key);
+    if (plan === undefined || plan.config !== config || plan.accountId !== principal.accountId) {
       const { id } = principal.key;
       const { accountId } = principal;
-      names = {
+      const limits = limitsInForce(config, principal.key);
+      plan = {
+        config,
         accountId,
-        keyRpm: `key:${id}:rpm`,
-        accountRpm: `account:${accountId}:rpm`,
-        keyTpm: `key:${id}:tpm`,
-        accountTpm: `account:${accountId}:tpm`,
+        takes: [
+          { bucket: `key:${id}:rpm`, spec: { perMinute: limits.keyRpm }, amount: 1 },
+          { bucket: `account:${accountId}:rpm`, spec: { perMinute: limits.accountRpm }, amount: 1 },
+          { bucket: `key:${id}:tpm`, spec: { perMinute: limits.keyTpm }, amount: 0 },
+          { bucket: `account:${accountId}:tpm`, spec: { perMinute: limits.accountTpm }, amount: 0 },
+        ],
       };
-      namesByKey.set(principal.key, names);
+      plans.set(principal.key, plan);
     }
-    return names;
+    return plan;
   };
   return (principal: Principal, tokens: number): BucketTake[] => {
-    const names = namesOf(principal);
-    return [
-      { bucket: names.keyRpm, spec: specs.keyRpm, amount: 1 },
-      { bucket: names.accountRpm, spec: specs.accountRpm, amount: 1 },
-      { bucket: names.keyTpm, spec: specs.keyTpm, amount: tokens },
-      { bucket: names.accountTpm, spec: specs.accountTpm, amount: tokens },
-    ];
+    const [keyRpm, accountRpm, keyTpm, accountTpm] = planOf(principal).takes;
+    return [keyRpm, accountRpm, { ...keyTpm, amount: tokens }, { ...accountTpm, amount: tokens }];
   };
 }
 

@@ -3,6 +3,7 @@
  * requestId → auth → validate → rateLimit → quote → reserve → provider → meter → settle,
  * with settle/void in a `finally` (the SSE body owns that `finally` once a stream has started).
  */
+import { hash } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import {
   ClientClosedError,
@@ -14,7 +15,8 @@ import {
 import type { ModelPrice, Usage as PricedUsage } from '../../core/pricing.ts';
 import type { Admission, GatewayDeps, GatewayEnv } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
-import { costObjectOf, type Meter, openMeter, textUsage } from '../metering/meter.ts';
+import { costObjectOf, type Meter, openMeter, type Replay, textUsage } from '../metering/meter.ts';
+import { encodeAnswer } from '../metering/storedAnswer.ts';
 import { chatPromptTokensMax, textPromptTokensMax } from '../metering/promptBound.ts';
 import {
   embeddingPriceOf,
@@ -47,9 +49,16 @@ import {
   type ImageGenerationBody,
   imageGenerationSchema,
 } from '../validate/schemas.ts';
+import { noteKeyLimits } from '../middleware/keyLimitHeaders.ts';
 import { withFailover } from './failover.ts';
+import { replayAnswer } from './replay.ts';
 import { respond, respondJson } from './respond.ts';
 import { sseBody, sseHeaders } from './sse.ts';
+
+/** The answer to keep with the charge, for an idempotent request (undefined when it is too large to keep). */
+function keptAnswer(meter: Meter, body: object): string | undefined {
+  return meter.keepsAnswer ? encodeAnswer({ type: 'json', body }) : undefined;
+}
 
 type C = Context<GatewayEnv>;
 
@@ -64,28 +73,49 @@ function priceOf(deps: GatewayDeps, model: string): ModelPrice {
   return price;
 }
 
-function idempotencyKeyOf(c: C): string {
+/**
+ * The request's idempotency key: the client's Idempotency-Key with a digest of what it asks (the route, without the
+ * /api prefix, and the validated body), or else the request id (never retried, so nothing to compare or keep).
+ */
+function idempotencyOf(c: C): { idempotencyKey: string; requestHash: string | null } {
   const header = c.req.header('idempotency-key');
-  if (header === undefined) return c.get('requestId');
+  if (header === undefined) return { idempotencyKey: c.get('requestId'), requestHash: null };
   if (header.length === 0 || header.length > gatewayLimits.idempotencyKeyLengthMax) {
     throw new InvalidRequestError(`Idempotency-Key must be 1 to ${gatewayLimits.idempotencyKeyLengthMax} characters`, {
       code: 'invalid_idempotency_key',
     });
   }
-  return `idem:${header}`;
+  const route = c.req.path.replace(/^\/api\/v1\//, '/v1/');
+  const requestHash = hash('sha256', `${route}\n${JSON.stringify(c.get('body'))}`, 'hex');
+  return { idempotencyKey: header, requestHash };
 }
 
-function reserve(deps: GatewayDeps, c: C, price: ModelPrice, bounds: { amountNano: bigint; minAmountNano: bigint }) {
-  return openMeter(deps, {
+async function reserve(
+  deps: GatewayDeps,
+  c: C,
+  price: ModelPrice,
+  bounds: { amountNano: bigint; minAmountNano: bigint },
+): Promise<Meter | Replay> {
+  const opened = await openMeter(deps, {
     principal: c.get('principal'),
     requestId: c.get('requestId'),
-    idempotencyKey: idempotencyKeyOf(c),
+    ...idempotencyOf(c),
     model: c.get('admission').model,
     price,
     bounds,
     startedAt: c.get('startedAt'),
     log: c.get('log'),
   });
+  if (opened.replayed) return opened;
+  try {
+    await noteBalanceBeforeHold(deps, c, opened.reservation, opened.availableAfterHold);
+    await noteKeyLimits(deps, c);
+  } catch (error) {
+    // Nothing has run yet: release the hold (a live gateway renews its holds, so none may be left behind).
+    await opened.finish(null);
+    throw error;
+  }
+  return opened;
 }
 
 /**
@@ -133,12 +163,12 @@ async function runText<TReq, TRes extends object, TChunk extends { usage?: unkno
   const price = textPriceOf(admission.model, priceOf(deps, admission.model));
   const quote = quoteText(price, admission.promptTokensMax, admission.requestedMaxTokens, admission.contextLength);
   // reserve
-  const meter: Meter = await reserve(deps, c, price, quote);
+  const meter = await reserve(deps, c, price, quote);
+  if (meter.replayed) return replayAnswer(c, meter);
   const abort = new AbortController();
   let usage: TokenUsage | null = null;
   let handedOff = false;
   try {
-    await noteBalanceBeforeHold(deps, c, meter.reservation, meter.availableAfterHold);
     const request = calls.toUpstream(c.get('body'), upstreamMaxTokens(quote, meter.reservation.amountNano));
     const signal = callSignal(c, abort);
     const requestId = c.get('requestId');
@@ -165,7 +195,7 @@ async function runText<TReq, TRes extends object, TChunk extends { usage?: unkno
     );
     usage = result.usage;
     // meter + settle
-    const settled = await meter.settle(textUsage(usage));
+    const settled = await meter.settle(textUsage(usage), keptAnswer(meter, result.response));
     return respondJson(c, { ...result.response, cost: costObjectOf(settled) });
   } catch (error) {
     usage = deliveredOf(error) ?? usage;
@@ -222,9 +252,9 @@ async function runEmbedding(deps: GatewayDeps, c: C): Promise<Response> {
   const body = c.get('body') as EmbeddingBody;
   const price = embeddingPriceOf(admission.model, priceOf(deps, admission.model));
   const meter = await reserve(deps, c, price, quoteEmbedding(price, admission.promptTokensMax));
+  if (meter.replayed) return replayAnswer(c, meter);
   let usage: PricedUsage | null = null;
   try {
-    await noteBalanceBeforeHold(deps, c, meter.reservation, meter.availableAfterHold);
     const request: EmbeddingRequest = { model: body.model, input: body.input, encoding_format: 'float' };
     const signal = c.req.raw.signal;
     const result = await withFailover(
@@ -233,12 +263,13 @@ async function runEmbedding(deps: GatewayDeps, c: C): Promise<Response> {
       noteFailure(deps),
     );
     usage = { kind: 'embedding', inputTokens: result.usage.promptTokens };
-    const settled = await meter.settle(usage);
     const data =
       body.encoding_format === 'base64'
         ? result.response.data.map((item) => ({ ...item, embedding: toBase64(item.embedding) }))
         : result.response.data;
-    return respondJson(c, { ...result.response, data, cost: costObjectOf(settled) });
+    const answer = { ...result.response, data };
+    const settled = await meter.settle(usage, keptAnswer(meter, answer));
+    return respondJson(c, { ...answer, cost: costObjectOf(settled) });
   } finally {
     await meter.finish(usage);
     await correctTokens(deps, c, usage?.inputTokens ?? 0);
@@ -263,9 +294,9 @@ async function runImages(deps: GatewayDeps, c: C): Promise<Response> {
   const size = body.size ?? undefined;
   const quality = body.quality ?? undefined;
   const meter = await reserve(deps, c, price, quoteImages(price, asked, size, quality));
+  if (meter.replayed) return replayAnswer(c, meter);
   let usage: PricedUsage | null = null;
   try {
-    await noteBalanceBeforeHold(deps, c, meter.reservation, meter.availableAfterHold);
     const request = { ...body, n: asked } as ImageGenerationRequest;
     const result = await withFailover(
       admission.providers,
@@ -286,7 +317,7 @@ async function runImages(deps: GatewayDeps, c: C): Promise<Response> {
       ...(size ? { resolution: size } : {}),
       ...(quality ? { quality } : {}),
     };
-    const settled = await meter.settle(usage);
+    const settled = await meter.settle(usage, keptAnswer(meter, result.response));
     return respondJson(c, { ...result.response, cost: costObjectOf(settled) });
   } finally {
     await meter.finish(usage);

@@ -1,59 +1,46 @@
 /** API key management, in Venice's shape. Listing and rate limits take any key; changes need an ADMIN key. */
 import { Hono } from 'hono';
 import { InvalidRequestError, NotFoundError } from '../../core/errors.ts';
-import { formatUsd, nanoUsdToNumber, parseUsd } from '../../core/money.ts';
-import type { ApiKey, KeyLimit, UpdateKeyInput } from '../../ledger/types.ts';
+import { nanoUsdToNumber } from '../../core/money.ts';
+import type { ApiKey, KeyLimitUsage, KeyRateLimits, UpdateKeyInput } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import { limitsOf, limitView, veniceLimitsView } from '../keys/keyLimits.ts';
 import { requireAdminKey } from '../middleware/auth.ts';
 import { balanceOf } from '../middleware/balance.ts';
 import { formatResetMs } from '../middleware/rateLimit.ts';
+import { limitsInForce } from '../rateLimit/limitsInForce.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
-import { type CreateKeyBody, createKeySchema, type UpdateKeyBody, updateKeySchema } from '../validate/schemas.ts';
+import { createKeySchema, updateKeySchema } from '../validate/schemas.ts';
 
-export function keyView(key: ApiKey) {
+/** A key in Venice's shape (`last6Chars`, `consumptionLimits`, `limitPeriod`), with perdiem's `limits` and overrides. */
+export function keyView(key: ApiKey, usage?: readonly KeyLimitUsage[]) {
   return {
     id: key.id,
     apiKeyType: key.kind,
     description: key.name,
-    last6Chars: key.secretPrefix,
+    last6Chars: key.secretLast6,
+    prefix: key.secretPrefix,
     createdAt: new Date(key.createdAtMs).toISOString(),
     expiresAt: key.expiresAtMs === null ? null : new Date(key.expiresAtMs).toISOString(),
     revokedAt: key.revokedAtMs === null ? null : new Date(key.revokedAtMs).toISOString(),
     allowedModels: key.allowedModels,
-    limits: key.limits.map((limit) => ({
-      currency: limit.currency,
-      period: limit.period,
-      amount: formatUsd(limit.amountNano),
-    })),
+    ...veniceLimitsView(key.limits),
+    limits: (usage ?? key.limits).map(limitView),
+    rateLimits: key.rateLimits,
   };
 }
 
-function amountNano(value: string | number, param: string): bigint {
-  const text = typeof value === 'number' ? String(value) : value;
-  if (!/^\d+(\.\d{1,9})?$/.test(text)) {
-    throw new InvalidRequestError(`${param} must be a non-negative decimal with at most 9 places`, {
-      code: 'invalid_value',
-      param,
-    });
-  }
-  return parseUsd(text);
-}
-
-export function limitsOf(body: CreateKeyBody | UpdateKeyBody): KeyLimit[] | undefined {
-  if (body.limits === undefined && body.consumptionLimit === undefined) return undefined;
-  const limits: KeyLimit[] = (body.limits ?? []).map((limit, i) => ({
-    currency: limit.currency,
-    period: limit.period,
-    amountNano: amountNano(limit.amount, `limits[${i}].amount`),
-  }));
-  const epoch = body.consumptionLimit;
-  if (epoch?.usd != null) {
-    limits.push({ currency: 'USD', period: 'EPOCH', amountNano: amountNano(epoch.usd, 'consumptionLimit.usd') });
-  }
-  if (epoch?.diem != null) {
-    limits.push({ currency: 'DIEM', period: 'EPOCH', amountNano: amountNano(epoch.diem, 'consumptionLimit.diem') });
-  }
-  return limits;
+/** The key's rate-limit overrides a body asks for: undefined keeps them, null (or all fields null) clears them. */
+export function rateLimitsOf(body: {
+  rateLimits?: { requestsPerMinute?: number | null; tokensPerMinute?: number | null } | null | undefined;
+}): KeyRateLimits | null | undefined {
+  if (body.rateLimits === undefined) return undefined;
+  if (body.rateLimits === null) return null;
+  const limits = {
+    requestsPerMinute: body.rateLimits.requestsPerMinute ?? null,
+    tokensPerMinute: body.rateLimits.tokensPerMinute ?? null,
+  };
+  return limits.requestsPerMinute === null && limits.tokensPerMinute === null ? null : limits;
 }
 
 export function expiresOf(value: string | null | undefined, nowMs: number): number | null | undefined {
@@ -78,19 +65,24 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   }
 
   app.get('/api_keys', async (c) => {
-    const keys = await deps.ledger.listKeys(c.get('principal').accountId);
-    return c.json({ object: 'list', data: keys.filter((key) => key.revokedAtMs === null).map(keyView) });
+    const keys = (await deps.ledger.listKeys(c.get('principal').accountId)).filter((key) => key.revokedAtMs === null);
+    const views = [];
+    for (const key of keys) {
+      views.push(keyView(key, key.limits.length === 0 ? undefined : await deps.ledger.keyLimitUsage(key.id)));
+    }
+    return c.json({ object: 'list', data: views });
   });
 
   app.get('/api_keys/rate_limits', async (c) => {
     const { key, accountId } = c.get('principal');
     const now = deps.clock();
-    const { rateLimits } = deps;
+    const limits = limitsInForce(deps.rateLimits, key);
     const bucket = async (name: string, perMinute: number) => {
       const state = await deps.rateLimiter.peek(name, { perMinute }, now);
       return { limit: state.limit, remaining: state.remaining, reset: formatResetMs(state.resetMs) };
     };
     const balance = await balanceOf(deps, c);
+    const keyLimits = key.limits.length === 0 ? [] : await deps.ledger.keyLimitUsage(key.id);
     return c.json({
       data: {
         accessPermitted: true,
@@ -104,15 +96,18 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         nextEpochBegins: balance.nextEpochBegins,
         rateLimits: {
           key: {
-            RPM: await bucket(`key:${key.id}:rpm`, rateLimits.key.requestsPerMinute),
-            TPM: await bucket(`key:${key.id}:tpm`, rateLimits.key.tokensPerMinute),
+            RPM: await bucket(`key:${key.id}:rpm`, limits.keyRpm),
+            TPM: await bucket(`key:${key.id}:tpm`, limits.keyTpm),
+            overridden: key.rateLimits !== null,
           },
           account: {
-            RPM: await bucket(`account:${accountId}:rpm`, rateLimits.account.requestsPerMinute),
-            TPM: await bucket(`account:${accountId}:tpm`, rateLimits.account.tokensPerMinute),
+            RPM: await bucket(`account:${accountId}:rpm`, limits.accountRpm),
+            TPM: await bucket(`account:${accountId}:tpm`, limits.accountTpm),
           },
         },
-        limits: keyView(key).limits,
+        ...veniceLimitsView(key.limits),
+        /** Each spend limit, what it covers, and what the key spent, holds and has left in the current period. */
+        limits: keyLimits.map(limitView),
       },
     });
   });
@@ -121,6 +116,7 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const body = parseWith(createKeySchema, await readJsonBody(c));
     const expiresAtMs = expiresOf(body.expiresAt, deps.clock());
     const limits = limitsOf(body);
+    const rateLimits = rateLimitsOf(body);
     const created = await deps.ledger.createKey({
       accountId: c.get('principal').accountId,
       kind: body.apiKeyType,
@@ -128,8 +124,9 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       ...(expiresAtMs === undefined ? {} : { expiresAtMs }),
       ...(body.allowedModels === undefined ? {} : { allowedModels: body.allowedModels }),
       ...(limits === undefined ? {} : { limits }),
+      ...(rateLimits === undefined ? {} : { rateLimits }),
     });
-    return c.json({ data: { ...keyView(created.key), apiKey: created.secret } }, 201);
+    return c.json({ success: true, data: { ...keyView(created.key), apiKey: created.secret } }, 201);
   });
 
   app.patch('/api_keys', admin, async (c) => {
@@ -142,9 +139,12 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if (body.allowedModels !== undefined) patch.allowedModels = body.allowedModels;
     const limits = limitsOf(body);
     if (limits !== undefined) patch.limits = limits;
+    const rateLimits = rateLimitsOf(body);
+    if (rateLimits !== undefined) patch.rateLimits = rateLimits;
     const updated = await deps.ledger.updateKey(body.id, patch);
     deps.keys.forget(body.id);
-    return c.json({ data: keyView(updated) });
+    const usage = updated.limits.length === 0 ? undefined : await deps.ledger.keyLimitUsage(updated.id);
+    return c.json({ success: true, data: keyView(updated, usage) });
   });
 
   app.delete('/api_keys', admin, async (c) => {

@@ -6,6 +6,7 @@
  */
 import { ClientClosedError, type TokenUsage, toOpenAiError } from '../../core/errors.ts';
 import { costObjectOf, type Meter, textUsage } from '../metering/meter.ts';
+import { ChunkRecorder } from '../metering/storedAnswer.ts';
 import type { ProviderStream } from '../providers/index.ts';
 
 export interface SseOptions {
@@ -63,14 +64,19 @@ async function pump<TChunk extends { usage?: unknown }>(
   abort: AbortController,
   send: (text: string) => void,
 ): Promise<string> {
+  // An idempotent request keeps its chunks, stored with the charge, for a retry to replay.
+  const recorder = meter.keepsAnswer ? new ChunkRecorder() : null;
   try {
     for await (const chunk of stream) {
       if (abort.signal.aborted) return 'client_closed';
       if (chunk.usage != null) {
-        const settled = await meter.settle(textUsage(stream.usage));
+        recorder?.add(chunk, JSON.stringify(chunk));
+        const settled = await meter.settle(textUsage(stream.usage), recorder?.encode());
         send(`data: ${JSON.stringify({ ...chunk, cost: costObjectOf(settled) })}\n\n`);
       } else {
-        send(`data: ${JSON.stringify(chunk)}\n\n`);
+        const text = JSON.stringify(chunk);
+        recorder?.add(chunk, text);
+        send(`data: ${text}\n\n`);
       }
     }
     return 'ok';

@@ -1,0 +1,21 @@
+/**
+ * The answer to a retry of an idempotent request that already finished: the answer kept with its charge, with the
+ * cost of that charge, marked `idempotent-replayed: true` (Stripe's header). Nothing is charged again.
+ */
+import type { Context } from 'hono';
+import type { GatewayEnv } from '../env.ts';
+import { costObjectOf, type Replay } from '../metering/meter.ts';
+import { respond, respondJson } from './respond.ts';
+import { sseHeaders } from './sse.ts';
+
+export function replayAnswer(c: Context<GatewayEnv>, replay: Replay): Response {
+  c.get('headers')['idempotent-replayed'] = 'true';
+  const cost = costObjectOf(replay.reservation);
+  if (replay.answer.type === 'json') return respondJson(c, { ...replay.answer.body, cost });
+  const lines = replay.answer.chunks.map((chunk) => {
+    const last = (chunk as { usage?: unknown }).usage != null;
+    return `data: ${JSON.stringify(last ? { ...chunk, cost } : chunk)}\n\n`;
+  });
+  lines.push('data: [DONE]\n\n');
+  return respond(c, lines.join(''), sseHeaders);
+}
