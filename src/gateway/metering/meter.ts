@@ -120,14 +120,15 @@ function replayOf(reservation: Reservation, response: string | null | undefined)
   if (reservation.status === 'RESERVED') {
     throw new ConflictError('a request with this Idempotency-Key is still in progress; retry when it has finished', {
       code: 'idempotency_request_in_progress',
-      headers: { 'retry-after': '1' },
+      // OpenAI's SDKs retry a 409 by themselves; `x-should-retry` tells them so explicitly, and when not to.
+      headers: { 'retry-after': '1', 'x-should-retry': 'true' },
     });
   }
   if (response == null) {
     throw new ConflictError(
       'the request with this Idempotency-Key has finished and was charged once, but its answer was not kept (it was ' +
         'cut off or too large to keep); use a new Idempotency-Key to ask again',
-      { code: 'idempotency_answer_not_kept' },
+      { code: 'idempotency_answer_not_kept', headers: { 'x-should-retry': 'false' } },
     );
   }
   return { replayed: true, reservation, answer: decodeAnswer(response) };

@@ -3,7 +3,6 @@
  * requestId → auth → validate → rateLimit → quote → reserve → provider → meter → settle,
  * with settle/void in a `finally` (the SSE body owns that `finally` once a stream has started).
  */
-import { hash } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import {
   ClientClosedError,
@@ -16,6 +15,7 @@ import type { ModelPrice, Usage as PricedUsage } from '../../core/pricing.ts';
 import type { Admission, GatewayDeps, GatewayEnv } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import { costObjectOf, type Meter, openMeter, type Replay, textUsage } from '../metering/meter.ts';
+import { requestDigest } from '../metering/requestDigest.ts';
 import { encodeAnswer } from '../metering/storedAnswer.ts';
 import { chatPromptTokensMax, textPromptTokensMax } from '../metering/promptBound.ts';
 import {
@@ -74,8 +74,8 @@ function priceOf(deps: GatewayDeps, model: string): ModelPrice {
 }
 
 /**
- * The request's idempotency key: the client's Idempotency-Key with a digest of what it asks (the route, without the
- * /api prefix, and the validated body), or else the request id (never retried, so nothing to compare or keep).
+ * The request's idempotency key: the client's Idempotency-Key with the digest of what it asks, or else the request id
+ * (never retried, so there is nothing to compare or keep).
  */
 function idempotencyOf(c: C): { idempotencyKey: string; requestHash: string | null } {
   const header = c.req.header('idempotency-key');
@@ -85,9 +85,7 @@ function idempotencyOf(c: C): { idempotencyKey: string; requestHash: string | nu
       code: 'invalid_idempotency_key',
     });
   }
-  const route = c.req.path.replace(/^\/api\/v1\//, '/v1/');
-  const requestHash = hash('sha256', `${route}\n${JSON.stringify(c.get('body'))}`, 'hex');
-  return { idempotencyKey: header, requestHash };
+  return { idempotencyKey: header, requestHash: requestDigest(c.req.path, c.get('body')) };
 }
 
 async function reserve(
