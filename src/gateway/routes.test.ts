@@ -39,6 +39,75 @@ describe('rate limits', () => {
   });
 });
 
+describe('per-key rate-limit overrides', () => {
+  it('applies a key\'s own RPM and TPM (set through the api_keys routes) in place of the defaults, and clears them', async () => {
+    const gw = await startInProcessGateway({ rateLimits: { key: { requestsPerMinute: 50, tokensPerMinute: 100_000 } } });
+    try {
+      const created = await gw.request('/api/v1/api_keys', {
+        key: gw.adminKey,
+        json: { apiKeyType: 'INFERENCE', description: 'slow', rateLimits: { requestsPerMinute: 2 } },
+      });
+      expect(created.status).toBe(201);
+      const { data } = (await created.json()) as { data: { id: string; apiKey: string; rateLimits: unknown } };
+      expect(data.rateLimits).toEqual({ requestsPerMinute: 2, tokensPerMinute: null });
+      for (let i = 0; i < 2; i++) {
+        const ok = await gw.request('/v1/chat/completions', { key: data.apiKey, json: chat });
+        expect(ok.status).toBe(200);
+        expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('2');
+        // The key has no TPM override: the default is in force.
+        expect(ok.headers.get('x-ratelimit-limit-tokens')).toBe('100000');
+      }
+      expect((await gw.request('/v1/chat/completions', { key: data.apiKey, json: chat })).status).toBe(429);
+      const report = (await (await gw.request('/api/v1/api_keys/rate_limits', { key: data.apiKey })).json()) as {
+        data: { rateLimits: { key: { RPM: { limit: number; remaining: number }; overridden: boolean } } };
+      };
+      expect(report.data.rateLimits.key).toMatchObject({ RPM: { limit: 2, remaining: 0 }, overridden: true });
+
+      const patched = await gw.request('/api/v1/api_keys', {
+        method: 'PATCH',
+        key: gw.adminKey,
+        json: { id: data.id, rateLimits: { tokensPerMinute: 40 } },
+      });
+      expect(((await patched.json()) as { data: { rateLimits: unknown } }).data.rateLimits).toEqual({
+        requestsPerMinute: null,
+        tokensPerMinute: 40,
+      });
+      gw.clock.advance(60_000);
+      const tokens = await gw.request('/v1/chat/completions', { key: data.apiKey, json: chat });
+      expect(tokens.headers.get('x-ratelimit-limit-requests')).toBe('50');
+      expect(tokens.headers.get('x-ratelimit-limit-tokens')).toBe('40');
+
+      const cleared = await gw.request('/api/v1/api_keys', {
+        method: 'PATCH',
+        key: gw.adminKey,
+        json: { id: data.id, rateLimits: null },
+      });
+      expect(((await cleared.json()) as { data: { rateLimits: unknown } }).data.rateLimits).toBeNull();
+      const defaults = await gw.request('/v1/chat/completions', { key: data.apiKey, json: chat });
+      expect(defaults.headers.get('x-ratelimit-limit-tokens')).toBe('100000');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('refuses a bad override with a 400 naming the field, and creates nothing', async () => {
+    const gw = await startInProcessGateway();
+    try {
+      const before = (await gw.ledger.listKeys(gw.accountId)).length;
+      const refused = await gw.request('/api/v1/api_keys', {
+        key: gw.adminKey,
+        json: { apiKeyType: 'INFERENCE', description: 'bad', rateLimits: { requestsPerMinute: 0 } },
+      });
+      expect(refused.status).toBe(400);
+      const body = (await refused.json()) as { error: { param: string } };
+      expect(body.error.param).toBe('rateLimits.requestsPerMinute');
+      expect(await gw.ledger.listKeys(gw.accountId)).toHaveLength(before);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('token rate limits', () => {
   it('refuses a request whose token estimate exceeds what is left of the TPM bucket', async () => {
     const gw = await startInProcessGateway({ rateLimits: { key: { requestsPerMinute: 100, tokensPerMinute: 200 } } });
@@ -57,14 +126,20 @@ describe('token rate limits', () => {
 });
 
 describe('idempotency', () => {
-  it('charges a retried request once and answers the retry 409', async () => {
+  it('charges a retried request once and replays its answer to the retry', async () => {
     const gw = await startInProcessGateway();
     try {
       const headers = { 'idempotency-key': 'retry-me' };
-      expect((await gw.request('/v1/chat/completions', { json: chat, headers })).status).toBe(200);
+      const first = await gw.request('/v1/chat/completions', { json: chat, headers });
+      expect(first.status).toBe(200);
       const journal = (await gw.ledger.journal({ limit: 10_000 })).length;
       const again = await gw.request('/v1/chat/completions', { json: chat, headers });
-      expect(again.status).toBe(409);
+      expect(again.status).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.json()).toEqual(await first.json());
+      expect((await gw.ledger.journal({ limit: 10_000 })).length).toBe(journal);
+      const other = await gw.request('/v1/chat/completions', { json: { ...chat, max_tokens: 2 }, headers });
+      expect(other.status).toBe(422);
       expect((await gw.ledger.journal({ limit: 10_000 })).length).toBe(journal);
     } finally {
       await gw.close();
@@ -87,7 +162,7 @@ describe('key management', () => {
     expect(created.status).toBe(201);
     const { data } = (await created.json()) as { data: { id: string; apiKey: string; limits: unknown[] } };
     expect(data.apiKey).toMatch(/\S{16,}/);
-    expect(data.limits).toEqual([{ currency: 'DIEM', period: 'EPOCH', amount: '0.00003' }]);
+    expect(data.limits).toEqual([{ currency: 'DIEM', period: 'EPOCH', amount: '0.00003', covers: ['DIEM'] }]);
     // 7 prompt + 3 output tokens at $1/$4 per 1M cost 19,000 nano; the prompt bound makes the quote larger.
     const refused = await gw.request('/v1/chat/completions', { key: data.apiKey, json: { ...chat, max_tokens: 100 } });
     expect(refused.status).toBe(402);
