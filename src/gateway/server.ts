@@ -19,8 +19,8 @@ export interface GatewayServer {
 }
 
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
-  const app = createGateway(options);
   const host = options.host ?? '127.0.0.1';
+  const app = createGateway({ ...options, bindHost: host });
   return await new Promise<GatewayServer>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, (info: AddressInfo) => {
       resolve({
