@@ -517,6 +517,15 @@ describe('x402 wallet payments', () => {
       });
     }
 
+    it('a top-up amount of the wrong type, named with the type sent', async () => {
+      const answer = await fetch(topUpUrl(), { method: 'POST', body: JSON.stringify({ amountUsd: true }) });
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { error: { message: string; param: string } }).error).toMatchObject({
+        param: 'amountUsd',
+        message: 'amountUsd must be a decimal USD amount, got a boolean (true)',
+      });
+    });
+
     it('a top-up outside the configured minimum and maximum', async () => {
       for (const amountUsd of ['0.5', '101']) {
         const answer = await fetch(topUpUrl(), { method: 'POST', body: JSON.stringify({ amountUsd }) });
