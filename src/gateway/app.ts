@@ -4,7 +4,7 @@
  *   requestId → auth → validate → rateLimit → quote → reserve → provider → meter → settle (settle/void in finally)
  */
 import { serveStatic } from '@hono/node-server/serve-static';
-import { type Env, Hono } from 'hono';
+import { type Context, type Env, Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import type { Clock } from '../core/epoch.ts';
 import { epochSecondsDefault } from '../core/epoch.ts';
@@ -57,6 +57,8 @@ export interface GatewayOptions {
   x402?: X402Config;
   /** Serves the web dashboard (a built `web/dist`) at `/`, after every API route. */
   dashboard?: DashboardOptions;
+  /** The host the server binds to (startGatewayServer sets it); unknown means not loopback. */
+  bindHost?: string;
 }
 
 export interface DashboardOptions {
@@ -68,17 +70,44 @@ export interface DashboardOptions {
     rpcUrl: string;
     contracts: { vvv: string; stakedVvv: string; diem: string; diemStaking: string };
   };
-  /** A development wallet the page may sign with. Served only when `chain.chainId` is 31337 (a local chain). */
+  /**
+   * A development wallet the page may sign with: its private key goes to the page, unauthenticated. Served only on a
+   * local chain (`chain.chainId` 31337), by a gateway bound to loopback, to a client on loopback; null otherwise.
+   */
   devWallet?: { address: string; privateKey: string };
 }
 
 const localChainId = 31337;
 
-/** Mounts the dashboard on `app`, after whatever routes it already has. */
-export function mountDashboard<E extends Env>(app: Hono<E>, dashboard: DashboardOptions): void {
-  const devWallet = dashboard.chain?.chainId === localChainId ? dashboard.devWallet : undefined;
-  const config = { chain: dashboard.chain ?? null, devWallet: devWallet ?? null };
-  app.get('/dashboard/config.json', (c) => c.json(config, 200, { 'cache-control': 'no-store' }));
+/** 127.0.0.0/8, ::1 and localhost, as a bind host or a peer address (IPv4-mapped IPv6 included). */
+export function isLoopback(host: string | null | undefined): boolean {
+  if (!host) return false;
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true;
+  return /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/** The peer's address under the Node adapter; null when there is no socket (e.g. `app.request` in tests). */
+function remoteAddressOf(c: Context): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
+}
+
+/**
+ * Mounts the dashboard on `app`, after whatever routes it already has. `bindHost` is where the server listens: the
+ * development wallet is handed out only when that is loopback and the request comes from loopback too.
+ */
+export function mountDashboard<E extends Env>(
+  app: Hono<E>,
+  dashboard: DashboardOptions,
+  bindHost: string | null = null,
+): void {
+  const wallet = dashboard.chain?.chainId === localChainId && isLoopback(bindHost) ? dashboard.devWallet : undefined;
+  const chain = dashboard.chain ?? null;
+  app.get('/dashboard/config.json', (c) => {
+    const devWallet = wallet && isLoopback(remoteAddressOf(c)) ? wallet : null;
+    return c.json({ chain, devWallet }, 200, { 'cache-control': 'no-store' });
+  });
   app.use('*', serveStatic({ root: dashboard.root }));
   // SPA fallback: any other page a browser asks for gets the app, which routes on the client.
   app.get('*', async (c, next) => {
@@ -181,6 +210,6 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   app.route('/api/v1', api);
   app.route('/api/v1', account);
   app.route('/admin', adminRoutes(deps));
-  if (options.dashboard) mountDashboard(app, options.dashboard);
+  if (options.dashboard) mountDashboard(app, options.dashboard, options.bindHost ?? null);
   return app;
 }

@@ -27,8 +27,8 @@ export interface GatewayServer {
 }
 
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
-  const app = createGateway(options);
   const host = options.host ?? '127.0.0.1';
+  const app = createGateway({ ...options, bindHost: host });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, () => resolve(started));
     started.once('error', reject);

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { gatewayLimits } from '../limits.ts';
+import { invalidRequestOf, issueText } from './issues.ts';
 
 export async function readJsonBody(c: Context): Promise<unknown> {
   const declared = Number(c.req.header('content-length') ?? 0);
@@ -37,27 +38,9 @@ function tooLarge(): InvalidRequestError {
   });
 }
 
-/** `messages.0.content` → `messages[0].content`, as OpenAI names params. */
-export function paramOf(path: readonly PropertyKey[]): string | null {
-  if (path.length === 0) return null;
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
-}
-
+/** Parses `body` with `schema`; a failure is the 400 that names the field and says what was wrong with it. */
 export function parseWith<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { reportInput: true, error: issueText });
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    const param = paramOf([...issue.path, issue.keys[0]!]);
-    throw new InvalidRequestError(`unrecognized request argument supplied: ${param}`, {
-      code: 'unknown_parameter',
-      param,
-    });
-  }
-  const param = paramOf(issue.path);
-  const missing = issue.code === 'invalid_type' && issue.input === undefined;
-  const message = missing ? `${param} is required` : `invalid ${param ?? 'body'}: ${issue.message}`;
-  throw new InvalidRequestError(message, { code: missing ? 'missing_required_parameter' : 'invalid_value', param });
+  throw invalidRequestOf(result.error.issues);
 }

@@ -1,7 +1,8 @@
 /**
  * Request schemas for the OpenAI routes (zod). Top-level objects are strict: an unknown or misspelt parameter is a
  * 400 naming it, rather than being silently ignored. Fields perdiem does not interpret but OpenAI defines (tools,
- * response_format, …) are accepted and forwarded.
+ * response_format, …) are accepted and forwarded. Fields only Venice defines are accepted and dropped (see
+ * `veniceOnlyFields`), so Venice's clients work unchanged.
  */
 import { z } from 'zod';
 import { gatewayLimits } from '../limits.ts';
@@ -23,7 +24,7 @@ const message = z
     tool_call_id: z.string().optional(),
   })
   .refine((m) => m.role === 'assistant' || (m.content !== undefined && m.content !== null), {
-    message: 'content is required for this role',
+    message: 'is required for this role',
     path: ['content'],
   });
 
@@ -34,12 +35,42 @@ const stop = z
 const maxTokens = z.int().min(1, 'must be at least 1').max(1_000_000).nullable().optional();
 const streamOptions = z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional();
 
+/**
+ * Request fields Venice's API reference documents (docs.venice.ai: chat/completions, images/generations) that OpenAI
+ * does not. They are checked for shape, then dropped before the request goes upstream (validate.ts): an
+ * OpenAI-compatible upstream may refuse them, and none of them changes what a request may cost.
+ */
+const veniceSampling = {
+  top_k: z.int().min(0).nullable().optional(),
+  min_p: finite.min(0).max(1).nullable().optional(),
+  min_temp: finite.min(0).max(2).nullable().optional(),
+  max_temp: finite.min(0).max(2).nullable().optional(),
+  repetition_penalty: finite.min(0).nullable().optional(),
+  stop_token_ids: z.array(z.int().min(0)).max(256).nullable().optional(),
+};
+/** Venice's own switches (web search, characters, thinking, its system prompt): none applies to perdiem's models. */
+const veniceParameters = { venice_parameters: z.looseObject({}).nullable().optional() };
+const veniceImage = {
+  background: z.enum(['transparent', 'opaque', 'auto']).nullable().optional(),
+  moderation: z.enum(['low', 'auto']).nullable().optional(),
+  output_compression: z.int().min(0).max(100).nullable().optional(),
+  output_format: z.enum(['jpeg', 'png', 'webp']).nullable().optional(),
+};
+
+/** Every Venice-only field any route accepts; validate drops them from the parsed body. */
+export const veniceOnlyFields: readonly string[] = Object.keys({
+  ...veniceSampling,
+  ...veniceParameters,
+  ...veniceImage,
+});
+
 const sampling = {
+  ...veniceSampling,
   model: modelId,
   max_tokens: maxTokens,
   temperature: finite.min(0).max(2).nullable().optional(),
   top_p: finite.gt(0).max(1).nullable().optional(),
-  n: z.literal(1, 'only n = 1 is supported').nullable().optional(),
+  n: z.literal(1, 'must be 1: only n = 1 is supported').nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: streamOptions,
   stop,
@@ -53,7 +84,7 @@ const sampling = {
 function streamOptionsNeedStream(body: { stream?: boolean | null; stream_options?: unknown }): boolean {
   return body.stream_options == null || body.stream === true;
 }
-const streamOptionsIssue = { message: 'stream_options is only allowed when stream is true', path: ['stream_options'] };
+const streamOptionsIssue = { message: 'is only allowed when stream is true', path: ['stream_options'] };
 
 export const chatCompletionSchema = z
   .strictObject({
@@ -70,6 +101,7 @@ export const chatCompletionSchema = z
     store: z.boolean().nullable().optional(),
     reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullable().optional(),
     service_tier: z.string().nullable().optional(),
+    ...veniceParameters,
   })
   .refine(streamOptionsNeedStream, streamOptionsIssue);
 
@@ -79,8 +111,8 @@ export const completionSchema = z
   .strictObject({
     ...sampling,
     prompt: z.union([promptText, z.array(promptText).min(1, 'must hold at least one prompt').max(1)]),
-    echo: z.literal(false, 'echo is not supported').nullable().optional(),
-    best_of: z.literal(1, 'only best_of = 1 is supported').nullable().optional(),
+    echo: z.literal(false, 'must be false: echo is not supported').nullable().optional(),
+    best_of: z.literal(1, 'must be 1: only best_of = 1 is supported').nullable().optional(),
     logprobs: z.null().optional(),
     suffix: z.null().optional(),
   })
@@ -109,6 +141,7 @@ export const imageGenerationSchema = z.strictObject({
   response_format: z.enum(['url', 'b64_json']).nullable().optional(),
   style: z.enum(['vivid', 'natural']).nullable().optional(),
   user: z.string().max(256).optional(),
+  ...veniceImage,
 });
 
 export type ChatCompletionBody = z.infer<typeof chatCompletionSchema>;
@@ -119,20 +152,29 @@ export type ImageGenerationBody = z.infer<typeof imageGenerationSchema>;
 /** A USD or DIEM amount as a decimal string or a JSON number (converted exactly through its decimal text). */
 const amount = z.union([z.string().regex(/^\d+(\.\d{1,9})?$/, 'must be a decimal with at most 9 places'), z.number()]);
 
+const limitPeriod = z.enum(['EPOCH', 'MONTH', 'LIFETIME']);
+
+/** USD covers credits and the USD balance, DIEM the allowance (Venice's rule); TOTAL (perdiem's) covers every source. */
 const keyLimit = z.strictObject({
-  currency: z.enum(['USD', 'DIEM']),
-  period: z.enum(['EPOCH', 'MONTH', 'LIFETIME']),
+  currency: z.enum(['USD', 'DIEM', 'TOTAL']),
+  period: limitPeriod,
   amount,
 });
+
+const perMinute = z.int().min(1).nullable().optional();
 
 const keyFields = {
   description: z.string().min(1).max(256),
   expiresAt: z.union([z.iso.datetime({ offset: true }), z.literal(''), z.null()]).optional(),
-  /** Venice's shape: per-epoch limits. */
+  /** Venice's shape: USD and DIEM limits over the window `limitPeriod` names. */
   consumptionLimit: z
     .strictObject({ usd: amount.nullable().optional(), diem: amount.nullable().optional() })
     .optional(),
+  /** Venice's: the window `consumptionLimit` applies to (default EPOCH). */
+  limitPeriod: limitPeriod.optional(),
   limits: z.array(keyLimit).max(6).optional(),
+  /** Per-key overrides of the operator's rate limits; null (or an absent field) keeps the default. */
+  rateLimits: z.strictObject({ requestsPerMinute: perMinute, tokensPerMinute: perMinute }).nullable().optional(),
   allowedModels: z.array(modelId).max(256).nullable().optional(),
 };
 

@@ -1,14 +1,18 @@
 /**
  * Pay-per-request with x402's `exact` scheme, for the text routes (`chat/completions`, `completions`): a request
  * with no credentials is quoted at its maximum cost (the same bound the reservation holds: prompt bound plus
- * max_tokens, or the context when max_tokens is absent) and answered 402 with `PAYMENT-REQUIRED`; the retried
- * request with `PAYMENT-SIGNATURE` is settled and credited to the paying wallet (once per payment), then runs as
- * that wallet. The ledger charges only the request's actual cost; the rest of the payment stays in the wallet's USD
- * balance, for its next requests (signed in, or paid again). `exact` moves the quoted amount on chain; settling
+ * max_tokens, or the context when max_tokens is absent) and answered 402 with `PAYMENT-REQUIRED`. The retried
+ * request with `PAYMENT-SIGNATURE` is paid from, in order, the wallet's DIEM allowance, its credits, its USD balance,
+ * and only then the payment: when one of the wallet's own sources covers the quote, the payment is verified (it
+ * proves who is asking) but never settled, and no USDC moves. Otherwise it is settled and credited to the wallet
+ * (once per payment), and the request runs as that wallet. The ledger charges only the request's actual cost; the
+ * rest of a settled payment stays in the wallet's USD balance. `exact` moves the quoted amount on chain; settling
  * only the actual cost on chain needs the `upto` scheme (Permit2), which the local chain does not have.
  */
 import type { Context } from 'hono';
+import type { Address } from 'viem';
 import { ceilDiv, type NanoUsd } from '../../core/money.ts';
+import { type FundingSource, fundingSourceOrder } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { chatPromptTokensMax, textPromptTokensMax } from '../metering/promptBound.ts';
 import { quoteText } from '../metering/quote.ts';
@@ -53,4 +57,29 @@ export async function payPerRequestQuote(deps: GatewayDeps, c: Context<GatewayEn
   } catch {
     return null;
   }
+}
+
+/**
+ * The first of the wallet's own sources (in spend order) that covers `amountNano` on its own, as a reservation needs
+ * one source to; null when none does or the wallet has no account yet. The allowance is re-read from the chain once
+ * (`refreshAllowance`) before the answer is no.
+ */
+export async function coveringSource(
+  deps: GatewayDeps,
+  wallet: Address,
+  amountNano: NanoUsd,
+): Promise<FundingSource | null> {
+  const account = await deps.ledger.accountByWallet(wallet);
+  if (account === null) return null;
+  const covering = async () => {
+    // Wallet requests run under a key with no limits (walletAccounts.ts), so the account's balances decide.
+    const { sources } = await deps.ledger.spendable({ accountId: account.id, keyId: null });
+    return fundingSourceOrder.find((source) =>
+      sources.some((headroom) => headroom.source === source && headroom.headroomNano >= amountNano),
+    );
+  };
+  const found = await covering();
+  if (found !== undefined) return found;
+  if (!(await deps.refreshAllowance?.(account.id))) return null;
+  return (await covering()) ?? null;
 }

@@ -11,7 +11,7 @@
  */
 import { decodePaymentSignatureHeader, FacilitatorTimeoutError } from '@x402/core/http';
 import type { PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from '@x402/core/types';
-import { getAddress } from 'viem';
+import { type Address, getAddress } from 'viem';
 import {
   ConflictError,
   InvalidRequestError,
@@ -159,6 +159,21 @@ export function createPaymentProcessor(deps: PaymentDeps) {
   }
 
   return {
+    /**
+     * Checks `payload` against `requirements` through the facilitator without settling it: proof that the payer
+     * signed this payment (and could make it), for a request the payer's own balance covers. Returns the payer.
+     */
+    async verifyPayer(payload: PaymentPayload, requirements: PaymentRequirements, refuse: Refuse): Promise<Address> {
+      const auth = authorizationOf(payload);
+      if (auth === null) return refuse('payment is not an EIP-3009 authorization', 'payment_invalid', reasons.payload);
+      const verified = await verify(config, payload, requirements);
+      if (!verified.isValid) {
+        const reason = verified.invalidReason ?? 'invalid_payment';
+        refuse(`payment refused: ${verified.invalidMessage ?? reason}`, 'payment_invalid', reason);
+      }
+      return getAddress(auth.from);
+    },
+
     /** Verifies, settles and credits `payload` against `requirements`; refuses through `refuse` (a 402). */
     async pay(
       payload: PaymentPayload,

@@ -10,6 +10,19 @@ import { nanoPerUsdcUnit } from './limits.ts';
 export const paymentRequiredHeader = 'PAYMENT-REQUIRED';
 export const paymentSignatureHeader = 'PAYMENT-SIGNATURE';
 export const paymentResponseHeader = 'PAYMENT-RESPONSE';
+/** On a paid request: `true` when the payment was settled on chain, `false` when the wallet's balance paid instead. */
+export const paymentSettledHeader = 'x-payment-settled';
+/** With `x-payment-settled: false`: the source that covers the request (DIEM, CREDITS or USD). */
+export const paymentCoveredByHeader = 'x-payment-covered-by';
+
+/** What pays for a request that carries a payment, in order; the payment is settled only when nothing before it can. */
+export const paidFromOrder = [
+  "the wallet's DIEM allowance",
+  'its credits',
+  'its USD balance',
+  'then this payment',
+] as const;
+export const paidFromText = `paid from, in order: ${paidFromOrder.join(', ')}`;
 
 /** USDC units (6 decimals) for a nano-USD amount that is a whole number of them. */
 export function usdcUnitsOf(amountNano: NanoUsd): bigint {

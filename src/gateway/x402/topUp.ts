@@ -8,6 +8,7 @@ import { encodePaymentResponseHeader } from '@x402/core/http';
 import type { Context } from 'hono';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { type NanoUsd, parseUsd } from '../../core/money.ts';
+import { describeValue } from '../validate/issues.ts';
 import type { X402Config } from './config.ts';
 import { nanoPerUsdcUnit, topUpMaxNanoDefault, topUpMinNanoDefault } from './limits.ts';
 import { decodePayment, type PaymentProcessor } from './payments.ts';
@@ -39,7 +40,7 @@ async function amountOf(c: Context, config: X402Config): Promise<NanoUsd> {
   }
   if (given === undefined) return min;
   if (typeof given !== 'string' && typeof given !== 'number') {
-    throw new InvalidRequestError('amountUsd must be a decimal USD amount', {
+    throw new InvalidRequestError(`amountUsd must be a decimal USD amount, got ${describeValue(given)}`, {
       code: 'invalid_amount',
       param: 'amountUsd',
     });

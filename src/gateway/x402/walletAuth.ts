@@ -2,26 +2,34 @@
  * Authentication for a gateway that takes wallets: an `Authorization: Bearer` API key goes to the API-key auth; a
  * wallet sign-in header (`X-Sign-In-With-X`) signs the wallet in for this one request and runs it as the wallet's
  * account (DIEM allowance first if the wallet is linked to staked DIEM, then credits, then USD), at most
- * `walletConcurrentRequestsMax` at a time per wallet; a request with neither gets a 402 that lists both ways in.
+ * `walletConcurrentRequestsMax` at a time per wallet. A request with neither is a 402 with x402's requirements on
+ * a route it can pay for (see payPerRequest.ts), and a 401 that lists the ways in everywhere else.
  */
 
 import { encodePaymentResponseHeader } from '@x402/core/http';
+import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import type { Context, MiddlewareHandler } from 'hono';
 import { type Address, getAddress } from 'viem';
-import { InsufficientFundsError, RateLimitError } from '../../core/errors.ts';
+import { AuthenticationError, InsufficientFundsError, RateLimitError } from '../../core/errors.ts';
+import type { FundingSource } from '../../ledger/types.ts';
+import { authorizationOf, type Eip3009Authorization } from '../../x402/exactEvmFacilitator.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import type { WalletAccounts } from '../identity/walletAccounts.ts';
 import { noteBalance } from '../middleware/balance.ts';
 import { errorResponse } from '../middleware/errors.ts';
 import type { X402Config } from './config.ts';
 import { topUpMinNanoDefault, walletConcurrentRequestsMaxDefault } from './limits.ts';
-import { decodePayment, type PaymentProcessor } from './payments.ts';
-import { payPerRequestQuote } from './payPerRequest.ts';
+import { decodePayment, type PaymentProcessor, type Refuse } from './payments.ts';
+import { coveringSource, payPerRequestQuote } from './payPerRequest.ts';
 import {
   exactRequirements,
+  paidFromOrder,
+  paidFromText,
+  paymentCoveredByHeader,
   paymentRequiredError,
   paymentRequiredOf,
   paymentResponseHeader,
+  paymentSettledHeader,
   paymentSignatureHeader,
   usdOf,
 } from './requirements.ts';
@@ -48,6 +56,19 @@ export function waysIn(config: X402Config) {
       },
     },
   };
+}
+
+/** No credentials on a route x402 cannot pay for: 401, with the ways in (and no payment offer). */
+function credentialsRequired(config: X402Config): AuthenticationError {
+  return new AuthenticationError(
+    'missing credentials: send an API key (Authorization: Bearer <key>) or a wallet sign-in (X-Sign-In-With-X)',
+    { code: 'missing_api_key', bodyFields: waysIn(config) },
+  );
+}
+
+/** A payment's EIP-3009 nonce, spent when the payment proves who is asking without being settled. */
+function paymentNonceOf(config: X402Config, auth: Eip3009Authorization): string {
+  return `x402-verified:${config.network}:${config.asset}:${auth.from}:${auth.nonce}`.toLowerCase();
 }
 
 function topUpRequired(c: Context, config: X402Config, message: string, code: string) {
@@ -110,41 +131,67 @@ export function walletAuthMiddleware(
 ): MiddlewareHandler<GatewayEnv> {
   const concurrency = createWalletConcurrency(config.walletConcurrentRequestsMax ?? walletConcurrentRequestsMaxDefault);
 
+  /**
+   * The wallet's own balance covers the request: the payment only proves who is asking. It is verified, its nonce
+   * spent here (so it proves that once), and never settled: no USDC moves.
+   */
+  async function coveredByWallet(
+    c: Context<GatewayEnv>,
+    payment: { payload: PaymentPayload; claimed: Eip3009Authorization; requirements: PaymentRequirements },
+    source: FundingSource,
+    refuse: Refuse,
+  ): Promise<Address> {
+    const address = await payments.verifyPayer(payment.payload, payment.requirements, refuse);
+    const expiresAtMs = Number(payment.claimed.validBefore) * 1000;
+    if (!(await config.signIn.nonces.consume(paymentNonceOf(config, payment.claimed), expiresAtMs, deps.clock()))) {
+      refuse(
+        'this payment was already used to pay for a request; sign a new payment for each request',
+        'payment_already_used',
+        'payment_already_used',
+      );
+    }
+    await enterAs(deps, accounts, c, address);
+    c.get('headers')[paymentSettledHeader] = 'false';
+    c.get('headers')[paymentCoveredByHeader] = source;
+    return address;
+  }
+
   /** No credentials: pay for this request (a payable route), or be told the ways in. Returns the payer. */
   async function payForRequest(c: Context<GatewayEnv>): Promise<Address> {
     const amountNano = config.payPerRequest === false ? null : await payPerRequestQuote(deps, c);
-    if (amountNano === null) {
-      throw topUpRequired(
-        c,
-        config,
-        'this route needs an API key (Authorization: Bearer) or a wallet sign-in (X-Sign-In-With-X) with a balance',
-        'credentials_required',
-      );
-    }
+    if (amountNano === null) throw credentialsRequired(config);
     const requirements = exactRequirements(config, amountNano);
     const resource = {
       url: c.req.url,
-      description: `This request, at most $${usdOf(amountNano)}; only its actual cost is charged, the rest stays as the wallet's USD balance`,
+      description: `This request, at most $${usdOf(amountNano)}; ${paidFromText}, which is settled only when none of the wallet's own sources covers the request. Only the actual cost is charged; the rest of a settled payment stays as the wallet's USD balance`,
     };
+    const more = { ...waysIn(config), paidFrom: paidFromOrder };
     const payment = c.req.header(paymentSignatureHeader);
     if (payment === undefined) {
       throw paymentRequiredError(
-        `pay for this request with x402 (at most $${usdOf(amountNano)}), or sign in with a wallet or an API key`,
+        `pay for this request with x402 (at most $${usdOf(amountNano)}; ${paidFromText}), or sign in with a wallet or an API key`,
         'payment_required',
         paymentRequiredOf([requirements], resource),
-        waysIn(config),
+        more,
       );
     }
     const refuse = (message: string, code: string, reason: string): never => {
       throw paymentRequiredError(message, code, paymentRequiredOf([requirements], resource, reason), {
-        ...waysIn(config),
+        ...more,
         invalidReason: reason,
       });
     };
-    const { result, settled } = await payments.pay(decodePayment(payment), requirements, refuse);
+    const payload = decodePayment(payment);
+    const claimed = authorizationOf(payload);
+    const source = claimed === null ? null : await coveringSource(deps, claimed.from, amountNano);
+    if (claimed !== null && source !== null) {
+      return await coveredByWallet(c, { payload, claimed, requirements }, source, refuse);
+    }
+    const { result, settled } = await payments.pay(payload, requirements, refuse);
     const address = getAddress(result.walletAddress);
     await enterAs(deps, accounts, c, address);
     c.get('headers')[paymentResponseHeader] = encodePaymentResponseHeader(settled);
+    c.get('headers')[paymentSettledHeader] = 'true';
     return address;
   }
 

@@ -138,28 +138,27 @@ describe('x402 wallet payments', () => {
       body: JSON.stringify({ amountUsd }),
     });
 
-  it('answers a request with no credentials with a 402 that lists both ways in', async () => {
-    const response = await fetch(`${gateway.url}/v1/models`);
-    expect(response.status).toBe(402);
-    expect(response.headers.get('payment-required')).toBeNull();
-    const body = (await response.json()) as {
-      error: { code: string };
-      authentication: { apiKey: { header: string }; wallet: { header: string } };
-      x402Version: number;
-      accepts: unknown[];
-      resource: { url: string };
-    };
-    expect(body.error.code).toBe('credentials_required');
-    expect(body.authentication.apiKey.header).toBe('Authorization');
-    expect(body.authentication.wallet.header).toBe('X-Sign-In-With-X');
-    expect(body.x402Version).toBe(2);
-    expect(body.accepts[0]).toMatchObject({
-      scheme: 'exact',
-      asset: local.usdc,
-      payTo: local.payTo,
-      amount: '1000000',
-    });
-    expect(body.resource.url).toBe(topUpUrl());
+  it('answers a request with no credentials to a route x402 cannot pay for with a 401 that lists both ways in', async () => {
+    for (const [path, init] of [
+      ['/v1/models', {}],
+      ['/api/v1/api_keys', {}],
+      ['/v1/embeddings', { method: 'POST', body: JSON.stringify({ model: fakeModels.text, input: 'x' }) }],
+      // A chat request x402 cannot quote (no such model) is not offered a payment either.
+      ['/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'nope', messages: [] }) }],
+    ] as const) {
+      const response = await fetch(`${gateway.url}${path}`, init);
+      expect(response.status, path).toBe(401);
+      expect(response.headers.get('payment-required')).toBeNull();
+      const body = (await response.json()) as {
+        error: { code: string; type: string };
+        authentication: { apiKey: { header: string }; wallet: { header: string } };
+        accepts?: unknown;
+      };
+      expect(body.error).toMatchObject({ code: 'missing_api_key', type: 'authentication_error' });
+      expect(body.authentication.apiKey.header).toBe('Authorization');
+      expect(body.authentication.wallet.header).toBe('X-Sign-In-With-X');
+      expect(body.accepts).toBeUndefined();
+    }
   });
 
   it('tops up $5 through @x402/fetch, spends it with wallet-signed chat requests, exactly as priced', async () => {
@@ -224,7 +223,18 @@ describe('x402 wallet payments', () => {
     const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!);
     const quotedUnits = BigInt(required.accepts[0]!.amount);
     expect(quotedUnits * 1_000n).toBeGreaterThanOrEqual(chatCostNano);
-    expect(((await unpaid.json()) as { authentication: unknown }).authentication).toBeDefined();
+    const offer = (await unpaid.json()) as { authentication: unknown; paidFrom: string[]; error: { message: string } };
+    expect(offer.authentication).toBeDefined();
+    expect(offer.paidFrom).toEqual([
+      "the wallet's DIEM allowance",
+      'its credits',
+      'its USD balance',
+      'then this payment',
+    ]);
+    expect(offer.error.message).toContain(
+      "paid from, in order: the wallet's DIEM allowance, its credits, its USD balance, then this payment",
+    );
+    expect(required.resource.description).toContain('settled only when none of the wallet');
 
     const client = x402Client.fromConfig({
       schemes: [{ network: config.network, client: new ExactEvmScheme(buyer) }],
@@ -241,8 +251,133 @@ describe('x402 wallet payments', () => {
       success: true,
       payer: buyer.address,
     });
+    expect(answer.headers.get('x-payment-settled')).toBe('true');
     expect(await usdcBalanceOf(chain.client, local.usdc, buyer.address)).toBe(usdcUnit - quotedUnits);
     expect(await usdOf(buyer)).toBe(quotedUnits * 1_000n - chatCostNano);
+  });
+
+  describe('pay-per-request from a wallet whose own balance covers the request', () => {
+    /** A wallet holding 1 USDC on chain, linked to an account with `allowanceNano` of DIEM allowance. */
+    async function staker(allowanceNano: bigint) {
+      const wallet = privateKeyToAccount(generatePrivateKey());
+      await fundTestUsdc(chain.deployer, chain.client, local.usdc, wallet.address, 1n * usdcUnit);
+      const account = await ledger.createAccount({ name: 'pay-per-request staker' });
+      await ledger.linkWallet(account.id, wallet.address);
+      await ledger.setDiemAllowance(account.id, epochAt(Date.now()), allowanceNano);
+      return { wallet, accountId: account.id };
+    }
+    const usdcOf = (address: `0x${string}`) => usdcBalanceOf(chain.client, local.usdc, address);
+    const diemSpentOf = async (accountId: string) => (await ledger.balance(accountId)).diem.spentNano;
+    const paying = (wallet: ReturnType<typeof privateKeyToAccount>) =>
+      wrapFetchWithPayment(
+        fetch,
+        x402Client.fromConfig({
+          schemes: [{ network: config.network, client: new ExactEvmScheme(wallet) }],
+          spendControls: {
+            allowedAssets: [{ network: config.network, asset: local.usdc, maxAmountPerPayment: '10000' }],
+          },
+        }),
+      );
+    const chatBody = JSON.stringify({
+      model: fakeModels.text,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+    });
+
+    it('charges the DIEM allowance and moves no USDC (the payment is verified, not settled)', async () => {
+      const { wallet, accountId } = await staker(1n * nanoPerUsd);
+      const walletUsdc = await usdcOf(wallet.address);
+      const treasuryUsdc = await usdcOf(local.payTo);
+      const answer = await paying(wallet)(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: chatBody,
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-payment-settled')).toBe('false');
+      expect(answer.headers.get('x-payment-covered-by')).toBe('DIEM');
+      expect(answer.headers.get('payment-response')).toBeNull();
+      expect(answer.headers.get('x-wallet-address')).toBe(wallet.address);
+      const cost = ((await answer.json()) as { cost: { nanoUsd: string; source: string } }).cost;
+      expect(cost).toEqual(expect.objectContaining({ nanoUsd: chatCostNano.toString(), source: 'DIEM' }));
+      expect(await usdcOf(wallet.address)).toBe(walletUsdc);
+      expect(await usdcOf(local.payTo)).toBe(treasuryUsdc);
+      expect(await diemSpentOf(accountId)).toBe(chatCostNano);
+      expect(await usdOf(wallet)).toBe(0n);
+    });
+
+    it('refuses the same payment a second time, and a payment signed by another key for the wallet', async () => {
+      const { wallet, accountId } = await staker(1n * nanoPerUsd);
+      const unpaid = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', body: chatBody });
+      const requirements = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!).accepts[0]!;
+      const payment = await signExactPayment(wallet, requirements, chainId());
+      const send = (body: PaymentPayload) =>
+        fetch(`${gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'PAYMENT-SIGNATURE': encodePaymentSignatureHeader(body) },
+          body: chatBody,
+        });
+      expect((await send(payment)).status).toBe(200);
+      const replay = await send(payment);
+      expect(replay.status).toBe(402);
+      expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('payment_already_used');
+
+      const impostor = privateKeyToAccount(generatePrivateKey());
+      const forged = await signExactPayment(impostor, requirements, chainId());
+      const claimingWallet = {
+        ...payment,
+        payload: {
+          ...forged.payload,
+          authorization: { ...(forged.payload.authorization as object), from: wallet.address },
+        },
+      };
+      const refused = await send(claimingWallet);
+      expect(refused.status).toBe(402);
+      expect(((await refused.json()) as { invalidReason: string }).invalidReason).toBe(reasons.signature);
+      expect(await diemSpentOf(accountId)).toBe(chatCostNano);
+    });
+
+    it('settles the payment (USDC moves) when the allowance is too small for the quote', async () => {
+      const { wallet, accountId } = await staker(1_000n);
+      const walletUsdc = await usdcOf(wallet.address);
+      const answer = await paying(wallet)(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: chatBody,
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-payment-settled')).toBe('true');
+      const settled = decodePaymentResponseHeader(answer.headers.get('payment-response')!);
+      expect(settled).toMatchObject({ success: true, payer: wallet.address });
+      const paidUnits = BigInt(settled.amount ?? '0');
+      expect(paidUnits).toBeGreaterThan(0n);
+      expect(await usdcOf(wallet.address)).toBe(walletUsdc - paidUnits);
+      const cost = ((await answer.json()) as { cost: { source: string } }).cost;
+      expect(cost.source).toBe('USD');
+      expect(await diemSpentOf(accountId)).toBe(0n);
+      expect(await usdOf(wallet)).toBe(paidUnits * 1_000n - chatCostNano);
+    });
+
+    it('pays from the USD balance a wallet already has, without settling', async () => {
+      const { wallet } = await staker(0n);
+      const account = (await ledger.accountByWallet(wallet.address))!;
+      await ledger.addFunds({
+        accountId: account.id,
+        source: 'USD',
+        amountNano: nanoPerUsd,
+        reference: `t:${wallet.address}`,
+      });
+      const walletUsdc = await usdcOf(wallet.address);
+      const answer = await paying(wallet)(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: chatBody,
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-payment-covered-by')).toBe('USD');
+      expect(await usdcOf(wallet.address)).toBe(walletUsdc);
+      expect(await usdOf(wallet)).toBe(nanoPerUsd - chatCostNano);
+    });
   });
 
   it('credits a payment submitted twice at once exactly once (the other is told it is settling)', async () => {
@@ -381,6 +516,15 @@ describe('x402 wallet payments', () => {
         expect(await usdcBalanceOf(chain.client, local.usdc, local.payTo)).toBe(treasury);
       });
     }
+
+    it('a top-up amount of the wrong type, named with the type sent', async () => {
+      const answer = await fetch(topUpUrl(), { method: 'POST', body: JSON.stringify({ amountUsd: true }) });
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { error: { message: string; param: string } }).error).toMatchObject({
+        param: 'amountUsd',
+        message: 'amountUsd must be a decimal USD amount, got a boolean (true)',
+      });
+    });
 
     it('a top-up outside the configured minimum and maximum', async () => {
       for (const amountUsd of ['0.5', '101']) {
