@@ -161,18 +161,24 @@ const keyLimit = z.strictObject({
   amount,
 });
 
-const perMinute = z.int().min(1).nullable().optional();
+const perMinute = z.int().min(1).max(1_000_000_000).nullable().optional();
 
 const keyFields = {
   description: z.string().min(1).max(256),
   expiresAt: z.union([z.iso.datetime({ offset: true }), z.literal(''), z.null()]).optional(),
   /** Venice's shape: USD and DIEM limits over the window `limitPeriod` names. */
+  /** Venice's limits: `usd` covers credits and USD, `diem` the DIEM allowance; `vcu` is Venice's legacy name for diem. */
   consumptionLimit: z
-    .strictObject({ usd: amount.nullable().optional(), diem: amount.nullable().optional() })
+    .strictObject({
+      usd: amount.nullable().optional(),
+      diem: amount.nullable().optional(),
+      vcu: amount.nullable().optional(),
+    })
     .optional(),
   /** Venice's: the window `consumptionLimit` applies to (default EPOCH). */
   limitPeriod: limitPeriod.optional(),
-  limits: z.array(keyLimit).max(6).optional(),
+  /** perdiem's limits: currency DIEM, USD or TOTAL (every source), each over its own period. */
+  limits: z.array(keyLimit).max(9).optional(),
   /** Per-key overrides of the operator's rate limits; null (or an absent field) keeps the default. */
   rateLimits: z.strictObject({ requestsPerMinute: perMinute, tokensPerMinute: perMinute }).nullable().optional(),
   allowedModels: z.array(modelId).max(256).nullable().optional(),
