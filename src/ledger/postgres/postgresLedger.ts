@@ -1,7 +1,7 @@
 /**
  * The scale-out ledger: PostgreSQL through the `postgres` package, shared by any number of gateway replicas. The hot
  * path is one round trip per operation: reserve, settle, void and expire each call one PL/pgSQL function (see
- * migrations.ts for the locking rules). Concurrent reserves, settles and voids share that round trip and its
+ * functions.ts for the locking rules). Concurrent reserves, settles and voids share that round trip and its
  * transaction (group commit through `perdiem_batch`, see batcher.ts); a lone call goes at once. Other operations
  * are short transactions.
  */
@@ -60,6 +60,7 @@ import type {
   UsageQuery,
 } from '../types.ts';
 import { Batcher } from './batcher.ts';
+import { installPostgresFunctions } from './functions.ts';
 import { applyPostgresMigrations } from './migrate.ts';
 import { postgresMigrations } from './migrations.ts';
 
@@ -132,6 +133,7 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
       table: 'schema_migrations',
       lockId: migrationLockId,
       migrations: postgresMigrations,
+      after: installPostgresFunctions,
     });
   } catch (error) {
     await sql.end({ timeout: 5 });
@@ -657,7 +659,7 @@ class PostgresLedger implements Ledger {
  * counters rebuilt from its reservations in the same transaction, so a limit still sees what the key spent before it
  * and what it holds now; a key that loses them drops its counters.
  *
- * Locks follow the order of the header of migrations.ts: the key's live reservations (id order), so that no settle,
+ * Locks follow the order of the header of functions.ts: the key's live reservations (id order), so that no settle,
  * void or expiry moves them meanwhile; then the account mutex, so that no reserve of the account reads the old
  * limits after this rebuild; then, again, reservations that reserves committed between the two.
  */
