@@ -215,7 +215,7 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       const input = { accountId: account.id, keyId: null, idempotencyKey: 'req-1', model: 'm', amountNano: usd(1) };
       const first = await ledger.reserve(input);
       const retry = await ledger.reserve(input);
-      expect(retry).toEqual({ reservation: first.reservation, replayed: true });
+      expect(retry).toEqual({ reservation: first.reservation, replayed: true, response: null });
       expect((await ledger.balance(account.id)).usd.reservedNano).toBe(usd(1));
       await expectError(ledger.reserve({ ...input, model: 'other' }), 409, 'idempotency_key_reused');
       await ledger.settle({ reservationId: first.reservation.id, lines: [line(usd(1))], latencyMs: null });

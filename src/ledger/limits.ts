@@ -19,6 +19,9 @@ export const ledgerLimits = {
   sweepIntervalMsDefault: 5_000,
   /** PostgreSQL: the most concurrent reserves (or settles) one batched call and transaction carries. */
   operationsPerBatchMax: 32,
-  keyLimitsPerKeyMax: 6,
+  /** One limit per (currency, period): DIEM, USD and TOTAL, each per EPOCH, MONTH and LIFETIME. */
+  keyLimitsPerKeyMax: 9,
+  /** A key's rate-limit override, in requests or tokens per minute. */
+  keyRateLimitPerMinuteMax: 1_000_000_000,
   allowedModelsPerKeyMax: 256,
 } as const;

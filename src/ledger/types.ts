@@ -146,8 +146,11 @@ export interface Reservation {
   /** The attempt that made the reservation (usage records carry it). */
   requestId: string;
   requestHash: string | null;
-  /** The ledger instance (`Ledger.instanceId`) whose process holds it while it is RESERVED. */
-  owner: string;
+  /**
+   * The ledger instance (`Ledger.instanceId`) whose process holds it while it is RESERVED; null for reservations
+   * made before owners were recorded.
+   */
+  owner: string | null;
   model: string;
   source: FundingSource;
   /** The epoch (and month) whose allowance and key-limit periods the reservation counts against, until it ends. */

@@ -70,7 +70,7 @@ describe('SQLite migration 3: key spend counted only for keys with limits', () =
         return row?.n;
       };
       expect(spendRows('free')).toBe(0);
-      expect(spendRows('limited')).toBe(3);
+      expect(spendRows('limited')).toBe(6); // USD and (from migration 4) TOTAL, per period
       expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(15));
       // Both holds settle: the free key's leaves no counter behind, the limited key's moves to spent.
       await ledger.settle({ reservationId: '1', lines: [line(usd(4))], latencyMs: null });
