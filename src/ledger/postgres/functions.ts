@@ -18,12 +18,24 @@ import type postgres from 'postgres';
 
 type Sql = postgres.Sql<{ bigint: bigint }> | postgres.TransactionSql<{ bigint: bigint }>;
 
-const reservationColumns = `id text, account_id text, key_id text, idempotency_key text, model text,
-  source perdiem_source, epoch bigint, month text, amount_nano perdiem_nano, status perdiem_reservation_status,
-  charged_nano bigint, loss_nano bigint, created_at_ms bigint, expires_at_ms bigint, finished_at_ms bigint`;
+const reservationColumns = `id text, account_id text, key_id text, idempotency_key text, request_id text,
+  request_hash text, owner text, model text, source perdiem_source, epoch bigint, month text, amount_nano perdiem_nano,
+  status perdiem_reservation_status, charged_nano bigint, loss_nano bigint, created_at_ms bigint, expires_at_ms bigint,
+  finished_at_ms bigint`;
 
-/** What each source has available after a reserve's hold; NULL for a replay. */
-const availableColumns = 'available_diem bigint, available_credits bigint, available_usd bigint';
+/** The reservationColumns of a reservations row `r`, in order. */
+const fieldsOf = (r: string) =>
+  ['id', 'account_id', 'key_id', 'idempotency_key', 'request_id', 'request_hash', 'owner', 'model', 'source', 'epoch']
+    .concat(['month', 'amount_nano', 'status', 'charged_nano', 'loss_nano', 'created_at_ms', 'expires_at_ms'])
+    .concat(['finished_at_ms'])
+    .map((column) => `${r}.${column}`)
+    .join(', ');
+
+/**
+ * A reserve's extra columns: what each source has available after its hold (NULL for a replay), and on the replay of
+ * a settled reservation the answer stored with its settle.
+ */
+const reserveColumns = 'available_diem bigint, available_credits bigint, available_usd bigint, response text';
 
 /** Every function defined here. Before a changed set is installed, all their overloads are dropped. */
 export const postgresFunctionNames = [
@@ -34,6 +46,10 @@ export const postgresFunctionNames = [
   'perdiem_batch',
 ] as const;
 
+/**
+ * Key spend counters (key_spend) exist for keys with limits only (`reservations.counted`). A counted reservation
+ * moves six of them: its source's class (DIEM, or USD for credits and USD) and TOTAL, each in its three periods.
+ */
 export const postgresFunctionsSql = `
 -- Returns a reservation's hold to its source and key counters, moving p_charged of it to spent.
 CREATE OR REPLACE FUNCTION perdiem_release_hold(r reservations, p_charged bigint) RETURNS void LANGUAGE plpgsql AS $$
@@ -48,15 +64,19 @@ BEGIN
   END IF;
   IF r.counted AND r.key_id IS NOT NULL THEN
     UPDATE key_spend SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + p_charged
-      WHERE key_id = r.key_id AND currency = CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END
+      WHERE key_id = r.key_id AND currency IN (CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END, 'TOTAL')
         AND period_key IN ('EPOCH:' || r.epoch, 'MONTH:' || r.month, 'LIFETIME');
   END IF;
 END $$;
 
+-- Idempotency (Stripe's rule): a live or settled reservation under (account, idempotency key) is the same request
+-- when it has the same key and, when both attempts carry a request digest, the same digest; it is then returned
+-- (with its stored answer once settled) whatever the new bounds. Another key or digest: idempotency_key_mismatch.
+-- Without digests, the model and the amount bounds must match (idempotency_key_reused).
 CREATE OR REPLACE FUNCTION perdiem_reserve(
-  p_id text, p_account text, p_key text, p_idem text, p_model text, p_amount bigint, p_min bigint,
-  p_now bigint, p_expires bigint, p_epoch bigint, p_month text
-) RETURNS TABLE (replayed boolean, ${reservationColumns}, ${availableColumns}) LANGUAGE plpgsql AS $$
+  p_id text, p_account text, p_key text, p_idem text, p_request_id text, p_request_hash text, p_owner text,
+  p_model text, p_amount bigint, p_min bigint, p_now bigint, p_expires bigint, p_epoch bigint, p_month text
+) RETURNS TABLE (replayed boolean, ${reservationColumns}, ${reserveColumns}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
   v_existing reservations%ROWTYPE;
@@ -66,6 +86,7 @@ DECLARE
   v_diem bigint;
   v_cap_diem bigint;
   v_cap_usd bigint;
+  v_cap_total bigint;
   v_counted boolean := false;
   h_diem bigint;
   h_credits bigint;
@@ -83,14 +104,16 @@ BEGIN
   SELECT * INTO v_existing FROM reservations r
     WHERE r.account_id = p_account AND r.idempotency_key = p_idem AND r.status IN ('RESERVED', 'SETTLED');
   IF FOUND THEN
-    IF v_existing.key_id IS DISTINCT FROM p_key OR v_existing.model <> p_model
-        OR v_existing.amount_nano > p_amount OR v_existing.amount_nano < p_min THEN
-      RAISE EXCEPTION 'perdiem:idempotency_key_reused';
+    IF v_existing.key_id IS DISTINCT FROM p_key OR v_existing.request_hash <> p_request_hash THEN
+      RAISE EXCEPTION 'perdiem:idempotency_key_mismatch';
     END IF;
-    RETURN QUERY SELECT true, v_existing.id, v_existing.account_id, v_existing.key_id, v_existing.idempotency_key,
-      v_existing.model, v_existing.source, v_existing.epoch, v_existing.month, v_existing.amount_nano,
-      v_existing.status, v_existing.charged_nano, v_existing.loss_nano, v_existing.created_at_ms,
-      v_existing.expires_at_ms, v_existing.finished_at_ms, NULL::bigint, NULL::bigint, NULL::bigint;
+    IF v_existing.request_hash IS NULL OR p_request_hash IS NULL THEN
+      IF v_existing.model <> p_model OR v_existing.amount_nano > p_amount OR v_existing.amount_nano < p_min THEN
+        RAISE EXCEPTION 'perdiem:idempotency_key_reused';
+      END IF;
+    END IF;
+    RETURN QUERY SELECT true, ${fieldsOf('v_existing')}, NULL::bigint, NULL::bigint, NULL::bigint,
+      CASE WHEN v_existing.status = 'SETTLED' THEN v_existing.response END;
     RETURN;
   END IF;
 
@@ -104,12 +127,13 @@ BEGIN
     IF v_key.allowed_models IS NOT NULL AND NOT (p_model = ANY (v_key.allowed_models)) THEN
       RAISE EXCEPTION 'perdiem:model_not_allowed';
     END IF;
-    -- What each limit leaves in its current period; the tightest per currency caps that currency's sources. A key
-    -- with limits has its spend counted.
+    -- What each limit leaves in its current period; the tightest per limit currency caps the sources it covers. A
+    -- key with limits has its spend counted.
     SELECT min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'DIEM'),
            min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'USD'),
+           min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'TOTAL'),
            count(*) > 0
-      INTO v_cap_diem, v_cap_usd, v_counted
+      INTO v_cap_diem, v_cap_usd, v_cap_total, v_counted
       FROM key_limits l LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency
         AND s.period_key = CASE l.period WHEN 'EPOCH' THEN 'EPOCH:' || p_epoch WHEN 'MONTH' THEN 'MONTH:' || p_month
           ELSE 'LIFETIME' END
@@ -120,9 +144,10 @@ BEGIN
   SELECT greatest(d.allowance_nano - d.spent_nano - d.reserved_nano, 0) INTO v_diem FROM diem_allowances d
     WHERE d.account_id = p_account AND d.epoch = p_epoch FOR UPDATE;
   v_diem := coalesce(v_diem, 0);
-  h_diem := least(v_diem, coalesce(v_cap_diem, v_diem));
-  h_credits := least(v_credits, coalesce(v_cap_usd, v_credits));
-  h_usd := least(v_usd, coalesce(v_cap_usd, v_usd));
+  -- least() ignores NULLs: a currency without a limit caps nothing.
+  h_diem := least(v_diem, v_cap_diem, v_cap_total);
+  h_credits := least(v_credits, v_cap_usd, v_cap_total);
+  h_usd := least(v_usd, v_cap_usd, v_cap_total);
 
   -- The spend order: the first source that covers the maximum; else (flexible) the most headroom above the minimum.
   IF h_diem >= p_amount THEN v_source := 'DIEM'; v_amount := p_amount;
@@ -149,30 +174,35 @@ BEGIN
     v_class := CASE WHEN v_source = 'DIEM' THEN 'DIEM' ELSE 'USD' END;
     -- Counters usually exist (an UPDATE is cheaper than an upsert); a new period or key creates them.
     UPDATE key_spend SET reserved_nano = reserved_nano + v_amount
-      WHERE key_id = p_key AND currency = v_class AND period_key IN ('EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME');
+      WHERE key_id = p_key AND currency IN (v_class, 'TOTAL')
+        AND period_key IN ('EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME');
     GET DIAGNOSTICS v_rows = ROW_COUNT;
-    IF v_rows < 3 THEN
+    IF v_rows < 6 THEN
       INSERT INTO key_spend AS s (key_id, currency, period_key, spent_nano, reserved_nano)
-        SELECT p_key, v_class, k, 0, v_amount FROM unnest(ARRAY['EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME']) k
-          WHERE NOT EXISTS (SELECT 1 FROM key_spend x WHERE x.key_id = p_key AND x.currency = v_class AND x.period_key = k);
+        SELECT p_key, c, k, 0, v_amount FROM unnest(ARRAY[v_class, 'TOTAL']) c,
+            unnest(ARRAY['EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME']) k
+          WHERE NOT EXISTS (SELECT 1 FROM key_spend x WHERE x.key_id = p_key AND x.currency = c AND x.period_key = k);
     END IF;
   END IF;
-  INSERT INTO reservations (id, account_id, key_id, idempotency_key, model, source, epoch, month, amount_nano, status,
-      created_at_ms, expires_at_ms, counted)
-    VALUES (p_id, p_account, p_key, p_idem, p_model, v_source, p_epoch, p_month, v_amount, 'RESERVED', p_now, p_expires,
-      v_counted);
-  replayed := false; id := p_id; account_id := p_account; key_id := p_key; idempotency_key := p_idem; model := p_model;
+  INSERT INTO reservations (id, account_id, key_id, idempotency_key, request_id, request_hash, owner, model, source,
+      epoch, month, amount_nano, status, created_at_ms, expires_at_ms, counted)
+    VALUES (p_id, p_account, p_key, p_idem, p_request_id, p_request_hash, p_owner, p_model, v_source, p_epoch, p_month,
+      v_amount, 'RESERVED', p_now, p_expires, v_counted);
+  replayed := false; id := p_id; account_id := p_account; key_id := p_key; idempotency_key := p_idem;
+  request_id := p_request_id; request_hash := p_request_hash; owner := p_owner; model := p_model;
   source := v_source; epoch := p_epoch; month := p_month; amount_nano := v_amount; status := 'RESERVED';
   charged_nano := NULL; loss_nano := NULL; created_at_ms := p_now; expires_at_ms := p_expires; finished_at_ms := NULL;
   available_diem := v_diem - CASE WHEN v_source = 'DIEM' THEN v_amount ELSE 0 END;
   available_credits := v_credits - CASE WHEN v_source = 'CREDITS' THEN v_amount ELSE 0 END;
   available_usd := v_usd - CASE WHEN v_source = 'USD' THEN v_amount ELSE 0 END;
+  response := NULL;
   RETURN NEXT;
 END $$;
 
+-- Settles a reservation, keeping p_response (the answer replays return) in the same transaction as the charge.
 CREATE OR REPLACE FUNCTION perdiem_settle(
   p_id text, p_now bigint, p_skus text[], p_units bigint[], p_prices bigint[], p_price_units bigint[],
-  p_amounts bigint[], p_latency integer
+  p_amounts bigint[], p_latency integer, p_response text
 ) RETURNS TABLE (replayed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -188,8 +218,7 @@ BEGIN
   FOREACH v_line IN ARRAY p_amounts LOOP v_actual := v_actual + v_line; END LOOP;
   IF r.status = 'SETTLED' THEN
     IF r.charged_nano + r.loss_nano <> v_actual THEN RAISE EXCEPTION 'perdiem:already_settled'; END IF;
-    RETURN QUERY SELECT true, r.id, r.account_id, r.key_id, r.idempotency_key, r.model, r.source, r.epoch, r.month,
-      r.amount_nano, r.status, r.charged_nano, r.loss_nano, r.created_at_ms, r.expires_at_ms, r.finished_at_ms;
+    RETURN QUERY SELECT true, ${fieldsOf('r')};
     RETURN;
   END IF;
   IF r.status <> 'RESERVED' THEN RAISE EXCEPTION 'perdiem:reservation_not_active'; END IF;
@@ -208,16 +237,17 @@ BEGIN
   END IF;
   IF r.counted AND r.key_id IS NOT NULL THEN
     UPDATE key_spend SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + v_charged
-      WHERE key_id = r.key_id AND currency = CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END
+      WHERE key_id = r.key_id AND currency IN (CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END, 'TOTAL')
         AND period_key IN ('EPOCH:' || r.epoch, 'MONTH:' || r.month, 'LIFETIME');
   END IF;
-  UPDATE reservations SET status = 'SETTLED', charged_nano = v_charged, loss_nano = v_loss, finished_at_ms = p_now
+  UPDATE reservations SET status = 'SETTLED', charged_nano = v_charged, loss_nano = v_loss, finished_at_ms = p_now,
+      response = p_response
     WHERE id = p_id;
   -- The charge is spread over the lines in order, so that usage rows sum to exactly what was charged.
   INSERT INTO usage_records (reservation_id, request_id, account_id, key_id, model, sku, units, unit_price_nano,
       price_unit, list_amount_nano, amount_nano, currency, source, latency_ms, epoch, created_at_ms)
-    SELECT r.id, r.idempotency_key, r.account_id, r.key_id, r.model, t.sku, t.units, t.price, t.price_unit, t.amount,
-        least(t.amount, greatest(v_charged - (sum(t.amount) OVER (ORDER BY t.ord) - t.amount), 0)),
+    SELECT r.id, coalesce(r.request_id, r.idempotency_key), r.account_id, r.key_id, r.model, t.sku, t.units, t.price,
+        t.price_unit, t.amount, least(t.amount, greatest(v_charged - (sum(t.amount) OVER (ORDER BY t.ord) - t.amount), 0)),
         CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END, r.source, p_latency, r.epoch, p_now
       FROM unnest(p_skus, p_units, p_prices, p_price_units, p_amounts) WITH ORDINALITY
         AS t (sku, units, price, price_unit, amount, ord)
@@ -228,11 +258,8 @@ BEGIN
           ('LOSS', 'operator:loss', 'DEBIT', v_loss, 3), ('LOSS', 'operator:revenue', 'CREDIT', v_loss, 4))
         AS e (kind, account, side, amount, ord)
       WHERE e.amount > 0 ORDER BY e.ord;
-  replayed := false; id := r.id; account_id := r.account_id; key_id := r.key_id; idempotency_key := r.idempotency_key;
-  model := r.model; source := r.source; epoch := r.epoch; month := r.month; amount_nano := r.amount_nano;
-  status := 'SETTLED'; charged_nano := v_charged; loss_nano := v_loss; created_at_ms := r.created_at_ms;
-  expires_at_ms := r.expires_at_ms; finished_at_ms := p_now;
-  RETURN NEXT;
+  r.status := 'SETTLED'; r.charged_nano := v_charged; r.loss_nano := v_loss; r.finished_at_ms := p_now;
+  RETURN QUERY SELECT false, ${fieldsOf('r')};
 END $$;
 
 -- Void (p_status VOIDED) or expire (EXPIRED) a reservation. 'changed' is false when there was nothing to do.
@@ -246,15 +273,13 @@ BEGIN
   IF NOT FOUND THEN RAISE EXCEPTION 'perdiem:reservation_not_found'; END IF;
   IF r.status = 'SETTLED' AND p_status = 'VOIDED' THEN RAISE EXCEPTION 'perdiem:already_settled'; END IF;
   IF r.status <> 'RESERVED' OR (p_status = 'EXPIRED' AND r.expires_at_ms > p_now) THEN
-    RETURN QUERY SELECT false, r.id, r.account_id, r.key_id, r.idempotency_key, r.model, r.source, r.epoch, r.month,
-      r.amount_nano, r.status, r.charged_nano, r.loss_nano, r.created_at_ms, r.expires_at_ms, r.finished_at_ms;
+    RETURN QUERY SELECT false, ${fieldsOf('r')};
     RETURN;
   END IF;
   PERFORM perdiem_release_hold(r, 0);
   UPDATE reservations SET status = p_status, finished_at_ms = p_now WHERE id = p_id;
-  RETURN QUERY SELECT true, r.id, r.account_id, r.key_id, r.idempotency_key, r.model, r.source, r.epoch, r.month,
-    r.amount_nano, p_status::perdiem_reservation_status, NULL::bigint, NULL::bigint, r.created_at_ms, r.expires_at_ms,
-    p_now;
+  r.status := p_status; r.finished_at_ms := p_now;
+  RETURN QUERY SELECT true, ${fieldsOf('r')};
 END $$;
 
 -- Group commit for concurrent requests: many reserves, settles and voids in one call and one transaction. Each runs
@@ -264,13 +289,13 @@ END $$;
 -- in ascending order, so that two batches never wait on each other in a cycle.
 -- p_kinds: 'R' reserve (p_ids holds the new reservation's id), 'S' settle, 'V' void (p_ids holds the reservation).
 -- The usage lines of every settle are concatenated; p_line_counts says how many belong to each operation.
--- Settles and voids return NULL availability columns.
+-- Settles and voids return NULL reserve columns.
 CREATE OR REPLACE FUNCTION perdiem_batch(
-  p_kinds text[], p_ids text[], p_accounts text[], p_keys text[], p_idems text[], p_models text[],
-  p_amounts bigint[], p_mins bigint[], p_nows bigint[], p_expires bigint[], p_epochs bigint[], p_months text[],
-  p_line_counts integer[], p_skus text[], p_units bigint[], p_prices bigint[], p_price_units bigint[],
-  p_line_amounts bigint[], p_latencies integer[]
-) RETURNS TABLE (ord integer, replayed boolean, ${reservationColumns}, ${availableColumns}) LANGUAGE plpgsql AS $$
+  p_kinds text[], p_ids text[], p_accounts text[], p_keys text[], p_idems text[], p_request_ids text[],
+  p_request_hashes text[], p_owner text, p_models text[], p_amounts bigint[], p_mins bigint[], p_nows bigint[],
+  p_expires bigint[], p_epochs bigint[], p_months text[], p_line_counts integer[], p_skus text[], p_units bigint[],
+  p_prices bigint[], p_price_units bigint[], p_line_amounts bigint[], p_latencies integer[], p_responses text[]
+) RETURNS TABLE (ord integer, replayed boolean, ${reservationColumns}, ${reserveColumns}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
   i integer;
@@ -281,6 +306,7 @@ BEGIN
   PERFORM 1 FROM (SELECT x.id FROM reservations x
     WHERE x.id = ANY (SELECT k.rid FROM unnest(p_kinds, p_ids) AS k (kind, rid) WHERE k.kind <> 'R')
     ORDER BY x.id FOR UPDATE) locked;
+  -- Where each operation's usage lines start.
   SELECT array_agg((coalesce(s.before, 0) + 1)::integer ORDER BY s.o) INTO v_first
     FROM (SELECT n.o, sum(n.n) OVER (ORDER BY n.o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
       FROM unnest(p_line_counts) WITH ORDINALITY AS n (n, o)) s;
@@ -288,15 +314,17 @@ BEGIN
       LEFT JOIN reservations x ON o.kind <> 'R' AND x.id = o.rid
       ORDER BY CASE WHEN o.kind = 'R' THEN o.account ELSE x.account_id END, o.o LOOP
     IF p_kinds[i] = 'R' THEN
-      RETURN QUERY SELECT i, r.* FROM perdiem_reserve(p_ids[i], p_accounts[i], p_keys[i], p_idems[i], p_models[i],
-        p_amounts[i], p_mins[i], p_nows[i], p_expires[i], p_epochs[i], p_months[i]) r;
+      RETURN QUERY SELECT i, r.* FROM perdiem_reserve(p_ids[i], p_accounts[i], p_keys[i], p_idems[i], p_request_ids[i],
+        p_request_hashes[i], p_owner, p_models[i], p_amounts[i], p_mins[i], p_nows[i], p_expires[i], p_epochs[i],
+        p_months[i]) r;
     ELSIF p_kinds[i] = 'S' THEN
       f := v_first[i];
       t := v_first[i] + p_line_counts[i] - 1;
-      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint FROM perdiem_settle(p_ids[i], p_nows[i],
-        p_skus[f:t], p_units[f:t], p_prices[f:t], p_price_units[f:t], p_line_amounts[f:t], p_latencies[i]) r;
+      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text FROM perdiem_settle(p_ids[i],
+        p_nows[i], p_skus[f:t], p_units[f:t], p_prices[f:t], p_price_units[f:t], p_line_amounts[f:t], p_latencies[i],
+        p_responses[i]) r;
     ELSE
-      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint
+      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text
         FROM perdiem_finish_unpaid(p_ids[i], p_nows[i], 'VOIDED') r;
     END IF;
   END LOOP;

@@ -170,4 +170,22 @@ UPDATE reservations SET counted = false
 DELETE FROM key_spend WHERE key_id NOT IN (SELECT key_id FROM key_limits);
 `,
   },
+  {
+    version: 4,
+    name: 'recovery, idempotent replays, TOTAL limits, key rate limits',
+    // Reservations keep the attempt (request_id; NULL on older rows, which read it as their idempotency key), the
+    // request digest, the ledger instance that holds them (owner) and the stored answer. TOTAL limits cover every
+    // source: a counted reservation now also moves TOTAL counters, built here from the exact per-class ones.
+    sql: `
+ALTER TABLE reservations ADD COLUMN request_id text, ADD COLUMN request_hash text, ADD COLUMN owner text,
+  ADD COLUMN response text;
+CREATE INDEX reservations_owner ON reservations (owner) WHERE status = 'RESERVED';
+ALTER TABLE api_keys ADD COLUMN secret_last6 text, ADD COLUMN rpm_limit integer, ADD COLUMN tpm_limit integer;
+ALTER TABLE key_limits DROP CONSTRAINT key_limits_currency_check,
+  ADD CONSTRAINT key_limits_currency_check CHECK (currency IN ('DIEM', 'USD', 'TOTAL'));
+INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
+  SELECT key_id, 'TOTAL', period_key, sum(spent_nano), sum(reserved_nano) FROM key_spend
+    WHERE currency IN ('DIEM', 'USD') GROUP BY key_id, period_key;
+`,
+  },
 ];
