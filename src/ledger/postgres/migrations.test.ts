@@ -18,8 +18,10 @@ const usd = (n: number): bigint => BigInt(n) * 1_000_000_000n;
 const skip = await postgresSkipReason();
 
 /** A schema migrated up to `version` only, filled by `fill`. */
-async function olderSchema(schema: string, version: number, fill: (sql: postgres.Sql) => Promise<void>) {
-  const sql = postgres(testDatabaseUrl, {
+type Sql = postgres.Sql<{ bigint: bigint }>;
+
+async function olderSchema(schema: string, version: number, fill: (sql: Sql) => Promise<void>) {
+  const sql: Sql = postgres(testDatabaseUrl, {
     max: 1,
     types: { bigint: postgres.BigInt },
     connection: { search_path: schema },
@@ -27,7 +29,7 @@ async function olderSchema(schema: string, version: number, fill: (sql: postgres
   });
   try {
     await sql.unsafe(`CREATE SCHEMA "${schema}"`);
-    await applyPostgresMigrations(sql as unknown as postgres.Sql<{ bigint: bigint }>, {
+    await applyPostgresMigrations(sql, {
       table: 'schema_migrations',
       lockId: 1,
       migrations: postgresMigrations.filter((m) => m.version <= version),
