@@ -7,7 +7,10 @@ export const ledgerLimits = {
   idempotencyKeyLengthMax: 255,
   /** A request digest (`ReserveInput.requestHash`), e.g. 64 hex characters of SHA-256. */
   requestHashLengthMax: 128,
-  /** The answer kept for replays of an idempotent request; a larger one is not kept (a replay then says so). */
+  /**
+   * The answer kept for replays of an idempotent request. settle refuses a larger one (InvalidRequestError, nothing
+   * charged), so the gateway passes none above it and a replay then says the answer was not kept.
+   */
   storedResponseBytesMax: 1024 * 1024,
   modelNameLengthMax: 255,
   usageLinesPerSettleMax: 16,
