@@ -18,3 +18,8 @@ export function hashSecret(secret: string): string {
 export function displayPrefixOf(secret: string): string {
   return secret.slice(0, displayPrefixLength);
 }
+
+/** The secret's last 6 characters, kept in clear like Venice's `last6Chars`: too few to guess the rest from. */
+export function secretLast6Of(secret: string): string {
+  return secret.slice(-6);
+}

@@ -2,7 +2,8 @@
  * Property tests: random interleavings of reserve / settle / void / expire / retry across several accounts, keys
  * (with random limits) and sources. After every step, against the ledger's own state:
  * - no source is overdrawn: each source's available + reserved + charged equals what was funded into it;
- * - no key limit is exceeded: settled charges plus live holds in the current period stay within every limit;
+ * - no key limit is exceeded: settled charges plus live holds in the current period, from the sources the limit
+ *   covers (TOTAL: every source), stay within every limit of the key (up to two, of any currencies);
  * - in every journal transaction debits equal credits, and the journal's balances match the ledger's;
  * - a retried idempotency key is charged at most once, and a replay returns the original reservation;
  * - the sum of usage equals the sum of charge debits, and no reservation is charged more than it reserved.
@@ -17,7 +18,7 @@ import { allUsage } from './testing/allUsage.ts';
 import { fakeClock } from './testing/fakeClock.ts';
 import { type LedgerHarness, postgresHarness, sqliteHarness } from './testing/harness.ts';
 import type { FundingSource, KeyLimit, Ledger, Reservation, ReserveInput } from './types.ts';
-import { limitCurrencyOf } from './types.ts';
+import { limitCovers } from './types.ts';
 
 const accountsCount = 3;
 const keysPerAccount = 2;
@@ -25,13 +26,13 @@ const ttlMs = 60_000;
 const start = Date.UTC(2025, 2, 10, 6);
 
 const amount = (max: bigint) => fc.bigInt({ min: 0n, max });
-const limitArb = fc.option(
+const limitsArb = fc.uniqueArray(
   fc.record({
-    currency: fc.constantFrom('USD' as const, 'DIEM' as const),
+    currency: fc.constantFrom('USD' as const, 'DIEM' as const, 'TOTAL' as const),
     period: fc.constantFrom('EPOCH' as const, 'MONTH' as const, 'LIFETIME' as const),
     amountNano: amount(4_000n),
   }),
-  { nil: null },
+  { maxLength: 2, selector: (limit) => `${limit.currency}:${limit.period}` },
 );
 const command = fc.oneof(
   {
@@ -69,7 +70,7 @@ const command = fc.oneof(
       t: fc.constant('limit' as const),
       account: fc.nat(accountsCount - 1),
       key: fc.nat(keysPerAccount - 1),
-      limit: limitArb,
+      limits: limitsArb,
     }),
     weight: 1,
   },
@@ -81,7 +82,7 @@ const scenario = fc.record({
     minLength: accountsCount,
     maxLength: accountsCount,
   }),
-  limits: fc.array(limitArb, { minLength: accountsCount * keysPerAccount, maxLength: accountsCount * keysPerAccount }),
+  limits: fc.array(limitsArb, { minLength: accountsCount * keysPerAccount, maxLength: accountsCount * keysPerAccount }),
   steps: fc.array(fc.array(command, { minLength: 1, maxLength: 4 }), { minLength: 4, maxLength: 24 }),
 });
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
@@ -90,8 +91,8 @@ interface World {
   ledger: Ledger;
   clock: ReturnType<typeof fakeClock>;
   accounts: string[];
-  /** `limitChanged`: the limit was set or removed after the key had spent, so it may start out exceeded. */
-  keys: { id: string; accountId: string; limit: KeyLimit | null; limitChanged: boolean }[];
+  /** `limitChanged`: the limits were set or removed after the key had spent, so they may start out exceeded. */
+  keys: { id: string; accountId: string; limits: KeyLimit[]; limitChanged: boolean }[];
   funded: Map<string, Record<'CREDITS' | 'USD', bigint>>;
   allowance: Map<string, bigint>; // `${account}:${epoch}`
   reservations: Map<string, Reservation>;
@@ -124,14 +125,9 @@ async function setUp(ledger: Ledger, clock: ReturnType<typeof fakeClock>, s: Sce
       await ledger.addFunds({ accountId: account.id, source: 'USD', amountNano: funds.usd, reference: `u${i}` });
     await setAllowance(world, account.id, funds.diem);
     for (let k = 0; k < keysPerAccount; k++) {
-      const limit = s.limits[i * keysPerAccount + k] ?? null;
-      const { key } = await ledger.createKey({
-        accountId: account.id,
-        kind: 'INFERENCE',
-        name: `k${k}`,
-        limits: limit ? [limit] : [],
-      });
-      world.keys.push({ id: key.id, accountId: account.id, limit, limitChanged: false });
+      const limits = s.limits[i * keysPerAccount + k] ?? [];
+      const { key } = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: `k${k}`, limits });
+      world.keys.push({ id: key.id, accountId: account.id, limits, limitChanged: false });
     }
   }
   return world;
@@ -203,8 +199,8 @@ async function apply(world: World, c: Command): Promise<void> {
       return;
     case 'limit': {
       const key = world.keys[c.account * keysPerAccount + c.key]!;
-      await ledger.updateKey(key.id, { limits: c.limit ? [c.limit] : [] });
-      key.limit = c.limit;
+      await ledger.updateKey(key.id, { limits: c.limits });
+      key.limits = c.limits;
       key.limitChanged = true;
       return;
     }
@@ -228,11 +224,14 @@ async function record(world: World, input: ReserveInput): Promise<void> {
   world.reservations.set(result.reservation.id, result.reservation);
 }
 
-/** Only typed refusals (402, 409, 404, 401, 403) are acceptable outcomes of a random command. */
+/**
+ * Only typed refusals (402, 409, 404, 401, 403, and 422 for an idempotency key reused by another API key) are
+ * acceptable outcomes of a random command.
+ */
 function expectTypedRefusal(outcome: PromiseSettledResult<void>): void {
   if (outcome.status === 'fulfilled') return;
   if (!(outcome.reason instanceof PerdiemError)) throw outcome.reason;
-  expect([401, 402, 403, 404, 409]).toContain(outcome.reason.status);
+  expect([401, 402, 403, 404, 409, 422]).toContain(outcome.reason.status);
 }
 
 async function checkInvariants(world: World): Promise<void> {
@@ -292,18 +291,20 @@ async function checkInvariants(world: World): Promise<void> {
   // start out exceeded), and what the ledger lets the key spend is exactly the limit's remainder, capped by each
   // source's balance, however the limit came and went.
   for (const key of world.keys) {
-    if (!key.limit) continue;
-    const { currency, period, amountNano } = key.limit;
+    if (key.limits.length === 0) continue;
     const month = new Date(now).toISOString().slice(0, 7);
-    const used = reservations
-      .filter((r) => r.keyId === key.id && limitCurrencyOf(r.source) === currency)
-      .filter((r) => period === 'LIFETIME' || (period === 'EPOCH' ? r.epoch === epoch : r.month === month))
-      .reduce(
-        (a, r) => a + (r.status === 'RESERVED' ? r.amountNano : r.status === 'SETTLED' ? r.chargedNano! : 0n),
-        0n,
-      );
-    if (!key.limitChanged) expect(used <= amountNano, `key ${key.id} used ${used} > ${amountNano}`).toBe(true);
-    const left = amountNano > used ? amountNano - used : 0n;
+    const left = key.limits.map(({ currency, period, amountNano }) => {
+      const used = reservations
+        .filter((r) => r.keyId === key.id && limitCovers(currency, r.source))
+        .filter((r) => period === 'LIFETIME' || (period === 'EPOCH' ? r.epoch === epoch : r.month === month))
+        .reduce(
+          (a, r) => a + (r.status === 'RESERVED' ? r.amountNano : r.status === 'SETTLED' ? r.chargedNano! : 0n),
+          0n,
+        );
+      const label = `key ${key.id} ${currency} ${period}`;
+      if (!key.limitChanged) expect(used <= amountNano, `${label} used ${used} > ${amountNano}`).toBe(true);
+      return { currency, leftNano: amountNano > used ? amountNano - used : 0n };
+    });
     const balance = await ledger.balance(key.accountId);
     const available: Record<FundingSource, bigint> = {
       DIEM: balance.diem.availableNano,
@@ -312,7 +313,8 @@ async function checkInvariants(world: World): Promise<void> {
     };
     const { sources } = await ledger.spendable({ accountId: key.accountId, keyId: key.id });
     for (const { source, headroomNano } of sources) {
-      const cap = limitCurrencyOf(source) === currency && left < available[source] ? left : available[source];
+      let cap = available[source];
+      for (const { currency, leftNano } of left) if (limitCovers(currency, source) && leftNano < cap) cap = leftNano;
       expect(headroomNano, `key ${key.id} headroom in ${source}`).toBe(cap);
     }
   }

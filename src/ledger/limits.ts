@@ -7,7 +7,10 @@ export const ledgerLimits = {
   idempotencyKeyLengthMax: 255,
   /** A request digest (`ReserveInput.requestHash`), e.g. 64 hex characters of SHA-256. */
   requestHashLengthMax: 128,
-  /** The answer kept for replays of an idempotent request; a larger one is not kept (a replay then says so). */
+  /**
+   * The answer kept for replays of an idempotent request. settle refuses a larger one (InvalidRequestError, nothing
+   * charged), so the gateway passes none above it and a replay then says the answer was not kept.
+   */
   storedResponseBytesMax: 1024 * 1024,
   modelNameLengthMax: 255,
   usageLinesPerSettleMax: 16,
@@ -19,6 +22,9 @@ export const ledgerLimits = {
   sweepIntervalMsDefault: 5_000,
   /** PostgreSQL: the most concurrent reserves (or settles) one batched call and transaction carries. */
   operationsPerBatchMax: 32,
-  keyLimitsPerKeyMax: 6,
+  /** One limit per (currency, period): DIEM, USD and TOTAL, each per EPOCH, MONTH and LIFETIME. */
+  keyLimitsPerKeyMax: 9,
+  /** A key's rate-limit override, in requests or tokens per minute. */
+  keyRateLimitPerMinuteMax: 1_000_000_000,
   allowedModelsPerKeyMax: 256,
 } as const;

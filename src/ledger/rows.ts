@@ -1,5 +1,13 @@
 /** Row → domain object mappers shared by the SQLite and PostgreSQL adapters (both return bigint money columns). */
-import type { ApiKey, FundingSource, KeyLimit, Reservation, ReservationStatus, UsageRecord } from './types.ts';
+import type {
+  ApiKey,
+  FundingSource,
+  KeyLimit,
+  KeyRateLimits,
+  Reservation,
+  ReservationStatus,
+  UsageRecord,
+} from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -17,6 +25,10 @@ export function toReservation(row: Row): Reservation {
     accountId: row.account_id as string,
     keyId: (row.key_id as string | null) ?? null,
     idempotencyKey: row.idempotency_key as string,
+    // Reservations made before request ids were recorded used the idempotency key as the request id.
+    requestId: (row.request_id as string | null) ?? (row.idempotency_key as string),
+    requestHash: (row.request_hash as string | null) ?? null,
+    owner: (row.owner as string | null) ?? null,
     model: row.model as string,
     source: row.source as FundingSource,
     epoch: Number(row.epoch),
@@ -64,6 +76,7 @@ export function toApiKey(row: Row, allowedModels: string[] | null, limitRows: Ro
     kind: row.kind as ApiKey['kind'],
     name: row.name as string,
     secretPrefix: row.secret_prefix as string,
+    secretLast6: (row.secret_last6 as string | null) ?? null,
     createdAtMs: Number(row.created_at_ms),
     expiresAtMs: nullableNumber(row.expires_at_ms),
     revokedAtMs: nullableNumber(row.revoked_at_ms),
@@ -73,5 +86,13 @@ export function toApiKey(row: Row, allowedModels: string[] | null, limitRows: Ro
       period: l.period as KeyLimit['period'],
       amountNano: l.amount_nano as bigint,
     })),
+    rateLimits: rateLimitsOf(row.rpm_limit, row.tpm_limit),
   };
+}
+
+/** The rpm_limit and tpm_limit columns; both NULL: the operator's defaults. */
+export function rateLimitsOf(rpm: unknown, tpm: unknown): KeyRateLimits | null {
+  const requestsPerMinute = nullableNumber(rpm);
+  const tokensPerMinute = nullableNumber(tpm);
+  return requestsPerMinute === null && tokensPerMinute === null ? null : { requestsPerMinute, tokensPerMinute };
 }

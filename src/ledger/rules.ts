@@ -6,17 +6,20 @@
 import {
   AuthenticationError,
   ConflictError,
+  IdempotencyMismatchError,
   InsufficientFundsError,
   InvalidRequestError,
   PermissionError,
 } from '../core/errors.ts';
-import { minNano, type NanoUsd } from '../core/money.ts';
+import { formatUsd, minNano, type NanoUsd } from '../core/money.ts';
 import { ledgerLimits } from './limits.ts';
 import type {
   ApiKey,
   CreateKeyInput,
   FundingSource,
   KeyLimit,
+  KeyLimitUsage,
+  KeyRateLimits,
   LimitCurrency,
   LimitPeriod,
   Reservation,
@@ -26,9 +29,9 @@ import type {
   UpdateKeyInput,
   UsageLineInput,
 } from './types.ts';
-import { fundingSourceOrder, limitCurrencyOf } from './types.ts';
+import { fundingSourceOrder, limitCovers } from './types.ts';
 
-const limitCurrencies: readonly LimitCurrency[] = ['DIEM', 'USD'];
+const limitCurrencies: readonly LimitCurrency[] = ['DIEM', 'USD', 'TOTAL'];
 const limitPeriods: readonly LimitPeriod[] = ['EPOCH', 'MONTH', 'LIFETIME'];
 
 /** The counter a limit of `period` reads: "EPOCH:20090", "MONTH:2025-01" or "LIFETIME". */
@@ -47,6 +50,9 @@ export interface ResolvedReserve {
   amountNano: NanoUsd;
   minAmountNano: NanoUsd;
   ttlMs: number;
+  /** `input.requestId`, else the idempotency key. */
+  requestId: string;
+  requestHash: string | null;
 }
 
 export function validateReserveInput(input: ReserveInput): ResolvedReserve {
@@ -63,7 +69,19 @@ export function validateReserveInput(input: ReserveInput): ResolvedReserve {
   }
   checkText(input.idempotencyKey, ledgerLimits.idempotencyKeyLengthMax, 'idempotencyKey');
   checkText(input.model, ledgerLimits.modelNameLengthMax, 'model');
-  return { amountNano: input.amountNano, minAmountNano, ttlMs };
+  const requestId = input.requestId ?? input.idempotencyKey;
+  checkText(requestId, ledgerLimits.idempotencyKeyLengthMax, 'requestId');
+  const requestHash = input.requestHash ?? null;
+  if (requestHash !== null) checkText(requestHash, ledgerLimits.requestHashLengthMax, 'requestHash');
+  return { amountNano: input.amountNano, minAmountNano, ttlMs, requestId, requestHash };
+}
+
+/** The TTL a renewal pushes holds to: the same bounds as a reservation's. */
+export function validateHoldTtl(ttlMs: number): number {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > ledgerLimits.reservationTtlMsMax) {
+    throw invalid(`ttlMs must be between 1 and ${ledgerLimits.reservationTtlMsMax}`, 'ttlMs');
+  }
+  return ttlMs;
 }
 
 export function validateSettleInput(input: SettleInput): NanoUsd {
@@ -84,6 +102,13 @@ export function validateSettleInput(input: SettleInput): NanoUsd {
   if (input.latencyMs !== null && (!Number.isSafeInteger(input.latencyMs) || input.latencyMs < 0)) {
     throw invalid('latencyMs must be a non-negative integer or null', 'latencyMs');
   }
+  if (input.response !== undefined) {
+    // Refused rather than truncated: a cut answer replayed as if whole would be worse than none.
+    if (typeof input.response !== 'string') throw invalid('response must be a string', 'response');
+    if (Buffer.byteLength(input.response, 'utf8') > ledgerLimits.storedResponseBytesMax) {
+      throw invalid(`a stored response is at most ${ledgerLimits.storedResponseBytesMax} bytes`, 'response');
+    }
+  }
   return total;
 }
 
@@ -99,13 +124,29 @@ export function validateKeyInput(input: CreateKeyInput | UpdateKeyInput): void {
     for (const model of input.allowedModels) checkText(model, ledgerLimits.modelNameLengthMax, 'allowedModels');
   }
   if (input.limits !== undefined) validateLimits(input.limits);
+  if (input.rateLimits != null) validateRateLimits(input.rateLimits);
+}
+
+function validateRateLimits(rateLimits: KeyRateLimits): void {
+  for (const field of ['requestsPerMinute', 'tokensPerMinute'] as const) {
+    const value = rateLimits[field];
+    if (value === null) continue;
+    if (!Number.isSafeInteger(value) || value < 1 || value > ledgerLimits.keyRateLimitPerMinuteMax) {
+      throw invalid(
+        `rateLimits.${field} must be null or an integer from 1 to ${ledgerLimits.keyRateLimitPerMinuteMax}`,
+        `rateLimits.${field}`,
+      );
+    }
+  }
 }
 
 function validateLimits(limits: KeyLimit[]): void {
   if (limits.length > ledgerLimits.keyLimitsPerKeyMax) throw invalid('too many limits', 'limits');
   const seen = new Set<string>();
   for (const limit of limits) {
-    if (!limitCurrencies.includes(limit.currency)) throw invalid('limit currency must be USD or DIEM', 'limits');
+    if (!limitCurrencies.includes(limit.currency)) {
+      throw invalid('limit currency must be DIEM, USD or TOTAL', 'limits');
+    }
     if (!limitPeriods.includes(limit.period)) throw invalid('limit period must be EPOCH, MONTH or LIFETIME', 'limits');
     if (typeof limit.amountNano !== 'bigint' || limit.amountNano < 0n) throw invalid('limit must be >= 0', 'limits');
     const id = `${limit.currency}:${limit.period}`;
@@ -131,8 +172,11 @@ export function checkKeyUsable(key: ApiKey | null, accountId: string, model: str
 /** How much more a key may reserve per limit currency now; null: no limit in that currency. */
 export type KeyHeadroom = Record<LimitCurrency, NanoUsd | null>;
 
+/** No key, or a key without limits. */
+export const noKeyHeadroom: Readonly<KeyHeadroom> = { DIEM: null, USD: null, TOTAL: null };
+
 export function keyHeadroomOf(limits: { limit: KeyLimit; usedNano: NanoUsd }[]): KeyHeadroom {
-  const headroom: KeyHeadroom = { DIEM: null, USD: null };
+  const headroom: KeyHeadroom = { ...noKeyHeadroom };
   for (const { limit, usedNano } of limits) {
     const left = limit.amountNano > usedNano ? limit.amountNano - usedNano : 0n;
     const current = headroom[limit.currency];
@@ -141,13 +185,79 @@ export function keyHeadroomOf(limits: { limit: KeyLimit; usedNano: NanoUsd }[]):
   return headroom;
 }
 
-/** Each source's headroom: its balance, capped by the key's limit in that source's currency. */
+/** Each source's headroom: its balance, capped by every key limit that covers the source. */
 export function headroomsOf(available: Record<FundingSource, NanoUsd>, keyHeadroom: KeyHeadroom): SourceHeadroom[] {
   return fundingSourceOrder.map((source) => {
-    const cap = keyHeadroom[limitCurrencyOf(source)];
-    const raw = available[source] > 0n ? available[source] : 0n;
-    return { source, headroomNano: cap === null ? raw : minNano(raw, cap) };
+    let headroomNano = available[source] > 0n ? available[source] : 0n;
+    for (const currency of limitCurrencies) {
+      const cap = keyHeadroom[currency];
+      if (cap !== null && limitCovers(currency, source)) headroomNano = minNano(headroomNano, cap);
+    }
+    return { source, headroomNano };
   });
+}
+
+export function keyLimitUsageOf(
+  limit: KeyLimit,
+  periodKey: string,
+  spentNano: NanoUsd,
+  reservedNano: NanoUsd,
+): KeyLimitUsage {
+  const used = spentNano + reservedNano;
+  return {
+    ...limit,
+    periodKey,
+    spentNano,
+    reservedNano,
+    remainingNano: limit.amountNano > used ? limit.amountNano - used : 0n,
+  };
+}
+
+/** What a limit in `currency` covers, for messages and help texts. */
+export function limitCoverageOf(currency: LimitCurrency): string {
+  if (currency === 'DIEM') return 'the DIEM allowance';
+  if (currency === 'USD') return 'credits and the USD balance';
+  return 'every source';
+}
+
+export function limitPeriodPhrase(period: LimitPeriod): string {
+  if (period === 'EPOCH') return 'for the epoch';
+  if (period === 'MONTH') return 'for the month';
+  return "over the key's lifetime";
+}
+
+/**
+ * The 402 for a request the balance would cover but the key's limits do not. It names, for each source whose balance
+ * covers the request, the limit that stops it there (the covering limit with the least left).
+ */
+export function keyLimitExceededError(
+  usage: KeyLimitUsage[],
+  available: Record<FundingSource, NanoUsd>,
+  amountNano: NanoUsd,
+  minAmountNano: NanoUsd,
+): InsufficientFundsError {
+  const blocking: KeyLimitUsage[] = [];
+  for (const source of fundingSourceOrder) {
+    if (available[source] < minAmountNano) continue;
+    let tightest: KeyLimitUsage | null = null;
+    for (const limit of usage) {
+      if (!limitCovers(limit.currency, source) || limit.remainingNano >= minAmountNano) continue;
+      if (!tightest || limit.remainingNano < tightest.remainingNano) tightest = limit;
+    }
+    if (tightest && !blocking.includes(tightest)) blocking.push(tightest);
+  }
+  const described = blocking.map(
+    (l) =>
+      `${l.currency} limit ${limitPeriodPhrase(l.period)} ($${formatUsd(l.amountNano)}, covering ` +
+      `${limitCoverageOf(l.currency)}) has $${formatUsd(l.remainingNano)} left`,
+  );
+  const needs =
+    minAmountNano < amountNano ? `at least $${formatUsd(minAmountNano)}` : `up to $${formatUsd(amountNano)}`;
+  const message =
+    described.length === 0
+      ? `this key's spend limits do not cover the request, which needs ${needs}`
+      : `this key's ${described.join(', and its ')}; the request needs ${needs}`;
+  return new InsufficientFundsError(message, { code: 'key_limit_exceeded', param: null });
 }
 
 /**
@@ -170,11 +280,13 @@ export function chooseSource(
 /** The error for a reservation no source could pay: a key limit when the balance alone would have covered it. */
 export function reserveRefusal(
   available: Record<FundingSource, NanoUsd>,
+  amountNano: NanoUsd,
   minAmountNano: NanoUsd,
+  usage: KeyLimitUsage[],
 ): InsufficientFundsError {
   const balanceCovers = fundingSourceOrder.some((source) => available[source] >= minAmountNano);
   return balanceCovers
-    ? new InsufficientFundsError('this API key has reached its spend limit', { code: 'key_limit_exceeded' })
+    ? keyLimitExceededError(usage, available, amountNano, minAmountNano)
     : new InsufficientFundsError('insufficient balance', { code: 'insufficient_balance' });
 }
 
@@ -194,11 +306,24 @@ export function allocateCharge(lines: UsageLineInput[], chargedNano: NanoUsd): N
   });
 }
 
-/** A retry must be the same request: same key, same model, and a reservation the new bounds would accept. */
+/**
+ * A retry must be the same request (Stripe's rule). Another key, or another request digest when both attempts carry
+ * one, is a different request: 422, nothing changes. The same digest replays, whatever the new bounds. Without
+ * digests: the same model, and a reservation the new bounds would accept, else 409.
+ */
 export function replayOf(existing: Reservation, input: ReserveInput): Reservation {
+  const hash = input.requestHash ?? null;
+  const hashesDiffer = hash !== null && existing.requestHash !== null && hash !== existing.requestHash;
+  if (existing.keyId !== input.keyId || hashesDiffer) {
+    throw new IdempotencyMismatchError('this idempotency key was already used for a different request', {
+      code: 'idempotency_key_mismatch',
+      param: null,
+    });
+  }
+  if (hash !== null && hash === existing.requestHash) return existing;
   const min = input.minAmountNano ?? input.amountNano;
   const sameBounds = existing.amountNano <= input.amountNano && existing.amountNano >= min;
-  if (existing.keyId !== input.keyId || existing.model !== input.model || !sameBounds) {
+  if (existing.model !== input.model || !sameBounds) {
     throw new ConflictError('idempotency key reused for a different request', {
       code: 'idempotency_key_reused',
       param: 'Idempotency-Key',

@@ -146,8 +146,11 @@ export interface Reservation {
   /** The attempt that made the reservation (usage records carry it). */
   requestId: string;
   requestHash: string | null;
-  /** The ledger instance (`Ledger.instanceId`) whose process holds it while it is RESERVED. */
-  owner: string;
+  /**
+   * The ledger instance (`Ledger.instanceId`) whose process holds it while it is RESERVED; null for reservations
+   * made before owners were recorded.
+   */
+  owner: string | null;
   model: string;
   source: FundingSource;
   /** The epoch (and month) whose allowance and key-limit periods the reservation counts against, until it ends. */
@@ -170,7 +173,10 @@ export interface ReserveResult {
    * the earlier attempt's: RESERVED means it is still in progress, SETTLED that it finished.
    */
   replayed: boolean;
-  /** On a replay of a SETTLED reservation: the answer stored with its settle (`SettleInput.response`), else null. */
+  /**
+   * On a replay: the answer stored with the settle (`SettleInput.response`) when the reservation is SETTLED and one was
+   * stored, else null. Absent on a fresh reservation.
+   */
   response?: string | null;
   /**
    * What each source has available right after this reservation's hold (as `balance` would report it); both
@@ -241,7 +247,7 @@ export interface AddFundsInput {
 export interface UsageRecord {
   id: string;
   reservationId: string;
-  /** The reservation's idempotency key: the request id. */
+  /** The reservation's request id (`ReserveInput.requestId`, which defaults to the idempotency key). */
   requestId: string;
   accountId: string;
   keyId: string | null;
@@ -377,7 +383,10 @@ export interface Ledger {
    * that died.
    */
   voidHoldsOfOtherInstances(): Promise<number>;
-  /** Each of the key's limits with what the key has spent and holds against it in the current period. */
+  /**
+   * Each of the key's limits (in `ApiKey.limits` order) with what the key has spent and holds against it in the
+   * current period; NotFoundError for an unknown key.
+   */
   keyLimitUsage(keyId: string): Promise<KeyLimitUsage[]>;
   getReservation(reservationId: string): Promise<Reservation | null>;
 

@@ -1,13 +1,20 @@
 /**
  * Applies numbered migrations once each, in order, inside one transaction under an advisory lock (replicas may start
  * together), recording them in `table`. The ledger and the chain follower each keep their own table and lock id.
+ * `after` runs in the same transaction and under the same lock once the schema is current (the ledger installs its
+ * functions there).
  */
 import type postgres from 'postgres';
 import type { Migration } from '../sqlite/migrations.ts';
 
 export async function applyPostgresMigrations(
   sql: postgres.Sql<{ bigint: bigint }>,
-  options: { table: string; lockId: number; migrations: readonly Migration[] },
+  options: {
+    table: string;
+    lockId: number;
+    migrations: readonly Migration[];
+    after?: (tx: postgres.TransactionSql<{ bigint: bigint }>) => Promise<unknown>;
+  },
 ): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(options.table)) throw new RangeError(`invalid table name: ${options.table}`);
   await sql.begin(async (tx) => {
@@ -25,5 +32,6 @@ export async function applyPostgresMigrations(
         migration.name,
       ]);
     }
+    await options.after?.(tx);
   });
 }

@@ -17,9 +17,11 @@ const start = Date.UTC(2025, 0, 15, 12);
 const usd = (n: number): bigint => BigInt(n) * 1_000_000_000n;
 const skip = await postgresSkipReason();
 
-/** A schema as version 2 left it: every keyed reservation counted, limits or not. */
-async function versionTwoSchema(schema: string): Promise<void> {
-  const sql = postgres(testDatabaseUrl, {
+/** A schema migrated up to `version` only, filled by `fill`. */
+type Sql = postgres.Sql<{ bigint: bigint }>;
+
+async function olderSchema(schema: string, version: number, fill: (sql: Sql) => Promise<void>) {
+  const sql: Sql = postgres(testDatabaseUrl, {
     max: 1,
     types: { bigint: postgres.BigInt },
     connection: { search_path: schema },
@@ -27,11 +29,20 @@ async function versionTwoSchema(schema: string): Promise<void> {
   });
   try {
     await sql.unsafe(`CREATE SCHEMA "${schema}"`);
-    await applyPostgresMigrations(sql as unknown as postgres.Sql<{ bigint: bigint }>, {
+    await applyPostgresMigrations(sql, {
       table: 'schema_migrations',
       lockId: 1,
-      migrations: postgresMigrations.filter((m) => m.version <= 2),
+      migrations: postgresMigrations.filter((m) => m.version <= version),
     });
+    await fill(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** A schema as version 2 left it: every keyed reservation counted, limits or not. */
+async function versionTwoSchema(schema: string): Promise<void> {
+  await olderSchema(schema, 2, async (sql) => {
     const epoch = epochAt(start);
     const month = monthAt(start);
     await sql`INSERT INTO accounts VALUES ('a', NULL, 0)`;
@@ -53,9 +64,7 @@ async function versionTwoSchema(schema: string): Promise<void> {
         await sql`INSERT INTO key_spend VALUES (${key}, 'USD', ${period}, 0, ${usd(5)})`;
       }
     }
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }
 
 describe.skipIf(skip !== null)('PostgreSQL migration 3: key spend counted only for keys with limits', () => {
@@ -67,7 +76,7 @@ describe.skipIf(skip !== null)('PostgreSQL migration 3: key spend counted only f
     const sql = postgres(testDatabaseUrl, { max: 1, connection: { search_path: schema }, onnotice: () => {} });
     try {
       const spendRows = async (key: string) =>
-        Number((await sql`SELECT count(*) AS n FROM key_spend WHERE key_id = ${key}`)[0]!.n);
+        Number((await sql`SELECT count(*) AS n FROM key_spend WHERE key_id = ${key} AND currency = 'USD'`)[0]!.n);
       expect(await spendRows('free')).toBe(0);
       expect(await spendRows('limited')).toBe(3);
       expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(15));
@@ -79,6 +88,96 @@ describe.skipIf(skip !== null)('PostgreSQL migration 3: key spend counted only f
       expect((await ledger.balance('a')).usd).toEqual({ availableNano: usd(93), reservedNano: 0n });
     } finally {
       await sql.end({ timeout: 5 });
+      await ledger.close();
+      await dropSchema(schema);
+    }
+  });
+});
+
+/**
+ * A schema as version 3 left it: a key with a USD and a DIEM limit that settled $2 of DIEM and holds $5 of USD, both
+ * counted in their class counters only; reservations without request ids, digests or owners; a key without last6.
+ */
+async function versionThreeSchema(schema: string): Promise<void> {
+  await olderSchema(schema, 3, async (sql) => {
+    const epoch = epochAt(start);
+    const month = monthAt(start);
+    await sql`INSERT INTO accounts VALUES ('a', NULL, 0)`;
+    await sql`INSERT INTO balances VALUES ('a', 'CREDITS', 0, 0), ('a', 'USD', ${usd(90)}, ${usd(5)})`;
+    await sql`INSERT INTO diem_allowances VALUES ('a', ${epoch}, ${usd(10)}, ${usd(2)}, 0)`;
+    await sql`INSERT INTO api_keys VALUES ('k', 'a', 'INFERENCE', 'k', 'hash-k', 'vk_', 0, NULL, NULL, NULL)`;
+    await sql`INSERT INTO key_limits VALUES ('k', 'USD', 'MONTH', ${usd(20)}), ('k', 'DIEM', 'LIFETIME', ${usd(50)})`;
+    await sql`INSERT INTO reservations (id, account_id, key_id, idempotency_key, model, source, epoch, month,
+        amount_nano, status, charged_nano, loss_nano, created_at_ms, expires_at_ms, finished_at_ms, counted)
+      VALUES ('1', 'a', 'k', 'settled-1', 'm', 'DIEM', ${epoch}, ${month}, ${usd(3)}, 'SETTLED', ${usd(2)}, 0,
+          ${start}, ${start + 600_000}, ${start}, true),
+        ('2', 'a', 'k', 'held-2', 'm', 'USD', ${epoch}, ${month}, ${usd(5)}, 'RESERVED', NULL, NULL, ${start},
+          ${start + 600_000}, NULL, true)`;
+    for (const period of [`EPOCH:${epoch}`, `MONTH:${month}`, 'LIFETIME']) {
+      await sql`INSERT INTO key_spend VALUES ('k', 'DIEM', ${period}, ${usd(2)}, 0), ('k', 'USD', ${period}, 0,
+        ${usd(5)})`;
+    }
+  });
+}
+
+describe.skipIf(skip !== null)('PostgreSQL migration 4: recovery, idempotent replays, TOTAL limits', () => {
+  it('carries a version-3 schema over: TOTAL counters from the class ones, old reservations read as before', async () => {
+    const schema = `perdiem_test_${randomBytes(6).toString('hex')}`;
+    await versionThreeSchema(schema);
+    const clock = fakeClock(start);
+    const ledger = await openPostgresLedger({ url: testDatabaseUrl, schema, clock: clock.now, instanceId: 'new' });
+    const sql = postgres(testDatabaseUrl, {
+      max: 1,
+      types: { bigint: postgres.BigInt },
+      connection: { search_path: schema },
+      onnotice: () => {},
+    });
+    try {
+      const totals = await sql`SELECT period_key, spent_nano, reserved_nano FROM key_spend
+        WHERE key_id = 'k' AND currency = 'TOTAL' ORDER BY period_key`;
+      expect(totals).toHaveLength(3);
+      for (const row of totals) expect([row.spent_nano, row.reserved_nano]).toEqual([usd(2), usd(5)]);
+
+      const held = (await ledger.getReservation('2'))!;
+      expect([held.requestId, held.requestHash, held.owner]).toEqual(['held-2', null, null]);
+      const key = (await ledger.getKey('k'))!;
+      expect([key.secretLast6, key.rateLimits]).toEqual([null, null]);
+
+      // A TOTAL limit is accepted and reads the backfilled counters: $12 used of $15.
+      await ledger.updateKey('k', {
+        limits: [...key.limits, { currency: 'TOTAL', period: 'MONTH', amountNano: usd(15) }],
+      });
+      const usage = await ledger.keyLimitUsage('k');
+      expect(usage.find((u) => u.currency === 'TOTAL')).toMatchObject({ spentNano: usd(2), remainingNano: usd(8) });
+      expect(usage.find((u) => u.currency === 'USD')).toMatchObject({ reservedNano: usd(5) });
+
+      // The old hold has no owner: it belongs to no live instance, and its settle records its idempotency key.
+      expect(await ledger.renewHolds(600_000)).toBe(0);
+      await ledger.settle({ reservationId: '2', lines: [line(usd(1))], latencyMs: null });
+      const [record] = (await ledger.usageHistory({ accountId: 'a' })).items;
+      expect(record?.requestId).toBe('held-2');
+      expect(await ledger.keyLimitUsage('k')).toContainEqual(
+        expect.objectContaining({ currency: 'TOTAL', spentNano: usd(3), reservedNano: 0n }),
+      );
+    } finally {
+      await sql.end({ timeout: 5 });
+      await ledger.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('voids the holds of a version-3 schema, which no instance owns, at a single-writer start', async () => {
+    const schema = `perdiem_test_${randomBytes(6).toString('hex')}`;
+    await versionThreeSchema(schema);
+    const ledger = await openPostgresLedger({ url: testDatabaseUrl, schema, clock: fakeClock(start).now });
+    try {
+      expect(await ledger.voidHoldsOfOtherInstances()).toBe(1);
+      expect((await ledger.getReservation('2'))?.status).toBe('VOIDED');
+      expect((await ledger.balance('a')).usd).toEqual({ availableNano: usd(95), reservedNano: 0n });
+      expect(await ledger.keyLimitUsage('k')).toContainEqual(
+        expect.objectContaining({ currency: 'USD', spentNano: 0n, reservedNano: 0n }),
+      );
+    } finally {
       await ledger.close();
       await dropSchema(schema);
     }

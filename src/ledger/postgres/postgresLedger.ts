@@ -1,7 +1,7 @@
 /**
  * The scale-out ledger: PostgreSQL through the `postgres` package, shared by any number of gateway replicas. The hot
  * path is one round trip per operation: reserve, settle, void and expire each call one PL/pgSQL function (see
- * migrations.ts for the locking rules). Concurrent reserves, settles and voids share that round trip and its
+ * functions.ts for the locking rules). Concurrent reserves, settles and voids share that round trip and its
  * transaction (group commit through `perdiem_batch`, see batcher.ts); a lone call goes at once. Other operations
  * are short transactions.
  */
@@ -11,13 +11,14 @@ import { type Clock, epochAt, epochSecondsDefault, monthAt, nextEpochBegins } fr
 import {
   AuthenticationError,
   ConflictError,
+  IdempotencyMismatchError,
   InsufficientFundsError,
   NotFoundError,
   PermissionError,
 } from '../../core/errors.ts';
 import { timeOrderedHex } from '../../core/ids.ts';
 import type { NanoUsd } from '../../core/money.ts';
-import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
+import { displayPrefixOf, generateSecret, hashSecret, secretLast6Of } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
 import { type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import {
@@ -28,10 +29,14 @@ import {
   headroomsOf,
   type KeyHeadroom,
   keyHeadroomOf,
+  keyLimitExceededError,
+  keyLimitUsageOf,
   ledgerAccountOf,
+  noKeyHeadroom,
   normaliseWallet,
   pageSizeOf,
   periodKeyOf,
+  validateHoldTtl,
   validateKeyInput,
   validateReserveInput,
   validateSettleInput,
@@ -47,6 +52,8 @@ import type {
   FundingSource,
   JournalEntry,
   KeyLimit,
+  KeyLimitUsage,
+  KeyRateLimits,
   Ledger,
   Reservation,
   ReserveInput,
@@ -60,6 +67,7 @@ import type {
   UsageQuery,
 } from '../types.ts';
 import { Batcher } from './batcher.ts';
+import { installPostgresFunctions } from './functions.ts';
 import { applyPostgresMigrations } from './migrate.ts';
 import { postgresMigrations } from './migrations.ts';
 
@@ -82,6 +90,8 @@ export interface PostgresLedgerOptions {
    * (funding, allowances) always commits synchronously.
    */
   synchronousCommit?: 'on' | 'off';
+  /** This ledger's `instanceId` (the owner of the reservations it makes); default a random id. */
+  instanceId?: string;
 }
 
 type Sql = postgres.Sql<{ bigint: bigint }>;
@@ -90,6 +100,8 @@ type Sql = postgres.Sql<{ bigint: bigint }>;
 interface ReserveCall {
   id: string;
   input: ReserveInput;
+  requestId: string;
+  requestHash: string | null;
   amountNano: NanoUsd;
   minAmountNano: NanoUsd;
   now: number;
@@ -132,12 +144,18 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
       table: 'schema_migrations',
       lockId: migrationLockId,
       migrations: postgresMigrations,
+      after: installPostgresFunctions,
     });
   } catch (error) {
     await sql.end({ timeout: 5 });
     throw error;
   }
-  return new PostgresLedger(sql, options.clock, options.epochSeconds ?? epochSecondsDefault);
+  return new PostgresLedger(
+    sql,
+    options.clock,
+    options.epochSeconds ?? epochSecondsDefault,
+    options.instanceId ?? randomUUID(),
+  );
 }
 
 /** Maps a `perdiem:<code>` raised by a ledger function to the typed error the gateway renders. */
@@ -151,6 +169,11 @@ function mapDbError(error: unknown): unknown {
       return new NotFoundError('account not found', { code });
     case 'reservation_not_found':
       return new NotFoundError('reservation not found', { code });
+    case 'idempotency_key_mismatch':
+      return new IdempotencyMismatchError('this idempotency key was already used for a different request', {
+        code,
+        param: null,
+      });
     case 'idempotency_key_reused':
       return new ConflictError('idempotency key reused for a different request', { code, param: 'Idempotency-Key' });
     case 'already_settled':
@@ -184,6 +207,7 @@ async function mapped<T>(run: () => Promise<T>): Promise<T> {
 
 class PostgresLedger implements Ledger {
   readonly adapter = 'postgres';
+  readonly instanceId: string;
   private readonly sql: Sql;
   private readonly clock: Clock;
   private readonly epochSeconds: number;
@@ -191,7 +215,8 @@ class PostgresLedger implements Ledger {
   /** Reserves, settles and voids share one group commit, so that concurrent calls keep the order they came in. */
   private readonly hot: Batcher<HotOp, HotResult>;
 
-  constructor(sql: Sql, clock: Clock, epochSeconds: number) {
+  constructor(sql: Sql, clock: Clock, epochSeconds: number, instanceId: string) {
+    this.instanceId = instanceId;
     this.sql = sql;
     this.clock = clock;
     this.epochSeconds = epochSeconds;
@@ -246,10 +271,12 @@ class PostgresLedger implements Ledger {
     const secret = generateSecret();
     const id = randomUUID();
     await this.sql.begin(async (tx) => {
-      await tx`INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, created_at_ms, expires_at_ms,
-          allowed_models)
+      const [rpm, tpm] = rateLimitColumns(input.rateLimits ?? null);
+      await tx`INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, secret_last6, created_at_ms,
+          expires_at_ms, allowed_models, rpm_limit, tpm_limit)
         VALUES (${id}, ${input.accountId}, ${input.kind}, ${input.name}, ${hashSecret(secret)}, ${displayPrefixOf(secret)},
-          ${this.clock()}, ${input.expiresAtMs ?? null}, ${input.allowedModels ?? null})`;
+          ${secretLast6Of(secret)}, ${this.clock()}, ${input.expiresAtMs ?? null}, ${input.allowedModels ?? null}, ${rpm},
+          ${tpm})`;
       await writeLimits(tx as unknown as Sql, id, input.limits ?? []);
     });
     return { key: (await this.getKey(id))!, secret };
@@ -280,10 +307,13 @@ class PostgresLedger implements Ledger {
       this.sql.begin(async (tx) => {
         const [row] = await tx`SELECT * FROM api_keys WHERE id = ${keyId} FOR UPDATE`;
         if (!row) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+        const [rpm, tpm] =
+          patch.rateLimits === undefined ? [row.rpm_limit, row.tpm_limit] : rateLimitColumns(patch.rateLimits);
         await tx`UPDATE api_keys SET
           name = ${patch.name ?? row.name},
           expires_at_ms = ${patch.expiresAtMs === undefined ? row.expires_at_ms : patch.expiresAtMs},
-          allowed_models = ${patch.allowedModels === undefined ? row.allowed_models : patch.allowedModels}
+          allowed_models = ${patch.allowedModels === undefined ? row.allowed_models : patch.allowedModels},
+          rpm_limit = ${rpm}, tpm_limit = ${tpm}
         WHERE id = ${keyId}`;
         if (patch.limits) {
           const [had] = await tx`SELECT 1 FROM key_limits WHERE key_id = ${keyId} LIMIT 1`;
@@ -384,7 +414,7 @@ class PostgresLedger implements Ledger {
     const { balances, diem } = await this.readSources(input.accountId, epoch);
     const keyHeadroom: KeyHeadroom = input.keyId
       ? await this.keyHeadroom(input.accountId, input.keyId, input.model ?? null, now, epoch, monthAt(now))
-      : { DIEM: null, USD: null };
+      : noKeyHeadroom;
     const available: Record<FundingSource, NanoUsd> = {
       DIEM: diem.allowanceNano - diem.spentNano - diem.reservedNano,
       CREDITS: balances.CREDITS.availableNano,
@@ -397,13 +427,15 @@ class PostgresLedger implements Ledger {
   }
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const { amountNano, minAmountNano, ttlMs } = validateReserveInput(input);
+    const { amountNano, minAmountNano, ttlMs, requestId, requestHash } = validateReserveInput(input);
     const now = this.clock();
     return this.hot.run({
       kind: 'reserve',
       call: {
         id: timeOrderedHex(now),
         input,
+        requestId,
+        requestHash,
         amountNano,
         minAmountNano,
         now,
@@ -416,12 +448,32 @@ class PostgresLedger implements Ledger {
 
   private async reserveOne(call: ReserveCall): Promise<ReserveResult> {
     const { input } = call;
-    const [row] = await mapped(
-      () => this.sql`SELECT * FROM perdiem_reserve(${call.id}, ${input.accountId}, ${input.keyId},
-        ${input.idempotencyKey}, ${input.model}, ${call.amountNano}, ${call.minAmountNano}, ${call.now},
-        ${call.expiresAtMs}, ${call.epoch}, ${call.month})`,
-    );
-    return reserveResultOf(row!);
+    try {
+      const [row] = await mapped(
+        () => this.sql`SELECT * FROM perdiem_reserve(${call.id}, ${input.accountId}, ${input.keyId},
+          ${input.idempotencyKey}, ${call.requestId}, ${call.requestHash}, ${this.instanceId}, ${input.model},
+          ${call.amountNano}, ${call.minAmountNano}, ${call.now}, ${call.expiresAtMs}, ${call.epoch}, ${call.month})`,
+      );
+      return reserveResultOf(row!);
+    } catch (error) {
+      if (!(error instanceof InsufficientFundsError) || error.code !== 'key_limit_exceeded') throw error;
+      throw await this.keyLimitRefusal(call);
+    }
+  }
+
+  /**
+   * The 402 of a reserve that the balance covers but the key's limits do not, naming the limits that stop it (read
+   * after the refusal: it explains, it decides nothing).
+   */
+  private async keyLimitRefusal(call: ReserveCall): Promise<InsufficientFundsError> {
+    const { balances, diem } = await this.readSources(call.input.accountId, call.epoch);
+    const usage = await this.limitUsage(call.input.keyId!, call.epoch, call.month);
+    const available: Record<FundingSource, NanoUsd> = {
+      DIEM: diem.allowanceNano - diem.spentNano - diem.reservedNano,
+      CREDITS: balances.CREDITS.availableNano,
+      USD: balances.USD.availableNano,
+    };
+    return keyLimitExceededError(usage, available, call.amountNano, call.minAmountNano);
   }
 
   async settle(input: SettleInput): Promise<SettleResult> {
@@ -435,7 +487,8 @@ class PostgresLedger implements Ledger {
       () => this.sql`SELECT * FROM perdiem_settle(${input.reservationId}, ${now},
         ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
         ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
-        ${lines.map((l) => l.amountNano.toString())}::bigint[], ${input.latencyMs}::integer)`,
+        ${lines.map((l) => l.amountNano.toString())}::bigint[], ${input.latencyMs}::integer,
+        ${input.response ?? null}::text)`,
     );
     return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
   }
@@ -454,7 +507,9 @@ class PostgresLedger implements Ledger {
       ${ops.map((op) => kindCode[op.kind])}::text[],
       ${text((op) => (op.kind === 'reserve' ? op.call.id : op.kind === 'settle' ? op.call.input.reservationId : op.id))}::text[],
       ${text((op) => reserve(op)?.input.accountId)}::text[], ${text((op) => reserve(op)?.input.keyId)}::text[],
-      ${text((op) => reserve(op)?.input.idempotencyKey)}::text[], ${text((op) => reserve(op)?.input.model)}::text[],
+      ${text((op) => reserve(op)?.input.idempotencyKey)}::text[], ${text((op) => reserve(op)?.requestId)}::text[],
+      ${text((op) => reserve(op)?.requestHash)}::text[], ${this.instanceId}::text,
+      ${text((op) => reserve(op)?.input.model)}::text[],
       ${big((op) => reserve(op)?.amountNano)}::bigint[], ${big((op) => reserve(op)?.minAmountNano)}::bigint[],
       ${big((op) => (op.kind === 'void' ? op.now : op.call.now))}::bigint[],
       ${big((op) => reserve(op)?.expiresAtMs)}::bigint[], ${big((op) => reserve(op)?.epoch)}::bigint[],
@@ -463,7 +518,8 @@ class PostgresLedger implements Ledger {
       ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
       ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
       ${lines.map((l) => l.amountNano.toString())}::bigint[],
-      ${ops.map((op) => (op.kind === 'settle' ? op.call.input.latencyMs : null))}::integer[])`;
+      ${ops.map((op) => (op.kind === 'settle' ? op.call.input.latencyMs : null))}::integer[],
+      ${text((op) => (op.kind === 'settle' ? op.call.input.response : null))}::text[])`;
     const out: HotResult[] = new Array(ops.length);
     for (const row of rows) {
       const op = ops[Number(row.ord) - 1]!;
@@ -498,13 +554,55 @@ class PostgresLedger implements Ledger {
     const now = this.clock();
     const due = await this.sql`SELECT id FROM reservations WHERE status = 'RESERVED' AND expires_at_ms <= ${now}
       ORDER BY expires_at_ms LIMIT ${Math.min(limit, ledgerLimits.expireBatchSizeMax)}`;
-    // One transaction per reservation: the same lock order as settle, so the sweeper never deadlocks a request.
     let expired = 0;
-    for (const { id } of due) {
-      const [row] = await mapped(() => this.sql`SELECT changed FROM perdiem_finish_unpaid(${id}, ${now}, 'EXPIRED')`);
-      if (row?.changed) expired++;
-    }
+    for (const { id } of due) if (await this.finishUnpaid(id, now, 'EXPIRED')) expired++;
     return expired;
+  }
+
+  async renewHolds(ttlMs: number): Promise<number> {
+    const until = this.clock() + validateHoldTtl(ttlMs);
+    // Locked in id order, as a batch locks the reservations it finishes, so that a renewal never deadlocks one.
+    const renewed = await this.sql`WITH held AS (SELECT id FROM reservations
+        WHERE owner = ${this.instanceId} AND status = 'RESERVED' AND expires_at_ms < ${until} ORDER BY id FOR UPDATE)
+      UPDATE reservations r SET expires_at_ms = ${until} FROM held WHERE r.id = held.id`;
+    return renewed.count;
+  }
+
+  async voidHoldsOfOtherInstances(): Promise<number> {
+    const now = this.clock();
+    let voided = 0;
+    // Pages in id order over what was made until now, so that the walk ends whatever is reserved meanwhile.
+    for (let after = ''; ; ) {
+      const held = await this.sql`SELECT id FROM reservations
+        WHERE status = 'RESERVED' AND (owner IS NULL OR owner <> ${this.instanceId}) AND created_at_ms <= ${now}
+          AND id > ${after} ORDER BY id LIMIT ${ledgerLimits.expireBatchSizeMax}`;
+      for (const { id } of held) {
+        try {
+          if (await this.finishUnpaid(id as string, now, 'VOIDED')) voided++;
+        } catch (error) {
+          // Settled since it was listed: nothing is held any more.
+          if (!(error instanceof ConflictError && error.code === 'already_settled')) throw error;
+        }
+      }
+      if (held.length < ledgerLimits.expireBatchSizeMax) return voided;
+      after = held.at(-1)!.id as string;
+    }
+  }
+
+  /**
+   * Voids or expires one reservation in its own transaction (the lock order of a settle, so that a sweep never
+   * deadlocks a request); false when there was nothing to do.
+   */
+  private async finishUnpaid(id: string, now: number, status: 'VOIDED' | 'EXPIRED'): Promise<boolean> {
+    const [row] = await mapped(() => this.sql`SELECT changed FROM perdiem_finish_unpaid(${id}, ${now}, ${status})`);
+    return row?.changed === true;
+  }
+
+  async keyLimitUsage(keyId: string): Promise<KeyLimitUsage[]> {
+    const [key] = await this.sql`SELECT 1 FROM api_keys WHERE id = ${keyId}`;
+    if (!key) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+    const now = this.clock();
+    return this.limitUsage(keyId, epochAt(now, this.epochSeconds), monthAt(now));
   }
 
   async getReservation(reservationId: string): Promise<Reservation | null> {
@@ -632,15 +730,31 @@ class PostgresLedger implements Ledger {
     month: string,
   ): Promise<KeyHeadroom> {
     const key = checkKeyUsable(await this.getKey(keyId), accountId, model, now);
-    const used = await Promise.all(
-      key.limits.map(async (limit) => {
-        const [row] = await this.sql`SELECT spent_nano + reserved_nano AS used FROM key_spend
-          WHERE key_id = ${keyId} AND currency = ${limit.currency}
-            AND period_key = ${periodKeyOf(limit.period, epoch, month)}`;
-        return { limit, usedNano: (row?.used as bigint | undefined) ?? 0n };
-      }),
-    );
-    return keyHeadroomOf(used);
+    if (key.limits.length === 0) return noKeyHeadroom;
+    const usage = await this.limitUsage(keyId, epoch, month);
+    return keyHeadroomOf(usage.map((limit) => ({ limit, usedNano: limit.spentNano + limit.reservedNano })));
+  }
+
+  /** Each limit of the key (in the order of `ApiKey.limits`) with its counter in the period of (epoch, month). */
+  private async limitUsage(keyId: string, epoch: number, month: string): Promise<KeyLimitUsage[]> {
+    const rows = await this.sql`SELECT l.currency, l.period, l.amount_nano, s.spent_nano, s.reserved_nano
+      FROM key_limits l LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency
+        AND s.period_key = CASE l.period WHEN 'EPOCH' THEN ${periodKeyOf('EPOCH', epoch, month)}
+          WHEN 'MONTH' THEN ${periodKeyOf('MONTH', epoch, month)} ELSE 'LIFETIME' END
+      WHERE l.key_id = ${keyId} ORDER BY l.currency, l.period`;
+    return rows.map((row) => {
+      const limit: KeyLimit = {
+        currency: row.currency as KeyLimit['currency'],
+        period: row.period as KeyLimit['period'],
+        amountNano: row.amount_nano as bigint,
+      };
+      return keyLimitUsageOf(
+        limit,
+        periodKeyOf(limit.period, epoch, month),
+        (row.spent_nano as bigint | null) ?? 0n,
+        (row.reserved_nano as bigint | null) ?? 0n,
+      );
+    });
   }
 
   private async keyFromRow(row: Row): Promise<ApiKey> {
@@ -653,11 +767,11 @@ class PostgresLedger implements Ledger {
 
 /**
  * A key's spend is counted (key_spend rows, and `counted` on its live reservations) exactly while it has limits:
- * most keys have none, and counting costs every reserve and settle three row writes. A key that gains limits has its
+ * most keys have none, and counting costs every reserve and settle six row writes. A key that gains limits has its
  * counters rebuilt from its reservations in the same transaction, so a limit still sees what the key spent before it
  * and what it holds now; a key that loses them drops its counters.
  *
- * Locks follow the order of the header of migrations.ts: the key's live reservations (id order), so that no settle,
+ * Locks follow the order of the header of functions.ts: the key's live reservations (id order), so that no settle,
  * void or expiry moves them meanwhile; then the account mutex, so that no reserve of the account reads the old
  * limits after this rebuild; then, again, reservations that reserves committed between the two.
  */
@@ -675,13 +789,14 @@ async function recountKeySpend(
     WHERE account_id = ${key.accountId} AND key_id = ${key.keyId} AND status = 'RESERVED'`;
   if (!key.counted) return;
   // What settled counts in the current periods; what is held counts in the periods it was reserved in, which its
-  // settle will move.
+  // settle will move. Each reservation counts in its source's class and in TOTAL.
   await tx`WITH r AS (
-      SELECT CASE source WHEN 'DIEM' THEN 'DIEM' ELSE 'USD' END AS currency, epoch, month, status,
+      SELECT c.currency, epoch, month, status,
         CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END AS spent,
         CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END AS held
-      FROM reservations WHERE account_id = ${key.accountId} AND key_id = ${key.keyId}
-        AND status IN ('RESERVED', 'SETTLED'))
+      FROM reservations
+        CROSS JOIN LATERAL (VALUES (CASE source WHEN 'DIEM' THEN 'DIEM' ELSE 'USD' END), ('TOTAL')) AS c (currency)
+      WHERE account_id = ${key.accountId} AND key_id = ${key.keyId} AND status IN ('RESERVED', 'SETTLED'))
     INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
     SELECT ${key.keyId}, currency, period_key, sum(spent), sum(held) FROM (
       SELECT currency, 'EPOCH:' || epoch AS period_key, spent, held FROM r
@@ -691,9 +806,13 @@ async function recountKeySpend(
     GROUP BY currency, period_key`;
 }
 
-/** A perdiem_reserve row: the reservation, and what each source has left after its hold (not for a replay). */
+/**
+ * A perdiem_reserve row: the reservation, and what each source has left after its hold; for a replay, the answer
+ * stored with the earlier attempt's settle instead.
+ */
 function reserveResultOf(row: Row): ReserveResult {
   const result: ReserveResult = { reservation: toReservation(row), replayed: row.replayed as boolean };
+  if (result.replayed) result.response = (row.response as string | null) ?? null;
   if (row.available_diem !== null && row.available_diem !== undefined) {
     result.available = {
       DIEM: row.available_diem as bigint,
@@ -712,6 +831,10 @@ async function retryOnDeadlock<T>(transaction: () => Promise<T>, attempts = 3): 
       if ((error as { code?: string }).code !== '40P01' || attempt >= attempts) throw error;
     }
   }
+}
+
+function rateLimitColumns(rateLimits: KeyRateLimits | null): [number | null, number | null] {
+  return [rateLimits?.requestsPerMinute ?? null, rateLimits?.tokensPerMinute ?? null];
 }
 
 async function writeLimits(tx: Sql, keyId: string, limits: KeyLimit[]): Promise<void> {

@@ -70,7 +70,7 @@ describe('SQLite migration 3: key spend counted only for keys with limits', () =
         return row?.n;
       };
       expect(spendRows('free')).toBe(0);
-      expect(spendRows('limited')).toBe(3);
+      expect(spendRows('limited')).toBe(6); // USD and (from migration 4) TOTAL, per period
       expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(15));
       // Both holds settle: the free key's leaves no counter behind, the limited key's moves to spent.
       await ledger.settle({ reservationId: '1', lines: [line(usd(4))], latencyMs: null });
@@ -79,6 +79,103 @@ describe('SQLite migration 3: key spend counted only for keys with limits', () =
       expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(17));
       const balance = await ledger.balance('a');
       expect(balance.usd).toEqual({ availableNano: usd(93), reservedNano: 0n });
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+/**
+ * A database as version 3 left it: reservations without request ids, digests or owners, keys without last6 or rate
+ * limits, and counters per class only. Key 'limited' (a USD limit) holds $5 of USD and has spent $2 of DIEM; key
+ * 'free' holds $5 of USD, uncounted.
+ */
+function versionThreeDatabase(path: string): void {
+  const db = new DatabaseSync(path);
+  db.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)',
+  );
+  for (const migration of sqliteMigrations.filter((m) => m.version <= 3)) {
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+  }
+  const epoch = epochAt(start);
+  const month = monthAt(start);
+  db.exec(`INSERT INTO accounts VALUES ('a', NULL, 0)`);
+  db.exec(`INSERT INTO balances VALUES ('a', 'CREDITS', 0, 0), ('a', 'USD', ${usd(90)}, ${usd(10)})`);
+  db.exec(`INSERT INTO diem_allowances VALUES ('a', ${epoch}, ${usd(10)}, ${usd(2)}, 0)`);
+  for (const key of ['free', 'limited']) {
+    db.exec(`INSERT INTO api_keys VALUES ('${key}', 'a', 'INFERENCE', '${key}', 'hash-${key}', 'pd_abc', 0, NULL, NULL,
+      NULL)`);
+  }
+  db.exec(`INSERT INTO key_limits VALUES ('limited', 'USD', 'MONTH', ${usd(20)})`);
+  const reservation = (id: number, key: string, source: string, status: string, charged: bigint | null) =>
+    db.exec(`INSERT INTO reservations (id, account_id, key_id, idempotency_key, model, source, epoch, month,
+      amount_nano, status, charged_nano, loss_nano, created_at_ms, expires_at_ms, counted) VALUES (${id}, 'a', '${key}',
+      'r${id}', 'm', '${source}', ${epoch}, '${month}', ${usd(5)}, '${status}', ${charged ?? 'NULL'},
+      ${charged === null ? 'NULL' : 0}, ${start}, ${start + 600_000}, ${key === 'limited' ? 1 : 0})`);
+  reservation(1, 'free', 'USD', 'RESERVED', null);
+  reservation(2, 'limited', 'USD', 'RESERVED', null);
+  reservation(3, 'limited', 'DIEM', 'SETTLED', usd(2));
+  for (const period of [`EPOCH:${epoch}`, `MONTH:${month}`, 'LIFETIME']) {
+    db.exec(`INSERT INTO key_spend VALUES ('limited', 'USD', '${period}', 0, ${usd(5)})`);
+    db.exec(`INSERT INTO key_spend VALUES ('limited', 'DIEM', '${period}', ${usd(2)}, 0)`);
+  }
+  db.close();
+}
+
+describe('SQLite migration 4: owners, request ids, TOTAL limits, key rate limits', () => {
+  it('reads old rows back, counts TOTAL from the old counters, and voids holds of the processes before it', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'perdiem-migrate-'));
+    const path = join(directory, 'ledger.sqlite');
+    versionThreeDatabase(path);
+    const clock = fakeClock(start);
+    const ledger = openSqliteLedger({ path, clock: clock.now, backgroundCheckpoints: false, instanceId: 'new' });
+    try {
+      expect(await ledger.getReservation('2')).toMatchObject({
+        idempotencyKey: 'r2',
+        requestId: 'r2',
+        requestHash: null,
+        owner: null,
+        status: 'RESERVED',
+      });
+      expect(await ledger.getKey('limited')).toMatchObject({
+        secretLast6: null,
+        rateLimits: null,
+        limits: [{ currency: 'USD', period: 'MONTH', amountNano: usd(20) }],
+      });
+      // A TOTAL limit beside the old one (no rebuild: the key had limits) sees the DIEM spend and the USD hold.
+      await ledger.updateKey('limited', {
+        limits: [
+          { currency: 'USD', period: 'MONTH', amountNano: usd(20) },
+          { currency: 'TOTAL', period: 'MONTH', amountNano: usd(8) },
+        ],
+      });
+      const total = async () => (await ledger.keyLimitUsage('limited')).find((l) => l.currency === 'TOTAL');
+      expect(await total()).toMatchObject({ spentNano: usd(2), reservedNano: usd(5), remainingNano: usd(1) });
+      expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(1));
+      // The reservations of the versions before have no owner: they belong to no live instance.
+      expect(await ledger.voidHoldsOfOtherInstances()).toBe(2);
+      expect((await ledger.balance('a')).usd).toEqual({ availableNano: usd(100), reservedNano: 0n });
+      expect(await total()).toMatchObject({ spentNano: usd(2), reservedNano: 0n, remainingNano: usd(6) });
+      const { reservation } = await ledger.reserve({
+        accountId: 'a',
+        keyId: 'limited',
+        idempotencyKey: 'after',
+        model: 'm',
+        amountNano: usd(6),
+      });
+      expect(reservation).toMatchObject({ owner: 'new', source: 'DIEM', requestId: 'after' });
+      expect(await total()).toMatchObject({ reservedNano: usd(6), remainingNano: 0n });
+      // The old settled reservation replays without a stored answer.
+      const replay = await ledger.reserve({
+        accountId: 'a',
+        keyId: 'limited',
+        idempotencyKey: 'r3',
+        model: 'm',
+        amountNano: usd(5),
+      });
+      expect(replay).toMatchObject({ replayed: true, response: null, reservation: { status: 'SETTLED' } });
     } finally {
       await ledger.close();
     }

@@ -165,4 +165,41 @@ UPDATE reservations SET counted = 0
 DELETE FROM key_spend WHERE key_id NOT IN (SELECT key_id FROM key_limits);
 `,
   },
+  {
+    version: 4,
+    name: 'recovery, Stripe-style idempotency, TOTAL key limits, key rate limits and last6',
+    sql: `
+-- request_id NULL on old rows: their request id was the idempotency key. owner: the ledger instance holding a live
+-- reservation (NULL on old rows: a process that is gone). response: the answer stored with the settle.
+ALTER TABLE reservations ADD COLUMN request_id TEXT;
+ALTER TABLE reservations ADD COLUMN request_hash TEXT;
+ALTER TABLE reservations ADD COLUMN owner TEXT;
+ALTER TABLE reservations ADD COLUMN response TEXT;
+CREATE INDEX reservations_owner ON reservations (owner) WHERE status = 'RESERVED';
+
+-- NULL rate limits: the operator's per-key defaults.
+ALTER TABLE api_keys ADD COLUMN secret_last6 TEXT;
+ALTER TABLE api_keys ADD COLUMN rpm_limit INTEGER;
+ALTER TABLE api_keys ADD COLUMN tpm_limit INTEGER;
+
+-- SQLite cannot alter a CHECK: the small limits table is rebuilt to allow TOTAL.
+CREATE TABLE key_limits_v4 (
+  key_id TEXT NOT NULL,
+  currency TEXT NOT NULL CHECK (currency IN ('DIEM', 'USD', 'TOTAL')),
+  period TEXT NOT NULL CHECK (period IN ('EPOCH', 'MONTH', 'LIFETIME')),
+  amount_nano INTEGER NOT NULL CHECK (amount_nano >= 0),
+  PRIMARY KEY (key_id, currency, period)
+) STRICT, WITHOUT ROWID;
+INSERT INTO key_limits_v4 (key_id, currency, period, amount_nano)
+  SELECT key_id, currency, period, amount_nano FROM key_limits;
+DROP TABLE key_limits;
+ALTER TABLE key_limits_v4 RENAME TO key_limits;
+
+-- From here a counted reservation moves its class counters (DIEM or USD) and the TOTAL counters; the TOTAL counters
+-- of keys with limits start as the sum of their class counters, which are exact.
+INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
+  SELECT key_id, 'TOTAL', period_key, sum(spent_nano), sum(reserved_nano) FROM key_spend
+  GROUP BY key_id, period_key;
+`,
+  },
 ];

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { type Clock, epochAt, epochSecondsDefault, monthAt, nextEpochBegins } from '../../core/epoch.ts';
 import { AuthenticationError, ConflictError, NotFoundError, PerdiemError } from '../../core/errors.ts';
 import type { NanoUsd } from '../../core/money.ts';
-import { displayPrefixOf, generateSecret, hashSecret } from '../apiKeySecret.ts';
+import { displayPrefixOf, generateSecret, hashSecret, secretLast6Of } from '../apiKeySecret.ts';
 import { ledgerLimits } from '../limits.ts';
 import { nullableNumber, type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import {
@@ -21,9 +21,10 @@ import {
   encodeCursor,
   fundingAccountOf,
   headroomsOf,
-  type KeyHeadroom,
   keyHeadroomOf,
+  keyLimitUsageOf,
   ledgerAccountOf,
+  noKeyHeadroom,
   normaliseWallet,
   operatorLoss,
   operatorRevenue,
@@ -32,6 +33,7 @@ import {
   periodKeysOf,
   replayOf,
   reserveRefusal,
+  validateHoldTtl,
   validateKeyInput,
   validateReserveInput,
   validateSettleInput,
@@ -45,6 +47,8 @@ import {
   type FundingSource,
   type JournalEntry,
   type KeyLimit,
+  type KeyLimitUsage,
+  type KeyRateLimits,
   type Ledger,
   limitCurrencyOf,
   type Reservation,
@@ -71,6 +75,8 @@ export interface SqliteLedgerOptions {
    * in one checkpoint interval. It is not truncated: truncating a large file stalled the committing thread 20 ms.
    */
   walFramesMax?: number;
+  /** This ledger's `instanceId` (owner of the reservations it makes); default a random id. */
+  instanceId?: string;
 }
 
 const checkpointIntervalMs = 200;
@@ -86,7 +92,7 @@ interface PendingOp {
 }
 
 const reservationColumns =
-  'id, account_id, key_id, idempotency_key, model, source, epoch, month, amount_nano, status, charged_nano, loss_nano, created_at_ms, expires_at_ms, finished_at_ms';
+  'id, account_id, key_id, idempotency_key, request_id, request_hash, owner, model, source, epoch, month, amount_nano, status, charged_nano, loss_nano, created_at_ms, expires_at_ms, finished_at_ms';
 
 const statements = {
   begin: 'BEGIN IMMEDIATE',
@@ -97,24 +103,27 @@ const statements = {
   account: 'SELECT id, name, created_at_ms FROM accounts WHERE id = ?',
   insertWallet: 'INSERT INTO wallets (address, account_id, linked_at_ms) VALUES (?, ?, ?)',
   wallet: 'SELECT account_id FROM wallets WHERE address = ?',
-  insertKey: `INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, created_at_ms, expires_at_ms,
-    revoked_at_ms, allowed_models) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+  insertKey: `INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, secret_last6, created_at_ms,
+    expires_at_ms, revoked_at_ms, allowed_models, rpm_limit, tpm_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
   key: 'SELECT * FROM api_keys WHERE id = ?',
   keyByHash: 'SELECT * FROM api_keys WHERE secret_hash = ?',
   keysOfAccount: 'SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at_ms, id',
-  updateKey: 'UPDATE api_keys SET name = ?, expires_at_ms = ?, allowed_models = ? WHERE id = ?',
+  updateKey: `UPDATE api_keys SET name = ?, expires_at_ms = ?, allowed_models = ?, rpm_limit = ?, tpm_limit = ?
+    WHERE id = ?`,
   revokeKey: 'UPDATE api_keys SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE id = ?',
   limits: 'SELECT currency, period, amount_nano FROM key_limits WHERE key_id = ? ORDER BY currency, period',
   hasLimits: 'SELECT 1 FROM key_limits WHERE key_id = ? LIMIT 1',
   deleteLimits: 'DELETE FROM key_limits WHERE key_id = ?',
   insertLimit: 'INSERT INTO key_limits (key_id, currency, period, amount_nano) VALUES (?, ?, ?, ?)',
-  keySpend:
-    'SELECT spent_nano + reserved_nano AS used FROM key_spend WHERE key_id = ? AND currency = ? AND period_key = ?',
+  keySpend: 'SELECT spent_nano, reserved_nano FROM key_spend WHERE key_id = ? AND currency = ? AND period_key = ?',
+  // A counted reservation moves the counters of its source's class (DIEM or USD) and the TOTAL counters, in each
+  // period: a limit of any currency, added later, then finds the key's spend already counted.
   reserveKeySpend: `INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
-    VALUES (?1, ?2, ?3, 0, ?6), (?1, ?2, ?4, 0, ?6), (?1, ?2, ?5, 0, ?6)
+    VALUES (?1, ?2, ?3, 0, ?6), (?1, ?2, ?4, 0, ?6), (?1, ?2, ?5, 0, ?6),
+      (?1, 'TOTAL', ?3, 0, ?6), (?1, 'TOTAL', ?4, 0, ?6), (?1, 'TOTAL', ?5, 0, ?6)
     ON CONFLICT DO UPDATE SET reserved_nano = reserved_nano + excluded.reserved_nano`,
   releaseKeySpend: `UPDATE key_spend SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
-    WHERE key_id = ?3 AND currency = ?4 AND period_key IN (?5, ?6, ?7)`,
+    WHERE key_id = ?3 AND currency IN (?4, 'TOTAL') AND period_key IN (?5, ?6, ?7)`,
   deleteKeySpend: 'DELETE FROM key_spend WHERE key_id = ?',
   // The key's live reservations are counted in its counters exactly while it has limits.
   markCounted: `UPDATE reservations SET counted = ?1
@@ -122,11 +131,12 @@ const statements = {
   // A key's counters rebuilt from its reservations: what settled (in the current periods) and what is held (in the
   // periods it was reserved in, which its settle will move). Read through the idempotency index, which holds every
   // settled and live reservation of the account.
-  backfillKeySpend: `WITH r AS (
+  backfillKeySpend: `WITH byClass AS (
       SELECT CASE source WHEN 'DIEM' THEN 'DIEM' ELSE 'USD' END AS currency, epoch, month, status,
         CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END AS spent,
         CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END AS held
-      FROM reservations WHERE account_id = ?2 AND released = 0 AND key_id = ?1)
+      FROM reservations WHERE account_id = ?2 AND released = 0 AND key_id = ?1),
+    r AS (SELECT * FROM byClass UNION ALL SELECT 'TOTAL', epoch, month, status, spent, held FROM byClass)
     INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
     SELECT ?1, currency, period_key, sum(spent), sum(held) FROM (
       SELECT currency, 'EPOCH:' || epoch AS period_key, spent, held FROM r WHERE epoch = ?3 OR status = 'RESERVED'
@@ -159,9 +169,11 @@ const statements = {
   fund: 'UPDATE balances SET available_nano = available_nano + ? WHERE account_id = ? AND source = ?',
   insertFundingReference: `INSERT INTO funding_references (reference, account_id, source, amount_nano, created_at_ms)
     VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-  insertReservation: `INSERT INTO reservations (account_id, key_id, idempotency_key, model, source, epoch, month,
-    amount_nano, status, created_at_ms, expires_at_ms, counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?, ?)`,
+  insertReservation: `INSERT INTO reservations (account_id, key_id, idempotency_key, request_id, request_hash, owner,
+    model, source, epoch, month, amount_nano, status, created_at_ms, expires_at_ms, counted)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?, ?)`,
   reservation: `SELECT ${reservationColumns}, counted FROM reservations WHERE id = ?`,
+  response: 'SELECT response FROM reservations WHERE id = ?',
   // Everything a reserve reads about the account, in one statement: what each source has left, and the live or
   // settled reservation under this idempotency key, if any.
   reserveState: `SELECT
@@ -172,11 +184,15 @@ const statements = {
     (SELECT id FROM reservations WHERE account_id = ?1 AND idempotency_key = ?3 AND released = 0) AS existing`,
   // The settle's state change and read in one step; no row: not live (the caller reads it to say why).
   settleReservation: `UPDATE reservations SET status = 'SETTLED', charged_nano = min(amount_nano, ?1),
-    loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2 WHERE id = ?3 AND status = 'RESERVED'
+    loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2, response = ?4 WHERE id = ?3 AND status = 'RESERVED'
     RETURNING ${reservationColumns}, counted`,
   finishUnpaid: 'UPDATE reservations SET status = ?, released = 1, finished_at_ms = ? WHERE id = ?',
   expiredReservations: `SELECT ${reservationColumns}, counted FROM reservations
     WHERE status = 'RESERVED' AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?`,
+  renewHolds: `UPDATE reservations SET expires_at_ms = ?1
+    WHERE owner = ?2 AND status = 'RESERVED' AND expires_at_ms < ?1`,
+  holdsOfOthers: `SELECT ${reservationColumns}, counted FROM reservations
+    WHERE status = 'RESERVED' AND (owner IS NULL OR owner <> ?) ORDER BY id`,
   insertJournalPair: `INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id,
     created_at_ms) VALUES (?1, ?2, ?3, 'DEBIT', ?5, ?6, ?7), (?1, ?2, ?4, 'CREDIT', ?5, ?6, ?7)`,
   journal: 'SELECT * FROM journal_entries WHERE id > ? ORDER BY id LIMIT ?',
@@ -213,7 +229,13 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
     });
     checkpointer.unref();
   }
-  return new SqliteLedger(db, options.clock, options.epochSeconds ?? epochSecondsDefault, checkpointer);
+  return new SqliteLedger(
+    db,
+    options.clock,
+    options.epochSeconds ?? epochSecondsDefault,
+    checkpointer,
+    options.instanceId ?? randomUUID(),
+  );
 }
 
 function migrate(db: DatabaseSync): void {
@@ -246,6 +268,7 @@ function migrate(db: DatabaseSync): void {
 
 class SqliteLedger implements Ledger {
   readonly adapter = 'sqlite';
+  readonly instanceId: string;
   private readonly db: DatabaseSync;
   private readonly clock: Clock;
   private readonly epochSeconds: number;
@@ -257,8 +280,9 @@ class SqliteLedger implements Ledger {
   /** Set while the checkpoint thread catches the WAL up (group commits wait); the timer lifts it regardless. */
   private commitsHeld: NodeJS.Timeout | null = null;
 
-  constructor(db: DatabaseSync, clock: Clock, epochSeconds: number, checkpointer: Worker | null) {
+  constructor(db: DatabaseSync, clock: Clock, epochSeconds: number, checkpointer: Worker | null, instanceId: string) {
     this.db = db;
+    this.instanceId = instanceId;
     this.checkpointer = checkpointer;
     checkpointer?.on('message', (message: unknown) => {
       if (message === 'pause') this.holdCommits(checkpointer);
@@ -419,9 +443,11 @@ class SqliteLedger implements Ledger {
         input.name,
         hashSecret(secret),
         displayPrefixOf(secret),
+        secretLast6Of(secret),
         this.clock(),
         input.expiresAtMs ?? null,
         modelsToText(input.allowedModels ?? null),
+        ...rateLimitColumns(input.rateLimits ?? null),
       );
       this.writeLimits(id, input.accountId, input.limits ?? []);
     });
@@ -452,6 +478,7 @@ class SqliteLedger implements Ledger {
         patch.name ?? key.name,
         patch.expiresAtMs === undefined ? key.expiresAtMs : patch.expiresAtMs,
         modelsToText(patch.allowedModels === undefined ? key.allowedModels : patch.allowedModels),
+        ...rateLimitColumns(patch.rateLimits === undefined ? key.rateLimits : patch.rateLimits),
         keyId,
       );
       if (patch.limits) this.writeLimits(keyId, key.accountId, patch.limits);
@@ -537,18 +564,18 @@ class SqliteLedger implements Ledger {
     const now = this.clock();
     const epoch = epochAt(now, this.epochSeconds);
     const month = monthAt(now);
-    const keyHeadroom = input.keyId
-      ? this.keyHeadroom(input.accountId, input.keyId, input.model ?? null, now, epoch, month)
+    const usage = input.keyId
+      ? this.keyLimitsInUse(input.accountId, input.keyId, input.model ?? null, now, epoch, month)
       : null;
     const available = this.available(input.accountId, epoch);
-    const sources = headroomsOf(available, keyHeadroom ?? none);
+    const sources = headroomsOf(available, headroomOf(usage));
     let best = sources[0]!;
     for (const s of sources) if (s.headroomNano > best.headroomNano) best = s;
     return { sources, maxNano: best.headroomNano, source: best.headroomNano > 0n ? best.source : null };
   }
 
   async reserve(input: Parameters<Ledger['reserve']>[0]) {
-    const { amountNano, minAmountNano, ttlMs } = validateReserveInput(input);
+    const { amountNano, minAmountNano, ttlMs, requestId, requestHash } = validateReserveInput(input);
     const now = this.clock();
     const epoch = epochAt(now, this.epochSeconds);
     const month = monthAt(now);
@@ -556,8 +583,12 @@ class SqliteLedger implements Ledger {
       const state = this.stmt.reserveState.get(input.accountId, epoch, input.idempotencyKey)!;
       if (state.credits === null) throw new NotFoundError('account not found', { code: 'account_not_found' });
       if (state.existing !== null) {
-        const existing = toReservation(this.stmt.reservation.get(state.existing as bigint)!);
-        return { reservation: replayOf(existing, input), replayed: true };
+        const existing = replayOf(toReservation(this.stmt.reservation.get(state.existing as bigint)!), input);
+        const response =
+          existing.status === 'SETTLED'
+            ? ((this.stmt.response.get(state.existing as bigint)?.response as string | null | undefined) ?? null)
+            : null;
+        return { reservation: existing, replayed: true, response };
       }
       const available: Record<FundingSource, NanoUsd> = {
         DIEM: (state.diem as bigint | null) ?? 0n,
@@ -565,16 +596,19 @@ class SqliteLedger implements Ledger {
         USD: (state.usd as bigint | null) ?? 0n,
       };
       // Null: no key, or a key without limits, whose spend is not counted (see writeLimits).
-      const keyHeadroom = input.keyId
-        ? this.keyHeadroom(input.accountId, input.keyId, input.model, now, epoch, month)
+      const usage = input.keyId
+        ? this.keyLimitsInUse(input.accountId, input.keyId, input.model, now, epoch, month)
         : null;
-      const choice = chooseSource(headroomsOf(available, keyHeadroom ?? none), amountNano, minAmountNano);
-      if (!choice) throw reserveRefusal(available, minAmountNano);
+      const choice = chooseSource(headroomsOf(available, headroomOf(usage)), amountNano, minAmountNano);
+      if (!choice) throw reserveRefusal(available, amountNano, minAmountNano, usage ?? []);
       const reservation: Reservation = {
         id: '',
         accountId: input.accountId,
         keyId: input.keyId,
         idempotencyKey: input.idempotencyKey,
+        requestId,
+        requestHash,
+        owner: this.instanceId,
         model: input.model,
         source: choice.source,
         epoch,
@@ -589,7 +623,7 @@ class SqliteLedger implements Ledger {
       };
       if (choice.source === 'DIEM') this.stmt.holdDiem.run(choice.amountNano, input.accountId, epoch);
       else this.stmt.holdBalance.run(choice.amountNano, input.accountId, choice.source);
-      const counted = keyHeadroom !== null;
+      const counted = usage !== null;
       if (counted) {
         const [e, m, l] = periodKeysOf(epoch, month);
         this.stmt.reserveKeySpend.run(input.keyId, limitCurrencyOf(choice.source), e, m, l, choice.amountNano);
@@ -598,6 +632,9 @@ class SqliteLedger implements Ledger {
         reservation.accountId,
         reservation.keyId,
         reservation.idempotencyKey,
+        reservation.requestId,
+        reservation.requestHash,
+        reservation.owner,
         reservation.model,
         reservation.source,
         epoch,
@@ -619,7 +656,7 @@ class SqliteLedger implements Ledger {
     const now = this.clock();
     return this.write(() => {
       const id = /^\d{1,18}$/.test(input.reservationId) ? BigInt(input.reservationId) : -1n;
-      const row = this.stmt.settleReservation.get(actualNano, now, id);
+      const row = this.stmt.settleReservation.get(actualNano, now, id, input.response ?? null);
       if (!row) return { reservation: this.settledBefore(input.reservationId, actualNano), replayed: true };
       const reservation = toReservation(row);
       const chargedNano = reservation.chargedNano!;
@@ -660,7 +697,7 @@ class SqliteLedger implements Ledger {
     lines.forEach((line, i) => {
       values.push(
         reservation.id,
-        reservation.idempotencyKey,
+        reservation.requestId,
         reservation.accountId,
         reservation.keyId,
         reservation.model,
@@ -710,6 +747,28 @@ class SqliteLedger implements Ledger {
       for (const row of rows) this.finishUnpaid(toReservation(row), row.counted === 1n, 'EXPIRED', now);
       return rows.length;
     });
+  }
+
+  async renewHolds(ttlMs: number): Promise<number> {
+    validateHoldTtl(ttlMs);
+    const now = this.clock();
+    return this.write(() => Number(this.stmt.renewHolds.run(now + ttlMs, this.instanceId).changes));
+  }
+
+  async voidHoldsOfOtherInstances(): Promise<number> {
+    const now = this.clock();
+    return this.write(() => {
+      const rows = this.stmt.holdsOfOthers.all(this.instanceId);
+      for (const row of rows) this.finishUnpaid(toReservation(row), row.counted === 1n, 'VOIDED', now);
+      return rows.length;
+    });
+  }
+
+  async keyLimitUsage(keyId: string): Promise<KeyLimitUsage[]> {
+    const key = this.readKey(keyId);
+    if (!key) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+    const now = this.clock();
+    return this.limitUsage(keyId, key.limits, epochAt(now, this.epochSeconds), monthAt(now));
   }
 
   async getReservation(reservationId: string): Promise<Reservation | null> {
@@ -812,28 +871,39 @@ class SqliteLedger implements Ledger {
     return available;
   }
 
-  private keyHeadroom(
+  /** Checks the key may be used now; returns its limits with their current use, or null when it has none. */
+  private keyLimitsInUse(
     accountId: string,
     keyId: string,
     model: string | null,
     now: number,
     epoch: number,
     month: string,
-  ): KeyHeadroom | null {
+  ): KeyLimitUsage[] | null {
     const row = this.stmt.keyForUse.get(keyId);
     if (!row || row.account_id !== accountId) checkKeyUsable(null, accountId, model, now);
     checkKeyUsable(keyForUse(keyId, row!), accountId, model, now);
     const limits = JSON.parse(row!.limits as string) as [KeyLimit['currency'], KeyLimit['period'], string][];
     if (limits.length === 0) return null;
-    return keyHeadroomOf(
-      limits.map(([currency, period, amount]) => {
-        const spend = this.stmt.keySpend.get(keyId, currency, periodKeyOf(period, epoch, month));
-        return {
-          limit: { currency, period, amountNano: BigInt(amount) },
-          usedNano: (spend?.used as bigint | undefined) ?? 0n,
-        };
-      }),
+    return this.limitUsage(
+      keyId,
+      limits.map(([currency, period, amount]) => ({ currency, period, amountNano: BigInt(amount) })),
+      epoch,
+      month,
     );
+  }
+
+  private limitUsage(keyId: string, limits: KeyLimit[], epoch: number, month: string): KeyLimitUsage[] {
+    return limits.map((limit) => {
+      const periodKey = periodKeyOf(limit.period, epoch, month);
+      const spend = this.stmt.keySpend.get(keyId, limit.currency, periodKey);
+      return keyLimitUsageOf(
+        limit,
+        periodKey,
+        (spend?.spent_nano as bigint | undefined) ?? 0n,
+        (spend?.reserved_nano as bigint | undefined) ?? 0n,
+      );
+    });
   }
 
   /**
@@ -903,7 +973,14 @@ class SqliteLedger implements Ledger {
   }
 }
 
-const none: KeyHeadroom = { DIEM: null, USD: null };
+function headroomOf(usage: KeyLimitUsage[] | null) {
+  if (usage === null) return noKeyHeadroom;
+  return keyHeadroomOf(usage.map((limit) => ({ limit, usedNano: limit.spentNano + limit.reservedNano })));
+}
+
+function rateLimitColumns(rateLimits: KeyRateLimits | null): [number | null, number | null] {
+  return [rateLimits?.requestsPerMinute ?? null, rateLimits?.tokensPerMinute ?? null];
+}
 
 /** The fields of a key that `checkKeyUsable` reads, from the hot-path query. */
 function keyForUse(keyId: string, row: Row): ApiKey {
@@ -913,11 +990,13 @@ function keyForUse(keyId: string, row: Row): ApiKey {
     kind: 'INFERENCE',
     name: '',
     secretPrefix: '',
+    secretLast6: null,
     createdAtMs: 0,
     expiresAtMs: nullableNumber(row.expires_at_ms),
     revokedAtMs: nullableNumber(row.revoked_at_ms),
     allowedModels: modelsFromText(row.allowed_models),
     limits: [],
+    rateLimits: null,
   };
 }
 

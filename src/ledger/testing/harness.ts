@@ -4,6 +4,9 @@
  * When PostgreSQL is unreachable, its suites are skipped with a clear line in the output.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Clock } from '../../core/epoch.ts';
 import { openPostgresLedger, type PostgresLedgerOptions } from '../postgres/postgresLedger.ts';
@@ -12,18 +15,54 @@ import type { Ledger } from '../types.ts';
 
 export const testDatabaseUrl = process.env.PERDIEM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+export interface HarnessOptions {
+  epochSeconds?: number;
+  poolMax?: number;
+  instanceId?: string;
+}
+
 export interface LedgerHarness {
   name: 'sqlite' | 'postgres';
   /** Why the suite is skipped, or null when it runs. */
   skipReason: string | null;
-  open(clock: Clock, options?: { epochSeconds?: number; poolMax?: number }): Promise<Ledger>;
+  open(clock: Clock, options?: HarnessOptions): Promise<Ledger>;
+  /**
+   * One ledger per instance id, all over the same database (as replicas, or a restarted process, see it). The
+   * database is removed once every one of them is closed.
+   */
+  openPeers(clock: Clock, instanceIds: string[]): Promise<Ledger[]>;
 }
 
 export const sqliteHarness: LedgerHarness = {
   name: 'sqlite',
   skipReason: null,
   open: async (clock, options = {}) => openSqliteLedger({ path: ':memory:', clock, ...options }),
+  openPeers: async (clock, instanceIds) => {
+    const directory = mkdtempSync(join(tmpdir(), 'perdiem-peers-'));
+    const path = join(directory, 'ledger.sqlite');
+    const ledgers = instanceIds.map((instanceId) =>
+      openSqliteLedger({ path, clock, instanceId, backgroundCheckpoints: false }),
+    );
+    return removeWhenAllClosed(ledgers, async () => rmSync(directory, { recursive: true, force: true }));
+  },
 };
+
+/** Wraps each ledger's close so that `cleanUp` runs after the last one closes. */
+function removeWhenAllClosed(ledgers: Ledger[], cleanUp: () => Promise<void>): Ledger[] {
+  let open = ledgers.length;
+  for (const ledger of ledgers) {
+    const close = ledger.close.bind(ledger);
+    let closed = false;
+    ledger.close = async () => {
+      if (closed) return;
+      closed = true;
+      await close();
+      open -= 1;
+      if (open === 0) await cleanUp();
+    };
+  }
+  return ledgers;
+}
 
 let reachable: Promise<string | null> | null = null;
 
@@ -50,12 +89,22 @@ export async function postgresHarness(): Promise<LedgerHarness> {
     name: 'postgres',
     skipReason: await postgresSkipReason(),
     open: (clock, options = {}) => openTestPostgresLedger({ clock, ...options }),
+    openPeers: async (clock, instanceIds) => {
+      const schema = `perdiem_test_${randomBytes(6).toString('hex')}`;
+      const ledgers: Ledger[] = [];
+      // One at a time: the first creates the schema, the others find it.
+      for (const instanceId of instanceIds) {
+        const options = { clock, instanceId };
+        ledgers.push(await openPostgresLedger({ ...options, url: testDatabaseUrl, schema, createSchema: true }));
+      }
+      return removeWhenAllClosed(ledgers, () => dropSchema(schema));
+    },
   };
 }
 
 /** A ledger in a schema of its own; closing it drops the schema. */
 export async function openTestPostgresLedger(
-  options: Omit<PostgresLedgerOptions, 'url' | 'schema'> & { schema?: string },
+  options: Omit<PostgresLedgerOptions, 'url' | 'schema'> & { schema?: string; instanceId?: string },
 ): Promise<Ledger> {
   const schema = options.schema ?? `perdiem_test_${randomBytes(6).toString('hex')}`;
   const ledger = await openPostgresLedger({ ...options, url: testDatabaseUrl, schema, createSchema: true });
