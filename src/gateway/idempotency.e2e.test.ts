@@ -104,7 +104,11 @@ describe('idempotency keys (Stripe rules) through the openai client', () => {
   it('runs a key again, charged once, when its first attempt died holding it', async () => {
     const key = 'died-holding';
     // Another ledger instance on the same file stands for a gateway process that died mid-request.
-    const dead = openSqliteLedger({ path: join(gw.directory, 'ledger.sqlite'), instanceId: 'dead-process' });
+    const dead = openSqliteLedger({
+      path: join(gw.directory, 'ledger.sqlite'),
+      clock: Date.now,
+      instanceId: 'dead-process',
+    });
     const held = await dead.reserve({
       accountId: gw.accountId,
       keyId: gw.keyId,

@@ -30,7 +30,7 @@ describe('key limits under 300 concurrent requests (fake instant model, real HTT
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'perdiem-key-limits-'));
-    ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite') });
+    ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock: Date.now });
     server = await startGatewayServer({
       ledger,
       registry: fakeRegistry(),
@@ -62,7 +62,9 @@ describe('key limits under 300 concurrent requests (fake instant model, real HTT
   /** Sends `racers` chats at once; returns how many were answered 200 and the 402 messages. */
   async function race(apiKey: string): Promise<{ ok: number; refusals: string[] }> {
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 });
-    const outcomes = await Promise.allSettled(Array.from({ length: racers }, () => client.chat.completions.create(chat)));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: racers }, () => client.chat.completions.create(chat)),
+    );
     const refusals: string[] = [];
     for (const outcome of outcomes) {
       if (outcome.status === 'rejected') {

@@ -40,8 +40,10 @@ describe('rate limits', () => {
 });
 
 describe('per-key rate-limit overrides', () => {
-  it('applies a key\'s own RPM and TPM (set through the api_keys routes) in place of the defaults, and clears them', async () => {
-    const gw = await startInProcessGateway({ rateLimits: { key: { requestsPerMinute: 50, tokensPerMinute: 100_000 } } });
+  it("applies a key's own RPM and TPM (set through the api_keys routes) in place of the defaults, and clears them", async () => {
+    const gw = await startInProcessGateway({
+      rateLimits: { key: { requestsPerMinute: 50, tokensPerMinute: 100_000 } },
+    });
     try {
       const created = await gw.request('/api/v1/api_keys', {
         key: gw.adminKey,

@@ -15,8 +15,6 @@ import type { ModelPrice, Usage as PricedUsage } from '../../core/pricing.ts';
 import type { Admission, GatewayDeps, GatewayEnv } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import { costObjectOf, type Meter, openMeter, type Replay, textUsage } from '../metering/meter.ts';
-import { requestDigest } from '../metering/requestDigest.ts';
-import { encodeAnswer } from '../metering/storedAnswer.ts';
 import { chatPromptTokensMax, textPromptTokensMax } from '../metering/promptBound.ts';
 import {
   embeddingPriceOf,
@@ -27,7 +25,10 @@ import {
   textPriceOf,
   upstreamMaxTokens,
 } from '../metering/quote.ts';
+import { requestDigest } from '../metering/requestDigest.ts';
+import { encodeAnswer } from '../metering/storedAnswer.ts';
 import { noteBalanceBeforeHold } from '../middleware/balance.ts';
+import { noteKeyLimits } from '../middleware/keyLimitHeaders.ts';
 import { correctTokens, rateLimitMiddleware } from '../middleware/rateLimit.ts';
 import { validateInference } from '../middleware/validate.ts';
 import {
@@ -49,7 +50,6 @@ import {
   type ImageGenerationBody,
   imageGenerationSchema,
 } from '../validate/schemas.ts';
-import { noteKeyLimits } from '../middleware/keyLimitHeaders.ts';
 import { withFailover } from './failover.ts';
 import { replayAnswer } from './replay.ts';
 import { respond, respondJson } from './respond.ts';
