@@ -70,14 +70,24 @@ describe('per-key rate-limit overrides', () => {
         key: gw.adminKey,
         json: { id: data.id, rateLimits: { tokensPerMinute: 40 } },
       });
+      // A field the update leaves out keeps its value; null returns it to the default.
       expect(((await patched.json()) as { data: { rateLimits: unknown } }).data.rateLimits).toEqual({
-        requestsPerMinute: null,
+        requestsPerMinute: 2,
         tokensPerMinute: 40,
       });
       gw.clock.advance(60_000);
       const tokens = await gw.request('/v1/chat/completions', { key: data.apiKey, json: chat });
-      expect(tokens.headers.get('x-ratelimit-limit-requests')).toBe('50');
+      expect(tokens.headers.get('x-ratelimit-limit-requests')).toBe('2');
       expect(tokens.headers.get('x-ratelimit-limit-tokens')).toBe('40');
+      const unset = await gw.request('/api/v1/api_keys', {
+        method: 'PATCH',
+        key: gw.adminKey,
+        json: { id: data.id, rateLimits: { requestsPerMinute: null } },
+      });
+      expect(((await unset.json()) as { data: { rateLimits: unknown } }).data.rateLimits).toEqual({
+        requestsPerMinute: null,
+        tokensPerMinute: 40,
+      });
 
       const cleared = await gw.request('/api/v1/api_keys', {
         method: 'PATCH',

@@ -116,7 +116,8 @@ describe('x-balance-* headers', () => {
     const headers = { 'idempotency-key': 'once' };
     expect((await gw.request('/v1/chat/completions', { json: chat, headers })).status).toBe(200);
     const replayed = await gw.request('/v1/chat/completions', { json: chat, headers });
-    expect(replayed.status).toBe(409);
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
     await expectBalanceHeaders(replayed);
     await expectBalanceHeaders(await gw.request('/v1/models'));
     await expectBalanceHeaders(await gw.request('/api/v1/billing/balance'));

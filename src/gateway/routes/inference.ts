@@ -162,7 +162,7 @@ async function runText<TReq, TRes extends object, TChunk extends { usage?: unkno
   const quote = quoteText(price, admission.promptTokensMax, admission.requestedMaxTokens, admission.contextLength);
   // reserve
   const meter = await reserve(deps, c, price, quote);
-  if (meter.replayed) return replayAnswer(c, meter);
+  if (meter.replayed) return await replayAnswer(deps, c, meter);
   const abort = new AbortController();
   let usage: TokenUsage | null = null;
   let handedOff = false;
@@ -250,7 +250,7 @@ async function runEmbedding(deps: GatewayDeps, c: C): Promise<Response> {
   const body = c.get('body') as EmbeddingBody;
   const price = embeddingPriceOf(admission.model, priceOf(deps, admission.model));
   const meter = await reserve(deps, c, price, quoteEmbedding(price, admission.promptTokensMax));
-  if (meter.replayed) return replayAnswer(c, meter);
+  if (meter.replayed) return await replayAnswer(deps, c, meter);
   let usage: PricedUsage | null = null;
   try {
     const request: EmbeddingRequest = { model: body.model, input: body.input, encoding_format: 'float' };
@@ -292,7 +292,7 @@ async function runImages(deps: GatewayDeps, c: C): Promise<Response> {
   const size = body.size ?? undefined;
   const quality = body.quality ?? undefined;
   const meter = await reserve(deps, c, price, quoteImages(price, asked, size, quality));
-  if (meter.replayed) return replayAnswer(c, meter);
+  if (meter.replayed) return await replayAnswer(deps, c, meter);
   let usage: PricedUsage | null = null;
   try {
     const request = { ...body, n: asked } as ImageGenerationRequest;

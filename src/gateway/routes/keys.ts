@@ -30,15 +30,20 @@ export function keyView(key: ApiKey, usage?: readonly KeyLimitUsage[]) {
   };
 }
 
-/** The key's rate-limit overrides a body asks for: undefined keeps them, null (or all fields null) clears them. */
-export function rateLimitsOf(body: {
-  rateLimits?: { requestsPerMinute?: number | null; tokensPerMinute?: number | null } | null | undefined;
-}): KeyRateLimits | null | undefined {
+/**
+ * The key's rate-limit overrides a body asks for, on top of `current` (the key's, on an update): an absent body field
+ * keeps the current value, null clears it; `rateLimits: null` clears both. undefined: no change asked.
+ */
+export function rateLimitsOf(
+  body: { rateLimits?: { requestsPerMinute?: number | null; tokensPerMinute?: number | null } | null | undefined },
+  current: KeyRateLimits | null = null,
+): KeyRateLimits | null | undefined {
   if (body.rateLimits === undefined) return undefined;
   if (body.rateLimits === null) return null;
+  const { requestsPerMinute, tokensPerMinute } = body.rateLimits;
   const limits = {
-    requestsPerMinute: body.rateLimits.requestsPerMinute ?? null,
-    tokensPerMinute: body.rateLimits.tokensPerMinute ?? null,
+    requestsPerMinute: requestsPerMinute === undefined ? (current?.requestsPerMinute ?? null) : requestsPerMinute,
+    tokensPerMinute: tokensPerMinute === undefined ? (current?.tokensPerMinute ?? null) : tokensPerMinute,
   };
   return limits.requestsPerMinute === null && limits.tokensPerMinute === null ? null : limits;
 }
@@ -131,7 +136,7 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.patch('/api_keys', admin, async (c) => {
     const body = parseWith(updateKeySchema, await readJsonBody(c));
-    await ownKey(c.get('principal').accountId, body.id);
+    const existing = await ownKey(c.get('principal').accountId, body.id);
     const patch: UpdateKeyInput = {};
     if (body.description !== undefined) patch.name = body.description;
     const expiresAtMs = expiresOf(body.expiresAt, deps.clock());
@@ -139,7 +144,7 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if (body.allowedModels !== undefined) patch.allowedModels = body.allowedModels;
     const limits = limitsOf(body);
     if (limits !== undefined) patch.limits = limits;
-    const rateLimits = rateLimitsOf(body);
+    const rateLimits = rateLimitsOf(body, existing.rateLimits);
     if (rateLimits !== undefined) patch.rateLimits = rateLimits;
     const updated = await deps.ledger.updateKey(body.id, patch);
     deps.keys.forget(body.id);

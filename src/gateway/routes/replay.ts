@@ -3,13 +3,16 @@
  * cost of that charge, marked `idempotent-replayed: true` (Stripe's header). Nothing is charged again.
  */
 import type { Context } from 'hono';
-import type { GatewayEnv } from '../env.ts';
+import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { costObjectOf, type Replay } from '../metering/meter.ts';
+import { balanceOf } from '../middleware/balance.ts';
 import { respond, respondJson } from './respond.ts';
 import { sseHeaders } from './sse.ts';
 
-export function replayAnswer(c: Context<GatewayEnv>, replay: Replay): Response {
+export async function replayAnswer(deps: GatewayDeps, c: Context<GatewayEnv>, replay: Replay): Promise<Response> {
   c.get('headers')['idempotent-replayed'] = 'true';
+  // The answer is built with its headers: the balance now (nothing was held for a replay).
+  await balanceOf(deps, c);
   const cost = costObjectOf(replay.reservation);
   if (replay.answer.type === 'json') return respondJson(c, { ...replay.answer.body, cost });
   const lines = replay.answer.chunks.map((chunk) => {

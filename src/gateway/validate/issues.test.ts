@@ -140,8 +140,8 @@ describe('parseWith: a wrong type says what was expected and what came, never th
       message: 'unrecognized request argument supplied: max_token',
     });
     expect(
-      refusal(createKeySchema, { apiKeyType: 'INFERENCE', description: 'x', consumptionLimit: { vcu: 1 } }),
-    ).toMatchObject({ param: 'consumptionLimit.vcu' });
+      refusal(createKeySchema, { apiKeyType: 'INFERENCE', description: 'x', consumptionLimit: { eur: 1 } }),
+    ).toMatchObject({ param: 'consumptionLimit.eur' });
   });
 
   it('quotes long strings only in part', () => {
