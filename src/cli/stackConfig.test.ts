@@ -97,3 +97,16 @@ describe('perdiem up prices', () => {
     expect(sheet.models['image-model']).toEqual({ kind: 'image', perImage: 40_000_000n });
   });
 });
+
+describe('perdiem up upstream listings', () => {
+  it('takes the context length from Venice, OpenRouter or vLLM fields, and none when absent', async () => {
+    const { upstreamModelOf } = await import('./localStack.ts');
+    expect(upstreamModelOf({ id: 'v', model_spec: { availableContextTokens: 131072 } })).toEqual({
+      id: 'v',
+      contextLength: 131072,
+    });
+    expect(upstreamModelOf({ id: 'o', context_length: 8192 })).toEqual({ id: 'o', contextLength: 8192 });
+    expect(upstreamModelOf({ id: 'l', max_model_len: 4096 })).toEqual({ id: 'l', contextLength: 4096 });
+    expect(upstreamModelOf({ id: 'x', context_length: 'big' })).toEqual({ id: 'x' });
+  });
+});

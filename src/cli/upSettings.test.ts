@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main } from './main.ts';
 import { readStackState, type StackState } from './stateFile.ts';
+import { captureIo } from './testing/captureIo.ts';
 import { failedUp, startUpProcess, stopUpProcess, type UpProcessOptions } from './testing/upProcess.ts';
 import { summary } from './up.ts';
 
@@ -50,6 +52,16 @@ describe('perdiem up settings', { timeout: 300_000 }, () => {
     await withUp({ args: ['--rate-limit-key-rpm', '7', '--rate-limit-key-tpm', '5000'] }, async (state) => {
       expect(await chatLimits(state)).toEqual({ requests: '7', tokens: '5000' });
       expect(await devWalletServed(state)).toBe(true);
+
+      // The demo model's context (512 tokens, from its GGUF header) in /v1/models and in `perdiem models`.
+      const listed = await fetch(`${state.gatewayUrl}/v1/models`, {
+        headers: { authorization: `Bearer ${state.demo!.apiKey}` },
+      });
+      const { data } = (await listed.json()) as { data: { id: string; model_spec: Record<string, unknown> }[] };
+      expect(data.find((model) => model.id === 'perdiem-demo')?.model_spec.availableContextTokens).toBe(512);
+      const captured = captureIo(home);
+      expect(await main(['models', '--home', home], captured.io)).toBe(0);
+      expect(captured.stdout()).toMatch(/^perdiem-demo\s+text\s+512\s+\$0\.2\s+\$0\.8\s+per 1M tokens$/m);
     });
     await withUp(
       { env: { PERDIEM_RATE_LIMIT_ACCOUNT_RPM: '9', PERDIEM_RATE_LIMIT_ACCOUNT_TPM: '6000' } },
