@@ -43,9 +43,9 @@ import type { Ledger } from '../ledger/types.ts';
 import { startLocalX402 } from '../x402/localX402.ts';
 import { UsageError } from './command.ts';
 import {
-  currentProcessRecord,
   portInUseMessage,
   portOwner,
+  processRecord,
   reapOrphan,
   removePidFile,
   takePidLock,
@@ -322,7 +322,7 @@ async function ownedAnvil(config: StackConfig, closers: Closer[], progress: (lin
   } catch (error) {
     throw error instanceof AnvilPortInUseError ? portInUse(config.chainPort, '--chain-port') : error;
   }
-  const record = currentProcessRecord(anvil.process.pid!, anvil.port);
+  const record = processRecord(anvil.process.pid!, anvil.port);
   writePidFile(pidFile, record);
   closers.push(async () => {
     await anvil.stop();

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  currentProcessRecord,
   isRunning,
   listeningSockets,
   portInUseMessage,
   portOwner,
+  processRecord,
   processStartTime,
   reapOrphan,
   takePidLock,
@@ -43,7 +43,7 @@ async function exited(child: ChildProcess): Promise<void> {
 describe('pid files', () => {
   it('tells a live process from a dead one by its start time', async () => {
     const { child } = await nodeChild(idle);
-    const record = currentProcessRecord(child.pid!);
+    const record = processRecord(child.pid!);
     expect(record.startTime).toMatch(/^\d+$/);
     expect(isRunning(record)).toBe(true);
     // The same pid with another start time is a different process.
@@ -74,7 +74,7 @@ describe('pid files', () => {
     const file = path.join(dir, 'orphan.pid');
     const marker = path.join(dir, 'state-of-this-home.json');
     const { child } = await nodeChild(idle, marker);
-    writePidFile(file, currentProcessRecord(child.pid!));
+    writePidFile(file, processRecord(child.pid!));
 
     expect(await reapOrphan(file, (cmdline) => cmdline.includes(marker))).toBe(child.pid);
     await exited(child);
@@ -85,10 +85,10 @@ describe('pid files', () => {
   it('leaves alone a process whose command line is not ours, and drops the pid file', async () => {
     const file = path.join(dir, 'foreign.pid');
     const { child } = await nodeChild(idle);
-    writePidFile(file, currentProcessRecord(child.pid!));
+    writePidFile(file, processRecord(child.pid!));
 
     expect(await reapOrphan(file, (cmdline) => cmdline.includes('/some/other/home'))).toBeNull();
-    expect(isRunning(currentProcessRecord(child.pid!))).toBe(true);
+    expect(isRunning(processRecord(child.pid!))).toBe(true);
     expect(existsSync(file)).toBe(false);
   });
 
@@ -97,7 +97,7 @@ describe('pid files', () => {
     const { child } = await nodeChild(idle, 'marker');
     writePidFile(file, { pid: child.pid!, startTime: '1' });
     expect(await reapOrphan(file, () => true)).toBeNull();
-    expect(isRunning(currentProcessRecord(child.pid!))).toBe(true);
+    expect(isRunning(processRecord(child.pid!))).toBe(true);
   });
 });
 

@@ -62,7 +62,7 @@ export function isRunning(record: ProcessRecord): boolean {
   return record.startTime === null || startTime === null || startTime === record.startTime;
 }
 
-export function currentProcessRecord(pid: number, port?: number): ProcessRecord {
+export function processRecord(pid: number, port?: number): ProcessRecord {
   return { pid, startTime: processStartTime(pid), ...(port === undefined ? {} : { port }) };
 }
 
@@ -127,7 +127,7 @@ export type LockResult = { taken: true; record: ProcessRecord } | { taken: false
 
 /** Takes a pid file for `pid` unless a running process holds it; a stale one (its process gone) is taken over. */
 export function takePidLock(file: string, pid: number): LockResult {
-  const record = currentProcessRecord(pid);
+  const record = processRecord(pid);
   for (;;) {
     try {
       writeFileSync(file, `${JSON.stringify(record)}\n`, { flag: 'wx' });
