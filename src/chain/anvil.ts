@@ -18,6 +18,16 @@ export interface AnvilOptions {
   timestampSeconds?: number;
 }
 
+/** Anvil could not bind its port: another process holds it. */
+export class AnvilPortInUseError extends Error {
+  override readonly name = 'AnvilPortInUseError';
+  readonly port: number;
+  constructor(port: number, output: string) {
+    super(`anvil could not bind port ${port}: address already in use\n${output}`);
+    this.port = port;
+  }
+}
+
 export interface AnvilInstance {
   rpcUrl: string;
   port: number;
@@ -45,12 +55,12 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
   }
   if (options.timestampSeconds !== undefined) args.push('--timestamp', String(options.timestampSeconds));
   const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const port = await waitForListening(child);
+  const port = await waitForListening(child, options.port ?? 0);
   const rpcUrl = `http://127.0.0.1:${port}`;
   return { rpcUrl, port, chainId, process: child, stop: () => stopProcess(child) };
 }
 
-function waitForListening(child: ChildProcess): Promise<number> {
+function waitForListening(child: ChildProcess, requestedPort: number): Promise<number> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(
@@ -68,11 +78,15 @@ function waitForListening(child: ChildProcess): Promise<number> {
       }
     };
     const onExit = (code: number | null) =>
-      fail(new Error(`anvil exited with code ${code} before it was ready:\n${output}`));
+      fail(
+        /address already in use/i.test(output)
+          ? new AnvilPortInUseError(requestedPort, output)
+          : new Error(`anvil exited with code ${code} before it was ready:\n${output}`),
+      );
     function cleanup() {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
-      child.off('exit', onExit);
+      child.off('close', onExit);
     }
     function fail(error: Error) {
       cleanup();
@@ -83,7 +97,8 @@ function waitForListening(child: ChildProcess): Promise<number> {
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    child.on('exit', onExit);
+    // 'close' comes after the output pipes are drained, so the reason anvil gave is in `output`.
+    child.on('close', onExit);
   });
 }
 

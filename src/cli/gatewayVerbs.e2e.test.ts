@@ -127,6 +127,28 @@ describe('gateway verbs', () => {
     );
     expect((await run('balance', '--api-key', key.apiKey)).code).toBe(0);
 
+    const updated = await run(
+      'keys',
+      'update',
+      key.id,
+      '--api-key',
+      gw.adminKey,
+      '--name',
+      'ci bot 2',
+      '--limit',
+      '3:USD',
+    );
+    expect(updated.code).toBe(0);
+    expect(updated.out).toMatch(/^name\s+ci bot 2$/m);
+    expect(updated.out).toMatch(/^limits\s+3 USD\/EPOCH/m);
+
+    // The new key's own limits in force: its rate limits, and its spend limit.
+    const limits = await run('keys', 'limits', '--api-key', key.apiKey);
+    expect(limits.code).toBe(0);
+    expect(limits.out).toMatch(/^key\s+RPM\s+\d+\s+\d+/m);
+    expect(limits.out).toMatch(/^account\s+TPM\s+\d+\s+\d+/m);
+    expect(limits.out).toMatch(/^USD\s+EPOCH\s+3\b/m);
+
     const revoked = await run('keys', 'revoke', key.id, '--api-key', gw.adminKey);
     expect(revoked).toMatchObject({ code: 0, out: `revoked ${key.id}` });
     const after = await run('balance', '--api-key', key.apiKey);
@@ -187,7 +209,9 @@ describe('gateway verbs', () => {
   it('rejects bad key and usage arguments before any request', async () => {
     expect((await run('keys', 'create', '--limit', '5:EUR')).code).toBe(2);
     expect((await run('keys', 'create', '--type', 'ROOT')).err).toMatch(/--type must be INFERENCE or ADMIN/);
-    expect((await run('keys')).err).toMatch(/missing list, create or revoke/);
+    expect((await run('keys')).err).toMatch(/missing list, limits, create, update or revoke/);
+    expect((await run('keys', 'update', 'key_1')).err).toMatch(/nothing to change/);
+    expect((await run('keys', 'create', '--rpm', '0')).err).toMatch(/--rpm must be a positive integer/);
     expect((await run('usage', '--limit', '0')).err).toMatch(/--limit must be an integer from 1 to 500/);
     expect((await run('usage', '--since', 'yesterday')).err).toMatch(/--since must be an ISO-8601 time/);
   });

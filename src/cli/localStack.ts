@@ -14,7 +14,7 @@ import type { Address, Hex } from 'viem';
 import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import { ensureDashboardBuilt } from '../../web/ensureBuilt.ts';
 import { type AllocationMode, startAllowanceSync } from '../chain/allowanceSync.ts';
-import { anvilMnemonic, startAnvil } from '../chain/anvil.ts';
+import { type AnvilInstance, AnvilPortInUseError, anvilMnemonic, startAnvil } from '../chain/anvil.ts';
 import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '../chain/clients.ts';
 import { setUpDemoWallet } from '../chain/demo.ts';
 import { defaultDeployConfig, deployPerdiem, type PerdiemContracts } from '../chain/deploy.ts';
@@ -26,10 +26,12 @@ import { parseUsd } from '../core/money.ts';
 import type { ModelPrice, PriceBook } from '../core/pricing.ts';
 import { createRedisNonceStore } from '../gateway/identity/redisNonceStore.ts';
 import { createMemoryNonceStore, type NonceStore } from '../gateway/identity/walletToken.ts';
+import { type RateLimitConfig, rateLimitsDefault } from '../gateway/limits.ts';
 import {
   createProviderRegistry,
   loadLlamaRuntime,
   type ProviderConfig,
+  providerLimits,
   writeDemoModel,
 } from '../gateway/providers/index.ts';
 import { createRedisRateLimiter } from '../gateway/rateLimit/redisRateLimiter.ts';
@@ -40,6 +42,15 @@ import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { startLocalX402 } from '../x402/localX402.ts';
 import { UsageError } from './command.ts';
+import {
+  portInUseMessage,
+  portOwner,
+  processRecord,
+  reapOrphan,
+  removePidFile,
+  takePidLock,
+  writePidFile,
+} from './processes.ts';
 import type { StackConfig } from './stackConfig.ts';
 import { readStackState, type StackState, writeStackState } from './stateFile.ts';
 
@@ -81,6 +92,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const close of closers.reverse()) await close();
   };
   try {
+    lockHome(options.config.home, closers);
     const state = await start(options, closers);
     return { state, stop };
   } catch (error) {
@@ -89,9 +101,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+/** One `up` per home: its pid file is `up.pid`, taken over when the process that wrote it is gone. */
+function lockHome(home: string, closers: Closer[]): void {
+  mkdirSync(home, { recursive: true });
+  const file = path.join(home, 'up.pid');
+  const lock = takePidLock(file, process.pid);
+  if (!lock.taken) {
+    throw new Error(
+      `another perdiem up (pid ${lock.holder.pid}) is running on ${home}; stop it (Ctrl-C, or kill ${lock.holder.pid}) or pass --home DIR`,
+    );
+  }
+  closers.push(() => removePidFile(file, lock.record));
+}
+
 async function start({ config, progress }: LocalStackOptions, closers: Closer[]): Promise<StackState> {
   mkdirSync(path.join(config.home, 'chain'), { recursive: true });
   const previous = readStackState(config.home);
+  // Before the chain and the deployment: a taken gateway port is said at once, not after a minute of setup.
+  if (config.port !== 0 && !(await portFree(config.host, config.port))) throw portInUse(config.port, '--port');
 
   const chain = config.rpc
     ? await externalChain(config, progress)
@@ -181,6 +208,7 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     epochSeconds,
     operatorToken,
     ...(rateLimiter ? { rateLimiter } : {}),
+    rateLimits: rateLimitsOf(config),
     refreshAllowance: (accountId) => sync.refresh(accountId),
     ...(x402
       ? {
@@ -218,9 +246,12 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     dashboard: {
       root: dashboardRoot,
       chain: { chainId: chain.chainId, rpcUrl: chain.rpcUrl, contracts },
-      // Served only on the local chain (31337), and labelled there as a development wallet.
-      ...(demo ? { devWallet: { address: demo.address, privateKey: demo.privateKey } } : {}),
+      // Served only on the local chain (31337) bound to loopback (stackConfig refuses other hosts with it), and
+      // labelled there as a development wallet.
+      ...(demo && config.devWallet ? { devWallet: { address: demo.address, privateKey: demo.privateKey } } : {}),
     },
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'EADDRINUSE' ? portInUse(port, '--port') : error;
   });
   closers.push(() => server.close());
 
@@ -256,12 +287,7 @@ async function localChain(
   progress: (line: string) => void,
 ): Promise<PreparedChain> {
   progress('starting the local chain (anvil)…');
-  const anvil = await startAnvil({
-    port: config.chainPort,
-    statePath: path.join(config.home, 'chain', 'anvil-state.json'),
-    stateIntervalSeconds: anvilStateIntervalSeconds,
-  });
-  closers.push(() => anvil.stop());
+  const anvil = await ownedAnvil(config, closers, progress);
   const chain = chainFor(anvil.chainId, anvil.rpcUrl);
   const client = publicClientFor(chain);
   const base = { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, client };
@@ -276,6 +302,52 @@ async function localChain(
   progress('funding the demo wallet and taking it through stake → mint → stake DIEM…');
   const demo = await setUpDemoWallet(deployer, client, contracts);
   return { ...base, contracts, fromBlock, demo: { address: demo.address, privateKey: demo.privateKey } };
+}
+
+/**
+ * Anvil with a pid file in the home (`chain/anvil.pid`): an anvil that an earlier `up` of this home left behind
+ * when it was killed is stopped first, so it neither holds the port nor writes the state file under the new one.
+ */
+async function ownedAnvil(config: StackConfig, closers: Closer[], progress: (line: string) => void) {
+  const statePath = path.join(config.home, 'chain', 'anvil-state.json');
+  const pidFile = path.join(config.home, 'chain', 'anvil.pid');
+  const reaped = await reapOrphan(
+    pidFile,
+    (cmdline) => path.basename(cmdline[0] ?? '').includes('anvil') && cmdline.includes(statePath),
+  );
+  if (reaped !== null) progress(`stopped the anvil (pid ${reaped}) an earlier perdiem up left running`);
+  let anvil: AnvilInstance;
+  try {
+    anvil = await startAnvil({ port: config.chainPort, statePath, stateIntervalSeconds: anvilStateIntervalSeconds });
+  } catch (error) {
+    throw error instanceof AnvilPortInUseError ? portInUse(config.chainPort, '--chain-port') : error;
+  }
+  const record = processRecord(anvil.process.pid!, anvil.port);
+  writePidFile(pidFile, record);
+  closers.push(async () => {
+    await anvil.stop();
+    removePidFile(pidFile, record);
+  });
+  return anvil;
+}
+
+function portInUse(port: number, flag: string): Error {
+  return new Error(portInUseMessage(port, flag, portOwner(port)));
+}
+
+/** The operator's defaults from the config; each one not given keeps the gateway's own. */
+function rateLimitsOf(config: StackConfig): RateLimitConfig {
+  const { key, account } = rateLimitsDefault;
+  return {
+    key: {
+      requestsPerMinute: config.rateLimitKeyRpm ?? key.requestsPerMinute,
+      tokensPerMinute: config.rateLimitKeyTpm ?? key.tokensPerMinute,
+    },
+    account: {
+      requestsPerMinute: config.rateLimitAccountRpm ?? account.requestsPerMinute,
+      tokensPerMinute: config.rateLimitAccountTpm ?? account.tokensPerMinute,
+    },
+  };
 }
 
 async function externalChain(config: StackConfig, progress: (line: string) => void): Promise<PreparedChain> {
@@ -350,9 +422,9 @@ async function inference(
 ): Promise<{ providers: ProviderConfig[]; models: string[]; imageModels: string[] }> {
   if (config.upstream) {
     const imageModels = config.upstreamImageModels ?? [];
-    const models = (config.upstreamModels ?? (await upstreamModels(config.upstream, config.upstreamApiKey))).filter(
-      (id) => !imageModels.includes(id),
-    );
+    const listed = config.upstreamModels ? [] : await upstreamModels(config.upstream, config.upstreamApiKey);
+    const contextOf = new Map(listed.map((model) => [model.id, model.contextLength]));
+    const models = (config.upstreamModels ?? listed.map((model) => model.id)).filter((id) => !imageModels.includes(id));
     if (models.length + imageModels.length === 0)
       throw new UsageError('the upstreams list no models; name them with --upstream-models');
     progress(`routing ${[...models, ...imageModels].join(', ')} to ${config.upstream.join(' → ')}`);
@@ -362,7 +434,10 @@ async function inference(
       ...(config.upstreamApiKey ? { apiKey: config.upstreamApiKey } : {}),
     }));
     const served = [
-      ...models.map((id) => ({ id })),
+      ...models.map((id) => {
+        const contextLength = contextOf.get(id);
+        return contextLength === undefined ? { id } : { id, contextLength };
+      }),
       ...imageModels.map((id) => ({ id, capabilities: ['image' as const] })),
     ];
     return { providers: [{ kind: 'openai', id: 'upstream', upstreams, models: served }], models, imageModels };
@@ -375,19 +450,45 @@ async function inference(
   }
   // A real GGUF is served under its file name; the generated one as perdiem-demo.
   const id = config.model ? path.basename(config.model).replace(/\.gguf$/i, '') : localModelId;
-  const model = { id, path: path.resolve(modelPath) };
+  const contextSize = await llamaContextTokens(modelPath);
+  const model = { id, path: path.resolve(modelPath), ...(contextSize === undefined ? {} : { contextSize }) };
   return { providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1 }], models: [id], imageModels: [] };
 }
 
-async function upstreamModels(baseUrls: string[], apiKey: string | undefined): Promise<string[]> {
+/**
+ * The context the in-process model runs with (the gateway's default capped by the GGUF's training context), read
+ * from the file's header so that /v1/models states it before the model is first loaded.
+ */
+async function llamaContextTokens(modelPath: string): Promise<number | undefined> {
+  const { readGgufFileInfo } = await import('node-llama-cpp');
+  const info = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
+  const trained = (info.architectureMetadata as { context_length?: unknown }).context_length;
+  return typeof trained === 'number' ? Math.min(providerLimits.llamaContextSizeDefault, trained) : undefined;
+}
+
+interface UpstreamModel {
+  id: string;
+  contextLength?: number;
+}
+
+/** An upstream's listing, with the context length where it states one (Venice, OpenRouter or vLLM's field). */
+export function upstreamModelOf(entry: Record<string, unknown>): UpstreamModel {
+  const spec = entry.model_spec as { availableContextTokens?: unknown } | undefined;
+  const context = [spec?.availableContextTokens, entry.context_length, entry.max_model_len].find(
+    (value): value is number => Number.isSafeInteger(value) && (value as number) > 0,
+  );
+  return { id: String(entry.id), ...(context === undefined ? {} : { contextLength: context }) };
+}
+
+async function upstreamModels(baseUrls: string[], apiKey: string | undefined): Promise<UpstreamModel[]> {
   for (const baseUrl of baseUrls) {
     const response = await fetch(`${baseUrl.replace(/\/$/, '')}/models`, {
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
       signal: AbortSignal.timeout(upstreamProbeTimeoutMs),
     }).catch(() => null);
     if (!response?.ok) continue;
-    const body = (await response.json()) as { data?: { id: string }[] };
-    return (body.data ?? []).map((model) => model.id);
+    const body = (await response.json()) as { data?: Record<string, unknown>[] };
+    return (body.data ?? []).map(upstreamModelOf);
   }
   throw new UsageError(`no upstream answered GET /models: ${baseUrls.join(', ')}`);
 }
@@ -414,6 +515,15 @@ async function demoAccount(
     apiKey: await keyFor('INFERENCE', previous?.demo?.apiKey),
     adminKey: await keyFor('ADMIN', previous?.demo?.adminKey),
   };
+}
+
+/** Whether `port` can be bound on `host` right now. */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
 }
 
 /** A port free right now on `host` (the OS picks it); the gateway binds it a moment later. */

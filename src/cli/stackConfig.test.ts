@@ -43,6 +43,45 @@ describe('perdiem up configuration', () => {
     expect(() => resolveStackConfig(flags, {}, cwd)).toThrow(message);
   });
 
+  it('refuses to serve the development wallet on a non-loopback host', () => {
+    for (const host of ['0.0.0.0', '192.168.1.7', '::']) {
+      expect(() => resolveStackConfig({ host }, {}, cwd)).toThrow(
+        /would serve the development wallet's private key to the network: bind 127\.0\.0\.1, or pass --dev-wallet false/,
+      );
+    }
+    expect(resolveStackConfig({ host: '0.0.0.0', 'dev-wallet': 'false' }, {}, cwd).devWallet).toBe(false);
+    expect(resolveStackConfig({ host: '0.0.0.0' }, { PERDIEM_DEV_WALLET: 'false' }, cwd).devWallet).toBe(false);
+    // An external chain has no development wallet to leak.
+    expect(resolveStackConfig({ host: '0.0.0.0', rpc: 'http://rpc.example/' }, {}, cwd).devWallet).toBe(true);
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) {
+      expect(resolveStackConfig({ host }, {}, cwd).devWallet).toBe(true);
+    }
+    expect(() => resolveStackConfig({ 'dev-wallet': 'yes' }, {}, cwd)).toThrow(/devWallet.*true or false/);
+  });
+
+  it('reads the rate-limit defaults from flags, variables and the file, as positive integers', () => {
+    const file = path.join(cwd, 'limits.json');
+    writeFileSync(file, JSON.stringify({ rateLimitAccountRpm: 30, rateLimitAccountTpm: 9000, devWallet: false }));
+    const config = resolveStackConfig(
+      { config: file, 'rate-limit-key-rpm': '7' },
+      { PERDIEM_RATE_LIMIT_KEY_TPM: '1234' },
+      cwd,
+    );
+    expect(config).toMatchObject({
+      rateLimitKeyRpm: 7,
+      rateLimitKeyTpm: 1234,
+      rateLimitAccountRpm: 30,
+      rateLimitAccountTpm: 9000,
+      devWallet: false,
+    });
+    expect(resolveStackConfig({}, {}, cwd).rateLimitKeyRpm).toBeUndefined();
+    for (const bad of ['0', '-1', '1.5', 'many']) {
+      expect(() => resolveStackConfig({ 'rate-limit-key-rpm': bad }, {}, cwd)).toThrow(
+        /bad rateLimitKeyRpm \(--rate-limit-key-rpm, PERDIEM_RATE_LIMIT_KEY_RPM\)/,
+      );
+    }
+  });
+
   it('refuses an unknown key in the config file', () => {
     const file = path.join(cwd, 'unknown.json');
     writeFileSync(file, JSON.stringify({ prot: 1 }));
@@ -56,5 +95,18 @@ describe('perdiem up prices', () => {
     const sheet = priceBookFor(['chat-model'], ['image-model']).versions[0]!;
     expect(sheet.models['chat-model']?.kind).toBe('text');
     expect(sheet.models['image-model']).toEqual({ kind: 'image', perImage: 40_000_000n });
+  });
+});
+
+describe('perdiem up upstream listings', () => {
+  it('takes the context length from Venice, OpenRouter or vLLM fields, and none when absent', async () => {
+    const { upstreamModelOf } = await import('./localStack.ts');
+    expect(upstreamModelOf({ id: 'v', model_spec: { availableContextTokens: 131072 } })).toEqual({
+      id: 'v',
+      contextLength: 131072,
+    });
+    expect(upstreamModelOf({ id: 'o', context_length: 8192 })).toEqual({ id: 'o', contextLength: 8192 });
+    expect(upstreamModelOf({ id: 'l', max_model_len: 4096 })).toEqual({ id: 'l', contextLength: 4096 });
+    expect(upstreamModelOf({ id: 'x', context_length: 'big' })).toEqual({ id: 'x' });
   });
 });

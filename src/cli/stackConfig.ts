@@ -21,6 +21,13 @@ const list = z.preprocess(
   z.array(z.string().min(1)),
 );
 
+/** "true"/"false" from a flag or a variable, a JSON boolean from the file. */
+const bool = z.preprocess(
+  (value) => (value === 'true' ? true : value === 'false' ? false : value),
+  z.boolean({ error: 'true or false' }),
+);
+const perMinute = z.coerce.number({ error: 'a positive integer' }).int().positive();
+
 export const stackConfigSchema = z.strictObject({
   /** Where state lives. */
   home: z.string().min(1).default('.perdiem'),
@@ -50,6 +57,16 @@ export const stackConfigSchema = z.strictObject({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier')
     .default('perdiem'),
+  /**
+   * Serve the local chain's development wallet (its private key) to the dashboard. Refused with a host other than
+   * loopback, where anyone on the network could read the key.
+   */
+  devWallet: bool.default(true),
+  /** Rate-limit defaults, per minute, for every key and every account (per-key overrides go through the API). */
+  rateLimitKeyRpm: perMinute.optional(),
+  rateLimitKeyTpm: perMinute.optional(),
+  rateLimitAccountRpm: perMinute.optional(),
+  rateLimitAccountTpm: perMinute.optional(),
   /** Redis for rate limits (shared by replicas) instead of memory. */
   redisUrl: z
     .string()
@@ -120,5 +137,17 @@ export function resolveStackConfig(flags: Record<string, unknown>, env: NodeJS.P
   }
   if (config.model && config.upstream) throw new UsageError('give either --model or --upstream, not both');
   if (config.upstreamImageModels && !config.upstream) throw new UsageError('--upstream-image-models needs --upstream');
+  // The development wallet exists on the local chain only.
+  if (config.devWallet && !config.rpc && !isLoopback(config.host)) {
+    throw new UsageError(
+      `--host ${config.host} would serve the development wallet's private key to the network: bind 127.0.0.1, or pass --dev-wallet false`,
+    );
+  }
   return { ...config, home: path.resolve(cwd, config.home) };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
 }

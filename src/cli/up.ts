@@ -18,7 +18,7 @@ export const upCommand: Command = {
     '',
     '  --home DIR                     where state lives (default ./.perdiem)',
     '  --port N                       gateway port (default 8787; 0 = any free port)',
-    '  --host ADDRESS                 gateway bind address (default 127.0.0.1)',
+    '  --host ADDRESS                 gateway bind address (default 127.0.0.1; another needs --dev-wallet false)',
     '  --chain-port N                 local anvil port (default 8545; 0 = any free port)',
     '  --rpc URL                      an external EVM chain instead of the local anvil',
     '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking})',
@@ -28,6 +28,12 @@ export const upCommand: Command = {
     '  --database-url postgres://…    PostgreSQL ledger instead of SQLite',
     '  --database-schema NAME         its schema (default perdiem)',
     '  --redis-url redis://…          Redis rate limits instead of in-memory',
+    '  --rate-limit-key-rpm N         requests per minute per key (default 500)',
+    '  --rate-limit-key-tpm N         tokens per minute per key (default 1000000)',
+    '  --rate-limit-account-rpm N     requests per minute per account (default 2000)',
+    '  --rate-limit-account-tpm N     tokens per minute per account (default 4000000)',
+    "  --dev-wallet true|false        give the dashboard the local demo wallet's private key (default true;",
+    '                                 loopback --host only)',
     '  --model FILE.gguf              serve this GGUF in process (default: a generated demo model, random weights)',
     '  --upstream URL[,URL…]          OpenAI-compatible upstreams (…/v1), in failover order, instead of a local model',
     '  --upstream-api-key KEY         bearer key for the upstreams',
@@ -59,7 +65,7 @@ export const upCommand: Command = {
   },
 };
 
-function summary(state: StackState, home: string): string {
+export function summary(state: StackState, home: string): string {
   const model = state.models[0] ?? 'MODEL';
   const key = state.demo?.apiKey ?? 'YOUR_KEY';
   const curl = [
@@ -81,7 +87,8 @@ function summary(state: StackState, home: string): string {
   ];
   if (state.demo) {
     lines.push(
-      `  API key      ${state.demo.apiKey}`,
+      `  API key      ${state.demo.apiKey}   (INFERENCE: requests)`,
+      `  ADMIN key    ${state.demo.adminKey}   (ADMIN: creates and revokes keys; \`perdiem keys\` uses it)`,
       `  demo wallet  ${state.demo.address} (development key in ${stateFilePath(home)})`,
     );
   } else {

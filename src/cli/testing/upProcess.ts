@@ -10,14 +10,25 @@ export interface UpProcess {
   state: StackState;
 }
 
-/** Resolves with the state `up` prints once everything is serving. */
-export function startUpProcess(home: string): Promise<UpProcess> {
-  const child = spawn(
+export interface UpProcessOptions {
+  /** Flags after the defaults (`--port 0 --chain-port 0`); a later flag wins. */
+  args?: string[];
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `perdiem up` on `home` as a child process in its own process group (so anvil can be killed with it). */
+export function spawnUp(home: string, options: UpProcessOptions = {}): ChildProcess {
+  return spawn(
     process.execPath,
-    ['src/cli/main.ts', 'up', '--home', home, '--port', '0', '--chain-port', '0', '--json'],
-    // Its own process group, so that anvil and the rest of the stack can be killed with it.
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    ['src/cli/main.ts', 'up', '--home', home, '--port', '0', '--chain-port', '0', '--json', ...(options.args ?? [])],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...options.env } },
   );
+}
+
+/** Resolves with the state `up` prints once everything is serving. */
+export function startUpProcess(home: string, options: UpProcessOptions = {}): Promise<UpProcess> {
+  const child = spawnUp(home, options);
   // A test that times out never reaches its stop: do not leave a whole stack running after the test process.
   const killOnExit = () => {
     try {
@@ -46,5 +57,29 @@ export function stopUpProcess(running: UpProcess): Promise<number | null> {
   return new Promise((resolve) => {
     running.child.once('exit', (code) => resolve(code));
     running.child.kill('SIGINT');
+  });
+}
+
+/** Runs `up` until it exits (for starts that must fail): its exit code and everything it printed. */
+export function failedUp(
+  home: string,
+  options: UpProcessOptions = {},
+): Promise<{ code: number | null; output: string }> {
+  const child = spawnUp(home, options);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      // A start that did not fail is stopped, and reported by its output.
+      resolve({ code, output });
+    });
+    child.stdout?.on('data', () => {
+      if (output.includes('{"gatewayUrl"')) child.kill('SIGINT');
+    });
   });
 }
