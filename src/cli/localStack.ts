@@ -412,7 +412,13 @@ async function openLedger(
     });
   }
   progress('opening the ledger (SQLite)…');
-  return openSqliteLedger({ path: path.join(config.home, 'ledger.sqlite'), clock, epochSeconds });
+  const ledger = openSqliteLedger({ path: path.join(config.home, 'ledger.sqlite'), clock, epochSeconds });
+  // This `up` holds the home's lock, so it is the file's only writer: whatever another instance still holds belongs
+  // to a process that died (a crash, a SIGKILL), and is given back now rather than a TTL later. On PostgreSQL other
+  // replicas may be alive: there, a dead replica's holds expire a TTL after its last sweep.
+  const voided = await ledger.voidHoldsOfOtherInstances();
+  if (voided > 0) progress(`released ${voided} reservation(s) held by a process that stopped without finishing them`);
+  return ledger;
 }
 
 /** The in-process model (a GGUF, or the generated demo model), or the configured upstreams and their models. */
