@@ -70,16 +70,23 @@ export interface Balance {
 }
 
 export interface KeyLimitView {
-  currency: 'USD' | 'DIEM';
+  /** DIEM covers the DIEM allowance, USD covers credits and USD, TOTAL (perdiem's) covers every source. */
+  currency: 'USD' | 'DIEM' | 'TOTAL';
   period: 'EPOCH' | 'MONTH' | 'LIFETIME';
   amount: string;
+  covers: ('DIEM' | 'CREDITS' | 'USD')[];
+  /** What is left this period, when the gateway reports it (key listings do). */
+  remaining?: string;
 }
 
 export interface ApiKeyView {
   id: string;
   apiKeyType: 'INFERENCE' | 'ADMIN';
   description: string;
-  last6Chars: string;
+  /** The secret's last 6 characters; null for keys made before they were recorded. */
+  last6Chars: string | null;
+  /** The secret's first characters. */
+  prefix: string;
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;

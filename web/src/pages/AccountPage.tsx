@@ -118,7 +118,7 @@ function KeyList({ keys, session, onRevoked }: { keys: ApiKeyView[]; session: Se
                 </td>
                 <td data-label="Type">{key.apiKeyType}</td>
                 <td data-label="Key">
-                  <code className="nowrap">{key.last6Chars}…</code>
+                  <code className="nowrap">{key.last6Chars === null ? `${key.prefix}…` : `…${key.last6Chars}`}</code>
                 </td>
                 <td data-label="Limits">
                   {key.limits.length === 0
@@ -126,7 +126,7 @@ function KeyList({ keys, session, onRevoked }: { keys: ApiKeyView[]; session: Se
                     : key.limits
                         .map(
                           (l) =>
-                            `${l.currency === 'USD' ? '$' : ''}${l.amount}${l.currency === 'DIEM' ? ' DIEM' : ''}/${l.period.toLowerCase()}`,
+                            `${l.currency === 'DIEM' ? '' : '$'}${l.amount}${l.currency === 'DIEM' ? ' DIEM' : l.currency === 'TOTAL' ? ' total' : ''}/${l.period.toLowerCase()}${l.remaining === undefined ? '' : ` (${l.remaining} left)`}`,
                         )
                         .join(', ')}
                 </td>
@@ -156,7 +156,7 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
   const [description, setDescription] = useState('');
   const [type, setType] = useState<'INFERENCE' | 'ADMIN'>('INFERENCE');
   const [limitAmount, setLimitAmount] = useState('');
-  const [limitCurrency, setLimitCurrency] = useState<'USD' | 'DIEM'>('USD');
+  const [limitCurrency, setLimitCurrency] = useState<'USD' | 'DIEM' | 'TOTAL'>('USD');
   const [limitPeriod, setLimitPeriod] = useState<'EPOCH' | 'MONTH' | 'LIFETIME'>('EPOCH');
   const [expires, setExpires] = useState('');
   const [allowed, setAllowed] = useState<string[]>([]);
@@ -255,11 +255,12 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
           />
           <select
             value={limitCurrency}
-            onChange={(e) => setLimitCurrency(e.target.value as 'USD' | 'DIEM')}
+            onChange={(e) => setLimitCurrency(e.target.value as 'USD' | 'DIEM' | 'TOTAL')}
             aria-label="Limit currency"
           >
-            <option value="USD">USD</option>
-            <option value="DIEM">DIEM</option>
+            <option value="USD">USD (credits and USD balance)</option>
+            <option value="DIEM">DIEM (the DIEM allowance)</option>
+            <option value="TOTAL">total (every source)</option>
           </select>
           <select
             value={limitPeriod}
