@@ -30,12 +30,15 @@ interface BucketNames {
  * API key object (the key cache hands out the same object while it holds the key), specs once per gateway.
  */
 function bucketPlanner(deps: GatewayDeps) {
-  const { key, account } = deps.rateLimits;
-  const specs = {
-    keyRpm: { perMinute: key.requestsPerMinute },
-    accountRpm: { perMinute: account.requestsPerMinute },
-    keyTpm: { perMinute: key.tokensPerMinute },
-    accountTpm: { perMinute: account.tokensPerMinute },
+  // Rebuilt only when the operator's limits change (a new object from deps.settings).
+  let config: GatewayDeps['rateLimits'] | null = null;
+  let specs = specsOf(deps.rateLimits);
+  const specsNow = () => {
+    if (deps.rateLimits !== config) {
+      config = deps.rateLimits;
+      specs = specsOf(config);
+    }
+    return specs;
   };
   const namesByKey = new WeakMap<Principal['key'], BucketNames>();
   const namesOf = (principal: Principal): BucketNames => {
@@ -56,12 +59,22 @@ function bucketPlanner(deps: GatewayDeps) {
   };
   return (principal: Principal, tokens: number): BucketTake[] => {
     const names = namesOf(principal);
+    const specs = specsNow();
     return [
       { bucket: names.keyRpm, spec: specs.keyRpm, amount: 1 },
       { bucket: names.accountRpm, spec: specs.accountRpm, amount: 1 },
       { bucket: names.keyTpm, spec: specs.keyTpm, amount: tokens },
       { bucket: names.accountTpm, spec: specs.accountTpm, amount: tokens },
     ];
+  };
+}
+
+function specsOf({ key, account }: GatewayDeps['rateLimits']) {
+  return {
+    keyRpm: { perMinute: key.requestsPerMinute },
+    accountRpm: { perMinute: account.requestsPerMinute },
+    keyTpm: { perMinute: key.tokensPerMinute },
+    accountTpm: { perMinute: account.tokensPerMinute },
   };
 }
 

@@ -4,6 +4,7 @@ import { openSqliteLedger } from '../sqlite/sqliteLedger.ts';
 import { settingsLimits } from './limits.ts';
 import { openSettingsStore } from './openSettingsStore.ts';
 import {
+  memorySettingsHarness,
   postgresSettingsHarness,
   type SettingsHarness,
   sqliteSettingsHarness,
@@ -11,7 +12,7 @@ import {
 } from './testing.ts';
 import type { SettingsStore } from './types.ts';
 
-const harnesses: SettingsHarness[] = [sqliteSettingsHarness, await postgresSettingsHarness()];
+const harnesses: SettingsHarness[] = [memorySettingsHarness, sqliteSettingsHarness, await postgresSettingsHarness()];
 const at = (createdAtMs: number) => ({ createdAtMs });
 
 for (const harness of harnesses) {

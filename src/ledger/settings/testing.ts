@@ -7,23 +7,34 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dropSchema, postgresSkipReason, testDatabaseUrl } from '../testing/harness.ts';
+import { createMemorySettingsStore } from './memorySettingsStore.ts';
 import { openPostgresSettingsStore } from './postgresSettingsStore.ts';
 import { openSqliteSettingsStore } from './sqliteSettingsStore.ts';
 import type { SettingsStore } from './types.ts';
 
 export interface TestSettingsDatabase {
   /** Where it is, in the terms `openSettingsStoreFor` takes. */
-  where: { databaseUrl: string; databaseSchema: string } | { sqlitePath: string };
+  where: { databaseUrl: string; databaseSchema: string } | { sqlitePath: string } | null;
   open(): Promise<SettingsStore>;
   cleanup(): Promise<void>;
 }
 
 export interface SettingsHarness {
-  name: 'sqlite' | 'postgres';
+  name: 'memory' | 'sqlite' | 'postgres';
   /** Why the suite is skipped, or null when it runs. */
   skipReason: string | null;
   create(): TestSettingsDatabase;
 }
+
+/** One store shared by every `open()` (it cannot be reopened after a restart: nothing survives one). */
+export const memorySettingsHarness: SettingsHarness = {
+  name: 'memory',
+  skipReason: null,
+  create() {
+    const store = createMemorySettingsStore();
+    return { where: null, open: async () => ({ ...store, close: async () => {} }), cleanup: async () => {} };
+  },
+};
 
 export const sqliteSettingsHarness: SettingsHarness = {
   name: 'sqlite',

@@ -46,3 +46,6 @@ export interface SettingsStore {
   head(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** Who made a change and why, as a caller gives it (the store adds the time). */
+export type SettingsNote = Pick<SettingsMeta, 'actor' | 'note'>;
