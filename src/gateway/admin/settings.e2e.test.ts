@@ -2,14 +2,18 @@
  * Operator settings through a real port and a restart: the gateway and its settings on one SQLite ledger file are
  * closed and started again, and what the operator set is still in force (a chat request is charged at the new price).
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epochAt } from '../../core/epoch.ts';
+import { openPostgresLedger } from '../../ledger/postgres/postgresLedger.ts';
 import { openSqliteLedger } from '../../ledger/sqlite/sqliteLedger.ts';
 import { allUsage } from '../../ledger/testing/allUsage.ts';
+import { dropSchema, postgresSkipReason, testDatabaseUrl } from '../../ledger/testing/harness.ts';
 import type { Ledger } from '../../ledger/types.ts';
 import { gatewayLogger } from '../app.ts';
 import { rateLimitsDefault } from '../limits.ts';
@@ -25,10 +29,22 @@ interface Running {
   close(): Promise<void>;
 }
 
-async function start(sqlitePath: string): Promise<Running> {
-  const ledger = openSqliteLedger({ path: sqlitePath, clock: Date.now });
+type Where = { sqlitePath: string } | { databaseUrl: string; databaseSchema: string };
+
+async function start(where: Where): Promise<Running> {
+  const ledger =
+    'sqlitePath' in where
+      ? openSqliteLedger({ path: where.sqlitePath, clock: Date.now })
+      : await openPostgresLedger({
+          url: where.databaseUrl,
+          schema: where.databaseSchema,
+          createSchema: true,
+          clock: Date.now,
+          poolMax: 2,
+        });
   const settings = await openOperatorSettingsFor({
-    sqlitePath,
+    sqlitePath: '',
+    ...where,
     defaults: { prices: fakePriceBook, rateLimits: rateLimitsDefault },
     clock: Date.now,
     pollIntervalMs: 0,
@@ -84,7 +100,7 @@ describe('operator settings across a gateway restart (SQLite file, real port)', 
   });
 
   it('keeps a price sheet, rate limits and model and provider settings, and charges at the stored price', async () => {
-    running = await start(sqlitePath);
+    running = await start({ sqlitePath });
     expect((await admin('/admin/prices', { method: 'POST', json: sheet })).status).toBe(201);
     expect((await admin('/admin/rate-limits', { method: 'PUT', json: limits })).status).toBe(200);
     const disabled = await admin(`/admin/models/${fakeModels.embed}`, { method: 'PATCH', json: { enabled: false } });
@@ -93,7 +109,7 @@ describe('operator settings across a gateway restart (SQLite file, real port)', 
     await running.close();
     running = null;
 
-    running = await start(sqlitePath);
+    running = await start({ sqlitePath });
     const prices = (await admin('/admin/prices')).body as { versions: unknown[] };
     expect(prices.versions.at(-1)).toEqual(sheet);
     expect((await admin('/admin/rate-limits')).body).toEqual({ data: limits });
@@ -122,5 +138,43 @@ describe('operator settings across a gateway restart (SQLite file, real port)', 
     // 7 × $3/1M + 5 × $12.000000001/1M, each line rounded up: 21,000 + 60,000.000005 → 81,001 nano-USD.
     const usage = await allUsage(ledger, account.id);
     expect(usage.map((line) => line.amountNano).reduce((a, b) => a + b, 0n)).toBe(21_000n + 60_001n);
+  });
+});
+
+describe.skipIf((await postgresSkipReason()) !== null)('operator settings shared by two gateways on PostgreSQL', () => {
+  it('shows a change made through one gateway at the other once it refreshes, and after both restart', async () => {
+    const where = { databaseUrl: testDatabaseUrl, databaseSchema: `perdiem_test_${randomBytes(6).toString('hex')}` };
+    const gateways: Running[] = [];
+    try {
+      gateways.push(await start(where), await start(where));
+      const [one, two] = gateways as [Running, Running];
+      const call = async (gateway: Running, path: string, method = 'GET', json?: unknown) => {
+        const response = await fetch(`${gateway.server.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
+          ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+        });
+        expect(response.status).toBe(200);
+        return (await response.json()) as { data: unknown };
+      };
+      await call(one, `/admin/models/${fakeModels.embed}`, 'PATCH', { enabled: false, contextLength: 100 });
+      await call(one, '/admin/providers/fake', 'PATCH', { priority: 4 });
+      await two.settings.refresh();
+      const models = (await call(two, '/admin/models')).data as { id: string; enabled: boolean }[];
+      expect(models.find((model) => model.id === fakeModels.embed)).toMatchObject({
+        enabled: false,
+        contextLength: 100,
+      });
+      expect(((await call(two, '/admin/providers')).data as unknown[])[0]).toMatchObject({ priority: 4 });
+
+      await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
+      const again = await start(where);
+      gateways.push(again);
+      expect(again.settings.model(fakeModels.embed)).toEqual({ enabled: false, contextLength: 100 });
+      expect(again.settings.provider('fake')).toEqual({ enabled: true, priority: 4 });
+    } finally {
+      await Promise.all(gateways.map((gateway) => gateway.close()));
+      await dropSchema(where.databaseSchema);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rateLimitsDefault } from '../limits.ts';
 import { fakeModels } from '../testing/fakeRegistry.ts';
 import { type InProcessGateway, operatorToken, startInProcessGateway } from '../testing/inProcess.ts';
 
@@ -92,6 +93,12 @@ describe('operator settings routes', () => {
       data: { rateLimits: { key: { RPM: { limit: number } } } };
     };
     expect(report.data.rateLimits.key.RPM.limit).toBe(2);
+
+    const reset = (await (await admin('/admin/rate-limits', { method: 'DELETE' })).json()) as { data: unknown };
+    expect(reset.data).toEqual(rateLimitsDefault);
+    const after = await gw.request('/v1/chat/completions', { json: { ...chat, max_tokens: 3 } });
+    expect(after.headers.get('x-ratelimit-limit-requests')).toBe(String(rateLimitsDefault.key.requestsPerMinute));
+    expect(await history('rateLimits')).toHaveLength(2);
   });
 
   it('answers bad input with an OpenAI-shaped 400 naming the field, and stores nothing', async () => {

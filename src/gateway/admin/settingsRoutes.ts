@@ -174,6 +174,9 @@ export function settingsRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json({ data: await settings.setRateLimits(next, note) });
   });
 
+  // Back to the defaults the gateway was started with (flags, variables, config file).
+  app.delete('/rate-limits', async (c) => c.json({ data: await settings.setRateLimits(null, note) }));
+
   app.get('/settings/history', async (c) => {
     const query = parseWith(historyQuerySchema, c.req.query());
     const records = await settings.history(query.kind, query.limit ?? limits.historyLimitDefault);

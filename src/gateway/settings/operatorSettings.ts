@@ -40,7 +40,8 @@ export interface OperatorSettings extends RoutingSettings {
   /** The price book; `add` stores the sheet before it is in force. */
   readonly prices: PriceBookStore;
   rateLimits(): RateLimitConfig;
-  setRateLimits(next: RateLimitConfig, note?: SettingsNote): Promise<RateLimitConfig>;
+  /** null goes back to the defaults (as a new version, so the history shows it). */
+  setRateLimits(next: RateLimitConfig | null, note?: SettingsNote): Promise<RateLimitConfig>;
   /** Only the providers and models the operator set; the others run as configured. */
   providers(): Readonly<Record<string, ProviderSetting>>;
   models(): Readonly<Record<string, ModelSetting>>;
@@ -127,7 +128,7 @@ function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSetti
         break;
       }
       case 'rateLimits':
-        state.rateLimits = rateLimitsFromJson(record.value);
+        state.rateLimits = record.value === null ? defaults.rateLimits : rateLimitsFromJson(record.value);
         break;
       case 'providers':
         state.providers = providerSettingsFromJson(record.value);
@@ -207,7 +208,7 @@ function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSetti
     prices,
     rateLimits: () => state.rateLimits,
     async setRateLimits(next, note) {
-      await change('rateLimits', () => parseWith(rateLimitsSchema, next), note);
+      await change('rateLimits', () => (next === null ? null : parseWith(rateLimitsSchema, next)), note);
       return state.rateLimits;
     },
     providers: () => state.providers,
