@@ -1,7 +1,7 @@
 /**
- * `perdiem prices list|set`: the operator's price sheets (/admin/prices, operator token). A sheet version is the
- * whole sheet, so `set` takes the newest version, replaces one model's text price in it and posts the result as a
- * new version effective now (or at --effective-from).
+ * `perdiem prices list|set|history`: the operator's price sheets (/admin/prices, operator token). A sheet version is
+ * the whole sheet, so `set` takes the newest version, replaces one model's text price in it and posts the result as a
+ * new version effective now (or at --effective-from). `history` lists the sheets stored in the ledger's database.
  */
 import { parseIsoOption, parseUsdOption } from './amounts.ts';
 import { type Command, UsageError } from './command.ts';
@@ -39,6 +39,30 @@ async function versions(gateway: Gateway): Promise<SheetJson[]> {
   return ((await gateway.request('GET', '/admin/prices')).body as { versions: SheetJson[] }).versions;
 }
 
+interface StoredSheet {
+  version: number;
+  createdAt: string;
+  actor: string | null;
+  value: SheetJson;
+}
+
+async function history(gateway: Gateway, limit: string | undefined): Promise<StoredSheet[]> {
+  const query = { kind: 'prices', limit };
+  return ((await gateway.request('GET', '/admin/settings/history', { query })).body as { data: StoredSheet[] }).data;
+}
+
+function historyTable(records: StoredSheet[]): string {
+  if (records.length === 0) return 'no stored price sheets (the gateway runs on its default prices)';
+  const rows = records.map((record) => [
+    String(record.version),
+    record.createdAt,
+    record.actor ?? '-',
+    record.value.effectiveFrom,
+    Object.keys(record.value.models).join(', '),
+  ]);
+  return table(['VERSION', 'STORED', 'BY', 'EFFECTIVE FROM', 'MODELS'], rows, [0]);
+}
+
 function priceText(price: Record<string, unknown>): string {
   switch (price.kind) {
     case 'text':
@@ -73,14 +97,16 @@ async function set(gateway: Gateway, model: string, values: Values): Promise<She
 }
 
 export const pricesCommand: Command = {
-  summary: "list the operator's price sheets, or set a model's price (operator token)",
+  summary: "list the operator's price sheets, set a model's price, or show their stored history (operator token)",
   usage: [
     'usage: perdiem prices list [options]',
+    '       perdiem prices history [--limit N] [options]',
     '       perdiem prices set MODEL --input-per-1m USD --output-per-1m USD [--cache-read-per-1m USD]',
     '                                [--cache-write-per-1m USD] [--effective-from ISO] [options]',
     '',
     "set copies the newest sheet, replaces MODEL's price with a text price, and adds it as a new version",
     '(effective now by default; versions only go forward, so requests in flight keep their price).',
+    "Sheets are stored in the ledger's database and survive restarts; history lists them, newest first.",
     '',
     operatorUsage,
   ].join('\n'),
@@ -91,6 +117,7 @@ export const pricesCommand: Command = {
     'cache-read-per-1m': { type: 'string' },
     'cache-write-per-1m': { type: 'string' },
     'effective-from': { type: 'string' },
+    limit: { type: 'string' },
   },
   async run(values, positionals, io) {
     const [action, ...rest] = positionals;
@@ -98,12 +125,19 @@ export const pricesCommand: Command = {
     if (action === 'list' && rest.length === 0) {
       const all = await versions(openGateway(values, io, 'operator'));
       io.out(json ? jsonText(all) : all.map(sheetTable).join('\n\n') || 'no price sheets');
+    } else if (action === 'history' && rest.length === 0) {
+      const limit = stringOption(values, 'limit');
+      if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new UsageError('--limit must be a positive integer');
+      const records = await history(openGateway(values, io, 'operator'), limit);
+      io.out(json ? jsonText(records) : historyTable(records));
     } else if (action === 'set' && rest.length === 1) {
       textPrice(values); // usage errors before any request
       const sheet = await set(openGateway(values, io, 'operator'), rest[0]!, values);
       io.out(json ? jsonText(sheet) : `${rest[0]}: ${priceText(sheet.models[rest[0]!]!)}, ${sheetTable(sheet)}`);
     } else {
-      throw new UsageError(action === undefined ? 'missing list or set' : `bad arguments: ${positionals.join(' ')}`);
+      throw new UsageError(
+        action === undefined ? 'missing list, set or history' : `bad arguments: ${positionals.join(' ')}`,
+      );
     }
     return 0;
   },

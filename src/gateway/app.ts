@@ -13,7 +13,7 @@ import type { Ledger } from '../ledger/types.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
 import type { GatewayDeps, GatewayEnv } from './env.ts';
 import { type WalletKeyDeps, walletKeyRoutes } from './identity/walletKeyRoutes.ts';
-import { gatewayLimits, type RateLimitConfig, rateLimitsDefault } from './limits.ts';
+import { gatewayLimits, type RateLimitConfig } from './limits.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { authMiddleware } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
@@ -21,6 +21,7 @@ import { createKeyCache } from './middleware/keyCache.ts';
 import { requestIdMiddleware } from './middleware/requestId.ts';
 import { createPriceBookStore, type PriceBookStore } from './priceBookStore.ts';
 import type { ProviderRegistry } from './providers/index.ts';
+import { withRoutingSettings } from './providers/registry.ts';
 import { createMemoryRateLimiter } from './rateLimit/memoryRateLimiter.ts';
 import type { RateLimiter } from './rateLimit/types.ts';
 import { billingRoutes } from './routes/billing.ts';
@@ -28,6 +29,7 @@ import { inferenceRoutes } from './routes/inference.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { openApiDocument } from './routes/openapi.ts';
+import { memoryOperatorSettings, type OperatorSettings } from './settings/operatorSettings.ts';
 import type { X402Config } from './x402/config.ts';
 import { createX402Gateway } from './x402/x402Gateway.ts';
 
@@ -36,6 +38,11 @@ export interface GatewayOptions {
   registry: ProviderRegistry;
   /** The price book, or a store the caller keeps (to reprice through /admin/prices and read it back). */
   prices: PriceBook | PriceBookStore;
+  /**
+   * Durable operator settings (see `openOperatorSettingsFor`): prices, rate limits, provider and model settings; when
+   * given, `prices` and `rateLimits` are not read (its defaults hold them). Default: in memory, from those two.
+   */
+  settings?: OperatorSettings;
   /** Unix ms; default Date.now. Prices, rate limits and epochs read it. */
   clock?: Clock;
   /** Default: pino at `info` on stdout, with authorization headers redacted. */
@@ -154,21 +161,27 @@ export function gatewayLogger(
 }
 
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
+  const clock = options.clock ?? Date.now;
+  const prices =
+    options.settings?.prices ?? (isStore(options.prices) ? options.prices : createPriceBookStore(options.prices));
+  const settings =
+    options.settings ?? memoryOperatorSettings({ prices: prices.current(), rateLimits: options.rateLimits, clock });
   const deps: GatewayDeps = {
     ledger: options.ledger,
     keys: createKeyCache(options.ledger, {
       ttlMs: gatewayLimits.authenticatedKeyTtlMs,
       entriesMax: gatewayLimits.authenticatedKeysMax,
     }),
-    registry: options.registry,
-    prices: isStore(options.prices) ? options.prices : createPriceBookStore(options.prices),
-    clock: options.clock ?? Date.now,
+    registry: withRoutingSettings(options.registry, settings),
+    prices,
+    clock,
     logger: options.logger ?? gatewayLogger(),
     rateLimiter: options.rateLimiter ?? createMemoryRateLimiter(),
-    rateLimits: {
-      key: { ...rateLimitsDefault.key, ...options.rateLimits?.key },
-      account: { ...rateLimitsDefault.account, ...options.rateLimits?.account },
+    // Read at each use: the operator may change them (PUT /admin/rate-limits, or another replica).
+    get rateLimits() {
+      return settings.rateLimits();
     },
+    settings,
     metrics: options.metrics ?? createGatewayMetrics(),
     epochSeconds: options.epochSeconds ?? epochSecondsDefault,
     operatorToken: options.operatorToken ?? null,

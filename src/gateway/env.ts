@@ -8,6 +8,7 @@ import type { KeyCache } from './middleware/keyCache.ts';
 import type { PriceBookStore } from './priceBookStore.ts';
 import type { Provider, ProviderRegistry } from './providers/index.ts';
 import type { BucketTake, RateLimiter } from './rateLimit/types.ts';
+import type { OperatorSettings } from './settings/operatorSettings.ts';
 
 export interface GatewayDeps {
   ledger: Ledger;
@@ -18,7 +19,10 @@ export interface GatewayDeps {
   clock: Clock;
   logger: Logger;
   rateLimiter: RateLimiter;
+  /** The operator's current rate limits (from `settings`). */
   rateLimits: RateLimitConfig;
+  /** Prices, rate limits, provider and model settings, durable when the gateway was given a store. */
+  settings: OperatorSettings;
   metrics: GatewayMetrics;
   epochSeconds: number;
   /** Bearer token for /admin/*; null disables the operator routes. */

@@ -1,4 +1,7 @@
-/** Operator routes (/admin/*, operator token): models, prices, providers, accounts, credits and DIEM allowances. */
+/**
+ * Operator routes (/admin/*, operator token): prices, accounts, credits and DIEM allowances; models, providers, rate
+ * limits and settings history in settingsRoutes.
+ */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { epochAt } from '../../core/epoch.ts';
@@ -8,9 +11,9 @@ import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { operatorAuth } from '../middleware/auth.ts';
 import { usageAnalyticsView } from '../routes/billing.ts';
 import { keyView } from '../routes/keys.ts';
-import { pricingOf } from '../routes/models.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
 import { priceSheetFromJson, priceSheetJsonSchema, priceSheetToJson } from './priceSheetJson.ts';
+import { adminActor, settingsRoutes } from './settingsRoutes.ts';
 
 const usd = z.string().regex(/^\d+(\.\d{1,9})?$/, 'must be a USD decimal string with at most 9 places');
 
@@ -32,38 +35,18 @@ export function adminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return found;
   };
 
-  app.get('/models', (c) => {
-    const now = deps.clock();
-    const data = deps.registry.listModels().map((model) => ({
-      ...model,
-      providers: deps.registry.providersFor(model.id).map((provider) => provider.id),
-      pricing: pricingOf(deps.prices.priceAt(model.id, now)),
-    }));
-    return c.json({ data });
-  });
-
   app.get('/prices', (c) => c.json({ versions: deps.prices.current().versions.map(priceSheetToJson) }));
 
   app.post('/prices', async (c) => {
     const sheet = priceSheetFromJson(parseWith(priceSheetJsonSchema, await readJsonBody(c)));
-    deps.prices.add(sheet);
+    await deps.prices.add(sheet, { actor: adminActor });
     return c.json({ data: priceSheetToJson(sheet) }, 201);
   });
 
   // The whole fleet's spend: the daily usage the operator sets against total staked DIEM (the daily liability).
   app.get('/usage-analytics', async (c) => c.json(await usageAnalyticsView(deps, null, c.req.query())));
 
-  app.get('/providers', async (c) => {
-    const health = await deps.registry.healthCheck();
-    const data = deps.registry.providers.map((provider) => ({
-      id: provider.id,
-      kind: provider.kind,
-      priority: provider.priority,
-      models: provider.listModels().map((model) => model.id),
-      health: health[provider.id],
-    }));
-    return c.json({ data });
-  });
+  app.route('/', settingsRoutes(deps));
 
   app.post('/accounts', async (c) => {
     const body = parseWith(createAccountSchema, await readJsonBody(c));

@@ -46,7 +46,7 @@ export function validateInference<S extends z.ZodType>(
     c.set('admission', {
       model,
       providers,
-      contextLength: info.contextLength,
+      contextLength: deps.settings.model(model)?.contextLength ?? info.contextLength,
       promptTokensMax: spec.promptTokensMax(body),
       requestedMaxTokens: spec.maxTokens(body),
       stream: body.stream === true,
