@@ -36,6 +36,7 @@ import {
 } from '../gateway/providers/index.ts';
 import { createRedisRateLimiter } from '../gateway/rateLimit/redisRateLimiter.ts';
 import { startGatewayServer } from '../gateway/server.ts';
+import { openOperatorSettingsFor } from '../gateway/settings/operatorSettings.ts';
 import { localX402GatewayConfig } from '../gateway/x402/localConfig.ts';
 import { openPostgresLedger } from '../ledger/postgres/postgresLedger.ts';
 import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
@@ -199,16 +200,30 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     ? createRedisRateLimiter({ url: config.redisUrl, keyPrefix: 'perdiem:rl:' })
     : undefined;
   if (rateLimiter) closers.push(() => rateLimiter.close());
+  // Prices, rate limits, provider and model settings the operator changed, kept (versioned) in the ledger's database.
+  const settings = await openOperatorSettingsFor({
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema } : {}),
+    sqlitePath: path.join(config.home, 'ledger.sqlite'),
+    defaults: { prices: priceBookFor(models, imageModels), rateLimits: rateLimitsOf(config) },
+    clock,
+    onProblem: (message) => progress(`operator settings: ${message}`),
+  });
+  closers.push(() => settings.close());
+  // Rate limits given explicitly at start (flag, variable or file) are the newest word: stored as a version, over any
+  // set earlier through /admin/rate-limits.
+  if (rateLimitsGiven(config)) {
+    await settings.setRateLimits(rateLimitsOf(config), { actor: 'perdiem up', note: 'rate limits from the config' });
+  }
   progress('starting the gateway…');
   const server = await startGatewayServer({
     ledger,
     registry,
-    prices: priceBookFor(models, imageModels),
+    prices: settings.prices,
+    settings,
     clock,
     epochSeconds,
     operatorToken,
     ...(rateLimiter ? { rateLimiter } : {}),
-    rateLimits: rateLimitsOf(config),
     refreshAllowance: (accountId) => sync.refresh(accountId),
     ...(x402
       ? {
@@ -333,6 +348,12 @@ async function ownedAnvil(config: StackConfig, closers: Closer[], progress: (lin
 
 function portInUse(port: number, flag: string): Error {
   return new Error(portInUseMessage(port, flag, portOwner(port)));
+}
+
+function rateLimitsGiven(config: StackConfig): boolean {
+  return [config.rateLimitKeyRpm, config.rateLimitKeyTpm, config.rateLimitAccountRpm, config.rateLimitAccountTpm].some(
+    (value) => value !== undefined,
+  );
 }
 
 /** The operator's defaults from the config; each one not given keeps the gateway's own. */

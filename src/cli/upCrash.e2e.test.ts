@@ -103,9 +103,18 @@ describe('perdiem up after a SIGKILL under load', { timeout: 240_000 }, () => {
 
     // Load: streams and plain requests in flight at once. The model serves one request at a time, so the stream under
     // an Idempotency-Key, sent after four others, is still held (queued) when the process dies.
-    const streams = Array.from({ length: 4 }, () => openai.chat.completions.create({ ...story(400), stream: true }));
+    // Every promise gets its outcome handled at once: the crash fails the ones still open.
+    const streams = Array.from({ length: 4 }, () =>
+      openai.chat.completions.create({ ...story(400), stream: true }).then(
+        (stream) => stream,
+        () => null,
+      ),
+    );
     const idempotent = { 'Idempotency-Key': 'crash-retry' };
-    const keyed = openai.chat.completions.create({ ...story(400), stream: true }, { headers: idempotent });
+    const keyed = openai.chat.completions.create({ ...story(400), stream: true }, { headers: idempotent }).then(
+      (stream) => stream.controller.abort(),
+      () => null,
+    );
     const plain = Array.from({ length: 6 }, () =>
       openai.chat.completions
         .create(story(400))
@@ -113,13 +122,17 @@ describe('perdiem up after a SIGKILL under load', { timeout: 240_000 }, () => {
         .then(({ data, response }) => completed.set(response.headers.get('x-request-id')!, costOf(data)))
         .catch(() => null),
     );
-    const running = await streams[0]!;
-    expect((await running[Symbol.asyncIterator]().next()).done).toBe(false);
+    const running = (await streams[0])!;
+    const chunks = running[Symbol.asyncIterator]();
+    expect((await chunks.next()).done).toBe(false);
+    // Kill once the keyed stream holds its reservation (it waits behind the others for the model).
+    await expect.poll(() => attemptsOf('crash-retry'), { timeout: 20_000, interval: 20 }).toEqual(['RESERVED']);
 
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first!.child.once('exit', resolve));
-    await Promise.all([...plain, ...[keyed, ...streams].map((stream) => stream.catch(() => null))]);
+    await Promise.all([...plain, keyed, ...streams]);
     running.controller.abort();
+    await chunks.next().catch(() => null);
     // The crash left holds behind: recovery has something to do.
     const held = liveHoldsInFile();
     expect(held).toBeGreaterThan(0);
