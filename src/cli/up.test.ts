@@ -69,8 +69,20 @@ describe('perdiem up', { timeout: 180_000 }, () => {
     }
   });
 
-  it('resumes the same chain, ledger and key on a second start', async () => {
+  it('resumes the same chain, ledger, key and operator prices on a second start', async () => {
     const first = await startUpProcess(home);
+    // The operator reprices the demo model, as `perdiem prices set` does.
+    const admin = { authorization: `Bearer ${first.state.operatorToken}`, 'content-type': 'application/json' };
+    const sheet = {
+      effectiveFrom: new Date(Date.now() - 1_000).toISOString(),
+      models: { 'perdiem-demo': { kind: 'text', inputPer1M: '0.3', outputPer1M: '0.9' } },
+    };
+    const posted = await fetch(`${first.state.gatewayUrl}/admin/prices`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify(sheet),
+    });
+    expect(posted.status).toBe(201);
     const before = await balance(first.state);
     expect(await stopUpProcess(first)).toBe(0);
 
@@ -79,6 +91,14 @@ describe('perdiem up', { timeout: 180_000 }, () => {
       expect(second.state.contracts).toEqual(first.state.contracts);
       expect(second.state.demo!.apiKey).toBe(first.state.demo!.apiKey);
       expect(await balance(second.state)).toEqual(before);
+      // The price survived the restart, and requests are charged at it: $0.30 / $0.90 per 1M tokens.
+      const openai = new OpenAI({ baseURL: `${second.state.gatewayUrl}/v1`, apiKey: second.state.demo!.apiKey });
+      const { usage, cost } = (await openai.chat.completions.create({
+        model: 'perdiem-demo',
+        messages: [{ role: 'user', content: 'Hello' }],
+        max_tokens: 4,
+      })) as unknown as { usage: { prompt_tokens: number; completion_tokens: number }; cost: { nanoUsd: string } };
+      expect(BigInt(cost.nanoUsd)).toBe(BigInt(usage.prompt_tokens * 300 + usage.completion_tokens * 900));
     } finally {
       expect(await stopUpProcess(second)).toBe(0);
     }
