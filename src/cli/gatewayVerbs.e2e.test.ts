@@ -121,8 +121,8 @@ describe('gateway verbs', () => {
     expect(key.limits).toHaveLength(2);
     expect(key.limits).toEqual(
       expect.arrayContaining([
-        { currency: 'USD', period: 'EPOCH', amount: '5' },
-        { currency: 'DIEM', period: 'MONTH', amount: '20' },
+        { currency: 'USD', period: 'EPOCH', amount: '5', covers: ['CREDITS', 'USD'] },
+        { currency: 'DIEM', period: 'MONTH', amount: '20', covers: ['DIEM'] },
       ]),
     );
     expect((await run('balance', '--api-key', key.apiKey)).code).toBe(0);
