@@ -33,7 +33,8 @@ describe('validate: Venice-only fields', () => {
     const registry = fakeRegistry();
     app = createGateway({
       ledger,
-      registry: { ...registry, providersFor: (model) => registry.providersFor(model).map(() => recording) },
+      // The routing reads the registry's providers: the recording one stands in for them.
+      registry: { ...registry, providers: [recording], providersFor: () => [recording] },
       prices: fakePriceBook,
       logger: gatewayLogger('silent'),
     });
