@@ -27,8 +27,9 @@ function gateway(dashboard: DashboardOptions) {
 }
 
 describe('dashboard mount', () => {
-  afterAll(() => {
-    ledger.close();
+  afterAll(async () => {
+    // The ledger's checkpoint thread opens the file when it starts: remove the file only once the ledger is closed.
+    await ledger.close();
     rmSync(root, { recursive: true, force: true });
   });
 
