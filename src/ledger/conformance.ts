@@ -19,6 +19,12 @@ export function line(amountNano: bigint, sku = 'text.output'): UsageLineInput {
   return { sku, units: Number(amountNano), unitPriceNano: 1_000_000n, priceUnit: 1_000_000, amountNano };
 }
 
+/** A fresh EVM address, mixed case as wallets present it. */
+function randomWallet(): string {
+  const hex = Array.from({ length: 40 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  return `0x${hex.slice(0, 20).toUpperCase()}${hex.slice(20)}`;
+}
+
 /** Expects `promise` to reject with a PerdiemError of this status and code (and `param`, when given). */
 export async function expectError(
   promise: Promise<unknown>,
@@ -618,6 +624,70 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       await expectError(ledger.linkWallet(b.id, wallet), 409, 'wallet_linked');
       await expectError(ledger.linkWallet(b.id, '0x12'), 400, 'invalid_request');
       expect(await ledger.accountByWallet(`0x${'0'.repeat(40)}`)).toBeNull();
+    });
+
+    it("sums an account's DIEM allowance over its wallets; one wallet's lowering lowers the sum", async () => {
+      const account = await ledger.createAccount();
+      const [w1, w2] = [randomWallet(), randomWallet()];
+      await ledger.linkWallet(account.id, w1);
+      await ledger.linkWallet(account.id, w2);
+      const epoch = epochAt(clock.now());
+      const allowance = async () => (await ledger.balance(account.id)).diem.allowanceNano;
+      await Promise.all([ledger.setWalletAllowance(w1, epoch, usd(3)), ledger.setWalletAllowance(w2, epoch, usd(2))]);
+      expect(await allowance()).toBe(usd(5));
+      await ledger.setWalletAllowance(w2, epoch + 1, usd(9));
+      expect(await allowance()).toBe(usd(5));
+      expect((await reserve(account.id, usd(4))).reservation.source).toBe('DIEM');
+
+      // w2 lowered to 0: the account keeps w1's $3, of which the $4 held leaves nothing.
+      await ledger.setWalletAllowance(w2.toUpperCase().replace('0X', '0x'), epoch, 0n);
+      expect((await ledger.balance(account.id)).diem).toEqual({
+        allowanceNano: usd(3),
+        spentNano: 0n,
+        reservedNano: usd(4),
+        availableNano: 0n,
+      });
+
+      // The direct part (an operator's grant) adds to the wallets' sum; each setter replaces only its own part.
+      await ledger.setDiemAllowance(account.id, epoch, usd(10));
+      expect(await allowance()).toBe(usd(13));
+      await ledger.setWalletAllowance(w1, epoch, usd(3));
+      await ledger.setWalletAllowance(w1, epoch, usd(1));
+      expect(await allowance()).toBe(usd(11));
+      await ledger.setDiemAllowance(account.id, epoch, 0n);
+      expect(await allowance()).toBe(usd(1));
+
+      // The journal's ALLOWANCE legs on the account's DIEM ledger account add up to its allowance.
+      const journal = await ledger.journal({ limit: 1000 });
+      expectBalancedJournal(journal);
+      const own = `account:${account.id}:diem:${epoch}`;
+      const net = journal
+        .filter((entry) => entry.kind === 'ALLOWANCE' && entry.ledgerAccount === own)
+        .reduce((sum, entry) => sum + (entry.side === 'CREDIT' ? entry.amountNano : -entry.amountNano), 0n);
+      expect(net).toBe(usd(1));
+    });
+
+    it('counts a wallet for the one account it is linked to, and for no account while unlinked', async () => {
+      const a = await ledger.createAccount();
+      const b = await ledger.createAccount();
+      const [mine, theirs] = [randomWallet(), randomWallet()];
+      await ledger.linkWallet(a.id, mine);
+      await ledger.linkWallet(b.id, theirs);
+      const epoch = epochAt(clock.now());
+      await ledger.setWalletAllowance(mine, epoch, usd(1));
+      await ledger.setWalletAllowance(theirs, epoch, usd(7));
+      await expectError(ledger.linkWallet(a.id, theirs), 409, 'wallet_linked');
+      expect((await ledger.balance(a.id)).diem.allowanceNano).toBe(usd(1));
+      expect((await ledger.balance(b.id)).diem.allowanceNano).toBe(usd(7));
+
+      const unlinked = randomWallet();
+      await expectError(ledger.setWalletAllowance(unlinked, epoch, usd(1)), 404, 'wallet_not_found', 'address');
+      await expectError(ledger.setWalletAllowance('0x12', epoch, usd(1)), 400, 'invalid_request');
+      await expect(ledger.setWalletAllowance(mine, epoch, -1n)).rejects.toThrow(RangeError);
+      // Linked later, the wallet starts from nothing: the refused write left no row behind.
+      await ledger.linkWallet(a.id, unlinked);
+      await ledger.setWalletAllowance(mine, epoch, usd(1));
+      expect((await ledger.balance(a.id)).diem.allowanceNano).toBe(usd(1));
     });
 
     it('rejects bad reservations before touching any balance', async () => {

@@ -9,6 +9,7 @@ import {
   IdempotencyMismatchError,
   InsufficientFundsError,
   InvalidRequestError,
+  NotFoundError,
   PermissionError,
 } from '../core/errors.ts';
 import { formatUsd, minNano, type NanoUsd } from '../core/money.ts';
@@ -363,6 +364,16 @@ export function pageSizeOf(limit: number | undefined): number {
     throw invalid(`limit must be between 1 and ${ledgerLimits.usageHistoryPageSizeMax}`, 'limit');
   }
   return size;
+}
+
+/** An allowance is set for a whole epoch, never below zero; a caller passing less is a programmer error. */
+export function validateAllowance(epoch: number, allowanceNano: NanoUsd): void {
+  if (allowanceNano < 0n || !Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('invalid allowance');
+}
+
+/** A wallet's allowance counts only for the account it is linked to: an unlinked wallet has none. */
+export function walletNotLinked(): NotFoundError {
+  return new NotFoundError('wallet is not linked to an account', { code: 'wallet_not_found', param: 'address' });
 }
 
 export function normaliseWallet(address: string): string {

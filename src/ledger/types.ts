@@ -341,7 +341,7 @@ export interface Ledger {
 
   createAccount(input?: { id?: string; name?: string | null }): Promise<Account>;
   getAccount(accountId: string): Promise<Account | null>;
-  /** Links a wallet (lower-cased address) to an account; a wallet belongs to one account. */
+  /** Links a wallet (lower-cased address) to an account; a wallet belongs to one account, for good. */
   linkWallet(accountId: string, address: string): Promise<void>;
   accountByWallet(address: string): Promise<Account | null>;
   /** Every linked wallet, oldest link first (the chain side feeds their allowances). */
@@ -355,8 +355,21 @@ export interface Ledger {
   updateKey(keyId: string, patch: UpdateKeyInput): Promise<ApiKey>;
   revokeKey(keyId: string): Promise<ApiKey>;
 
-  /** Sets the DIEM allowance of (account, epoch), e.g. from `DiemStaking.allowanceOf`. A rise counts at once. */
+  /**
+   * An account's DIEM allowance for an epoch is its direct part plus the sum of its linked wallets' parts; each setter
+   * below replaces only its own part, in one transaction with the new total and an ALLOWANCE journal entry for the
+   * change. A rise counts at once; a lowering lowers what is left (spend already made stays).
+   *
+   * Sets the account's direct part: an operator's grant (`PUT /admin/accounts/:id/diem-allowance`) or a test's,
+   * with no wallet behind it. The chain feed never writes it.
+   */
   setDiemAllowance(accountId: string, epoch: number, allowanceNano: NanoUsd): Promise<void>;
+  /**
+   * Sets one linked wallet's part for the epoch (the chain feed: `DiemStaking.allowanceOf`, or its legacy share). The
+   * account it counts for is the one the wallet is linked to, read in the same transaction, so a wallet counts for
+   * one account only; NotFoundError (`wallet_not_found`) for a wallet linked to none.
+   */
+  setWalletAllowance(address: string, epoch: number, allowanceNano: NanoUsd): Promise<void>;
   /** Credits an account once per `reference`; returns false when the reference was already applied. */
   addFunds(input: AddFundsInput): Promise<boolean>;
 

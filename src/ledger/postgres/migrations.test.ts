@@ -183,3 +183,39 @@ describe.skipIf(skip !== null)('PostgreSQL migration 4: recovery, idempotent rep
     }
   });
 });
+
+describe.skipIf(skip !== null)('PostgreSQL migration 5: allowance per wallet, summed per account', () => {
+  it("keeps a directly set allowance as the direct part, and lets the feed's next write replace a fed one", async () => {
+    const schema = `perdiem_test_${randomBytes(6).toString('hex')}`;
+    const epoch = epochAt(start);
+    const [fedWallet, laterWallet] = [`0x${'a'.repeat(40)}`, `0x${'b'.repeat(40)}`];
+    // Version 4: account 'granted' (no wallet) with $10 set directly, $2 spent; 'fed' with $100 the feed wrote.
+    await olderSchema(schema, 4, async (sql) => {
+      for (const account of ['granted', 'fed']) {
+        await sql`INSERT INTO accounts VALUES (${account}, NULL, 0)`;
+        await sql`INSERT INTO balances VALUES (${account}, 'CREDITS', 0, 0), (${account}, 'USD', 0, 0)`;
+      }
+      await sql`INSERT INTO wallets VALUES (${fedWallet}, 'fed', 0)`;
+      await sql`INSERT INTO diem_allowances VALUES ('granted', ${epoch}, ${usd(10)}, ${usd(2)}, 0),
+        ('fed', ${epoch}, ${usd(100)}, 0, 0)`;
+    });
+    const ledger = await openPostgresLedger({ url: testDatabaseUrl, schema, clock: fakeClock(start).now });
+    try {
+      const diem = async (account: string) => (await ledger.balance(account)).diem;
+      expect(await diem('granted')).toMatchObject({ allowanceNano: usd(10), spentNano: usd(2) });
+      expect(await diem('fed')).toMatchObject({ allowanceNano: usd(100) });
+      // The feed writes the fed wallet's $100 again: the account has $100, not $200.
+      await ledger.setWalletAllowance(fedWallet, epoch, usd(100));
+      expect(await diem('fed')).toMatchObject({ allowanceNano: usd(100) });
+      // The granted account's $10 is its direct part: a wallet linked later adds to it.
+      await ledger.linkWallet('granted', laterWallet);
+      await ledger.setWalletAllowance(laterWallet, epoch, usd(5));
+      expect(await diem('granted')).toMatchObject({ allowanceNano: usd(15), spentNano: usd(2) });
+      await ledger.setDiemAllowance('granted', epoch, usd(1));
+      expect(await diem('granted')).toMatchObject({ allowanceNano: usd(6) });
+    } finally {
+      await ledger.close();
+      await dropSchema(schema);
+    }
+  });
+});

@@ -188,4 +188,25 @@ INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
     WHERE currency IN ('DIEM', 'USD') GROUP BY key_id, period_key;
 `,
   },
+  {
+    version: 5,
+    name: 'allowance per wallet, summed per account',
+    // Each linked wallet's allowance per epoch (the chain feed); the owning account is the wallets row's, so a wallet
+    // counts for one account only. diem_allowances.allowance_nano stays the account's whole allowance (what reserves
+    // read): direct_nano (setDiemAllowance) plus its wallets' sum. Until now the feed wrote the account's allowance
+    // itself (the last wallet's), so an account with a linked wallet starts with no direct part and gets its wallets'
+    // sum at the feed's next write; an account without wallets keeps what was set as its direct part.
+    sql: `
+CREATE TABLE wallet_allowances (
+  address text NOT NULL REFERENCES wallets (address),
+  epoch bigint NOT NULL,
+  allowance_nano perdiem_nano NOT NULL,
+  PRIMARY KEY (address, epoch)
+);
+CREATE INDEX wallets_account ON wallets (account_id);
+ALTER TABLE diem_allowances ADD COLUMN direct_nano perdiem_nano NOT NULL DEFAULT 0;
+UPDATE diem_allowances SET direct_nano = allowance_nano
+  WHERE account_id NOT IN (SELECT account_id FROM wallets);
+`,
+  },
 ];

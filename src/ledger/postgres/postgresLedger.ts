@@ -36,10 +36,12 @@ import {
   normaliseWallet,
   pageSizeOf,
   periodKeyOf,
+  validateAllowance,
   validateHoldTtl,
   validateKeyInput,
   validateReserveInput,
   validateSettleInput,
+  walletNotLinked,
 } from '../rules.ts';
 import type {
   Account,
@@ -343,29 +345,32 @@ class PostgresLedger implements Ledger {
   }
 
   async setDiemAllowance(accountId: string, epoch: number, allowanceNano: NanoUsd): Promise<void> {
-    if (allowanceNano < 0n || !Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('invalid allowance');
+    validateAllowance(epoch, allowanceNano);
     await this.requireAccount(accountId);
     const now = this.clock();
     await this.sql.begin(async (tx) => {
       await tx`SET LOCAL synchronous_commit = on`;
-      await tx`INSERT INTO diem_allowances (account_id, epoch, allowance_nano, spent_nano, reserved_nano)
-        VALUES (${accountId}, ${epoch}, 0, 0, 0) ON CONFLICT DO NOTHING`;
-      const [row] = await tx`SELECT allowance_nano FROM diem_allowances
-        WHERE account_id = ${accountId} AND epoch = ${epoch} FOR UPDATE`;
-      const before = row!.allowance_nano as bigint;
-      if (before === allowanceNano) return;
-      await tx`UPDATE diem_allowances SET allowance_nano = ${allowanceNano}
-        WHERE account_id = ${accountId} AND epoch = ${epoch}`;
-      const grant = allowanceNano > before;
-      const [external, own] = [fundingAccountOf('DIEM'), ledgerAccountOf(accountId, 'DIEM', epoch)];
-      await journalPair(tx as unknown as Sql, {
-        txnId: `allowance:${randomUUID()}`,
-        kind: 'ALLOWANCE',
-        debit: grant ? external : own,
-        credit: grant ? own : external,
-        amountNano: grant ? allowanceNano - before : before - allowanceNano,
-        now,
-      });
+      const row = await lockDiemRow(tx as unknown as Sql, accountId, epoch);
+      await writeDiemAllowance(tx as unknown as Sql, { accountId, epoch, row, directNano: allowanceNano, now });
+    });
+  }
+
+  async setWalletAllowance(address: string, epoch: number, allowanceNano: NanoUsd): Promise<void> {
+    const wallet = normaliseWallet(address);
+    validateAllowance(epoch, allowanceNano);
+    const now = this.clock();
+    await this.sql.begin(async (tx) => {
+      await tx`SET LOCAL synchronous_commit = on`;
+      // Wallets are never relinked, so the owner read here stays the owner.
+      const [owner] = await tx`SELECT account_id FROM wallets WHERE address = ${wallet}`;
+      if (!owner) throw walletNotLinked();
+      const accountId = owner.account_id as string;
+      // The account's DIEM row is locked before the wallet's row is written: two wallets of one account written at
+      // once are serialised there, so each sum includes the other's committed row.
+      const row = await lockDiemRow(tx as unknown as Sql, accountId, epoch);
+      await tx`INSERT INTO wallet_allowances (address, epoch, allowance_nano) VALUES (${wallet}, ${epoch}, ${allowanceNano})
+        ON CONFLICT (address, epoch) DO UPDATE SET allowance_nano = excluded.allowance_nano`;
+      await writeDiemAllowance(tx as unknown as Sql, { accountId, epoch, row, directNano: null, now });
     });
   }
 
@@ -843,6 +848,50 @@ async function writeLimits(tx: Sql, keyId: string, limits: KeyLimit[]): Promise<
     await tx`INSERT INTO key_limits (key_id, currency, period, amount_nano)
       VALUES (${keyId}, ${limit.currency}, ${limit.period}, ${limit.amountNano})`;
   }
+}
+
+/** The account's DIEM row for the epoch, created at zero when missing, locked for the transaction. */
+async function lockDiemRow(tx: Sql, accountId: string, epoch: number) {
+  await tx`INSERT INTO diem_allowances (account_id, epoch, allowance_nano, spent_nano, reserved_nano)
+    VALUES (${accountId}, ${epoch}, 0, 0, 0) ON CONFLICT DO NOTHING`;
+  const [row] = await tx`SELECT allowance_nano, direct_nano FROM diem_allowances
+    WHERE account_id = ${accountId} AND epoch = ${epoch} FOR UPDATE`;
+  return { allowanceNano: row!.allowance_nano as bigint, directNano: row!.direct_nano as bigint };
+}
+
+/**
+ * Sets the account's allowance for the epoch (its DIEM row, locked by `lockDiemRow`) to its direct part (the given
+ * one, or the stored one when null) plus its wallets' sum, and journals the change.
+ */
+async function writeDiemAllowance(
+  tx: Sql,
+  input: {
+    accountId: string;
+    epoch: number;
+    row: { allowanceNano: NanoUsd; directNano: NanoUsd };
+    directNano: NanoUsd | null;
+    now: number;
+  },
+): Promise<void> {
+  const { accountId, epoch, row } = input;
+  const direct = input.directNano ?? row.directNano;
+  const [wallets] = await tx`SELECT coalesce(sum(a.allowance_nano), 0)::bigint AS total FROM wallets w
+    JOIN wallet_allowances a ON a.address = w.address AND a.epoch = ${epoch} WHERE w.account_id = ${accountId}`;
+  const after = direct + (wallets!.total as bigint);
+  if (after === row.allowanceNano && direct === row.directNano) return;
+  await tx`UPDATE diem_allowances SET allowance_nano = ${after}, direct_nano = ${direct}
+    WHERE account_id = ${accountId} AND epoch = ${epoch}`;
+  if (after === row.allowanceNano) return;
+  const grant = after > row.allowanceNano;
+  const [external, own] = [fundingAccountOf('DIEM'), ledgerAccountOf(accountId, 'DIEM', epoch)];
+  await journalPair(tx, {
+    txnId: `allowance:${randomUUID()}`,
+    kind: 'ALLOWANCE',
+    debit: grant ? external : own,
+    credit: grant ? own : external,
+    amountNano: grant ? after - row.allowanceNano : row.allowanceNano - after,
+    now: input.now,
+  });
 }
 
 async function journalPair(

@@ -181,3 +181,54 @@ describe('SQLite migration 4: owners, request ids, TOTAL limits, key rate limits
     }
   });
 });
+
+/**
+ * A database as version 4 left it: account 'granted' (no wallet) with a $10 allowance set directly, $2 of it spent;
+ * account 'fed' whose $100 allowance the chain feed wrote for its wallet.
+ */
+function versionFourDatabase(path: string, wallet: string): void {
+  const db = new DatabaseSync(path);
+  db.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)',
+  );
+  for (const migration of sqliteMigrations.filter((m) => m.version <= 4)) {
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+  }
+  const epoch = epochAt(start);
+  for (const account of ['granted', 'fed']) {
+    db.exec(`INSERT INTO accounts VALUES ('${account}', NULL, 0)`);
+    db.exec(`INSERT INTO balances VALUES ('${account}', 'CREDITS', 0, 0), ('${account}', 'USD', 0, 0)`);
+  }
+  db.exec(`INSERT INTO wallets VALUES ('${wallet}', 'fed', 0)`);
+  db.exec(`INSERT INTO diem_allowances VALUES ('granted', ${epoch}, ${usd(10)}, ${usd(2)}, 0)`);
+  db.exec(`INSERT INTO diem_allowances VALUES ('fed', ${epoch}, ${usd(100)}, 0, 0)`);
+  db.close();
+}
+
+describe('SQLite migration 5: allowance per wallet, summed per account', () => {
+  it("keeps a directly set allowance as the direct part, and lets the feed's next write replace a fed one", async () => {
+    directory = mkdtempSync(join(tmpdir(), 'perdiem-migrate-'));
+    const path = join(directory, 'ledger.sqlite');
+    const [fedWallet, laterWallet] = [`0x${'a'.repeat(40)}`, `0x${'b'.repeat(40)}`];
+    versionFourDatabase(path, fedWallet);
+    const ledger = openSqliteLedger({ path, clock: fakeClock(start).now, backgroundCheckpoints: false });
+    try {
+      const epoch = epochAt(start);
+      const diem = async (account: string) => (await ledger.balance(account)).diem;
+      expect(await diem('granted')).toMatchObject({ allowanceNano: usd(10), spentNano: usd(2) });
+      expect(await diem('fed')).toMatchObject({ allowanceNano: usd(100) });
+      // The feed writes the fed wallet's $100 again: the account has $100, not $200.
+      await ledger.setWalletAllowance(fedWallet, epoch, usd(100));
+      expect(await diem('fed')).toMatchObject({ allowanceNano: usd(100) });
+      // The granted account's $10 is its direct part: a wallet linked later adds to it.
+      await ledger.linkWallet('granted', laterWallet);
+      await ledger.setWalletAllowance(laterWallet, epoch, usd(5));
+      expect(await diem('granted')).toMatchObject({ allowanceNano: usd(15), spentNano: usd(2) });
+      await ledger.setDiemAllowance('granted', epoch, usd(1));
+      expect(await diem('granted')).toMatchObject({ allowanceNano: usd(6) });
+    } finally {
+      await ledger.close();
+    }
+  });
+});

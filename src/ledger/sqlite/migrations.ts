@@ -202,4 +202,27 @@ INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
   GROUP BY key_id, period_key;
 `,
   },
+  {
+    version: 5,
+    name: 'allowance per wallet, summed per account',
+    sql: `
+-- Each linked wallet's allowance per epoch (the chain feed). The owning account is the wallets row's, so a wallet
+-- counts for one account only.
+CREATE TABLE wallet_allowances (
+  address TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  allowance_nano INTEGER NOT NULL CHECK (allowance_nano >= 0),
+  PRIMARY KEY (address, epoch)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX wallets_account ON wallets (account_id);
+
+-- allowance_nano stays the account's whole allowance (what reserves read): direct_nano (setDiemAllowance) plus the
+-- sum of its wallets' rows. Until now the feed wrote the account's allowance itself (the last wallet's), so an
+-- account with a linked wallet starts with no direct part, and its allowance becomes its wallets' sum at the feed's
+-- next write; an account without wallets keeps what was set as its direct part.
+ALTER TABLE diem_allowances ADD COLUMN direct_nano INTEGER NOT NULL DEFAULT 0 CHECK (direct_nano >= 0);
+UPDATE diem_allowances SET direct_nano = allowance_nano
+  WHERE account_id NOT IN (SELECT account_id FROM wallets);
+`,
+  },
 ];

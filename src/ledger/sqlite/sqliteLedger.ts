@@ -33,10 +33,12 @@ import {
   periodKeysOf,
   replayOf,
   reserveRefusal,
+  validateAllowance,
   validateHoldTtl,
   validateKeyInput,
   validateReserveInput,
   validateSettleInput,
+  walletNotLinked,
 } from '../rules.ts';
 import {
   type Account,
@@ -156,9 +158,14 @@ const statements = {
   keyForUse: `SELECT account_id, expires_at_ms, revoked_at_ms, allowed_models,
     (SELECT json_group_array(json_array(currency, period, cast(amount_nano AS TEXT))) FROM key_limits WHERE key_id = ?1)
       AS limits FROM api_keys WHERE id = ?1`,
-  diem: 'SELECT allowance_nano, spent_nano, reserved_nano FROM diem_allowances WHERE account_id = ? AND epoch = ?',
-  upsertDiem: `INSERT INTO diem_allowances (account_id, epoch, allowance_nano, spent_nano, reserved_nano)
-    VALUES (?, ?, ?, 0, 0) ON CONFLICT DO UPDATE SET allowance_nano = excluded.allowance_nano`,
+  diem: 'SELECT allowance_nano, direct_nano FROM diem_allowances WHERE account_id = ? AND epoch = ?',
+  upsertDiem: `INSERT INTO diem_allowances (account_id, epoch, allowance_nano, direct_nano, spent_nano, reserved_nano)
+    VALUES (?, ?, ?, ?, 0, 0)
+    ON CONFLICT DO UPDATE SET allowance_nano = excluded.allowance_nano, direct_nano = excluded.direct_nano`,
+  upsertWalletAllowance: `INSERT INTO wallet_allowances (address, epoch, allowance_nano) VALUES (?, ?, ?)
+    ON CONFLICT DO UPDATE SET allowance_nano = excluded.allowance_nano`,
+  walletsAllowance: `SELECT coalesce(sum(a.allowance_nano), 0) AS total FROM wallets w
+    JOIN wallet_allowances a ON a.address = w.address AND a.epoch = ?2 WHERE w.account_id = ?1`,
   holdBalance: `UPDATE balances SET available_nano = available_nano - ?1, reserved_nano = reserved_nano + ?1
     WHERE account_id = ?2 AND source = ?3`,
   holdDiem: 'UPDATE diem_allowances SET reserved_nano = reserved_nano + ?1 WHERE account_id = ?2 AND epoch = ?3',
@@ -493,27 +500,25 @@ class SqliteLedger implements Ledger {
   }
 
   async setDiemAllowance(accountId: string, epoch: number, allowanceNano: NanoUsd): Promise<void> {
-    if (allowanceNano < 0n || !Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('invalid allowance');
+    validateAllowance(epoch, allowanceNano);
     const now = this.clock();
     this.tx(() => {
       this.requireAccount(accountId);
-      const before = (this.stmt.diem.get(accountId, epoch)?.allowance_nano as bigint | undefined) ?? 0n;
-      if (before === allowanceNano) return;
-      this.stmt.upsertDiem.run(accountId, epoch, allowanceNano);
-      const grant = allowanceNano > before;
-      const [debit, credit] = [fundingAccountOf('DIEM'), ledgerAccountOf(accountId, 'DIEM', epoch)];
-      this.journalPair(
-        `allowance:${randomUUID()}`,
-        'ALLOWANCE',
-        grant ? debit : credit,
-        grant ? credit : debit,
-        grant ? allowanceNano - before : before - allowanceNano,
-        null,
-        now,
-      );
+      this.writeDiemAllowance(accountId, epoch, allowanceNano, now);
     });
   }
 
+  async setWalletAllowance(address: string, epoch: number, allowanceNano: NanoUsd): Promise<void> {
+    const wallet = normaliseWallet(address);
+    validateAllowance(epoch, allowanceNano);
+    const now = this.clock();
+    this.tx(() => {
+      const owner = this.stmt.wallet.get(wallet);
+      if (!owner) throw walletNotLinked();
+      this.stmt.upsertWalletAllowance.run(wallet, epoch, allowanceNano);
+      this.writeDiemAllowance(owner.account_id as string, epoch, null, now);
+    });
+  }
   async addFunds(input: Parameters<Ledger['addFunds']>[0]): Promise<boolean> {
     if (input.amountNano <= 0n) throw new RangeError('funding amount must be positive');
     const now = this.clock();
@@ -929,6 +934,31 @@ class SqliteLedger implements Ledger {
     this.release(reservation, counted, 0n);
     this.stmt.finishUnpaid.run(status, now, BigInt(reservation.id));
     return { ...reservation, status, finishedAtMs: now };
+  }
+
+  /**
+   * Sets the account's allowance for the epoch to its direct part (the given one, or the stored one when null) plus
+   * its wallets' sum, and journals the change.
+   */
+  private writeDiemAllowance(accountId: string, epoch: number, directNano: NanoUsd | null, now: number): void {
+    const row = this.stmt.diem.get(accountId, epoch);
+    const before = (row?.allowance_nano as bigint | undefined) ?? 0n;
+    const direct = directNano ?? (row?.direct_nano as bigint | undefined) ?? 0n;
+    const after = direct + (this.stmt.walletsAllowance.get(accountId, epoch)!.total as bigint);
+    if (row && after === before && direct === row.direct_nano) return;
+    this.stmt.upsertDiem.run(accountId, epoch, after, direct);
+    if (after === before) return;
+    const grant = after > before;
+    const [debit, credit] = [fundingAccountOf('DIEM'), ledgerAccountOf(accountId, 'DIEM', epoch)];
+    this.journalPair(
+      `allowance:${randomUUID()}`,
+      'ALLOWANCE',
+      grant ? debit : credit,
+      grant ? credit : debit,
+      grant ? after - before : before - after,
+      null,
+      now,
+    );
   }
 
   private journalPair(
