@@ -1,7 +1,9 @@
 /**
  * The DIEM allowance from chain to ledger across short epochs (60 s): refresh at the boundary, no roll-over, a
  * mid-epoch stake counts at once, an unstake lowers only the next epoch, and moving DIEM to a second wallet never
- * backs a second allowance in the same epoch. The ledger's clock is the chain's block time.
+ * backs a second allowance in the same epoch — also not with confirmations across midnight. An account's allowance is
+ * the sum over its wallets. Legacy shares are fixed per epoch at one block. The ledger's clock is the chain's block
+ * time unless a test moves it alone.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,19 +11,27 @@ import { join } from 'node:path';
 import { type Address, createTestClient, http, parseEther } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { epochAt } from '../core/epoch.ts';
 import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
 import type { Ledger } from '../ledger/types.ts';
 import {
   type ChainActionError,
   type ChainContext,
   initiateDiemUnstake,
+  initiateVvvUnstake,
   mintDiem,
   stakeDiem,
   stakeVvv,
   transferDiem,
   withdrawDiem,
 } from './actions.ts';
-import { type AllowanceSyncDeps, startAllowanceSync, syncAllowance } from './allowanceSync.ts';
+import {
+  type AllowanceSyncDeps,
+  type LegacySnapshots,
+  startAllowanceSync,
+  syncAllowance,
+  syncWallets,
+} from './allowanceSync.ts';
 import { walletClientFor } from './clients.ts';
 import { stakedVvvAbi, vvvAbi } from './generated/contracts.ts';
 import { startTestChain, type TestChain } from './testChain.ts';
@@ -37,9 +47,14 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
   let deps: AllowanceSyncDeps;
   let testClient: ReturnType<typeof createTestClient>;
 
+  /** Every wallet made here: all of the chain's sVVV stakers (legacy shares are of their total). */
+  const stakers: { accountId: string; address: Address }[] = [];
+
+  /** A funded wallet with `vvvToStake` sVVV and `diemToMint` DIEM, linked to a new account or to `accountId`. */
   async function wallet(
     diemToMint: number,
     vvvToStake = 5000,
+    accountId?: string,
   ): Promise<ChainContext & { address: Address; accountId: string }> {
     const account = privateKeyToAccount(generatePrivateKey());
     const wait = (hash: `0x${string}`) => chain.client.waitForTransactionReceipt({ hash });
@@ -59,9 +74,22 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
     };
     await stakeVvv(ctx, parseEther(String(vvvToStake)));
     if (diemToMint > 0) await mintDiem(ctx, parseEther(String(diemToMint)));
-    const ledgerAccount = await ledger.createAccount();
-    await ledger.linkWallet(ledgerAccount.id, account.address);
-    return { ...ctx, address: account.address, accountId: ledgerAccount.id };
+    const owner = accountId ?? (await ledger.createAccount()).id;
+    await ledger.linkWallet(owner, account.address);
+    stakers.push({ accountId: owner, address: account.address });
+    return { ...ctx, address: account.address, accountId: owner };
+  }
+
+  /** The first second of the epoch after the latest block's, in unix seconds. */
+  async function nextEpochStartSeconds(): Promise<number> {
+    const block = await chain.client.getBlock();
+    return (Math.floor(Number(block.timestamp) / epochSeconds) + 1) * epochSeconds;
+  }
+
+  /** Mines the next block at `timestamp` (unix seconds). */
+  async function mineAt(timestamp: number) {
+    await testClient.setNextBlockTimestamp({ timestamp: BigInt(timestamp) });
+    await testClient.mine({ blocks: 1 });
   }
 
   /** Moves chain time to `seconds` into the next epoch and mines a block there. */
@@ -217,5 +245,154 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
     expect(frankNano).toBe((nano(100) * parseEther('3000')) / totalWei);
     expect(frankNano / erinNano).toBe(3n);
     expect((await available(frank.accountId)).allowanceNano).toBe(frankNano);
+  });
+
+  it('never credits DIEM unstaked in the last blocks before midnight, with confirmations: one DIEM backs $1, not $2', async () => {
+    const alice = await wallet(4);
+    const bob = await wallet(0);
+    await nextEpoch();
+    await stakeDiem(alice, parseEther('4'));
+    const midnight = await nextEpochStartSeconds();
+
+    // Alice unstakes 30 s before midnight; the next block is the new epoch's first. With 2 confirmations the confirmed
+    // block is the one before her unstake, where the chain still projects her 4 DIEM into the new epoch.
+    await testClient.setNextBlockTimestamp({ timestamp: BigInt(midnight - 30) });
+    await initiateDiemUnstake(alice, parseEther('4'));
+    await mineAt(midnight + 1);
+    await followChainTime();
+    const confirmed = { ...deps, confirmations: 2 };
+    const aliceNano = await syncAllowance(confirmed, alice);
+
+    // Her cooldown ends 30 s into the new epoch: the same 4 DIEM are withdrawn, moved to bob and staked by him.
+    await mineAt(midnight + 31);
+    await withdrawDiem(alice);
+    await transferDiem(alice, bob.address, parseEther('4'));
+    await stakeDiem(bob, parseEther('4'));
+    await testClient.mine({ blocks: 2 });
+    await followChainTime();
+    expect(epochAt(nowMs, epochSeconds)).toBe(midnight / epochSeconds);
+    const bobNano = await syncAllowance(confirmed, bob);
+    expect(bobNano).toBe(nano(4));
+    expect(aliceNano + bobNano).toBeLessThanOrEqual(nano(4));
+    expect(aliceNano).toBe(0n);
+  });
+
+  it('credits 0 for an epoch the chain has not reached, then what the chain says once it has', async () => {
+    const carol = await wallet(3);
+    await nextEpoch();
+    await stakeDiem(carol, parseEther('3'));
+    await followChainTime();
+    expect(await syncAllowance(deps, carol)).toBe(nano(3));
+
+    // The ledger's clock passes midnight; the chain mines nothing.
+    const midnight = await nextEpochStartSeconds();
+    nowMs = (midnight + 1) * 1000;
+    expect(await syncAllowance(deps, carol)).toBe(0n);
+    expect(await syncAllowance({ ...deps, confirmations: 2 }, carol)).toBe(0n);
+    expect((await available(carol.accountId)).allowanceNano).toBe(0n);
+
+    // A block in the new epoch: the chain's word, the stake carried over.
+    await mineAt(midnight + 2);
+    expect(await syncAllowance(deps, carol)).toBe(nano(3));
+    expect((await available(carol.accountId)).allowanceNano).toBe(nano(3));
+  });
+
+  it('asks a chain it runs itself to mine when the head is behind the epoch, and only then', async () => {
+    const dan = await wallet(2);
+    await nextEpoch();
+    await stakeDiem(dan, parseEther('2'));
+    const midnight = await nextEpochStartSeconds();
+    nowMs = (midnight + 1) * 1000;
+    let asked = 0;
+    const local = {
+      ...deps,
+      advanceChain: async () => {
+        asked += 1;
+        await mineAt(midnight + 1);
+      },
+    };
+    expect(await syncAllowance(local, dan)).toBe(nano(2));
+    expect(await syncAllowance(local, dan)).toBe(nano(2));
+    expect(asked).toBe(1);
+  });
+
+  it("credits an account the sum of its wallets; one wallet's unstake lowers only the next epoch's sum", async () => {
+    const main = await wallet(5);
+    const second = await wallet(3, 5000, main.accountId);
+    await nextEpoch();
+    await stakeDiem(main, parseEther('5'));
+    await stakeDiem(second, parseEther('3'));
+    await followChainTime();
+    // Started with no wallet: it finds both (and every other) in the ledger.
+    const sync = startAllowanceSync(deps, [], {
+      intervalMs: 60_000,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    try {
+      await sync.ready;
+      expect((await available(main.accountId)).allowanceNano).toBe(nano(8));
+      // More than either wallet backs alone.
+      await spend(main.accountId, nano(6), 'both-wallets');
+
+      await initiateDiemUnstake(second, parseEther('3'));
+      await followChainTime();
+      await sync.syncNow();
+      expect(await available(main.accountId)).toMatchObject({ allowanceNano: nano(8), availableNano: nano(2) });
+
+      await nextEpoch();
+      await sync.syncNow();
+      expect(await available(main.accountId)).toMatchObject({ allowanceNano: nano(5), availableNano: nano(5) });
+    } finally {
+      sync.stop();
+    }
+  });
+
+  it('reads every legacy share at one block per epoch: an unstake mid-epoch raises no other share', async () => {
+    const erin = await wallet(0, 1000);
+    const frank = await wallet(0, 3000);
+    await nextEpoch();
+    const capacityNano = nano(100);
+    const legacy = { ...deps, allocation: { kind: 'legacy' as const, dailyCapacityNano: capacityNano } };
+    const sum = (values: bigint[]) => values.reduce((total, value) => total + value, 0n);
+    const snapshots: LegacySnapshots = new Map();
+    const before = await syncWallets(legacy, stakers, snapshots);
+    const erinAt = stakers.findIndex((staker) => staker.address === erin.address);
+    const frankAt = stakers.findIndex((staker) => staker.address === frank.address);
+    // Every sVVV staker is here: the shares are the whole capacity, less what rounding down keeps.
+    expect(sum(before)).toBeLessThanOrEqual(capacityNano);
+    expect(sum(before)).toBeGreaterThan(capacityNano - BigInt(stakers.length));
+    await spend(erin.accountId, before[erinAt]!, 'erin-share');
+
+    // Frank unstakes all his sVVV, and a new wallet (the last staker) stakes. Read at the head, erin's share would
+    // rise at once.
+    await initiateVvvUnstake(frank, parseEther('3000'));
+    await wallet(0, 2000);
+    await followChainTime();
+    const svvv = { address: chain.contracts.stakedVvv, abi: stakedVvvAbi } as const;
+    const erinWei = await chain.client.readContract({ ...svvv, functionName: 'stakedOf', args: [erin.address] });
+    const totalWei = await chain.client.readContract({ ...svvv, functionName: 'totalStaked' });
+    const erinAtHead = (capacityNano * erinWei) / totalWei;
+    expect(erinAtHead).toBeGreaterThan(before[erinAt]!);
+
+    // The snapshot holds for the epoch: no share moves, the new stake counts from the next epoch.
+    const during = await syncWallets(legacy, stakers, snapshots);
+    expect(during.slice(0, before.length)).toEqual(before);
+    expect(during.at(-1)).toBe(0n);
+    expect(sum(during)).toBeLessThanOrEqual(capacityNano);
+    expect((await available(erin.accountId)).availableNano).toBe(0n);
+
+    // Next epoch, with 2 confirmations: nothing until a block in the epoch is confirmed, then the new shares.
+    await nextEpoch();
+    const confirmed = { ...legacy, confirmations: 2 };
+    expect(sum(await syncWallets(confirmed, stakers, snapshots))).toBe(0n);
+    await testClient.mine({ blocks: 2 });
+    const next = await syncWallets(confirmed, stakers, snapshots);
+    expect(next[frankAt]).toBe(0n);
+    expect(next[erinAt]).toBe(erinAtHead);
+    expect(next.at(-1)).toBeGreaterThan(0n);
+    expect(sum(next)).toBeLessThanOrEqual(capacityNano);
+    expect(sum(next)).toBeGreaterThan(capacityNano - BigInt(stakers.length));
   });
 });

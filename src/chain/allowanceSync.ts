@@ -1,18 +1,37 @@
 /**
- * Feeds the ledger each linked wallet's daily allowance for the ledger's current epoch:
- *   - `diem` mode: `DiemStaking.allowanceOf(wallet, epoch)` — the DIEM the wallet staked (DESIGN.md);
+ * Feeds the ledger each linked wallet's allowance for the ledger's current epoch e (from the clock), wallet by wallet
+ * (`Ledger.setWalletAllowance`; the ledger sums an account's wallets):
+ *   - `diem` mode: `DiemStaking.allowanceOf(wallet, e)` — the DIEM the wallet staked (DESIGN.md);
  *   - `legacy` mode: a daily USD capacity split pro rata by sVVV stake, for operators who do not tokenize.
- * It reads once at start, on every stake event (DIEM staking's in diem mode, for the accounts it names; sVVV's in
- * legacy mode, for every wallet) and on a timer that also carries the allowance across epoch boundaries. Only blocks
- * with `confirmations` confirmations count. Wei → nano-USD and the pro-rata split round down. The ledger honours a
- * rise at once.
+ *
+ * The feed never credits more than the chain would at its latest block:
+ *   - While the latest block is before e's start it credits 0: the chain is not in e yet. A read for e there is the
+ *     current stake projected forward (or 0, on a contract that answers 0 for an epoch it has not reached), and an
+ *     unstake in e−1's last blocks would still lower it.
+ *   - diem: the lower of the reads at the confirmed block (latest − `confirmations`) and at the latest block. A stake
+ *     counts once confirmed; an unstake counts at once. Near midnight the confirmed block may still be in e−1, where
+ *     it misses an unstake made in e−1's last blocks; that DIEM clears its cooldown during e and may be staked by
+ *     another wallet, so crediting it to the first one too would let one DIEM back $2 in e.
+ *   - legacy: every wallet's share is read at one snapshot block per epoch — the first confirmed block the feed sees
+ *     at or after e's start, remembered for the epoch (wallets tracked later are read there too). The shares of one
+ *     block sum to at most the capacity, and no unstake or sVVV transfer during e raises anyone's share in e: a stake
+ *     made during an epoch counts from the next one. The snapshot is this feed's own: a feed started again mid-epoch,
+ *     or another replica's, takes its own (see the README).
+ * A chain that mines only on transactions (the local anvil) stays in e−1 after midnight until one comes, which would
+ * hold every allowance at 0: `advanceChain`, given only for a chain the caller runs itself, is called then (the local
+ * stack mines empty blocks).
+ *
+ * It reads once at start; on every DIEM stake event (diem mode), for the wallets the event names — one linked through
+ * another process is found in the ledger then; and on a timer, which carries the allowance across epoch boundaries
+ * and picks up every wallet linked in the ledger. Wei → nano-USD and the pro-rata split round down. The ledger
+ * honours a rise at once.
  *
  * When the RPC is down the ledger keeps the last allowance it was given for the epoch; a new epoch starts at 0
  * until the chain answers, because carrying a stale allowance over could let one DIEM back more than $1.
  */
 import type { Address } from 'viem';
 import { type Clock, epochAt } from '../core/epoch.ts';
-import { diemWeiToNanoUsd } from '../core/money.ts';
+import { diemWeiToNanoUsd, minNano } from '../core/money.ts';
 import type { Ledger } from '../ledger/types.ts';
 import type { PublicClient } from './clients.ts';
 import type { PerdiemContracts } from './deploy.ts';
@@ -35,44 +54,175 @@ export interface AllowanceSyncDeps {
   allocation?: AllocationMode;
   /** Blocks a state must be buried under before it counts; default 0 (the local chain). */
   confirmations?: number;
+  /**
+   * Mines blocks until the head is in the current epoch and confirmed there. Only for a chain the caller runs itself
+   * and that mines only on transactions (the local anvil); absent everywhere else.
+   */
+  advanceChain?: () => Promise<void>;
 }
 
-async function confirmedBlock(deps: AllowanceSyncDeps): Promise<bigint | undefined> {
+/** A legacy epoch's snapshot: the block every share is read at, and the total sVVV staked there. */
+export interface LegacySnapshot {
+  blockNumber: bigint;
+  totalStakedWei: bigint;
+}
+
+/** One feed's legacy snapshots by epoch (only the current one is kept); a pending read is shared. */
+export type LegacySnapshots = Map<number, Promise<LegacySnapshot | null>>;
+
+interface Block {
+  number: bigint;
+  timestamp: bigint;
+}
+
+/** Reads one wallet's allowance (nano-USD) for the epoch of a sync round, at the blocks the round settled on. */
+type AllowanceReader = (wallet: Address) => Promise<bigint>;
+
+const creditsNothing: AllowanceReader = async () => 0n;
+
+async function latestBlock(deps: AllowanceSyncDeps): Promise<Block> {
+  const block = await deps.client.getBlock({ blockTag: 'latest' });
+  return { number: block.number, timestamp: block.timestamp };
+}
+
+/** The latest block, after `advanceChain` when the chain has not reached the epoch. */
+async function headFor(deps: AllowanceSyncDeps, epochStartSeconds: bigint): Promise<Block> {
+  const latest = await latestBlock(deps);
+  if (latest.timestamp >= epochStartSeconds || !deps.advanceChain) return latest;
+  await deps.advanceChain();
+  return latestBlock(deps);
+}
+
+function confirmedNumber(deps: AllowanceSyncDeps, latest: Block): bigint {
   const confirmations = BigInt(deps.confirmations ?? 0);
-  if (confirmations === 0n) return undefined;
-  const head = await deps.client.getBlockNumber({ cacheTime: 0 });
-  return head > confirmations ? head - confirmations : 0n;
+  return latest.number > confirmations ? latest.number - confirmations : 0n;
 }
 
-async function allowanceNanoOf(deps: AllowanceSyncDeps, wallet: Address, epoch: number): Promise<bigint> {
-  const blockNumber = await confirmedBlock(deps);
-  const at = blockNumber === undefined ? {} : { blockNumber };
-  const allocation = deps.allocation ?? { kind: 'diem' };
-  if (allocation.kind === 'diem') {
-    const allowanceWei = await deps.client.readContract({
-      address: deps.contracts.diemStaking,
-      abi: diemStakingAbi,
-      functionName: 'allowanceOf',
-      args: [wallet, BigInt(epoch)],
-      ...at,
+/** diem: the lower of `allowanceOf(wallet, epoch)` at the confirmed block and at the latest one. */
+function diemReader(deps: AllowanceSyncDeps, epoch: number, latest: Block): AllowanceReader {
+  const confirmed = confirmedNumber(deps, latest);
+  const blocks = confirmed === latest.number ? [latest.number] : [confirmed, latest.number];
+  return async (wallet) => {
+    const reads = await Promise.all(
+      blocks.map((blockNumber) =>
+        deps.client.readContract({
+          address: deps.contracts.diemStaking,
+          abi: diemStakingAbi,
+          functionName: 'allowanceOf',
+          args: [wallet, BigInt(epoch)],
+          blockNumber,
+        }),
+      ),
+    );
+    return diemWeiToNanoUsd(reads.reduce(minNano));
+  };
+}
+
+/** The first confirmed block this feed sees at or after the epoch's start, or null while there is none. */
+async function takeSnapshot(
+  deps: AllowanceSyncDeps,
+  epochStartSeconds: bigint,
+  latest: Block,
+): Promise<LegacySnapshot | null> {
+  const number = confirmedNumber(deps, latest);
+  const candidate =
+    number === latest.number
+      ? latest
+      : await deps.client.getBlock({ blockNumber: number }).then((block) => ({ number, timestamp: block.timestamp }));
+  if (candidate.timestamp < epochStartSeconds) return null;
+  const totalStakedWei = await deps.client.readContract({
+    address: deps.contracts.stakedVvv,
+    abi: stakedVvvAbi,
+    functionName: 'totalStaked',
+    blockNumber: candidate.number,
+  });
+  return { blockNumber: candidate.number, totalStakedWei };
+}
+
+function legacySnapshot(
+  deps: AllowanceSyncDeps,
+  snapshots: LegacySnapshots,
+  epoch: number,
+  latest: Block,
+): Promise<LegacySnapshot | null> {
+  const known = snapshots.get(epoch);
+  if (known) return known;
+  const pending = takeSnapshot(deps, BigInt(epoch * deps.epochSeconds), latest);
+  snapshots.clear();
+  snapshots.set(epoch, pending);
+  // Not in the epoch yet, or the read failed: the next round tries again.
+  const forget = () => {
+    if (snapshots.get(epoch) === pending) snapshots.delete(epoch);
+  };
+  pending.then((snapshot) => snapshot ?? forget(), forget);
+  return pending;
+}
+
+/** legacy: the wallet's pro-rata share of the capacity at the epoch's snapshot block, rounded down. */
+async function legacyReader(
+  deps: AllowanceSyncDeps,
+  capacityNano: bigint,
+  snapshots: LegacySnapshots,
+  epoch: number,
+  latest: Block,
+): Promise<AllowanceReader> {
+  const snapshot = await legacySnapshot(deps, snapshots, epoch, latest);
+  if (!snapshot || snapshot.totalStakedWei === 0n) return creditsNothing;
+  return async (wallet) => {
+    const stakedWei = await deps.client.readContract({
+      address: deps.contracts.stakedVvv,
+      abi: stakedVvvAbi,
+      functionName: 'stakedOf',
+      args: [wallet],
+      blockNumber: snapshot.blockNumber,
     });
-    return diemWeiToNanoUsd(allowanceWei);
-  }
-  const address = deps.contracts.stakedVvv;
-  const [stakedWei, totalWei] = await Promise.all([
-    deps.client.readContract({ address, abi: stakedVvvAbi, functionName: 'stakedOf', args: [wallet], ...at }),
-    deps.client.readContract({ address, abi: stakedVvvAbi, functionName: 'totalStaked', ...at }),
-  ]);
-  // Rounds down: the shares never add up to more than the capacity.
-  return totalWei === 0n ? 0n : (allocation.dailyCapacityNano * stakedWei) / totalWei;
+    // Rounds down: the shares of one block never add up to more than the capacity.
+    return (capacityNano * stakedWei) / snapshot.totalStakedWei;
+  };
 }
 
-/** Reads the wallet's allowance for the ledger's current epoch and records it. Returns the nano-USD recorded. */
-export async function syncAllowance(deps: AllowanceSyncDeps, wallet: LinkedWallet): Promise<bigint> {
+async function allowanceReader(
+  deps: AllowanceSyncDeps,
+  snapshots: LegacySnapshots,
+  epoch: number,
+): Promise<AllowanceReader> {
+  const epochStartSeconds = BigInt(epoch * deps.epochSeconds);
+  const latest = await headFor(deps, epochStartSeconds);
+  if (latest.timestamp < epochStartSeconds) return creditsNothing;
+  const allocation = deps.allocation ?? { kind: 'diem' };
+  return allocation.kind === 'diem'
+    ? diemReader(deps, epoch, latest)
+    : legacyReader(deps, allocation.dailyCapacityNano, snapshots, epoch, latest);
+}
+
+/**
+ * Reads the wallets' allowances for the ledger's current epoch, at the same blocks, and records each. Returns the
+ * nano-USD recorded, in order.
+ */
+export async function syncWallets(
+  deps: AllowanceSyncDeps,
+  wallets: readonly LinkedWallet[],
+  snapshots: LegacySnapshots = new Map(),
+): Promise<bigint[]> {
   const epoch = epochAt(deps.clock(), deps.epochSeconds);
-  const allowanceNano = await allowanceNanoOf(deps, wallet.address, epoch);
-  await deps.ledger.setDiemAllowance(wallet.accountId, epoch, allowanceNano);
-  return allowanceNano;
+  const read = await allowanceReader(deps, snapshots, epoch);
+  return Promise.all(
+    wallets.map(async (wallet) => {
+      const allowanceNano = await read(wallet.address);
+      await deps.ledger.setWalletAllowance(wallet.address, epoch, allowanceNano);
+      return allowanceNano;
+    }),
+  );
+}
+
+/** Reads one wallet's allowance for the ledger's current epoch and records it. Returns the nano-USD recorded. */
+export async function syncAllowance(
+  deps: AllowanceSyncDeps,
+  wallet: LinkedWallet,
+  snapshots: LegacySnapshots = new Map(),
+): Promise<bigint> {
+  const [allowanceNano] = await syncWallets(deps, [wallet], snapshots);
+  return allowanceNano!;
 }
 
 export interface AllowanceSyncStatus {
@@ -85,7 +235,7 @@ export interface AllowanceSyncStatus {
 export interface AllowanceSync {
   /** Resolves after the first sync of every wallet. */
   ready: Promise<void>;
-  /** Syncs every wallet now (e.g. once more before refusing a request for lack of DIEM). */
+  /** Syncs every wallet linked in the ledger now (e.g. once more before refusing a request for lack of DIEM). */
   syncNow(): Promise<void>;
   /** Adds a wallet (e.g. one just linked) and syncs it at once. */
   track(wallet: LinkedWallet): Promise<void>;
@@ -101,38 +251,58 @@ export function startAllowanceSync(
   options: { intervalMs: number; eventPollingIntervalMs?: number; onError: (error: unknown) => void },
 ): AllowanceSync {
   const status: AllowanceSyncStatus = { ok: true, lastSyncMs: null, lastError: null };
-  const tracked = new Map(wallets.map((wallet) => [wallet.address.toLowerCase(), wallet]));
-  const syncWallets = async (list: LinkedWallet[]) => {
+  const snapshots: LegacySnapshots = new Map();
+  const tracked = new Map<string, LinkedWallet>();
+  const trackWallet = (wallet: LinkedWallet) => tracked.set(wallet.address.toLowerCase(), wallet);
+  wallets.forEach(trackWallet);
+  const sync = async (list: LinkedWallet[]) => {
     try {
-      await Promise.all(list.map((wallet) => syncAllowance(deps, wallet)));
+      await syncWallets(deps, list, snapshots);
       Object.assign(status, { ok: true, lastSyncMs: deps.clock(), lastError: null });
     } catch (error) {
       Object.assign(status, { ok: false, lastError: (error as Error).message.split('\n')[0] ?? String(error) });
       throw error;
     }
   };
-  const syncAll = () => syncWallets([...tracked.values()]);
+  // Wallets linked through another process (another replica, the CLI) are in the ledger, not in `tracked`.
+  const syncAll = async () => {
+    for (const wallet of await deps.ledger.listWallets()) {
+      trackWallet({ accountId: wallet.accountId, address: wallet.address as Address });
+    }
+    await sync([...tracked.values()]);
+  };
   const timer = setInterval(() => syncAll().catch(options.onError), options.intervalMs);
   timer.unref();
   const polling =
     options.eventPollingIntervalMs === undefined ? {} : { pollingInterval: options.eventPollingIntervalMs };
+  /** The wallets a stake event names that are linked, looked up in the ledger when not tracked yet. */
+  const linkedAmong = async (addresses: Set<string>) => {
+    const found = await Promise.all(
+      [...addresses].map(async (address) => {
+        const known = tracked.get(address);
+        if (known) return [known];
+        const account = await deps.ledger.accountByWallet(address);
+        if (!account) return [];
+        const wallet = { accountId: account.id, address: address as Address };
+        trackWallet(wallet);
+        return [wallet];
+      }),
+    );
+    return found.flat();
+  };
+  // Only diem mode watches: a DIEM stake event moves its own wallet's allowance. A legacy share is fixed for the
+  // epoch at its snapshot, so a stake event there changes nothing until the next epoch, which the timer carries.
   const legacy = (deps.allocation ?? { kind: 'diem' }).kind === 'legacy';
-  // diem: a DIEM stake event moves only its own account's allowance. legacy: any sVVV stake change moves every share.
   const unwatch = legacy
-    ? deps.client.watchContractEvent({
-        address: deps.contracts.stakedVvv,
-        abi: stakedVvvAbi,
-        onLogs: () => syncAll().catch(options.onError),
-        onError: options.onError,
-        ...polling,
-      })
+    ? () => {}
     : deps.client.watchContractEvent({
         address: deps.contracts.diemStaking,
         abi: diemStakingAbi,
         onLogs: (logs) => {
           const named = new Set(logs.map((log) => String((log.args as { account?: string }).account).toLowerCase()));
-          const affected = [...named].flatMap((address) => tracked.get(address) ?? []);
-          if (affected.length > 0) syncWallets(affected).catch(options.onError);
+          linkedAmong(named)
+            .then((affected) => (affected.length > 0 ? sync(affected) : undefined))
+            .catch(options.onError);
         },
         onError: options.onError,
         ...polling,
@@ -141,14 +311,14 @@ export function startAllowanceSync(
     ready: syncAll(),
     syncNow: syncAll,
     async track(wallet) {
-      tracked.set(wallet.address.toLowerCase(), wallet);
-      await syncAllowance(deps, wallet);
+      trackWallet(wallet);
+      await syncWallets(deps, [wallet], snapshots);
     },
     async refresh(accountId) {
       const wallets = [...tracked.values()].filter((wallet) => wallet.accountId === accountId);
       if (wallets.length === 0) return false;
       try {
-        await Promise.all(wallets.map((wallet) => syncAllowance(deps, wallet)));
+        await syncWallets(deps, wallets, snapshots);
         return true;
       } catch (error) {
         options.onError(error);

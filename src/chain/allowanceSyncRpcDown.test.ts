@@ -16,6 +16,7 @@ it('serves on from the cached allowance when the RPC goes down, and reports it',
   const ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock: Date.now });
   const demo = await setUpDemoWallet(chain.deployer, chain.client, chain.contracts);
   const account = await ledger.createAccount();
+  await ledger.linkWallet(account.id, demo.address);
   const errors: unknown[] = [];
   const sync = startAllowanceSync(
     { ledger, client: chain.client, contracts: chain.contracts, clock: Date.now, epochSeconds: 86_400 },
