@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
-import type { Address, Hex } from 'viem';
+import { type Address, createTestClient, type Hex, http } from 'viem';
 import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import { ensureDashboardBuilt } from '../../web/ensureBuilt.ts';
 import { type AllocationMode, startAllowanceSync } from '../chain/allowanceSync.ts';
@@ -138,8 +138,21 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     config.allocation === 'legacy'
       ? { kind: 'legacy', dailyCapacityNano: parseUsd(config.legacyDailyCapacityUsd!) }
       : { kind: 'diem' };
+  // The anvil this stack started mines only on transactions: after midnight with none, its head stays in the old
+  // epoch, where the feed credits nothing (see allowanceSync.ts). On that chain, and only there, the feed mines empty
+  // blocks then, enough for one in the new epoch to have its confirmations.
+  const advanceChain = chain.mine ? () => chain.mine!(config.confirmations + 1) : undefined;
   const sync = startAllowanceSync(
-    { ledger, client, contracts, clock, epochSeconds, allocation, confirmations: config.confirmations },
+    {
+      ledger,
+      client,
+      contracts,
+      clock,
+      epochSeconds,
+      allocation,
+      confirmations: config.confirmations,
+      ...(advanceChain ? { advanceChain } : {}),
+    },
     // Every wallet linked so far (the demo wallet among them), so a restart keeps feeding their allowances.
     (await ledger.listWallets()).map((wallet) => ({ accountId: wallet.accountId, address: wallet.address as Address })),
     {
@@ -293,6 +306,8 @@ interface PreparedChain {
   /** Where the event follower starts: the deployment block (or, for given contracts, `followFromBlock`/the head). */
   fromBlock: bigint;
   demo?: { address: Address; privateKey: Hex };
+  /** Mines empty blocks: only on the anvil this stack started. */
+  mine?: (blocks: number) => Promise<void>;
 }
 
 async function localChain(
@@ -305,7 +320,9 @@ async function localChain(
   const anvil = await ownedAnvil(config, closers, progress);
   const chain = chainFor(anvil.chainId, anvil.rpcUrl);
   const client = publicClientFor(chain);
-  const base = { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, client };
+  const anvilClient = createTestClient({ mode: 'anvil', chain, transport: http(anvil.rpcUrl) });
+  const mine = (blocks: number) => anvilClient.mine({ blocks });
+  const base = { rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, client, mine };
   if (previous?.demo && previous.chainId === anvil.chainId && (await isDeployed(client, previous.contracts))) {
     progress('resuming: contracts and demo wallet found on the chain');
     return { ...base, contracts: previous.contracts, demo: previous.demo, fromBlock: BigInt(previous.fromBlock ?? 0) };

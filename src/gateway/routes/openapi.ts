@@ -80,7 +80,13 @@ export function openApiDocument(): unknown {
     '/admin/providers': { get: op('Providers and their health', undefined, 'operator') },
     '/admin/accounts': { post: op('Create an account and its first ADMIN key', undefined, 'operator') },
     '/admin/accounts/{id}/credits': { post: op('Grant credits or USD once per reference', undefined, 'operator') },
-    '/admin/accounts/{id}/diem-allowance': { put: op('Set the DIEM allowance of an epoch', undefined, 'operator') },
+    '/admin/accounts/{id}/diem-allowance': {
+      put: op(
+        "Set an account's direct DIEM allowance of an epoch (added to its linked wallets' on-chain allowances)",
+        undefined,
+        'operator',
+      ),
+    },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain' } } } },
     '/healthz': { get: { summary: 'Liveness and provider health', responses: { '200': { description: 'OK' } } } },
   });
