@@ -15,8 +15,8 @@
  *   - legacy: every wallet's share is read at one snapshot block per epoch — the first confirmed block the feed sees
  *     at or after e's start, remembered for the epoch (wallets tracked later are read there too). The shares of one
  *     block sum to at most the capacity, and no unstake or sVVV transfer during e raises anyone's share in e: a stake
- *     made during an epoch counts from the next one. The snapshot is this feed's own: a feed started again mid-epoch,
- *     or another replica's, takes its own (see the README).
+ *     made during an epoch counts from the next one. The snapshot lives in this feed's memory: a feed started again
+ *     mid-epoch, or another replica's feed, takes its own, so their shares may come from different blocks of e.
  * A chain that mines only on transactions (the local anvil) stays in e−1 after midnight until one comes, which would
  * hold every allowance at 0: `advanceChain`, given only for a chain the caller runs itself, is called then (the local
  * stack mines empty blocks).
@@ -98,19 +98,23 @@ function confirmedNumber(deps: AllowanceSyncDeps, latest: Block): bigint {
   return latest.number > confirmations ? latest.number - confirmations : 0n;
 }
 
-/** diem: the lower of `allowanceOf(wallet, epoch)` at the confirmed block and at the latest one. */
+/**
+ * diem: the lower of `allowanceOf(wallet, epoch)` at the confirmed block and at the latest one. The latest is read by
+ * tag: a node behind a load balancer may not have the block number just seen, and any later block is in the epoch too.
+ */
 function diemReader(deps: AllowanceSyncDeps, epoch: number, latest: Block): AllowanceReader {
   const confirmed = confirmedNumber(deps, latest);
-  const blocks = confirmed === latest.number ? [latest.number] : [confirmed, latest.number];
+  const head = { blockTag: 'latest' } as const;
+  const blocks = confirmed === latest.number ? [head] : [{ blockNumber: confirmed }, head];
   return async (wallet) => {
     const reads = await Promise.all(
-      blocks.map((blockNumber) =>
+      blocks.map((block) =>
         deps.client.readContract({
           address: deps.contracts.diemStaking,
           abi: diemStakingAbi,
           functionName: 'allowanceOf',
           args: [wallet, BigInt(epoch)],
-          blockNumber,
+          ...block,
         }),
       ),
     );
