@@ -2,7 +2,7 @@
 // fails unless every contract under contracts/src/ (interfaces excluded) has at least coveragePercentMin of its
 // lines and of its branches covered. It also fails when forge exits non-zero, prints an error, or writes no report.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { errorLines, type FileVerdict, formatPercent, judgeCoverage, parseLcov } from './coverage-gate.ts';
 
@@ -85,7 +85,9 @@ function fail(message: string, output?: string): never {
 }
 
 const reportPath = path.join(contractsDir, reportFile);
+// A report left by an earlier run must never be read as this run's; forge does not create the folder itself.
 rmSync(reportPath, { force: true });
+mkdirSync(path.dirname(reportPath), { recursive: true });
 const required = requiredFiles();
 if (required.length === 0) fail('found no contracts under contracts/src/');
 
