@@ -33,4 +33,7 @@ function findImports(importPath) {
 }
 
 const input = fs.readFileSync(0, 'utf8');
+// Debugging aid: SOLC_CJS_INPUT_LOG=<file> keeps the standard-json input forge sent (its `sources` keys are the
+// source unit names, the paths import resolution works with).
+if (process.env.SOLC_CJS_INPUT_LOG) fs.writeFileSync(process.env.SOLC_CJS_INPUT_LOG, input);
 process.stdout.write(solc.compile(input, { import: findImports }));

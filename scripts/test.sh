@@ -24,6 +24,9 @@ FOUNDRY_PROFILE=$profile node scripts/contracts.ts test 2>&1 | tee "$logs/forge.
 echo "== contracts: gas snapshot unchanged (default profile)"
 node scripts/contracts.ts snapshot-check > "$logs/snapshot.log" 2>&1 || { tail -40 "$logs/snapshot.log"; exit 1; }
 
+echo "== contracts: coverage gate (profile coverage; every file in src/ but interfaces: >= 95% of lines and of branches)"
+node scripts/contracts-coverage.ts
+
 echo "== typescript: vitest"
 sh scripts/ensure-chromium.sh
 vitest run 2>&1 | tee "$logs/vitest.log"

@@ -65,6 +65,7 @@ contract VVVTest is Test {
         vm.prank(minter);
         vvv.mint(holder, 5e18);
         assertEq(vvv.totalSupply(), 1_005e18);
+        assertEq(vvv.balanceOf(holder), 1_005e18);
     }
 
     function test_mint_byOwnerReverts() public {
