@@ -2,7 +2,8 @@
  * The DIEM allowance from chain to ledger across short epochs (60 s): refresh at the boundary, no roll-over, a
  * mid-epoch stake counts at once, an unstake lowers only the next epoch, and moving DIEM to a second wallet never
  * backs a second allowance in the same epoch — also not with confirmations across midnight. An account's allowance is
- * the sum over its wallets. Legacy shares are fixed per epoch at one block. The ledger's clock is the chain's block
+ * the sum over its wallets. Legacy shares are fixed per epoch at one block, the same for a restarted or second feed
+ * (the block is claimed in the ledger). The ledger's clock is the chain's block
  * time unless a test moves it alone.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -394,5 +395,55 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
     expect(next.at(-1)).toBeGreaterThan(0n);
     expect(sum(next)).toBeLessThanOrEqual(capacityNano);
     expect(sum(next)).toBeGreaterThan(capacityNano - BigInt(stakers.length));
+  });
+
+  it("reads a legacy epoch at the first feed's block after a restart or in another process: no share rises after an unstake", async () => {
+    const gina = await wallet(0, 1000);
+    const hank = await wallet(0, 3000);
+    await nextEpoch();
+    const capacityNano = nano(100);
+    const legacy = { ...deps, allocation: { kind: 'legacy' as const, dailyCapacityNano: capacityNano } };
+    const options = {
+      intervalMs: 60_000,
+      onError: (error: unknown) => {
+        throw error;
+      },
+    };
+    const accounts = [...new Set(stakers.map((staker) => staker.accountId))];
+    const allowances = async () =>
+      Promise.all(accounts.map(async (accountId) => (await available(accountId)).allowanceNano));
+
+    const first = startAllowanceSync(legacy, [], options);
+    await first.ready;
+    first.stop();
+    const before = await allowances();
+    const ginaBefore = before[accounts.indexOf(gina.accountId)]!;
+    expect(ginaBefore).toBeGreaterThan(0n);
+
+    // Hank unstakes all his sVVV mid-epoch: read at the head, gina's share would rise.
+    await initiateVvvUnstake(hank, parseEther('3000'));
+    await testClient.mine({ blocks: 1 });
+    await followChainTime();
+    const svvv = { address: chain.contracts.stakedVvv, abi: stakedVvvAbi } as const;
+    const ginaWei = await chain.client.readContract({ ...svvv, functionName: 'stakedOf', args: [gina.address] });
+    const totalWei = await chain.client.readContract({ ...svvv, functionName: 'totalStaked' });
+    expect((capacityNano * ginaWei) / totalWei).toBeGreaterThan(ginaBefore);
+
+    // A second process over the same ledger file starts its own feed, with no memory of the first one's snapshot.
+    const other = openSqliteLedger({
+      path: join(directory, 'ledger.sqlite'),
+      clock: () => nowMs,
+      epochSeconds,
+      backgroundCheckpoints: false,
+    });
+    try {
+      const second = startAllowanceSync({ ...legacy, ledger: other }, [], options);
+      await second.ready;
+      second.stop();
+      expect(await allowances()).toEqual(before);
+      expect((await available(hank.accountId)).allowanceNano).toBeGreaterThan(0n);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -12,11 +12,11 @@
  *     counts once confirmed; an unstake counts at once. Near midnight the confirmed block may still be in e−1, where
  *     it misses an unstake made in e−1's last blocks; that DIEM clears its cooldown during e and may be staked by
  *     another wallet, so crediting it to the first one too would let one DIEM back $2 in e.
- *   - legacy: every wallet's share is read at one snapshot block per epoch — the first confirmed block the feed sees
- *     at or after e's start, remembered for the epoch (wallets tracked later are read there too). The shares of one
- *     block sum to at most the capacity, and no unstake or sVVV transfer during e raises anyone's share in e: a stake
- *     made during an epoch counts from the next one. The snapshot lives in this feed's memory: a feed started again
- *     mid-epoch, or another replica's feed, takes its own, so their shares may come from different blocks of e.
+ *   - legacy: every wallet's share is read at one snapshot block per epoch — the first confirmed block a feed sees
+ *     at or after e's start, claimed in the ledger (`claimAllowanceSnapshotBlock`: the first claim wins) and read
+ *     from there by every feed, so a feed started again mid-epoch or another replica's feed reads the same block
+ *     (wallets tracked later are read there too). The shares of one block sum to at most the capacity, and no unstake
+ *     or sVVV transfer during e raises anyone's share in e: a stake made during an epoch counts from the next one.
  * A chain that mines only on transactions (the local anvil) stays in e−1 after midnight until one comes, which would
  * hold every allowance at 0: `advanceChain`, given only for a chain the caller runs itself, is called then (the local
  * stack mines empty blocks).
@@ -67,7 +67,7 @@ export interface LegacySnapshot {
   totalStakedWei: bigint;
 }
 
-/** One feed's legacy snapshots by epoch (only the current one is kept); a pending read is shared. */
+/** This feed's copy of the current epoch's legacy snapshot (the ledger's block); a pending read is shared. */
 export type LegacySnapshots = Map<number, Promise<LegacySnapshot | null>>;
 
 interface Block {
@@ -123,24 +123,37 @@ function diemReader(deps: AllowanceSyncDeps, epoch: number, latest: Block): Allo
 }
 
 /** The first confirmed block this feed sees at or after the epoch's start, or null while there is none. */
-async function takeSnapshot(
+async function firstConfirmedBlock(
   deps: AllowanceSyncDeps,
   epochStartSeconds: bigint,
   latest: Block,
-): Promise<LegacySnapshot | null> {
+): Promise<bigint | null> {
   const number = confirmedNumber(deps, latest);
-  const candidate =
+  const timestamp =
     number === latest.number
-      ? latest
-      : await deps.client.getBlock({ blockNumber: number }).then((block) => ({ number, timestamp: block.timestamp }));
-  if (candidate.timestamp < epochStartSeconds) return null;
+      ? latest.timestamp
+      : await deps.client.getBlock({ blockNumber: number }).then((block) => block.timestamp);
+  return timestamp < epochStartSeconds ? null : number;
+}
+
+/**
+ * The epoch's snapshot at the block stored in the ledger; when none is, this feed's first confirmed block in the
+ * epoch is claimed there, and another feed's earlier claim wins. Null while there is no block to claim.
+ */
+async function takeSnapshot(deps: AllowanceSyncDeps, epoch: number, latest: Block): Promise<LegacySnapshot | null> {
+  let blockNumber = await deps.ledger.allowanceSnapshotBlock(epoch);
+  if (blockNumber === null) {
+    const candidate = await firstConfirmedBlock(deps, BigInt(epoch * deps.epochSeconds), latest);
+    if (candidate === null) return null;
+    blockNumber = await deps.ledger.claimAllowanceSnapshotBlock(epoch, candidate);
+  }
   const totalStakedWei = await deps.client.readContract({
     address: deps.contracts.stakedVvv,
     abi: stakedVvvAbi,
     functionName: 'totalStaked',
-    blockNumber: candidate.number,
+    blockNumber,
   });
-  return { blockNumber: candidate.number, totalStakedWei };
+  return { blockNumber, totalStakedWei };
 }
 
 function legacySnapshot(
@@ -151,7 +164,7 @@ function legacySnapshot(
 ): Promise<LegacySnapshot | null> {
   const known = snapshots.get(epoch);
   if (known) return known;
-  const pending = takeSnapshot(deps, BigInt(epoch * deps.epochSeconds), latest);
+  const pending = takeSnapshot(deps, epoch, latest);
   snapshots.clear();
   snapshots.set(epoch, pending);
   // Not in the epoch yet, or the read failed: the next round tries again.

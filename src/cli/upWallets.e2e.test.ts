@@ -1,8 +1,8 @@
 /**
- * `perdiem up` as a real process, with a second wallet linked to the demo account: the running allowance feed finds
- * the wallet in the ledger when it stakes DIEM, and `GET /api/v1/billing/balance` shows the sum of both wallets'
- * allowances. The gateway has no route that links a second wallet to an account yet, so the test links it in the
- * ledger's file, as another process (an operator's tool) would.
+ * `perdiem up` as a real process, with a second wallet linked to the demo account through the gateway
+ * (`perdiem wallets link`, i.e. GET|POST /api/v1/wallets/link): the wallet has staked DIEM before it is linked, and
+ * `GET /api/v1/billing/balance` shows the sum of both wallets' allowances as soon as the link answers — the feed is
+ * told at once, not at its next timer round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,15 +13,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { anvilMnemonic } from '../chain/anvil.ts';
 import { chainFor, publicClientFor, walletClientFor } from '../chain/clients.ts';
 import { setUpDemoWallet } from '../chain/demo.ts';
-import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
+import { main } from './main.ts';
+import { captureIo } from './testing/captureIo.ts';
 import { startUpProcess, stopUpProcess } from './testing/upProcess.ts';
 
 const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-wallets-'));
 
+async function perdiem(...argv: string[]) {
+  const captured = captureIo(home);
+  const code = await main([...argv, '--home', home], captured.io);
+  return { code, out: captured.stdout(), err: captured.stderr() };
+}
+
 describe('perdiem up with two wallets on one account', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-  it("shows the sum of the account's wallets' allowances in the balance", async () => {
+  it("links a second wallet by its signature and shows the sum of the wallets' allowances in the balance", async () => {
     const running = await startUpProcess(home);
     try {
       const { state } = running;
@@ -36,20 +43,9 @@ describe('perdiem up with two wallets on one account', { timeout: 180_000 }, () 
       // The demo wallet staked 100 DIEM.
       expect(await allocation()).toBe(100);
 
+      // A second wallet stakes 3 DIEM on the stack's chain; not linked yet, it backs nothing here.
       const secondKey = generatePrivateKey();
       const second = privateKeyToAccount(secondKey);
-      const ledger = openSqliteLedger({
-        path: path.join(home, 'ledger.sqlite'),
-        clock: Date.now,
-        backgroundCheckpoints: false,
-      });
-      try {
-        await ledger.linkWallet(demo.accountId, second.address);
-      } finally {
-        await ledger.close();
-      }
-
-      // The second wallet stakes 3 DIEM on the stack's chain.
       const chain = chainFor(state.chainId, state.rpcUrl);
       const client = publicClientFor(chain);
       const deployer = walletClientFor(chain, mnemonicToAccount(anvilMnemonic));
@@ -61,7 +57,28 @@ describe('perdiem up with two wallets on one account', { timeout: 180_000 }, () 
         stakeDiemWei: parseEther('3'),
       };
       await setUpDemoWallet(deployer, client, state.contracts, plan, secondKey);
-      await expect.poll(allocation, { timeout: 20_000, interval: 250 }).toBe(103);
+      expect(await allocation()).toBe(100);
+
+      const linked = await perdiem('wallets', 'link', '--private-key', secondKey);
+      expect(linked.err).toBe('');
+      expect(linked.code).toBe(0);
+      expect(linked.out).toContain(second.address);
+      expect(linked.out).toMatch(/^Linked: /m);
+      // At once: the allowance feed's timer is 15 s; the link told it.
+      expect(await allocation()).toBe(103);
+
+      const listed = await perdiem('wallets', 'list', '--json');
+      expect(listed.code).toBe(0);
+      const wallets = JSON.parse(listed.out) as { address: string; linkedAt: string }[];
+      expect(wallets.map((wallet) => wallet.address)).toEqual([demo.address, second.address]);
+      expect(Date.parse(wallets[1]!.linkedAt)).toBeGreaterThanOrEqual(Date.parse(wallets[0]!.linkedAt));
+      const table = await perdiem('wallets', 'list');
+      expect(table.out).toMatch(/^ADDRESS\s+LINKED \(UTC\)$/m);
+
+      const again = await perdiem('wallets', 'link', '--private-key', secondKey, '--json');
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.out)).toEqual({ ...wallets[1], newlyLinked: false });
+      expect(await allocation()).toBe(103);
     } finally {
       expect(await stopUpProcess(running)).toBe(0);
     }

@@ -12,6 +12,7 @@ import { unstakeCommand } from './unstake.ts';
 import { unstakeDiemCommand } from './unstakeDiem.ts';
 import { upCommand } from './up.ts';
 import { usageCommand } from './usage.ts';
+import { walletsCommand } from './wallets.ts';
 import { withdrawCommand } from './withdraw.ts';
 import { withdrawDiemCommand } from './withdrawDiem.ts';
 
@@ -28,6 +29,7 @@ export const verbs = {
   'withdraw-diem': withdrawDiemCommand,
   balance: balanceCommand,
   keys: keysCommand,
+  wallets: walletsCommand,
   usage: usageCommand,
   models: modelsCommand,
   prices: pricesCommand,

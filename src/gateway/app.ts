@@ -12,6 +12,7 @@ import type { PriceBook } from '../core/pricing.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
 import type { GatewayDeps, GatewayEnv } from './env.ts';
+import { accountWalletRoutes } from './identity/accountWalletRoutes.ts';
 import { type WalletKeyDeps, walletKeyRoutes } from './identity/walletKeyRoutes.ts';
 import { gatewayLimits, type RateLimitConfig } from './limits.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
@@ -58,7 +59,10 @@ export interface GatewayOptions {
   refreshAllowance?: (accountId: string) => Promise<boolean>;
   /** More dependencies for /healthz (e.g. the chain RPC); a failing one makes `ok` false but the gateway serves on. */
   health?: () => Record<string, { ok: boolean } & Record<string, unknown>>;
-  /** Enables the wallet key flow (`/api/v1/api_keys/generate_web3_key`); omitted, those routes answer 401. */
+  /**
+   * Enables the wallet key flow (`/api/v1/api_keys/generate_web3_key`) and linking more wallets to an account
+   * (`/api/v1/wallets/link`); omitted, those routes do not exist (`GET /api/v1/wallets` does).
+   */
   walletKeys?: Omit<WalletKeyDeps, 'ledger' | 'clock'>;
   /** Enables wallet payments (x402 top-ups, wallet sign-in instead of an API key); omitted, none of it exists. */
   x402?: X402Config;
@@ -213,6 +217,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   account.use('*', auth);
   account.route('/', billingRoutes(deps));
   account.route('/', keyRoutes(deps));
+  account.route('/', accountWalletRoutes(deps, options.walletKeys ?? null));
 
   // Before the authenticated sub-apps: the wallet key flow is how a wallet without a key gets one.
   if (x402) app.route('/api/v1', x402.routes);

@@ -283,5 +283,8 @@ describe('operator and service routes', () => {
     };
     expect(openapi.paths['/v1/chat/completions']?.post?.requestBody).toBeDefined();
     expect(openapi.paths['/api/v1/billing/balance']).toBeDefined();
+    expect(openapi.paths['/api/v1/wallets']).toBeDefined();
+    expect(openapi.paths['/api/v1/wallets/link']?.post?.requestBody).toBeDefined();
+    expect(openapi.paths['/api/v1/api_keys/generate_web3_key']?.post?.requestBody).toBeDefined();
   });
 });

@@ -626,6 +626,60 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
       expect(await ledger.accountByWallet(`0x${'0'.repeat(40)}`)).toBeNull();
     });
 
+    it("lists an account's wallets oldest first, with when each was linked, and no other account's", async () => {
+      const a = await ledger.createAccount();
+      const b = await ledger.createAccount();
+      const [first, second, theirs] = [randomWallet(), randomWallet(), randomWallet()];
+      expect(await ledger.walletsOfAccount(a.id)).toEqual([]);
+      await ledger.linkWallet(a.id, first);
+      const firstAtMs = clock.now();
+      clock.advance(1_000);
+      await ledger.linkWallet(b.id, theirs);
+      await ledger.linkWallet(a.id, second);
+      // Linked again: no new row, the first link's time stays.
+      clock.advance(1_000);
+      await ledger.linkWallet(a.id, first);
+      expect(await ledger.walletsOfAccount(a.id)).toEqual([
+        { address: first.toLowerCase(), accountId: a.id, linkedAtMs: firstAtMs },
+        { address: second.toLowerCase(), accountId: a.id, linkedAtMs: firstAtMs + 1_000 },
+      ]);
+      expect(await ledger.walletsOfAccount('missing')).toEqual([]);
+    });
+
+    describe('legacy allowance snapshot block per epoch', () => {
+      it('keeps the first claimed block of an epoch; later claims get it back', async () => {
+        expect(await ledger.allowanceSnapshotBlock(100)).toBeNull();
+        expect(await ledger.claimAllowanceSnapshotBlock(100, 7n)).toBe(7n);
+        expect(await ledger.claimAllowanceSnapshotBlock(100, 9n)).toBe(7n);
+        expect(await ledger.claimAllowanceSnapshotBlock(100, 3n)).toBe(7n);
+        expect(await ledger.allowanceSnapshotBlock(100)).toBe(7n);
+        // Each epoch has its own; blocks past 2^53 survive.
+        const farBlock = 2n ** 60n + 1n;
+        expect(await ledger.claimAllowanceSnapshotBlock(101, farBlock)).toBe(farBlock);
+        expect(await ledger.allowanceSnapshotBlock(101)).toBe(farBlock);
+        expect(await ledger.allowanceSnapshotBlock(99)).toBeNull();
+        await expect(ledger.claimAllowanceSnapshotBlock(102, -1n)).rejects.toThrow(RangeError);
+        await expect(ledger.claimAllowanceSnapshotBlock(-1, 1n)).rejects.toThrow(RangeError);
+        expect(await ledger.allowanceSnapshotBlock(102)).toBeNull();
+      });
+
+      it('lets one claim win under concurrent claims from several instances, and every instance reads it', async () => {
+        const peers = await harness.openPeers(clock.now, ['feed-a', 'feed-b', 'feed-c']);
+        try {
+          const claims = peers.flatMap((peer, p) =>
+            Array.from({ length: 8 }, (_, i) => peer.claimAllowanceSnapshotBlock(500, BigInt(1_000 + p * 10 + i))),
+          );
+          const results = await Promise.all(claims);
+          const winner = results[0]!;
+          expect(results.every((block) => block === winner)).toBe(true);
+          expect(winner >= 1_000n && winner < 1_030n).toBe(true);
+          for (const peer of peers) expect(await peer.allowanceSnapshotBlock(500)).toBe(winner);
+        } finally {
+          for (const peer of peers) await peer.close();
+        }
+      });
+    });
+
     it("sums an account's DIEM allowance over its wallets; one wallet's lowering lowers the sum", async () => {
       const account = await ledger.createAccount();
       const [w1, w2] = [randomWallet(), randomWallet()];

@@ -371,6 +371,11 @@ export function validateAllowance(epoch: number, allowanceNano: NanoUsd): void {
   if (allowanceNano < 0n || !Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('invalid allowance');
 }
 
+/** A legacy snapshot block is claimed for an epoch; a negative one is a programmer error. */
+export function validateSnapshotBlock(epoch: number, blockNumber: bigint): void {
+  if (blockNumber < 0n || !Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('invalid snapshot block');
+}
+
 /** A wallet's allowance counts only for the account it is linked to: an unlinked wallet has none. */
 export function walletNotLinked(): NotFoundError {
   return new NotFoundError('wallet is not linked to an account', { code: 'wallet_not_found', param: 'address' });

@@ -45,6 +45,14 @@ export interface Account {
   createdAtMs: number;
 }
 
+/** A wallet linked to an account, and when. */
+export interface WalletLink {
+  /** Lower-cased. */
+  address: string;
+  accountId: string;
+  linkedAtMs: number;
+}
+
 export interface KeyLimit {
   currency: LimitCurrency;
   period: LimitPeriod;
@@ -346,6 +354,8 @@ export interface Ledger {
   accountByWallet(address: string): Promise<Account | null>;
   /** Every linked wallet, oldest link first (the chain side feeds their allowances). */
   listWallets(): Promise<{ accountId: string; address: string }[]>;
+  /** The account's linked wallets, oldest link first (ties by address). */
+  walletsOfAccount(accountId: string): Promise<WalletLink[]>;
 
   createKey(input: CreateKeyInput): Promise<CreatedKey>;
   /** The key for a presented secret, or AuthenticationError (unknown, revoked or expired). */
@@ -370,6 +380,17 @@ export interface Ledger {
    * one account only; NotFoundError (`wallet_not_found`) for a wallet linked to none.
    */
   setWalletAllowance(address: string, epoch: number, allowanceNano: NanoUsd): Promise<void>;
+  /**
+   * The chain block the legacy allocation reads every share of `epoch` at, once one is claimed; null before. Every
+   * feed (a restarted process, another replica) reads the same block, so the shares of an epoch sum to at most its
+   * capacity.
+   */
+  allowanceSnapshotBlock(epoch: number): Promise<bigint | null>;
+  /**
+   * Records `blockNumber` as the epoch's snapshot block unless one is recorded already, and returns the recorded one:
+   * the first claim wins, also between processes. RangeError for a negative epoch or block.
+   */
+  claimAllowanceSnapshotBlock(epoch: number, blockNumber: bigint): Promise<bigint>;
   /** Credits an account once per `reference`; returns false when the reference was already applied. */
   addFunds(input: AddFundsInput): Promise<boolean>;
 

@@ -35,7 +35,7 @@ export interface WalletKeyDeps {
   onWalletLinked?: (wallet: { accountId: string; address: Address }) => Promise<void>;
 }
 
-const generateWeb3KeySchema = createKeySchema.extend({
+export const generateWeb3KeySchema = createKeySchema.extend({
   address: z.string().min(1),
   signature: z.string().min(1),
   token: z.string().min(1),

@@ -1,6 +1,8 @@
 /** /openapi.json: the routes, with request bodies generated from the same zod schemas that validate them. */
 import { z } from 'zod';
 import { priceSheetJsonSchema } from '../admin/priceSheetJson.ts';
+import { linkWalletSchema } from '../identity/accountWalletRoutes.ts';
+import { generateWeb3KeySchema } from '../identity/walletKeyRoutes.ts';
 import {
   chatCompletionSchema,
   completionSchema,
@@ -30,10 +32,11 @@ function schemaOf(schema: z.ZodType): unknown {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 }
 
-function op(summary: string, body?: z.ZodType, security = 'apiKey') {
+/** `security` null: a route that takes no bearer. */
+function op(summary: string, body?: z.ZodType, security: string | null = 'apiKey') {
   return {
     summary,
-    security: [{ [security]: [] }],
+    security: security === null ? [] : [{ [security]: [] }],
     ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(body) } } } } : {}),
     responses: {
       '200': { description: 'OK' },
@@ -72,6 +75,22 @@ export function openApiDocument(): unknown {
       delete: op('Revoke an API key (ADMIN key), ?id='),
     },
     '/api/v1/api_keys/rate_limits': { get: op('Rate limits and remaining capacity of this key') },
+    '/api/v1/api_keys/generate_web3_key': {
+      get: op('A short-lived token for the wallet key flow (no API key)', undefined, null),
+      post: op(
+        "An API key for the wallet that signed the token (EIP-191 over it, or a SIWE message with its nonce); the wallet's account is created on first use (no API key)",
+        generateWeb3KeySchema,
+        null,
+      ),
+    },
+    '/api/v1/wallets': { get: op("The account's linked wallets, oldest link first, with linkedAt") },
+    '/api/v1/wallets/link': {
+      get: op('A short-lived token naming this account, for the wallet to link to sign'),
+      post: op(
+        "Link the wallet that signed the token (EIP-191 over it, or a SIWE message with its nonce); its on-chain allowance adds to the account's. 409 wallet_linked when another account holds the wallet; there is no unlink",
+        linkWalletSchema,
+      ),
+    },
     '/admin/models': { get: op('Served models, providers and prices', undefined, 'operator') },
     '/admin/prices': {
       get: op('Price book', undefined, 'operator'),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { epochAt } from '../../core/epoch.ts';
 import { openSqliteLedger } from '../../ledger/sqlite/sqliteLedger.ts';
 import type { Ledger } from '../../ledger/types.ts';
-import { createGateway, gatewayLogger } from '../app.ts';
+import { createGateway, type GatewayOptions, gatewayLogger } from '../app.ts';
 import type { RateLimitConfig } from '../limits.ts';
 import { fakePriceBook, fakeRegistry } from './fakeRegistry.ts';
 
@@ -24,7 +24,7 @@ export interface InProcessGateway {
 export const operatorToken = 'operator-test-token';
 
 export async function startInProcessGateway(
-  options: { rateLimits?: Partial<RateLimitConfig>; diemNano?: bigint } = {},
+  options: { rateLimits?: Partial<RateLimitConfig>; diemNano?: bigint; walletKeys?: GatewayOptions['walletKeys'] } = {},
 ): Promise<InProcessGateway> {
   const directory = await mkdtemp(join(tmpdir(), 'perdiem-gw-unit-'));
   let nowMs = Date.UTC(2025, 0, 2, 12);
@@ -47,6 +47,7 @@ export async function startInProcessGateway(
     logger: gatewayLogger('silent'),
     operatorToken,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.walletKeys ? { walletKeys: options.walletKeys } : {}),
   });
   return {
     app,

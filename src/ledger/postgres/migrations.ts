@@ -209,4 +209,17 @@ UPDATE diem_allowances SET direct_nano = allowance_nano
   WHERE account_id NOT IN (SELECT account_id FROM wallets);
 `,
   },
+  {
+    version: 6,
+    name: 'legacy allowance snapshot block per epoch',
+    // The chain block every legacy share of an epoch is read at: the first feed to claim one wins, and every feed (a
+    // restarted process, another replica) reads there.
+    sql: `
+CREATE TABLE allowance_snapshots (
+  epoch bigint PRIMARY KEY CHECK (epoch >= 0),
+  block_number bigint NOT NULL CHECK (block_number >= 0),
+  claimed_at_ms bigint NOT NULL
+);
+`,
+  },
 ];

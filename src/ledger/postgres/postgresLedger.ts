@@ -41,6 +41,7 @@ import {
   validateKeyInput,
   validateReserveInput,
   validateSettleInput,
+  validateSnapshotBlock,
   walletNotLinked,
 } from '../rules.ts';
 import type {
@@ -67,6 +68,7 @@ import type {
   UsageAnalytics,
   UsagePage,
   UsageQuery,
+  WalletLink,
 } from '../types.ts';
 import { Batcher } from './batcher.ts';
 import { installPostgresFunctions } from './functions.ts';
@@ -267,6 +269,16 @@ class PostgresLedger implements Ledger {
     return rows.map((row) => ({ accountId: row.account_id as string, address: row.address as string }));
   }
 
+  async walletsOfAccount(accountId: string): Promise<WalletLink[]> {
+    const rows = await this.sql`SELECT address, account_id, linked_at_ms FROM wallets WHERE account_id = ${accountId}
+      ORDER BY linked_at_ms, address`;
+    return rows.map((row) => ({
+      address: row.address as string,
+      accountId: row.account_id as string,
+      linkedAtMs: Number(row.linked_at_ms),
+    }));
+  }
+
   async createKey(input: CreateKeyInput): Promise<CreatedKey> {
     validateKeyInput(input);
     await this.requireAccount(input.accountId);
@@ -372,6 +384,26 @@ class PostgresLedger implements Ledger {
         ON CONFLICT (address, epoch) DO UPDATE SET allowance_nano = excluded.allowance_nano`;
       await writeDiemAllowance(tx as unknown as Sql, { accountId, epoch, row, directNano: null, now });
     });
+  }
+
+  async allowanceSnapshotBlock(epoch: number): Promise<bigint | null> {
+    const [row] = await this.sql`SELECT block_number FROM allowance_snapshots WHERE epoch = ${epoch}`;
+    return row ? BigInt(row.block_number as string) : null;
+  }
+
+  async claimAllowanceSnapshotBlock(epoch: number, blockNumber: bigint): Promise<bigint> {
+    validateSnapshotBlock(epoch, blockNumber);
+    // Durable before it returns, as an allowance is: a snapshot forgotten in a crash would let the next feed take
+    // another. A claim that meets a row waits for its writer to commit; the read after it is a new statement, with a
+    // new snapshot (READ COMMITTED) that sees that row.
+    return this.sql.begin(async (tx) => {
+      await tx`SET LOCAL synchronous_commit = on`;
+      const [won] = await tx`INSERT INTO allowance_snapshots (epoch, block_number, claimed_at_ms)
+        VALUES (${epoch}, ${blockNumber}, ${this.clock()}) ON CONFLICT (epoch) DO NOTHING RETURNING block_number`;
+      if (won) return BigInt(won.block_number as string);
+      const [stored] = await tx`SELECT block_number FROM allowance_snapshots WHERE epoch = ${epoch}`;
+      return BigInt(stored!.block_number as string);
+    }) as Promise<bigint>;
   }
 
   async addFunds(input: Parameters<Ledger['addFunds']>[0]): Promise<boolean> {

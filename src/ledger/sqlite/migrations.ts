@@ -225,4 +225,17 @@ UPDATE diem_allowances SET direct_nano = allowance_nano
   WHERE account_id NOT IN (SELECT account_id FROM wallets);
 `,
   },
+  {
+    version: 6,
+    name: 'legacy allowance snapshot block per epoch',
+    sql: `
+-- The chain block every legacy share of an epoch is read at: the first feed to claim one wins, and every feed (a
+-- restarted process, another replica) reads there.
+CREATE TABLE allowance_snapshots (
+  epoch INTEGER PRIMARY KEY CHECK (epoch >= 0),
+  block_number INTEGER NOT NULL CHECK (block_number >= 0),
+  claimed_at_ms INTEGER NOT NULL
+) STRICT;
+`,
+  },
 ];

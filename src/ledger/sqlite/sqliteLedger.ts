@@ -38,6 +38,7 @@ import {
   validateKeyInput,
   validateReserveInput,
   validateSettleInput,
+  validateSnapshotBlock,
   walletNotLinked,
 } from '../rules.ts';
 import {
@@ -55,6 +56,7 @@ import {
   limitCurrencyOf,
   type Reservation,
   type UsageLineInput,
+  type WalletLink,
 } from '../types.ts';
 import { sqliteMigrations } from './migrations.ts';
 
@@ -105,6 +107,11 @@ const statements = {
   account: 'SELECT id, name, created_at_ms FROM accounts WHERE id = ?',
   insertWallet: 'INSERT INTO wallets (address, account_id, linked_at_ms) VALUES (?, ?, ?)',
   wallet: 'SELECT account_id FROM wallets WHERE address = ?',
+  walletsOfAccount: `SELECT address, account_id, linked_at_ms FROM wallets WHERE account_id = ?
+    ORDER BY linked_at_ms, address`,
+  snapshotBlock: 'SELECT block_number FROM allowance_snapshots WHERE epoch = ?',
+  claimSnapshotBlock: `INSERT INTO allowance_snapshots (epoch, block_number, claimed_at_ms) VALUES (?, ?, ?)
+    ON CONFLICT (epoch) DO NOTHING`,
   insertKey: `INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, secret_last6, created_at_ms,
     expires_at_ms, revoked_at_ms, allowed_models, rpm_limit, tpm_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
   key: 'SELECT * FROM api_keys WHERE id = ?',
@@ -437,6 +444,14 @@ class SqliteLedger implements Ledger {
     return rows.map((row) => ({ accountId: row.account_id as string, address: row.address as string }));
   }
 
+  async walletsOfAccount(accountId: string): Promise<WalletLink[]> {
+    return this.stmt.walletsOfAccount.all(accountId).map((row) => ({
+      address: row.address as string,
+      accountId: row.account_id as string,
+      linkedAtMs: Number(row.linked_at_ms),
+    }));
+  }
+
   async createKey(input: Parameters<Ledger['createKey']>[0]) {
     validateKeyInput(input);
     const secret = generateSecret();
@@ -519,6 +534,22 @@ class SqliteLedger implements Ledger {
       this.writeDiemAllowance(owner.account_id as string, epoch, null, now);
     });
   }
+
+  async allowanceSnapshotBlock(epoch: number): Promise<bigint | null> {
+    const row = this.stmt.snapshotBlock.get(epoch);
+    return row ? (row.block_number as bigint) : null;
+  }
+
+  async claimAllowanceSnapshotBlock(epoch: number, blockNumber: bigint): Promise<bigint> {
+    validateSnapshotBlock(epoch, blockNumber);
+    const now = this.clock();
+    // BEGIN IMMEDIATE: the insert and the read back see one writer at a time, also across processes.
+    return this.tx(() => {
+      this.stmt.claimSnapshotBlock.run(epoch, blockNumber, now);
+      return this.stmt.snapshotBlock.get(epoch)!.block_number as bigint;
+    });
+  }
+
   async addFunds(input: Parameters<Ledger['addFunds']>[0]): Promise<boolean> {
     if (input.amountNano <= 0n) throw new RangeError('funding amount must be positive');
     const now = this.clock();
