@@ -50,11 +50,16 @@ abstract contract Fixture is Test {
     }
 
     function deployAll() internal {
+        deployAllWith(defaultConfig());
+    }
+
+    /// @dev deployAll with another StakedVVV configuration.
+    function deployAllWith(IStakedVVV.Config memory config) internal {
         vm.warp(T0);
         vm.startPrank(owner);
         vvv = new VVV(owner, treasury, GENESIS_WEI);
         diem = new Diem(owner);
-        svvv = new StakedVVV(vvv, diem, owner, defaultConfig());
+        svvv = new StakedVVV(vvv, diem, owner, config);
         vvv.setEmissionsMinter(address(svvv));
         diem.setMinter(address(svvv));
         diemStaking = new DiemStaking(IERC20(address(diem)), EPOCH, EPOCH, 0.1e18);
