@@ -23,7 +23,8 @@ import {MintCurve} from "./libraries/MintCurve.sol";
 ///     ceiling starts at maxAnnualEmissionWei (<= 2^128 - 1) and falls by emissionDecayBps per 365 days on a schedule
 ///     fixed at deployment; emissions accrue at min(annualEmissionWei, ceiling), so the schedule binds even if the
 ///     owner never acts.
-///   - transferOwnership + acceptOwnership (the new owner must accept), renounceOwnership (freezes the rate for good).
+///   - transferOwnership + acceptOwnership (the new owner must accept); renounceOwnership (no proposal or cancellation
+///     ever again: the rate is frozen once a proposal still pending is applied or found out of bounds).
 ///   Nothing else: the owner cannot move a holder's tokens, mint VVV or DIEM, or change any other parameter.
 /// Invariants:
 ///   I1. vvv.balanceOf(this) >= totalStaked + totalCooling (equality unless VVV was sent here directly).
