@@ -68,6 +68,7 @@ contract GasTest is Fixture {
         svvv.stake(1_000e18);
         skip(1 hours);
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transfer(bob, 400e18);
         vm.snapshotGasLastCall("sVVV transfer (to a staker)");
     }

@@ -42,6 +42,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
             abi.encodeWithSelector(IStakedVVV.StakedVVVInsufficientUnlocked.selector, unlockedWei + 1, unlockedWei)
         );
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transfer(bob, unlockedWei + 1);
 
         _transfer(alice, bob, unlockedWei);
@@ -52,6 +53,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
         assertEq(svvv.mintedOf(bob), 0);
         vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInsufficientUnlocked.selector, 1, 0));
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transfer(bob, 1);
         // The minter still unlocks its own sVVV by burning.
         assertEq(_burn(alice, 5e18), lockedWei);
@@ -63,6 +65,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
         _unstake(alice, 60e18);
         vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInsufficientUnlocked.selector, 41e18, 40e18));
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transfer(bob, 41e18);
         _transfer(alice, bob, 40e18);
         (uint256 coolingWei,) = svvv.coolingOf(alice);
@@ -127,6 +130,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
         _stake(alice, 100e18);
         vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInvalidReceiver.selector, address(0)));
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transfer(address(0), 1e18);
     }
 
@@ -134,6 +138,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
         _stake(alice, 100e18);
         vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInvalidReceiver.selector, address(svvv)));
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transfer(address(svvv), 1e18);
     }
 
@@ -178,6 +183,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
             abi.encodeWithSelector(IStakedVVV.StakedVVVInsufficientAllowance.selector, bob, 10e18, 10e18 + 1)
         );
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transferFrom(alice, carol, 10e18 + 1);
     }
 
@@ -186,6 +192,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
         vm.prank(alice);
         svvv.approve(bob, type(uint256).max);
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transferFrom(alice, carol, 100e18);
         assertEq(svvv.allowance(alice, bob), type(uint256).max);
     }
@@ -199,6 +206,7 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
             abi.encodeWithSelector(IStakedVVV.StakedVVVInsufficientUnlocked.selector, 1_000e18, 1_000e18 - lockedWei)
         );
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transferFrom(alice, bob, 1_000e18);
     }
 
@@ -206,12 +214,14 @@ contract StakedVVVERC20Test is StakedVVVTestBase {
         _stake(alice, 100e18);
         vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInsufficientAllowance.selector, bob, 0, 1));
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transferFrom(alice, bob, 1);
     }
 
     function test_transferFrom_zeroAddressSenderReverts() public {
         vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInvalidSender.selector, address(0)));
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         svvv.transferFrom(address(0), bob, 0);
     }
 
