@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IDiem} from "./interfaces/IDiem.sol";
 
 /// @title Diem
@@ -11,8 +12,9 @@ import {IDiem} from "./interfaces/IDiem.sol";
 /// @dev Invariants:
 ///   I1. totalSupply changes only through mint() and burn() by the minter (StakedVVV).
 ///   I2. The minter, once set, never changes.
-///   I3. The owner cannot mint, burn or move anyone's tokens; its only power is setMinter, once.
-contract Diem is ERC20, ERC20Permit, Ownable, IDiem {
+///   I3. The owner cannot mint, burn or move anyone's tokens; its only power is setMinter, once
+///       (besides renouncing ownership or handing it over with Ownable2Step, where the new owner must accept).
+contract Diem is ERC20, ERC20Permit, Ownable2Step, IDiem {
     /// @inheritdoc IDiem
     address public minter;
 

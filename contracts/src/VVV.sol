@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IVVV} from "./interfaces/IVVV.sol";
 
 /// @title VVV
@@ -11,8 +12,9 @@ import {IVVV} from "./interfaces/IVVV.sol";
 /// @dev Invariants:
 ///   I1. After construction, totalSupply grows only through mint() by the emissions minter.
 ///   I2. The emissions minter, once set, never changes.
-///   I3. The owner cannot mint, burn or move anyone's tokens; its only power is setEmissionsMinter, once.
-contract VVV is ERC20, ERC20Permit, Ownable, IVVV {
+///   I3. The owner cannot mint, burn or move anyone's tokens; its only power is setEmissionsMinter, once
+///       (besides renouncing ownership or handing it over with Ownable2Step, where the new owner must accept).
+contract VVV is ERC20, ERC20Permit, Ownable2Step, IVVV {
     /// @inheritdoc IVVV
     address public emissionsMinter;
 

@@ -24,13 +24,25 @@ export interface PerdiemContracts {
 }
 
 export interface DeployConfig {
-  /** May change parameters (emission rate); can never move a holder's tokens. */
+  /**
+   * May propose emission-rate changes (timelocked, bounded by the ceiling schedule) and hand ownership over (the new
+   * owner must accept); can never move a holder's tokens.
+   */
   owner: Address;
   /** Receives the genesis VVV supply. */
   genesisHolder: Address;
   genesisSupplyWei: bigint;
   stakedVvv: {
+    /** VVV per 365 days at launch; at most maxAnnualEmissionWei. */
     annualEmissionWei: bigint;
+    /** The emission ceiling at launch (at most 2^128 - 1); emissions accrue at min(rate, ceiling). */
+    maxAnnualEmissionWei: bigint;
+    /** The ceiling falls by this fraction once per 365 days since deployment. */
+    emissionDecayBps: bigint;
+    /** One rate change moves the rate by at most this fraction of the ceiling. */
+    maxEmissionChangeBps: bigint;
+    /** Timelock between proposing a rate change and applying it (at most 365 days). */
+    emissionChangeDelaySeconds: bigint;
     cooldownSeconds: bigint;
     lockedWeightBps: bigint;
     baseWad: bigint;
@@ -38,6 +50,9 @@ export interface DeployConfig {
     targetWei: bigint;
     /** Minting above this DIEM supply reverts (keeps the curve's exp far from overflow). */
     maxSupplyWei: bigint;
+    /** Launch guard: for this long after deployment each address may mint at most launchMintCapWei DIEM (0 = off). */
+    launchWindowSeconds: bigint;
+    launchMintCapWei: bigint;
   };
   diemStaking: { epochSeconds: bigint; cooldownSeconds: bigint; minAllowanceWei: bigint };
 }
@@ -45,7 +60,11 @@ export interface DeployConfig {
 const WAD = 10n ** 18n;
 const daySeconds = 86_400n;
 
-/** The defaults of DESIGN.md: 10M VVV/yr, 7-day sVVV cooldown, 80% locked weight, curve (90, 2, 38,000), 1-day epochs. */
+/**
+ * The defaults of DESIGN.md: 10M VVV/yr under a ceiling of 14M/yr (Venice's launch rate) falling 15% a year, changes of
+ * at most 20% of the ceiling after a 2-day timelock, 7-day sVVV cooldown, 80% locked weight, curve (90, 2, 38,000), no
+ * launch guard, 1-day epochs.
+ */
 export function defaultDeployConfig(owner: Address, overrides: Partial<DeployConfig> = {}): DeployConfig {
   return {
     owner,
@@ -53,12 +72,18 @@ export function defaultDeployConfig(owner: Address, overrides: Partial<DeployCon
     genesisSupplyWei: 100_000_000n * WAD,
     stakedVvv: {
       annualEmissionWei: 10_000_000n * WAD,
+      maxAnnualEmissionWei: 14_000_000n * WAD,
+      emissionDecayBps: 1_500n,
+      maxEmissionChangeBps: 2_000n,
+      emissionChangeDelaySeconds: 2n * daySeconds,
       cooldownSeconds: 7n * daySeconds,
       lockedWeightBps: 8_000n,
       baseWad: 90n * WAD,
       powerWad: 2n * WAD,
       targetWei: 38_000n * WAD,
       maxSupplyWei: 100_000n * WAD,
+      launchWindowSeconds: 0n,
+      launchMintCapWei: 0n,
     },
     diemStaking: { epochSeconds: daySeconds, cooldownSeconds: daySeconds, minAllowanceWei: WAD / 10n },
     ...overrides,

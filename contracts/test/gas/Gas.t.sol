@@ -63,6 +63,30 @@ contract GasTest is Fixture {
         vm.snapshotGasLastCall("sVVV claimRewards");
     }
 
+    function test_gas_transfer() public {
+        vm.prank(alice);
+        svvv.stake(1_000e18);
+        skip(1 hours);
+        vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
+        svvv.transfer(bob, 400e18);
+        vm.snapshotGasLastCall("sVVV transfer (to a staker)");
+    }
+
+    function test_gas_proposeAnnualEmission() public {
+        vm.prank(owner);
+        svvv.proposeAnnualEmission(ANNUAL_EMISSION_WEI + 1_000_000e18);
+        vm.snapshotGasLastCall("sVVV proposeAnnualEmission");
+    }
+
+    function test_gas_applyAnnualEmission() public {
+        vm.prank(owner);
+        svvv.proposeAnnualEmission(ANNUAL_EMISSION_WEI + 1_000_000e18);
+        skip(EMISSION_CHANGE_DELAY);
+        svvv.applyAnnualEmission();
+        vm.snapshotGasLastCall("sVVV applyAnnualEmission");
+    }
+
     function test_gas_mintDiemSmall() public {
         vm.prank(alice);
         svvv.stake(1_000_000e18);

@@ -1,39 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
-import {Fixture} from "../utils/Fixture.sol";
+import {StakedVVVTestBase} from "./StakedVVVBase.t.sol";
 import {StakedVVV} from "../../src/StakedVVV.sol";
 import {IStakedVVV} from "../../src/interfaces/IStakedVVV.sol";
 import {IDiem} from "../../src/interfaces/IDiem.sol";
 import {MintCurve} from "../../src/libraries/MintCurve.sol";
 
-contract StakedVVVTest is Fixture {
-    address internal alice = makeAddr("alice");
-    address internal bob = makeAddr("bob");
-
-    function setUp() public {
-        deployAll();
-        fund(alice, 1_000_000e18);
-        fund(bob, 1_000_000e18);
-    }
-
-    function _stake(address account, uint256 amountWei) internal {
-        vm.prank(account);
-        svvv.stake(amountWei);
-    }
-
-    function _mint(address account, uint256 diemWei) internal returns (uint256) {
-        vm.prank(account);
-        return svvv.mintDiem(diemWei, type(uint256).max);
-    }
-
-    function _burn(address account, uint256 diemWei) internal returns (uint256) {
-        vm.prank(account);
-        return svvv.burnDiem(diemWei);
-    }
-
+contract StakedVVVTest is StakedVVVTestBase {
     // ------------------------------------------------------------ constructor
 
     function test_constructor_setsParameters() public view {
@@ -51,6 +27,68 @@ contract StakedVVVTest is Fixture {
         assertEq(svvv.name(), "Staked VVV");
         assertEq(svvv.symbol(), "sVVV");
         assertEq(svvv.decimals(), 18);
+        assertEq(svvv.maxAnnualEmissionWei(), MAX_ANNUAL_EMISSION_WEI);
+        assertEq(svvv.emissionDecayBps(), EMISSION_DECAY_BPS);
+        assertEq(svvv.maxEmissionChangeBps(), MAX_EMISSION_CHANGE_BPS);
+        assertEq(svvv.emissionChangeDelaySeconds(), EMISSION_CHANGE_DELAY);
+        assertEq(svvv.emissionStartTimestamp(), T0);
+        assertEq(svvv.launchWindowEndsAt(), T0);
+        assertEq(svvv.launchMintCapWei(), 0);
+        assertEq(svvv.emissionCeilingWei(), MAX_ANNUAL_EMISSION_WEI);
+        assertEq(svvv.effectiveAnnualEmissionWei(), ANNUAL_EMISSION_WEI);
+    }
+
+    function test_constructor_emissionAboveCeilingReverts() public {
+        IStakedVVV.Config memory config = defaultConfig();
+        config.annualEmissionWei = MAX_ANNUAL_EMISSION_WEI + 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IStakedVVV.StakedVVVEmissionAboveCeiling.selector, MAX_ANNUAL_EMISSION_WEI + 1, MAX_ANNUAL_EMISSION_WEI
+            )
+        );
+        new StakedVVV(vvv, diem, owner, config);
+    }
+
+    function test_constructor_ceilingAboveAbsoluteBoundReverts() public {
+        IStakedVVV.Config memory config = defaultConfig();
+        config.maxAnnualEmissionWei = uint256(type(uint128).max) + 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IStakedVVV.StakedVVVEmissionBoundTooHigh.selector,
+                uint256(type(uint128).max) + 1,
+                uint256(type(uint128).max)
+            )
+        );
+        new StakedVVV(vvv, diem, owner, config);
+    }
+
+    function test_constructor_ceilingAtAbsoluteBoundDeploys() public {
+        IStakedVVV.Config memory config = defaultConfig();
+        config.maxAnnualEmissionWei = type(uint128).max;
+        config.annualEmissionWei = type(uint128).max;
+        StakedVVV staked = new StakedVVV(vvv, diem, owner, config);
+        assertEq(staked.emissionCeilingWei(), type(uint128).max);
+    }
+
+    function test_constructor_decayAbove100PercentReverts() public {
+        IStakedVVV.Config memory config = defaultConfig();
+        config.emissionDecayBps = 10_001;
+        vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInvalidEmissionDecay.selector, 10_001));
+        new StakedVVV(vvv, diem, owner, config);
+    }
+
+    function test_constructor_changeBoundAbove100PercentReverts() public {
+        IStakedVVV.Config memory config = defaultConfig();
+        config.maxEmissionChangeBps = 10_001;
+        vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVInvalidEmissionChange.selector, 10_001));
+        new StakedVVV(vvv, diem, owner, config);
+    }
+
+    function test_constructor_delayAboveAYearReverts() public {
+        IStakedVVV.Config memory config = defaultConfig();
+        config.emissionChangeDelaySeconds = YEAR + 1;
+        vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVEmissionDelayTooLong.selector, YEAR + 1, YEAR));
+        new StakedVVV(vvv, diem, owner, config);
     }
 
     function test_constructor_lockedWeightAbove100PercentReverts() public {
@@ -79,6 +117,8 @@ contract StakedVVVTest is Fixture {
     function test_stake_creditsUnlockedSvvv() public {
         vm.expectEmit(address(svvv));
         emit IStakedVVV.StakeCheckpointed(alice, 100e18, 0, 100e18);
+        vm.expectEmit(address(svvv));
+        emit IERC20.Transfer(address(0), alice, 100e18);
         vm.expectEmit(address(svvv));
         emit IStakedVVV.Staked(alice, 100e18);
         _stake(alice, 100e18);
@@ -110,6 +150,8 @@ contract StakedVVVTest is Fixture {
 
     function test_initiateUnstake_movesToCooldownAndStopsEarning() public {
         _stake(alice, 100e18);
+        vm.expectEmit(address(svvv));
+        emit IERC20.Transfer(alice, address(0), 100e18);
         vm.expectEmit(address(svvv));
         emit IStakedVVV.UnstakeInitiated(alice, 100e18, 100e18, block.timestamp + SVVV_COOLDOWN);
         vm.prank(alice);
@@ -249,25 +291,6 @@ contract StakedVVVTest is Fixture {
         assertApproxEqAbs(svvv.earned(bob), dayWei * 3 / 4, 1e6);
     }
 
-    function test_setAnnualEmission_accruesAtOldRateFirst() public {
-        _stake(alice, 100e18);
-        skip(1 days);
-        vm.expectEmit(address(svvv));
-        emit IStakedVVV.AnnualEmissionSet(ANNUAL_EMISSION_WEI, 0);
-        vm.prank(owner);
-        svvv.setAnnualEmission(0);
-        uint256 earnedWei = svvv.earned(alice);
-        assertApproxEqAbs(earnedWei, ANNUAL_EMISSION_WEI * 1 days / YEAR, 1e6);
-        skip(10 days);
-        assertEq(svvv.earned(alice), earnedWei);
-    }
-
-    function test_setAnnualEmission_notOwnerReverts() public {
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
-        vm.prank(alice);
-        svvv.setAnnualEmission(1);
-    }
-
     // ------------------------------------------------------------ mintDiem
 
     function test_mintDiem_locksQuoteAndMints() public {
@@ -400,7 +423,7 @@ contract StakedVVVTest is Fixture {
         _burn(alice, 0);
     }
 
-    // ------------------------------------------------------------ views and transfers
+    // ------------------------------------------------------------ views
 
     function test_mintRate_atZeroSupplyIsBase() public view {
         assertEq(svvv.mintRate(), 90e18);
@@ -413,20 +436,6 @@ contract StakedVVVTest is Fixture {
     function test_quoteBurn_neverMintedReverts() public {
         vm.expectRevert(abi.encodeWithSelector(IStakedVVV.StakedVVVBurnExceedsMinted.selector, 1, 0));
         svvv.quoteBurn(alice, 1);
-    }
-
-    function test_transfer_doesNotExist() public {
-        _stake(alice, 100e18);
-        vm.prank(alice);
-        (bool ok,) = address(svvv).call(abi.encodeWithSignature("transfer(address,uint256)", bob, 1e18));
-        assertFalse(ok);
-        (ok,) = address(svvv).call(abi.encodeWithSignature("approve(address,uint256)", bob, 1e18));
-        assertFalse(ok);
-        (ok,) = address(svvv).call(
-            abi.encodeWithSignature("transferFrom(address,address,uint256)", alice, bob, 1e18)
-        );
-        assertFalse(ok);
-        assertEq(svvv.stakedOf(alice), 100e18);
     }
 
     // ------------------------------------------------------------ fuzz

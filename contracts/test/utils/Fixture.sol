@@ -15,6 +15,10 @@ abstract contract Fixture is Test {
     uint256 internal constant T0 = 1_767_225_600;
     uint256 internal constant GENESIS_WEI = 100_000_000e18;
     uint256 internal constant ANNUAL_EMISSION_WEI = 10_000_000e18;
+    uint256 internal constant MAX_ANNUAL_EMISSION_WEI = 14_000_000e18;
+    uint256 internal constant EMISSION_DECAY_BPS = 1_500;
+    uint256 internal constant MAX_EMISSION_CHANGE_BPS = 2_000;
+    uint256 internal constant EMISSION_CHANGE_DELAY = 2 days;
     uint256 internal constant SVVV_COOLDOWN = 7 days;
     uint256 internal constant LOCKED_WEIGHT_BPS = 8_000;
     uint256 internal constant EPOCH = 1 days;
@@ -30,21 +34,32 @@ abstract contract Fixture is Test {
     function defaultConfig() internal pure returns (IStakedVVV.Config memory) {
         return IStakedVVV.Config({
             annualEmissionWei: ANNUAL_EMISSION_WEI,
+            maxAnnualEmissionWei: MAX_ANNUAL_EMISSION_WEI,
+            emissionDecayBps: EMISSION_DECAY_BPS,
+            maxEmissionChangeBps: MAX_EMISSION_CHANGE_BPS,
+            emissionChangeDelaySeconds: EMISSION_CHANGE_DELAY,
             cooldownSeconds: SVVV_COOLDOWN,
             lockedWeightBps: LOCKED_WEIGHT_BPS,
             baseWad: 90e18,
             powerWad: 2e18,
             targetWei: 38_000e18,
-            maxSupplyWei: 100_000e18
+            maxSupplyWei: 100_000e18,
+            launchWindowSeconds: 0,
+            launchMintCapWei: 0
         });
     }
 
     function deployAll() internal {
+        deployAllWith(defaultConfig());
+    }
+
+    /// @dev deployAll with another StakedVVV configuration.
+    function deployAllWith(IStakedVVV.Config memory config) internal {
         vm.warp(T0);
         vm.startPrank(owner);
         vvv = new VVV(owner, treasury, GENESIS_WEI);
         diem = new Diem(owner);
-        svvv = new StakedVVV(vvv, diem, owner, defaultConfig());
+        svvv = new StakedVVV(vvv, diem, owner, config);
         vvv.setEmissionsMinter(address(svvv));
         diem.setMinter(address(svvv));
         diemStaking = new DiemStaking(IERC20(address(diem)), EPOCH, EPOCH, 0.1e18);
