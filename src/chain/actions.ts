@@ -45,7 +45,8 @@ export function decodeChainError(error: unknown): ChainActionError {
   return new ChainActionError((error as Error).message ?? String(error), undefined, [], error);
 }
 
-async function send(
+/** Simulates (decoding a revert), sends with gas headroom and waits for a successful receipt. */
+export async function send(
   ctx: ChainContext,
   call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
 ): Promise<Hex> {
@@ -93,6 +94,16 @@ export function initiateVvvUnstake(ctx: ChainContext, amountWei: bigint): Promis
 
 export function withdrawVvv(ctx: ChainContext): Promise<Hex> {
   return send(ctx, { address: ctx.contracts.stakedVvv, abi: stakedVvvAbi, functionName: 'withdraw', args: [] });
+}
+
+/** Moves `amountWei` of the caller's unlocked sVVV to `to` (locked and cooling sVVV cannot move). */
+export function transferSvvv(ctx: ChainContext, to: Address, amountWei: bigint): Promise<Hex> {
+  return send(ctx, {
+    address: ctx.contracts.stakedVvv,
+    abi: stakedVvvAbi,
+    functionName: 'transfer',
+    args: [to, amountWei],
+  });
 }
 
 export function quoteMint(ctx: Omit<ChainContext, 'wallet'>, diemWei: bigint): Promise<bigint> {

@@ -1,8 +1,19 @@
 /**
  * Deploys the four perdiem contracts to any RPC and wires them together. Order: VVV → Diem → StakedVVV →
- * DiemStaking, then VVV.setEmissionsMinter(StakedVVV) and Diem.setMinter(StakedVVV), each settable once.
+ * DiemStaking, then VVV.setEmissionsMinter(StakedVVV) and Diem.setMinter(StakedVVV), each settable once. Before
+ * anything is sent, StakedVVV's constructor is dry-run with the config, so settings it refuses cost nothing and leave
+ * no half-deployed set behind.
  */
-import type { Abi, Address, Hex } from 'viem';
+import {
+  type Abi,
+  type Account,
+  type Address,
+  BaseError,
+  decodeErrorResult,
+  encodeDeployData,
+  type Hex,
+  isHex,
+} from 'viem';
 import type { PublicClient, WalletClient } from './clients.ts';
 import {
   diemAbi,
@@ -90,11 +101,64 @@ export function defaultDeployConfig(owner: Address, overrides: Partial<DeployCon
   };
 }
 
+/** StakedVVV's constructor refused the config: `errorName(errorArgs)` is its custom error (e.g. an emission bound). */
+export class DeployConfigRejectedError extends Error {
+  override readonly name = 'DeployConfigRejectedError';
+  readonly errorName: string;
+  readonly errorArgs: readonly unknown[];
+
+  constructor(errorName: string, errorArgs: readonly unknown[], cause: unknown) {
+    super(`reverted: ${errorName}(${errorArgs.map(String).join(', ')})`, { cause });
+    this.errorName = errorName;
+    this.errorArgs = errorArgs;
+  }
+}
+
+/** Stand-ins for the VVV and DIEM addresses in the dry run: the constructor only checks that they are not zero. */
+const placeholderToken: Address = '0x000000000000000000000000000000000000dEaD';
+
+/**
+ * Runs StakedVVV's constructor with `config` in an `eth_call` (nothing is sent). Throws DeployConfigRejectedError
+ * with the decoded custom error when the constructor reverts; other failures (RPC down) propagate unchanged.
+ */
+export async function checkStakedVvvConfig(client: PublicClient, from: Account, config: DeployConfig): Promise<void> {
+  const data = encodeDeployData({
+    abi: stakedVvvAbi,
+    bytecode: stakedVvvBytecode,
+    args: [placeholderToken, placeholderToken, config.owner, config.stakedVvv],
+  });
+  try {
+    await client.call({ account: from, data });
+  } catch (error) {
+    const decoded = decodeRevert(error);
+    if (decoded === undefined) throw error;
+    throw new DeployConfigRejectedError(decoded.errorName, decoded.args ?? [], error);
+  }
+}
+
+/** The custom error in the revert data somewhere in a viem error's causes, when StakedVVV's ABI knows it. */
+function decodeRevert(error: unknown) {
+  if (!(error instanceof BaseError)) return undefined;
+  let data: Hex | undefined;
+  error.walk((inner) => {
+    const candidate = (inner as { data?: unknown }).data;
+    if (typeof candidate === 'string' && isHex(candidate) && candidate.length >= 10) data = candidate;
+    return data !== undefined;
+  });
+  if (data === undefined) return undefined;
+  try {
+    return decodeErrorResult({ abi: stakedVvvAbi, data });
+  } catch {
+    return undefined;
+  }
+}
+
 export async function deployPerdiem(
   wallet: WalletClient,
   client: PublicClient,
   config: DeployConfig,
 ): Promise<PerdiemContracts> {
+  await checkStakedVvvConfig(client, wallet.account, config);
   const deploy = async (abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
     const hash = await wallet.deployContract({ abi, bytecode, args });
     const receipt = await client.waitForTransactionReceipt({ hash, timeout: receiptTimeoutMs });
