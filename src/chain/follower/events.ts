@@ -2,15 +2,40 @@
  * The events the follower records, and their decoding with the generated ABIs into one flat row shape. Each
  * contract has its own ABI and its own list of tracked events; a log is decoded with the ABI of the contract that
  * emitted it, so `Staked` on StakedVVV and `Staked` on DiemStaking never mix.
+ *
+ * sVVV `Transfer` is recorded only between two holders: stake and initiateUnstake also emit Transfer(0, a) and
+ * Transfer(a, 0), which would repeat the `Staked` and `UnstakeInitiated` rows already recorded. The emission-rate
+ * events name no account (the owner proposes and cancels, anyone applies): their `account` is the zero address, and
+ * they are found by kind.
  */
-import { type AbiEvent, type Address, decodeEventLog, getAbiItem, type Hex, type Log, toEventSelector } from 'viem';
+import {
+  type AbiEvent,
+  type Address,
+  decodeEventLog,
+  getAbiItem,
+  type Hex,
+  type Log,
+  toEventSelector,
+  zeroAddress,
+} from 'viem';
 import type { PerdiemContracts } from '../deploy.ts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from '../generated/contracts.ts';
 
 export type TrackedContract = keyof PerdiemContracts;
 
 export const trackedEvents = {
-  stakedVvv: ['Staked', 'UnstakeInitiated', 'Withdrawn', 'DiemMinted', 'DiemBurned', 'RewardsClaimed'],
+  stakedVvv: [
+    'Staked',
+    'UnstakeInitiated',
+    'Withdrawn',
+    'DiemMinted',
+    'DiemBurned',
+    'RewardsClaimed',
+    'Transfer',
+    'AnnualEmissionProposed',
+    'AnnualEmissionCancelled',
+    'AnnualEmissionSet',
+  ],
   diemStaking: ['Staked', 'UnstakeInitiated', 'Withdrawn'],
   diem: ['Transfer'],
   vvv: ['Transfer'],
@@ -37,11 +62,14 @@ export interface ChainEvent {
   blockTimestampSeconds: bigint;
   txHash: Hex;
   logIndex: number;
-  /** Who acted: the staker, minter or burner; for a transfer, the sender (the zero address on a mint). */
+  /**
+   * Who acted: the staker, minter or burner; for a transfer, the sender (the zero address on a mint); the zero
+   * address for an emission-rate change (the log names no account).
+   */
   account: Address;
   /** For a transfer, the recipient (the zero address on a burn); otherwise null. */
   counterparty: Address | null;
-  /** The event's main amount: `amountWei`, `diemWei` or the transfer `value`. */
+  /** The event's main amount: `amountWei`, `diemWei`, the transfer `value`, or the (new) `annualEmissionWei`. */
   amountWei: bigint;
   /** The event's other numbers by their ABI names, e.g. `svvvLockedWei`, `coolingWei`, `coolingEndsAt`. */
   details: Record<string, bigint>;
@@ -91,6 +119,27 @@ export function decodeTrackedLog(contract: TrackedContract, log: RawLog): Decode
           return actorEvent(contract, event.eventName, event.args.account, event.args.diemWei, {
             svvvUnlockedWei: event.args.svvvUnlockedWei,
           });
+        case 'Transfer': {
+          const { from, to, value } = event.args;
+          if (from === zeroAddress || to === zeroAddress) return null;
+          return {
+            contract,
+            kind: 'stakedVvv.Transfer',
+            account: from,
+            counterparty: to,
+            amountWei: value,
+            details: {},
+          };
+        }
+        case 'AnnualEmissionProposed':
+        case 'AnnualEmissionCancelled': {
+          const { annualEmissionWei, effectiveAt } = event.args;
+          return actorEvent(contract, event.eventName, zeroAddress, annualEmissionWei, { effectiveAt });
+        }
+        case 'AnnualEmissionSet': {
+          const { previousAnnualEmissionWei, annualEmissionWei } = event.args;
+          return actorEvent(contract, event.eventName, zeroAddress, annualEmissionWei, { previousAnnualEmissionWei });
+        }
         default:
           return null;
       }

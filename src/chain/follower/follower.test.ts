@@ -11,11 +11,13 @@ import {
   stakeDiem,
   stakeVvv,
   transferDiem,
+  transferSvvv,
   withdrawDiem,
   withdrawVvv,
 } from '../actions.ts';
 import { anvilMnemonic } from '../anvil.ts';
 import { chainFor, publicClientFor } from '../clients.ts';
+import { applyAnnualEmission, cancelAnnualEmission, proposeAnnualEmission } from '../emissions.ts';
 import { stakedVvvAbi } from '../generated/contracts.ts';
 import { receiptTimeoutMs } from '../limits.ts';
 import { startTestChain, type TestChain } from '../testChain.ts';
@@ -180,6 +182,71 @@ for (const harness of harnesses) {
 
       // A second poll with nothing new adds nothing.
       expect((await followOnce({ client: chain.client, store }, config)).eventsAdded).toBe(0);
+    });
+
+    it('records sVVV transfers between holders and the emission-rate proposals, cancellations and changes', async () => {
+      const delaySeconds = 2 * daySeconds;
+      const staked = await stakeVvv(ctx, 1_000n * WAD);
+      const sent = await transferSvvv(ctx, other, 250n * WAD);
+      const firstProposal = await proposeAnnualEmission(ctx, 12_000_000n * WAD);
+      const cancelled = await cancelAnnualEmission(ctx);
+      const proposed = await proposeAnnualEmission(ctx, 11_000_000n * WAD);
+      const proposedAt = (await chain.client.getTransactionReceipt({ hash: proposed })).blockNumber;
+      const effectiveAt = (await chain.client.getBlock({ blockNumber: proposedAt })).timestamp + BigInt(delaySeconds);
+      await testClient().increaseTime({ seconds: delaySeconds });
+      await testClient().mine({ blocks: 1 });
+      const applied = await applyAnnualEmission(ctx);
+      await followOnce({ client: chain.client, store }, config);
+
+      const events = await allEvents();
+      // Stake's Transfer(0, me) is not a row: stakedVvv.Staked says the same.
+      expect(summary(events)).toEqual([
+        { kind: 'stakedVvv.Staked', account: me, counterparty: null, amountWei: 1_000n * WAD, txHash: staked },
+        {
+          kind: 'vvv.Transfer',
+          account: me,
+          counterparty: getAddress(chain.contracts.stakedVvv),
+          amountWei: 1_000n * WAD,
+          txHash: staked,
+        },
+        { kind: 'stakedVvv.Transfer', account: me, counterparty: other, amountWei: 250n * WAD, txHash: sent },
+        {
+          kind: 'stakedVvv.AnnualEmissionProposed',
+          account: zeroAddress,
+          counterparty: null,
+          amountWei: 12_000_000n * WAD,
+          txHash: firstProposal,
+        },
+        {
+          kind: 'stakedVvv.AnnualEmissionCancelled',
+          account: zeroAddress,
+          counterparty: null,
+          amountWei: 12_000_000n * WAD,
+          txHash: cancelled,
+        },
+        {
+          kind: 'stakedVvv.AnnualEmissionProposed',
+          account: zeroAddress,
+          counterparty: null,
+          amountWei: 11_000_000n * WAD,
+          txHash: proposed,
+        },
+        {
+          kind: 'stakedVvv.AnnualEmissionSet',
+          account: zeroAddress,
+          counterparty: null,
+          amountWei: 11_000_000n * WAD,
+          txHash: applied,
+        },
+      ]);
+      expect(events[5]?.details).toEqual({ effectiveAt });
+      expect(events[6]?.details).toEqual({ previousAnnualEmissionWei: 10_000_000n * WAD });
+
+      // The receiver sees the transfer in its history; the rate changes are found by kind.
+      const ofOther = await store.history({ chainId: config.chainId, account: other });
+      expect(ofOther.events.map((event) => event.txHash)).toEqual([sent]);
+      const changes = await store.history({ chainId: config.chainId, kinds: ['stakedVvv.AnnualEmissionSet'] });
+      expect(changes.events.map((event) => event.txHash)).toEqual([applied]);
     });
 
     it('resumes after a stop mid-way with no gap and no duplicate', async () => {
