@@ -20,6 +20,7 @@ import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '.
 import type { PerdiemContracts } from '../chain/deploy.ts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from '../chain/generated/contracts.ts';
 import { type CliIo, type OptionSpec, UsageError } from './command.ts';
+import { holderRevertHint, type RevertHint } from './revertHints.ts';
 import { readStackState, type StackState } from './stateFile.ts';
 
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -156,23 +157,39 @@ export async function openWalletChain(values: Values, io: CliIo): Promise<ChainC
 const everyError = [...stakedVvvAbi, ...diemStakingAbi, ...diemAbi, ...vvvAbi].filter((item) => item.type === 'error');
 
 /**
- * A revert as `Name(args)`. actions.ts decodes against the called contract's ABI; a revert raised inside another
- * contract (VVV's ERC20InsufficientBalance during `stake`) is decoded here against all four.
+ * A revert as `Name(args)`, followed by what it means in words when `hint` (or the holder hints) knows the error.
+ * actions.ts decodes against the called contract's ABI; a revert raised inside another contract
+ * (VVV's ERC20InsufficientBalance during `stake`) is decoded here against all four.
  */
-export function describeChainError(error: ChainActionError): string {
-  if (error.errorName !== undefined) return error.message;
+export function describeChainError(error: ChainActionError, hint?: RevertHint): string {
+  const decoded = decodedRevert(error);
+  if (decoded === undefined) return undecodedText(error);
+  const text = `reverted: ${decoded.errorName}(${decoded.args.map(String).join(', ')})`;
+  const words = hint?.(decoded.errorName, decoded.args) ?? holderRevertHint(decoded.errorName, decoded.args);
+  return words === undefined ? text : `${text} — ${words}`;
+}
+
+function decodedRevert(error: ChainActionError): { errorName: string; args: readonly unknown[] } | undefined {
+  if (error.errorName !== undefined) return { errorName: error.errorName, args: error.errorArgs };
+  const cause = error.cause;
+  if (!(cause instanceof BaseError)) return undefined;
+  const reverted = cause.walk((inner) => inner instanceof ContractFunctionRevertedError);
+  const raw = reverted instanceof ContractFunctionRevertedError ? reverted.raw : undefined;
+  if (raw === undefined || raw === '0x') return undefined;
+  try {
+    const decoded = decodeErrorResult({ abi: everyError, data: raw });
+    return { errorName: decoded.errorName, args: decoded.args ?? [] };
+  } catch {
+    return undefined;
+  }
+}
+
+function undecodedText(error: ChainActionError): string {
   const cause = error.cause;
   if (cause instanceof BaseError) {
     const reverted = cause.walk((inner) => inner instanceof ContractFunctionRevertedError);
     const raw = reverted instanceof ContractFunctionRevertedError ? reverted.raw : undefined;
-    if (raw !== undefined && raw !== '0x') {
-      try {
-        const decoded = decodeErrorResult({ abi: everyError, data: raw });
-        return `reverted: ${decoded.errorName}(${(decoded.args ?? []).map(String).join(', ')})`;
-      } catch {
-        return `reverted with unknown error data ${raw}`;
-      }
-    }
+    if (raw !== undefined && raw !== '0x') return `reverted with unknown error data ${raw}`;
     const lower = cause.shortMessage.toLowerCase();
     if (lower.includes('http request failed') || lower.includes('fetch failed')) {
       return `lost the RPC: ${cause.shortMessage}`;
@@ -181,15 +198,15 @@ export function describeChainError(error: ChainActionError): string {
   return error.message;
 }
 
-/** Runs a chain action and turns its failure into a one-line error (exit 1). */
-export async function chainStep<T>(step: () => Promise<T>): Promise<T> {
+/** Runs a chain action and turns its failure into a one-line error (exit 1), explained by `hint` where it can. */
+export async function chainStep<T>(step: () => Promise<T>, hint?: RevertHint): Promise<T> {
   try {
     return await step();
   } catch (error) {
     // Reads that revert (quoteBurn, quoteMint) surface as viem errors rather than ChainActionError.
     const decoded =
       error instanceof ChainActionError ? error : error instanceof BaseError ? decodeChainError(error) : undefined;
-    if (decoded) throw new Error(describeChainError(decoded), { cause: error });
+    if (decoded) throw new Error(describeChainError(decoded, hint), { cause: error });
     throw error;
   }
 }
