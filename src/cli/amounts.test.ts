@@ -3,7 +3,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatToken, parseIsoOption, parseTokenAmount, parseUsdOption } from './amounts.ts';
+import {
+  durationText,
+  formatToken,
+  isoSeconds,
+  parseCountSetting,
+  parseIsoOption,
+  parseTokenAmount,
+  parseTokenSetting,
+  parseUsdOption,
+} from './amounts.ts';
+import { bpsText } from './emissions.ts';
 import { main } from './main.ts';
 import { captureIo } from './testing/captureIo.ts';
 
@@ -32,6 +42,41 @@ describe('parseTokenAmount', () => {
     ['0.000', /must be more than 0/],
   ])('rejects %j', (text, message) => {
     expect(() => parseTokenAmount(text, 'amount')).toThrow(message);
+  });
+});
+
+describe('deploy settings', () => {
+  it('parses token settings exactly, 0 included', () => {
+    expect(parseTokenSetting('0', '--x')).toBe(0n);
+    expect(parseTokenSetting('10000000', '--x')).toBe(10_000_000n * wad);
+    expect(parseTokenSetting('0.000000000000000001', '--x')).toBe(1n);
+    expect(parseTokenSetting('5000000.5', '--x')).toBe(5_000_000n * wad + wad / 2n);
+  });
+
+  it.each(['1e6', '-1', '1,000', '.5', '0x10', ''])('rejects the token setting %j', (text) => {
+    expect(() => parseTokenSetting(text, '--x')).toThrow(/--x must be a decimal number of tokens/);
+  });
+
+  it('parses counts as whole non-negative numbers only', () => {
+    expect(parseCountSetting('0', '--n')).toBe(0n);
+    expect(parseCountSetting('31536000', '--n')).toBe(31_536_000n);
+    for (const bad of ['1.5', '-1', '1e3', 'abc', '']) {
+      expect(() => parseCountSetting(bad, '--n')).toThrow(/--n must be a whole number/);
+    }
+  });
+
+  it('prints spans in their two largest units, times in UTC and basis points as percents', () => {
+    expect(durationText(0n)).toBe('0 seconds');
+    expect(durationText(1n)).toBe('1 second');
+    expect(durationText(172_800n)).toBe('2 days');
+    expect(durationText(172_799n)).toBe('1 day 23 hours');
+    expect(durationText(3_661n)).toBe('1 hour 1 minute');
+    expect(durationText(86_460n)).toBe('1 day');
+    expect(isoSeconds(1_767_225_600n)).toBe('2026-01-01T00:00:00Z');
+    expect(bpsText(1_500n)).toBe('15%');
+    expect(bpsText(1_234n)).toBe('12.34%');
+    expect(bpsText(5n)).toBe('0.05%');
+    expect(bpsText(10_000n)).toBe('100%');
   });
 });
 
@@ -109,6 +154,8 @@ describe('argument errors', () => {
       'stake-diem',
       'unstake-diem',
       'withdraw-diem',
+      'transfer-svvv',
+      'emissions',
     ]) {
       expect(out).toMatch(new RegExp(`^  ${verb} `, 'm'));
     }

@@ -1,5 +1,5 @@
 /** Parsing and printing the amounts a person types: whole tokens (18 decimals), USD prices and ISO times. */
-import { formatUnits } from 'viem';
+import { formatUnits, parseEther } from 'viem';
 import { UsageError } from './command.ts';
 
 export const tokenDecimals = 18;
@@ -19,6 +19,54 @@ export function parseTokenAmount(text: string, what: string): bigint {
   const wei = BigInt(whole!) * 10n ** BigInt(tokenDecimals) + BigInt(fraction.padEnd(tokenDecimals, '0'));
   if (wei === 0n) throw new UsageError(`${what} must be more than 0`);
   return wei;
+}
+
+/**
+ * A setting in whole tokens where 0 is meaningful ("no emissions", "no cap"): "2.5" → 2.5e18 wei, exactly (viem's
+ * parseEther after a strict check of the form, so "1e6", "-1" or "1,000" never reach it).
+ */
+export function parseTokenSetting(text: string, name: string): bigint {
+  const trimmed = text.trim();
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(trimmed);
+  if (!match)
+    throw new UsageError(`${name} must be a decimal number of tokens, like 100 or 0.5: ${JSON.stringify(text)}`);
+  if ((match[2] ?? '').length > tokenDecimals)
+    throw new UsageError(`${name} has more than ${tokenDecimals} decimals: ${text}`);
+  return parseEther(trimmed);
+}
+
+/** A count such as seconds or basis points: a non-negative integer, exactly. */
+export function parseCountSetting(text: string, name: string): bigint {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed))
+    throw new UsageError(`${name} must be a whole number, like 86400: ${JSON.stringify(text)}`);
+  return BigInt(trimmed);
+}
+
+/** Unix seconds as ISO-8601 UTC without milliseconds: 1767225600n → "2026-01-01T00:00:00Z". */
+export function isoSeconds(seconds: bigint): string {
+  return new Date(Number(seconds) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+const durationUnits = [
+  ['day', 86_400n],
+  ['hour', 3_600n],
+  ['minute', 60n],
+  ['second', 1n],
+] as const;
+
+/** A span in its two largest units: 172800n → "2 days", 171000n → "1 day 23 hours", 0n → "0 seconds". */
+export function durationText(seconds: bigint): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of durationUnits) {
+    const count = rest / size;
+    rest %= size;
+    if (count > 0n || (parts.length > 0 && parts.length < 2)) parts.push(`${count} ${unit}${count === 1n ? '' : 's'}`);
+    if (parts.length === 2) break;
+  }
+  const shown = parts.filter((part) => !part.startsWith('0 '));
+  return shown.length > 0 ? shown.join(' ') : '0 seconds';
 }
 
 /** Exact, with thousands separators: 9000123400000000000000n → "9,000.1234". */

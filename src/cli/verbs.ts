@@ -2,12 +2,14 @@
 import { balanceCommand } from './balance.ts';
 import { burnCommand } from './burn.ts';
 import { deployCommand } from './deploy.ts';
+import { emissionsCommand } from './emissions.ts';
 import { keysCommand } from './keys.ts';
 import { mintCommand } from './mint.ts';
 import { modelsCommand } from './models.ts';
 import { pricesCommand } from './prices.ts';
 import { stakeCommand } from './stake.ts';
 import { stakeDiemCommand } from './stakeDiem.ts';
+import { transferSvvvCommand } from './transferSvvv.ts';
 import { unstakeCommand } from './unstake.ts';
 import { unstakeDiemCommand } from './unstakeDiem.ts';
 import { upCommand } from './up.ts';
@@ -19,9 +21,11 @@ import { withdrawDiemCommand } from './withdrawDiem.ts';
 export const verbs = {
   up: upCommand,
   deploy: deployCommand,
+  emissions: emissionsCommand,
   stake: stakeCommand,
   unstake: unstakeCommand,
   withdraw: withdrawCommand,
+  'transfer-svvv': transferSvvvCommand,
   mint: mintCommand,
   burn: burnCommand,
   'stake-diem': stakeDiemCommand,
