@@ -12,10 +12,16 @@ import {EpochAllowance} from "./libraries/EpochAllowance.sol";
 /// @dev Invariants:
 ///   I1. diem.balanceOf(this) >= totalStaked + totalCooling, with equality unless DIEM was sent here directly.
 ///   I2. totalStaked = Σ stakedOf, totalCooling = Σ cooling.
-///   I3. For every epoch e: Σ_a allowanceOf(a, e) <= the highest DIEM supply during e (one DIEM backs at most $1 per
-///       epoch), because cooldownSeconds >= epochSeconds and cooling DIEM counts for nothing.
-///   I4. Every stake change goes through _checkpoint, which records the allowance history.
-///   I5. No address can move a holder's DIEM: there is no owner.
+///   I3. A withdrawal in epoch e pays exactly the DIEM its account had cooling at the start of e, never DIEM unstaked
+///       in e: cooldownSeconds >= epochSeconds and every unstake restarts the timer for everything cooling. So every
+///       DIEM that counted in e stays here until e has ended, and cooling DIEM counts for nothing.
+///   I4. Hence, for every epoch e: Σ_a allowanceOf(a, e) <= (DIEM staked at the start of e) + (DIEM staked during e),
+///       and no DIEM is counted twice: one DIEM backs at most $1 per epoch across all accounts.
+///   I5. Every stake change goes through _checkpoint, which records the allowance history.
+///   I6. No address can move a holder's DIEM: there is no owner.
+///   I7. allowanceOf(a, e) is 0 for every epoch e > currentEpoch(): the chain states an allowance only for an epoch it
+///       has reached, so a reader never takes a projection (which an unstake in the last block of the current epoch
+///       would lower) for a grant. nextEpochAllowanceOf is the projection, and says so.
 contract DiemStaking is IDiemStaking {
     using SafeERC20 for IERC20;
     using EpochAllowance for EpochAllowance.History;
@@ -123,6 +129,7 @@ contract DiemStaking is IDiemStaking {
 
     /// @inheritdoc IDiemStaking
     function allowanceOf(address account, uint256 epoch) external view returns (uint256) {
+        if (epoch > currentEpoch()) return 0;
         return _floorAtMinimum(_history[account].peakAt(epoch));
     }
 

@@ -9,7 +9,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// epoch's start, raised by any increase during it), or 0 when that is below minAllowanceWei. Unstaking goes through a
 /// cooldown of at least one epoch in which the tokens count for nothing, so a DIEM that counted for one account in an
 /// epoch cannot reach another account's stake before that epoch has ended: one DIEM backs at most $1 per epoch across
-/// all accounts.
+/// all accounts. The chain states an allowance only for an epoch it has reached: allowanceOf is 0 for a later epoch.
 interface IDiemStaking {
     /// @notice `account` staked `amountWei` DIEM; its stake is now `stakedWei`.
     event Staked(address indexed account, uint256 amountWei, uint256 stakedWei);
@@ -74,11 +74,12 @@ interface IDiemStaking {
     function currentEpoch() external view returns (uint256);
 
     /// @notice The allowance of `account` in `epoch`, in DIEM wei ($1 per 1e18): its peak stake in that epoch, or 0
-    /// below minAllowanceWei. For an epoch after the current one it is the current stake (a projection, assuming no
-    /// further change).
+    /// below minAllowanceWei. In the current epoch it can still rise (a stake counts at once) but never falls; for a
+    /// past epoch it is fixed. For an epoch after the current one it is 0: the chain has not reached it, so it grants
+    /// nothing yet (nextEpochAllowanceOf is the projection).
     function allowanceOf(address account, uint256 epoch) external view returns (uint256);
 
     /// @notice The allowance `account` will have in the next epoch if nothing changes: its current stake, or 0 below
-    /// minAllowanceWei.
+    /// minAllowanceWei. A projection, not a grant: an unstake before the epoch ends lowers it, a stake raises it.
     function nextEpochAllowanceOf(address account) external view returns (uint256);
 }

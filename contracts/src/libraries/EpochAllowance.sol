@@ -10,8 +10,8 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///   - closingWei: the stake after the last change of that epoch, which is also the stake at the start of every later
 ///     epoch up to the next checkpoint.
 /// The peak of epoch e is therefore: the checkpoint of e if there is one, else the closingWei of the latest checkpoint
-/// before e, else 0. For an epoch after the latest checkpoint (including future epochs) this is the current stake,
-/// i.e. a projection assuming no further change.
+/// before e, else 0. For an epoch after the latest checkpoint this is the current stake. That is exact for every epoch
+/// up to the current one; for a later epoch it would only be a projection, so DiemStaking.allowanceOf never asks.
 library EpochAllowance {
     struct Checkpoint {
         uint48 epoch;

@@ -101,7 +101,11 @@ contract DiemStakingTest is Test {
     function test_stake_aboveUint104Reverts() public {
         address whale = makeAddr("whale");
         _fund(whale, uint256(type(uint104).max) + 1);
-        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 104, uint256(type(uint104).max) + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                SafeCast.SafeCastOverflowedUintDowncast.selector, 104, uint256(type(uint104).max) + 1
+            )
+        );
         _stake(whale, uint256(type(uint104).max) + 1);
     }
 
@@ -117,11 +121,25 @@ contract DiemStakingTest is Test {
         assertEq(staking.totalStaked(), 6e18);
         assertEq(staking.totalCooling(), 4e18);
         assertEq(staking.allowanceOf(alice, epoch), 10e18);
-        assertEq(staking.allowanceOf(alice, epoch + 1), 6e18);
         assertEq(staking.nextEpochAllowanceOf(alice), 6e18);
         (uint256 coolingWei, uint256 endsAt) = staking.coolingOf(alice);
         assertEq(coolingWei, 4e18);
         assertEq(endsAt, block.timestamp + EPOCH);
+        skip(EPOCH);
+        assertEq(staking.allowanceOf(alice, epoch + 1), 6e18);
+    }
+
+    /// @dev The case a projection would get wrong: an unstake in the last second of an epoch lowers the next one.
+    function test_initiateUnstake_lastSecondLowersNextEpoch() public {
+        _stake(alice, 10e18);
+        uint256 epoch = staking.currentEpoch();
+        skip(EPOCH - 1);
+        assertEq(staking.nextEpochAllowanceOf(alice), 10e18);
+        _unstake(alice, 10e18);
+        assertEq(staking.nextEpochAllowanceOf(alice), 0);
+        skip(1);
+        assertEq(staking.allowanceOf(alice, epoch), 10e18);
+        assertEq(staking.allowanceOf(alice, epoch + 1), 0);
     }
 
     function test_initiateUnstake_restartsTimerForEverythingCooling() public {
@@ -136,6 +154,23 @@ contract DiemStakingTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IDiemStaking.DiemStakingCooldownActive.selector, endsAt));
         vm.prank(alice);
         staking.withdraw();
+    }
+
+    /// @dev Unstaking again shortly before an earlier cooldown ends: the old end no longer pays anything.
+    function test_initiateUnstake_restartedTimerHoldsAtOldEnd() public {
+        _stake(alice, 10e18);
+        _unstake(alice, 4e18);
+        uint256 oldEndsAt = block.timestamp + EPOCH;
+        vm.warp(oldEndsAt - 60);
+        _unstake(alice, 6e18);
+        uint256 newEndsAt = oldEndsAt - 60 + EPOCH;
+        vm.warp(oldEndsAt);
+        vm.expectRevert(abi.encodeWithSelector(IDiemStaking.DiemStakingCooldownActive.selector, newEndsAt));
+        vm.prank(alice);
+        staking.withdraw();
+        vm.warp(newEndsAt);
+        vm.prank(alice);
+        assertEq(staking.withdraw(), 10e18);
     }
 
     function test_initiateUnstake_zeroReverts() public {
@@ -172,6 +207,19 @@ contract DiemStakingTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IDiemStaking.DiemStakingCooldownActive.selector, T0 + EPOCH));
         vm.prank(alice);
         staking.withdraw();
+    }
+
+    function test_withdraw_atCooldownEndMinusOneReverts() public {
+        vm.warp(T0 + 123);
+        _stake(alice, 10e18);
+        _unstake(alice, 10e18);
+        vm.warp(T0 + 123 + EPOCH - 1);
+        vm.expectRevert(abi.encodeWithSelector(IDiemStaking.DiemStakingCooldownActive.selector, T0 + 123 + EPOCH));
+        vm.prank(alice);
+        staking.withdraw();
+        skip(1);
+        vm.prank(alice);
+        assertEq(staking.withdraw(), 10e18);
     }
 
     function test_withdraw_nothingCoolingReverts() public {
@@ -235,9 +283,24 @@ contract DiemStakingTest is Test {
         assertEq(staking.allowanceOf(alice, epoch + 1) + staking.allowanceOf(bob, epoch + 1), 10e18);
     }
 
-    function test_allowanceOf_futureEpochIsProjection() public {
+    function test_allowanceOf_futureEpochIsZero() public {
         _stake(alice, 2e18);
-        assertEq(staking.allowanceOf(alice, staking.currentEpoch() + 10), 2e18);
+        uint256 epoch = staking.currentEpoch();
+        assertEq(staking.allowanceOf(alice, epoch + 1), 0);
+        assertEq(staking.allowanceOf(alice, epoch + 10), 0);
+        assertEq(staking.allowanceOf(alice, type(uint256).max), 0);
+        assertEq(staking.nextEpochAllowanceOf(alice), 2e18);
+    }
+
+    /// @dev At the last second of an epoch the next one is still 0; at its first second the chain states it.
+    function test_allowanceOf_futureEpochStatedOnceReached() public {
+        _stake(alice, 2e18);
+        uint256 epoch = staking.currentEpoch();
+        skip(EPOCH - 1);
+        assertEq(staking.allowanceOf(alice, epoch + 1), 0);
+        skip(1);
+        assertEq(staking.allowanceOf(alice, epoch + 1), 2e18);
+        assertEq(staking.allowanceOf(alice, epoch + 2), 0);
     }
 
     function test_currentEpoch_followsTime() public {
