@@ -27,6 +27,11 @@ node scripts/contracts.ts snapshot-check > "$logs/snapshot.log" 2>&1 || { tail -
 echo "== contracts: coverage gate (profile coverage; every file in src/ but interfaces: >= 95% of lines and of branches)"
 node scripts/contracts-coverage.ts
 
+if [ "$profile" = "ci" ] || [ "${PERDIEM_MUTANTS:-}" = "1" ]; then
+  echo "== contracts: known mutants, each caught in the default profile (contracts/mutants.json)"
+  node contracts/mutants.ts --jobs 2
+fi
+
 echo "== typescript: vitest"
 sh scripts/ensure-chromium.sh
 vitest run 2>&1 | tee "$logs/vitest.log"
