@@ -4,6 +4,7 @@
  * day and only in this tab (sessionStorage); signing out revokes it.
  */
 import { createSiweMessage } from 'viem/siwe';
+import { dayMs } from '../../src/core/epoch.ts';
 import { ApiError, apiJson, type CreatedKey } from './api.ts';
 import type { Wallet } from './chain.ts';
 
@@ -13,7 +14,7 @@ export interface Session {
   keyId: string;
 }
 
-const sessionTtlMs = 24 * 3_600_000;
+const sessionTtlMs = dayMs;
 const storageKey = (address: string) => `perdiem.session.${address.toLowerCase()}`;
 
 export function storedSession(address: string): Session | null {
