@@ -3,3 +3,10 @@
 /** How long a reaped process has to exit after SIGTERM (anvil dumps its state then) before SIGKILL. */
 export const processReapGraceMs = 5_000;
 export const processReapPollMs = 100;
+
+/** `perdiem up`: how often the allowance feed reads the linked wallets' allowances. */
+export const allowanceSyncIntervalMs = 15_000;
+/** `perdiem up`: how often the local anvil dumps its state to the home, so a restart resumes the chain. */
+export const anvilStateIntervalSeconds = 5;
+/** `perdiem up --upstream`: how long an upstream has to answer `GET /models`. */
+export const upstreamProbeTimeoutMs = 5_000;
