@@ -6,9 +6,7 @@ import { GatewayError, openAiErrorOf } from '../core/gatewayError.ts';
 import type { CliIo, OptionSpec } from './command.ts';
 import { UsageError } from './command.ts';
 import { homeOptions, loadState, stringOption, type Values } from './context.ts';
-
-/** How long the CLI waits for one gateway answer. */
-export const gatewayRequestTimeoutMs = 30_000;
+import { gatewayRequestTimeoutMs } from './limits.ts';
 
 export const gatewayOptions: OptionSpec = {
   ...homeOptions,
