@@ -14,6 +14,7 @@ import {
   type Hex,
   isHex,
 } from 'viem';
+import { daySeconds as daySecondsNumber, epochSecondsDefault } from '../core/epoch.ts';
 import type { PublicClient, WalletClient } from './clients.ts';
 import {
   diemAbi,
@@ -69,7 +70,7 @@ export interface DeployConfig {
 }
 
 const WAD = 10n ** 18n;
-const daySeconds = 86_400n;
+const daySeconds = BigInt(daySecondsNumber);
 
 /**
  * The defaults of DESIGN.md: 10M VVV/yr under a ceiling of 14M/yr (Venice's launch rate) falling 15% a year, changes of
@@ -96,7 +97,11 @@ export function defaultDeployConfig(owner: Address, overrides: Partial<DeployCon
       launchWindowSeconds: 0n,
       launchMintCapWei: 0n,
     },
-    diemStaking: { epochSeconds: daySeconds, cooldownSeconds: daySeconds, minAllowanceWei: WAD / 10n },
+    diemStaking: {
+      epochSeconds: BigInt(epochSecondsDefault),
+      cooldownSeconds: BigInt(epochSecondsDefault),
+      minAllowanceWei: WAD / 10n,
+    },
     ...overrides,
   };
 }

@@ -4,13 +4,14 @@
  * enforces every bound; these calls simulate first, so a refusal is a decoded custom error before anything is sent.
  */
 import { type Address, type Hex, zeroAddress } from 'viem';
+import { daySeconds } from '../core/epoch.ts';
 import { type ChainContext, send } from './actions.ts';
 import type { PublicClient } from './clients.ts';
 import type { PerdiemContracts } from './deploy.ts';
 import { stakedVvvAbi } from './generated/contracts.ts';
 
 /** The ceiling steps once per this many seconds since deployment (the contract's SECONDS_PER_YEAR). */
-export const emissionStepSeconds = 365n * 86_400n;
+export const emissionStepSeconds = 365n * BigInt(daySeconds);
 const bpsDenominator = 10_000n;
 
 export interface EmissionSchedule {

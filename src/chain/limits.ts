@@ -1,7 +1,8 @@
 /** Limits of the chain layer, in one place. Units are last in each name. */
+import { minuteMs } from '../core/epoch.ts';
 export const anvilReadyTimeoutMs = 15_000;
 export const anvilStopTimeoutMs = 5_000;
-export const receiptTimeoutMs = 60_000;
+export const receiptTimeoutMs = minuteMs;
 /**
  * Gas limit sent with a holder action: the node's estimate × percent / 100 + a fixed amount. The estimate is made on
  * one block and the transaction runs in a later one: when a second has passed, a reward checkpoint writes two

@@ -1,5 +1,6 @@
 /** Parsing and printing the amounts a person types: whole tokens (18 decimals), USD prices and ISO times. */
 import { formatUnits, parseEther } from 'viem';
+import { daySeconds, hourSeconds, minuteSeconds } from '../core/epoch.ts';
 import { UsageError } from './command.ts';
 
 export const tokenDecimals = 18;
@@ -39,7 +40,7 @@ export function parseTokenSetting(text: string, name: string): bigint {
 export function parseCountSetting(text: string, name: string): bigint {
   const trimmed = text.trim();
   if (!/^\d+$/.test(trimmed))
-    throw new UsageError(`${name} must be a whole number, like 86400: ${JSON.stringify(text)}`);
+    throw new UsageError(`${name} must be a whole number, like ${daySeconds}: ${JSON.stringify(text)}`);
   return BigInt(trimmed);
 }
 
@@ -49,9 +50,9 @@ export function isoSeconds(seconds: bigint): string {
 }
 
 const durationUnits = [
-  ['day', 86_400n],
-  ['hour', 3_600n],
-  ['minute', 60n],
+  ['day', BigInt(daySeconds)],
+  ['hour', BigInt(hourSeconds)],
+  ['minute', BigInt(minuteSeconds)],
   ['second', 1n],
 ] as const;
 

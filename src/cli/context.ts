@@ -20,13 +20,11 @@ import { chainFor, type PublicClient, publicClientFor, walletClientFor } from '.
 import type { PerdiemContracts } from '../chain/deploy.ts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from '../chain/generated/contracts.ts';
 import { type CliIo, type OptionSpec, UsageError } from './command.ts';
+import { rpcProbeTimeoutMs } from './limits.ts';
 import { holderRevertHint, type RevertHint } from './revertHints.ts';
 import { readStackState, type StackState } from './stateFile.ts';
 
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
-
-/** How long the CLI waits for an RPC to answer its first call before calling it unreachable. */
-export const rpcProbeTimeoutMs = 5_000;
 
 export const homeOptions: OptionSpec = {
   home: { type: 'string' },

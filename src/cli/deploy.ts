@@ -8,6 +8,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { chainFor, publicClientFor, walletClientFor } from '../chain/clients.ts';
 import { type DeployConfig, DeployConfigRejectedError, defaultDeployConfig, deployPerdiem } from '../chain/deploy.ts';
 import { readEmissionSchedule } from '../chain/emissions.ts';
+import { epochSecondsDefault } from '../core/epoch.ts';
 import { formatToken, noArguments, parseCountSetting, parseTokenSetting } from './amounts.ts';
 import { type Command, UsageError } from './command.ts';
 import { probeRpc, stringOption, type Values } from './context.ts';
@@ -40,7 +41,7 @@ export const deployUsage = [
   '  --rpc URL                    JSON-RPC endpoint of any EVM chain',
   '  --private-key KEY            deployer key; also the owner and the holder of the genesis VVV supply',
   '                               (or set PERDIEM_DEPLOYER_KEY)',
-  '  --epoch-seconds N            DIEM allowance epoch length (default 86400; the DIEM cooldown equals it)',
+  `  --epoch-seconds N            DIEM allowance epoch length (default ${epochSecondsDefault}; the DIEM cooldown equals it)`,
   '  --json                       print the addresses and the schedule as JSON',
   '',
   'emission schedule (token amounts in whole VVV, e.g. 10000000 or 0.5; fixed at deployment except the rate):',

@@ -2,12 +2,11 @@
  * The gateway's HTTP API as the CLI calls it: base URL and bearer from flags, environment or state.json; OpenAI-shaped
  * errors become one line with the status; a gateway that does not answer is "cannot reach the gateway at …".
  */
+import { GatewayError, openAiErrorOf } from '../core/gatewayError.ts';
 import type { CliIo, OptionSpec } from './command.ts';
 import { UsageError } from './command.ts';
 import { homeOptions, loadState, stringOption, type Values } from './context.ts';
-
-/** How long the CLI waits for one gateway answer. */
-export const gatewayRequestTimeoutMs = 30_000;
+import { gatewayRequestTimeoutMs } from './limits.ts';
 
 export const gatewayOptions: OptionSpec = {
   ...homeOptions,
@@ -34,19 +33,6 @@ export const operatorUsage = [
   '  --home DIR             where state.json lives (default ./.perdiem)',
   '  --json                 machine-readable output',
 ].join('\n');
-
-/** An error answer from the gateway, with its status and OpenAI error fields. */
-export class GatewayError extends Error {
-  override readonly name = 'GatewayError';
-  readonly status: number;
-  readonly code: string | undefined;
-
-  constructor(message: string, status: number, code: string | undefined) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
 
 export interface Gateway {
   url: string;
@@ -119,9 +105,9 @@ async function send(url: string, token: string, method: string, path: string, op
   return { status: response.status, headers: response.headers, body };
 }
 
+/** The one-line error the CLI prints: "gateway answered 402 (insufficient_balance): …". */
 function errorOf(status: number, body: unknown): GatewayError {
-  const error = (body as { error?: { message?: unknown; code?: unknown } } | null)?.error;
-  const message = typeof error?.message === 'string' ? error.message : String(body).slice(0, 200) || 'no body';
-  const code = typeof error?.code === 'string' ? error.code : undefined;
-  return new GatewayError(`gateway answered ${status}${code ? ` (${code})` : ''}: ${message}`, status, code);
+  const error = openAiErrorOf(status, body, String(body).slice(0, 200) || 'no body');
+  const code = error.code ? ` (${error.code})` : '';
+  return new GatewayError(`gateway answered ${status}${code}: ${error.message}`, status, error);
 }

@@ -2,10 +2,11 @@
  * `perdiem keys list|limits|create|update|revoke`: the account's API keys (create, update and revoke need an ADMIN
  * key).
  */
+import { GatewayError } from '../core/gatewayError.ts';
 import { parseIsoOption, parseUsdOption } from './amounts.ts';
 import { type Command, UsageError } from './command.ts';
 import { stringOption, type Values } from './context.ts';
-import { type Gateway, GatewayError, gatewayOptions, gatewayUsage, openGateway } from './gatewayClient.ts';
+import { type Gateway, gatewayOptions, gatewayUsage, openGateway } from './gatewayClient.ts';
 import { jsonText, keyValues, table } from './output.ts';
 
 interface KeyView {

@@ -91,7 +91,7 @@ describe('perdiem up configuration', () => {
 
 describe('perdiem up prices', () => {
   it('prices text models per token and image models per image', async () => {
-    const { priceBookFor } = await import('./localStack.ts');
+    const { priceBookFor } = await import('./stack/operatorSettings.ts');
     const sheet = priceBookFor(['chat-model'], ['image-model']).versions[0]!;
     expect(sheet.models['chat-model']?.kind).toBe('text');
     expect(sheet.models['image-model']).toEqual({ kind: 'image', perImage: 40_000_000n });
@@ -100,7 +100,7 @@ describe('perdiem up prices', () => {
 
 describe('perdiem up upstream listings', () => {
   it('takes the context length from Venice, OpenRouter or vLLM fields, and none when absent', async () => {
-    const { upstreamModelOf } = await import('./localStack.ts');
+    const { upstreamModelOf } = await import('./stack/inference.ts');
     expect(upstreamModelOf({ id: 'v', model_spec: { availableContextTokens: 131072 } })).toEqual({
       id: 'v',
       contextLength: 131072,

@@ -6,7 +6,17 @@
 /** Milliseconds since the unix epoch. Production passes `Date.now`; tests pass a fake. */
 export type Clock = () => number;
 
-export const epochSecondsDefault = 86_400;
+/** Time units, named once; every duration in src/ and web/src is built from these. */
+export const secondMs = 1_000;
+export const minuteSeconds = 60;
+export const hourSeconds = 60 * minuteSeconds;
+export const daySeconds = 24 * hourSeconds;
+export const minuteMs = minuteSeconds * secondMs;
+export const hourMs = hourSeconds * secondMs;
+export const dayMs = daySeconds * secondMs;
+
+/** The DIEM allowance epoch when a deployment does not set one: a UTC day. */
+export const epochSecondsDefault = daySeconds;
 
 function assertTime(unixMs: number, epochSeconds: number): void {
   if (!Number.isSafeInteger(unixMs) || unixMs < 0) throw new RangeError(`invalid time: ${unixMs}`);

@@ -1,4 +1,5 @@
 /** Every limit of the gateway, in one place. Units are last in each name. */
+import { minuteMs } from '../core/epoch.ts';
 export const gatewayLimits = {
   /** A request body; a larger one is a 400 before it is parsed. */
   requestBodyBytesMax: 1024 * 1024,
@@ -16,7 +17,7 @@ export const gatewayLimits = {
    * pass, so this bounds only how long a dead gateway's holds last before another gateway's sweeper (or its own
    * restart) releases them.
    */
-  reservationTtlMs: 2 * 60_000,
+  reservationTtlMs: 2 * minuteMs,
   /** Client-supplied Idempotency-Key. */
   idempotencyKeyLengthMax: 255,
   /** Messages in one chat request and prompts/inputs in one completion/embedding request. */

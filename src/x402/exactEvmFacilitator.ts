@@ -9,6 +9,7 @@
  * Reason codes are those of `@x402/evm`'s facilitator, so clients read the same errors from either.
  */
 import type {
+  Network,
   PaymentPayload,
   PaymentRequirements,
   SettleResponse,
@@ -16,10 +17,10 @@ import type {
   VerifyResponse,
 } from '@x402/core/types';
 import { type Address, BaseError, getAddress, type Hex, isAddressEqual } from 'viem';
-import { z } from 'zod';
 import type { PublicClient, WalletClient } from '../chain/clients.ts';
 import { testUsdcAbi } from '../chain/generated/contracts.ts';
-import type { Clock } from '../core/epoch.ts';
+import { type Clock, secondMs } from '../core/epoch.ts';
+import { authorizationOf, type Eip3009Authorization, transferWithAuthorizationTypedData } from './eip3009.ts';
 import type { Facilitator } from './facilitatorTypes.ts';
 import { settleReceiptTimeoutMs, validBeforeMarginSeconds } from './limits.ts';
 import { evmNetwork } from './network.ts';
@@ -40,58 +41,6 @@ export const reasons = {
   balance: 'invalid_exact_evm_insufficient_balance',
   inFlight: 'invalid_exact_evm_settlement_in_progress',
   transaction: 'invalid_exact_evm_transaction_failed',
-} as const;
-
-const hex = z.string().regex(/^0x[0-9a-fA-F]*$/);
-const uint = z.string().regex(/^\d{1,78}$/);
-export const exactEvmPayloadSchema = z.object({
-  signature: hex,
-  authorization: z.object({
-    from: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    to: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    value: uint,
-    validAfter: uint,
-    validBefore: uint,
-    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  }),
-});
-
-/** A parsed EIP-3009 authorization, as the client signed it. */
-export interface Eip3009Authorization {
-  from: Address;
-  to: Address;
-  value: bigint;
-  validAfter: bigint;
-  validBefore: bigint;
-  nonce: Hex;
-  signature: Hex;
-}
-
-/** The authorization inside an `exact` EVM payload, or null when the payload is not one. */
-export function authorizationOf(payload: PaymentPayload): Eip3009Authorization | null {
-  const parsed = exactEvmPayloadSchema.safeParse(payload.payload);
-  if (!parsed.success) return null;
-  const { authorization: a, signature } = parsed.data;
-  return {
-    from: getAddress(a.from),
-    to: getAddress(a.to),
-    value: BigInt(a.value),
-    validAfter: BigInt(a.validAfter),
-    validBefore: BigInt(a.validBefore),
-    nonce: a.nonce as Hex,
-    signature: signature as Hex,
-  };
-}
-
-const authorizationTypes = {
-  TransferWithAuthorization: [
-    { name: 'from', type: 'address' },
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'validAfter', type: 'uint256' },
-    { name: 'validBefore', type: 'uint256' },
-    { name: 'nonce', type: 'bytes32' },
-  ],
 } as const;
 
 export interface ExactEvmFacilitatorDeps {
@@ -157,63 +106,45 @@ function sameAddress(a: string, b: string): boolean {
   }
 }
 
-export function createExactEvmFacilitator(deps: ExactEvmFacilitatorDeps): Facilitator & { readonly address: Address } {
-  const chainId = deps.wallet.chain.id;
-  const network = evmNetwork(chainId);
-  const settling = new Set<string>();
-  // One settlement submitted at a time, so the facilitator's own account nonces never collide.
+/** The checks that read the chain: the signature (EOA or EIP-1271), the nonce's state and the payer's balance. */
+async function checkOnChain(
+  client: PublicClient,
+  chainId: number,
+  auth: Eip3009Authorization,
+  requirements: PaymentRequirements,
+): Promise<Checked> {
+  const asset = getAddress(requirements.asset);
+  const payer = auth.from;
+  const domain = {
+    name: requirements.extra.name as string,
+    version: requirements.extra.version as string,
+    chainId,
+    verifyingContract: asset,
+  };
+  const signed = await client
+    .verifyTypedData({ address: payer, ...transferWithAuthorizationTypedData(domain, auth), signature: auth.signature })
+    .catch(() => false);
+  if (!signed) return invalid(reasons.signature, 'signature is not the payer’s over this authorization', payer);
+  const [used, balance] = await Promise.all([
+    client.readContract({
+      address: asset,
+      abi: testUsdcAbi,
+      functionName: 'authorizationState',
+      args: [payer, auth.nonce],
+    }),
+    client.readContract({ address: asset, abi: testUsdcAbi, functionName: 'balanceOf', args: [payer] }),
+  ]);
+  if (used) return invalid(reasons.nonceUsed, 'authorization nonce was already used on chain', payer);
+  if (balance < auth.value) return invalid(reasons.balance, `payer holds ${balance}, needs ${auth.value}`, payer);
+  return { ok: true, authorization: auth };
+}
+
+/** Submits authorizations one at a time, so the facilitator's own account nonces never collide. */
+function serialSubmitter(wallet: WalletClient): (auth: Eip3009Authorization, asset: Address) => Promise<Hex> {
   let submitting: Promise<unknown> = Promise.resolve();
-
-  async function checkOnChain(auth: Eip3009Authorization, requirements: PaymentRequirements): Promise<Checked> {
-    const asset = getAddress(requirements.asset);
-    const payer = auth.from;
-    const signed = await deps.client
-      .verifyTypedData({
-        address: payer,
-        domain: {
-          name: requirements.extra.name as string,
-          version: requirements.extra.version as string,
-          chainId,
-          verifyingContract: asset,
-        },
-        types: authorizationTypes,
-        primaryType: 'TransferWithAuthorization',
-        message: {
-          from: auth.from,
-          to: auth.to,
-          value: auth.value,
-          validAfter: auth.validAfter,
-          validBefore: auth.validBefore,
-          nonce: auth.nonce,
-        },
-        signature: auth.signature,
-      })
-      .catch(() => false);
-    if (!signed) return invalid(reasons.signature, 'signature is not the payer’s over this authorization', payer);
-    const [used, balance] = await Promise.all([
-      deps.client.readContract({
-        address: asset,
-        abi: testUsdcAbi,
-        functionName: 'authorizationState',
-        args: [payer, auth.nonce],
-      }),
-      deps.client.readContract({ address: asset, abi: testUsdcAbi, functionName: 'balanceOf', args: [payer] }),
-    ]);
-    if (used) return invalid(reasons.nonceUsed, 'authorization nonce was already used on chain', payer);
-    if (balance < auth.value) return invalid(reasons.balance, `payer holds ${balance}, needs ${auth.value}`, payer);
-    return { ok: true, authorization: auth };
-  }
-
-  async function check(payload: PaymentPayload, requirements: PaymentRequirements): Promise<Checked> {
-    const nowSeconds = BigInt(Math.floor(deps.clock() / 1000));
-    const offChain = checkPayment(payload, requirements, chainId, nowSeconds);
-    if (!offChain.ok) return offChain;
-    return await checkOnChain(offChain.authorization, requirements);
-  }
-
-  async function submit(auth: Eip3009Authorization, asset: Address): Promise<Hex> {
+  return async (auth, asset) => {
     const send = submitting.then(() =>
-      deps.wallet.writeContract({
+      wallet.writeContract({
         address: asset,
         abi: testUsdcAbi,
         functionName: 'transferWithAuthorization',
@@ -222,6 +153,50 @@ export function createExactEvmFacilitator(deps: ExactEvmFacilitatorDeps): Facili
     );
     submitting = send.catch(() => undefined);
     return await send;
+  };
+}
+
+function settleFailure(network: Network) {
+  return (reason: string, message: string, payer?: string, transaction = ''): SettleResponse => ({
+    success: false,
+    errorReason: reason,
+    errorMessage: message,
+    transaction,
+    network,
+    ...(payer === undefined ? {} : { payer }),
+  });
+}
+
+export function createExactEvmFacilitator(deps: ExactEvmFacilitatorDeps): Facilitator & { readonly address: Address } {
+  const chainId = deps.wallet.chain.id;
+  const network = evmNetwork(chainId);
+  const settling = new Set<string>();
+  const submit = serialSubmitter(deps.wallet);
+  const failed = settleFailure(network);
+
+  async function check(payload: PaymentPayload, requirements: PaymentRequirements): Promise<Checked> {
+    const nowSeconds = BigInt(Math.floor(deps.clock() / secondMs));
+    const offChain = checkPayment(payload, requirements, chainId, nowSeconds);
+    if (!offChain.ok) return offChain;
+    return await checkOnChain(deps.client, chainId, offChain.authorization, requirements);
+  }
+
+  /** Checks again, submits, waits for the receipt. */
+  async function settleChecked(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
+    const checked = await check(payload, requirements);
+    if (!checked.ok) return failed(checked.reason, checked.message, checked.payer);
+    const auth = checked.authorization;
+    let hash: Hex;
+    try {
+      hash = await submit(auth, getAddress(requirements.asset));
+    } catch (error) {
+      return failed(reasons.transaction, `settlement was not submitted: ${shortMessage(error)}`, auth.from);
+    }
+    const receipt = await deps.client.waitForTransactionReceipt({ hash, timeout: settleReceiptTimeoutMs });
+    if (receipt.status !== 'success') {
+      return failed(reasons.transaction, 'settlement transaction reverted', auth.from, hash);
+    }
+    return { success: true, transaction: hash, network, payer: auth.from, amount: auth.value.toString() };
   }
 
   return {
@@ -244,14 +219,6 @@ export function createExactEvmFacilitator(deps: ExactEvmFacilitatorDeps): Facili
     },
 
     async settle(payload, requirements): Promise<SettleResponse> {
-      const failed = (reason: string, message: string, payer?: string, transaction = ''): SettleResponse => ({
-        success: false,
-        errorReason: reason,
-        errorMessage: message,
-        transaction,
-        network,
-        ...(payer === undefined ? {} : { payer }),
-      });
       const claimed = authorizationOf(payload);
       const key = claimed ? `${claimed.from}:${claimed.nonce}` : null;
       if (key !== null && settling.has(key)) {
@@ -259,20 +226,7 @@ export function createExactEvmFacilitator(deps: ExactEvmFacilitatorDeps): Facili
       }
       if (key !== null) settling.add(key);
       try {
-        const checked = await check(payload, requirements);
-        if (!checked.ok) return failed(checked.reason, checked.message, checked.payer);
-        const auth = checked.authorization;
-        let hash: Hex;
-        try {
-          hash = await submit(auth, getAddress(requirements.asset));
-        } catch (error) {
-          return failed(reasons.transaction, `settlement was not submitted: ${shortMessage(error)}`, auth.from);
-        }
-        const receipt = await deps.client.waitForTransactionReceipt({ hash, timeout: settleReceiptTimeoutMs });
-        if (receipt.status !== 'success') {
-          return failed(reasons.transaction, 'settlement transaction reverted', auth.from, hash);
-        }
-        return { success: true, transaction: hash, network, payer: auth.from, amount: auth.value.toString() };
+        return await settleChecked(payload, requirements);
       } finally {
         if (key !== null) settling.delete(key);
       }

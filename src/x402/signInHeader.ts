@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LocalAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
+import { signInMessageTtlMs } from './limits.ts';
 
 export interface SignInTarget {
   /** The gateway's host, e.g. "127.0.0.1:8787". */
@@ -30,7 +31,7 @@ export async function signInHeader(
     chainId: target.chainId,
     nonce,
     issuedAt: now,
-    expirationTime: new Date(now.getTime() + 5 * 60_000),
+    expirationTime: new Date(now.getTime() + signInMessageTtlMs),
   });
   const signature = await account.signMessage({ message });
   const payload = { address: account.address, message, signature, timestamp: now.getTime(), chainId: target.chainId };

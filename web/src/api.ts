@@ -1,16 +1,5 @@
 /** The gateway's HTTP API, same origin. Every error comes back OpenAI-shaped: `{error:{message,type,code,param}}`. */
-
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  readonly status: number;
-  readonly code: string | null;
-
-  constructor(message: string, status: number, code: string | null) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+import { GatewayError, openAiErrorOf } from '../../src/core/gatewayError.ts';
 
 export interface RequestOptions {
   /** An API key or the operator token, sent as `Authorization: Bearer`. */
@@ -32,17 +21,24 @@ async function request(path: string, options: RequestOptions): Promise<Response>
       ...(options.json === undefined ? {} : { body: JSON.stringify(options.json) }),
     });
   } catch (error) {
-    throw new ApiError(`the gateway is unreachable: ${(error as Error).message}`, 0, 'unreachable');
+    throw new GatewayError(`the gateway is unreachable: ${(error as Error).message}`, 0, { code: 'unreachable' });
   }
   if (response.ok) return response;
-  const text = await response.text();
+  throw errorOf(response, await response.text());
+}
+
+/** The answer's OpenAI error; a body that is not JSON becomes "<status> <statusText>: <text>". */
+function errorOf(response: Response, text: string): GatewayError {
+  let body: unknown = null;
   try {
-    const body = JSON.parse(text) as { error?: { message?: string; code?: string } };
-    throw new ApiError(body.error?.message ?? text, response.status, body.error?.code ?? null);
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError(`${response.status} ${response.statusText}: ${text.slice(0, 200)}`, response.status, null);
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the fallback below
   }
+  if (body === null) {
+    return new GatewayError(`${response.status} ${response.statusText}: ${text.slice(0, 200)}`, response.status);
+  }
+  return openAiErrorOf(response.status, body, text);
 }
 
 export async function apiJson<T>(path: string, options: RequestOptions = {}): Promise<T> {

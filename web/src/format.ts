@@ -3,6 +3,7 @@
  * 9 decimals): both are formatted with integer arithmetic only, rounding down, so a balance is never shown larger
  * than it is.
  */
+import { daySeconds, hourSeconds, minuteSeconds, secondMs } from '../../src/core/epoch.ts';
 
 export const tokenDecimals = 18;
 export const usdDecimals = 9;
@@ -79,11 +80,11 @@ export function formatRateWad(rateWad: bigint): string {
 /** Time left until a deadline, coarse to fine: "6d 23h", "3h 05m", "4m 09s", "12s"; "now" once it has passed. */
 export function formatCountdown(msLeft: number): string {
   if (msLeft <= 0) return 'now';
-  const seconds = Math.ceil(msLeft / 1000);
-  const d = Math.floor(seconds / 86_400);
-  const h = Math.floor((seconds % 86_400) / 3_600);
-  const m = Math.floor((seconds % 3_600) / 60);
-  const s = seconds % 60;
+  const seconds = Math.ceil(msLeft / secondMs);
+  const d = Math.floor(seconds / daySeconds);
+  const h = Math.floor((seconds % daySeconds) / hourSeconds);
+  const m = Math.floor((seconds % hourSeconds) / minuteSeconds);
+  const s = seconds % minuteSeconds;
   const two = (n: number) => String(n).padStart(2, '0');
   if (d > 0) return `${d}d ${h}h`;
   if (h > 0) return `${h}h ${two(m)}m`;

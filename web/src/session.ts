@@ -4,7 +4,9 @@
  * day and only in this tab (sessionStorage); signing out revokes it.
  */
 import { createSiweMessage } from 'viem/siwe';
-import { ApiError, apiJson, type CreatedKey } from './api.ts';
+import { dayMs } from '../../src/core/epoch.ts';
+import { GatewayError } from '../../src/core/gatewayError.ts';
+import { apiJson, type CreatedKey } from './api.ts';
 import type { Wallet } from './chain.ts';
 
 export interface Session {
@@ -13,7 +15,7 @@ export interface Session {
   keyId: string;
 }
 
-const sessionTtlMs = 24 * 3_600_000;
+const sessionTtlMs = dayMs;
 const storageKey = (address: string) => `perdiem.session.${address.toLowerCase()}`;
 
 export function storedSession(address: string): Session | null {
@@ -68,7 +70,7 @@ export async function signIn(wallet: Wallet): Promise<Session> {
   } catch (error) {
     // A gateway configured with another SIWE domain (e.g. started on port 0) still accepts the plain EIP-191
     // proof: the wallet's signature over a fresh token.
-    if (!(error instanceof ApiError && error.code === 'siwe_domain_mismatch')) throw error;
+    if (!(error instanceof GatewayError && error.code === 'siwe_domain_mismatch')) throw error;
     const fresh = await walletToken();
     const signature = await wallet.client.signMessage({ account: wallet.client.account, message: fresh });
     created = (await redeem(wallet, { token: fresh, signature })).data;

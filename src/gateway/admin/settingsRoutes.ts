@@ -16,7 +16,7 @@ import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import type { ModelInfo, Provider } from '../providers/index.ts';
 import { pricingOf } from '../routes/models.ts';
 import { operatorSettingsLimits as limits } from '../settings/limits.ts';
-import { rateLimitsSchema } from '../settings/settingsJson.ts';
+import { type ModelSetting, rateLimitsSchema } from '../settings/settingsJson.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
 
 /** Who the store records as making changes through these routes (the operator token names no one). */
@@ -75,19 +75,27 @@ function nothingToChange(fields: string): InvalidRequestError {
   });
 }
 
-export function settingsRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
-  const app = new Hono<GatewayEnv>();
-  const { settings } = deps;
+/** The providers that serve `id` now, in failover order (none when it is disabled or all its providers are). */
+function routedProviders(deps: GatewayDeps, id: string): string[] {
+  try {
+    return deps.registry.providersFor(id).map((provider) => provider.id);
+  } catch {
+    return [];
+  }
+}
 
-  /** The providers that serve `id` now, in failover order (none when it is disabled or all its providers are). */
-  const routedProviders = (id: string): string[] => {
-    try {
-      return deps.registry.providersFor(id).map((provider) => provider.id);
-    } catch {
-      return [];
-    }
+/** The model's setting after a PATCH: given fields replace, the rest keep their current value. */
+function patchedModel(body: z.infer<typeof modelPatchSchema>, current: ModelSetting | undefined): ModelSetting {
+  const contextLength = body.contextLength === undefined ? current?.contextLength : body.contextLength;
+  return {
+    enabled: body.enabled ?? current?.enabled ?? true,
+    ...(contextLength === null || contextLength === undefined ? {} : { contextLength }),
   };
+}
 
+/** GET /models and PATCH /models/:id. */
+function modelRoutes(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
+  const { settings } = deps;
   app.get('/models', (c) => {
     const now = deps.clock();
     const data = [...allModels(deps.registry.providers).values()].map(({ info, providers }) => {
@@ -97,7 +105,7 @@ export function settingsRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         contextLength: setting?.contextLength ?? info.contextLength,
         enabled: setting?.enabled ?? true,
         providers,
-        servedBy: routedProviders(info.id),
+        servedBy: routedProviders(deps, info.id),
         settings: setting ?? null,
         pricing: pricingOf(deps.prices.priceAt(info.id, now)),
       };
@@ -118,20 +126,14 @@ export function settingsRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         param: 'contextLength',
       });
     }
-    const setting = await settings.updateModel(
-      id,
-      (current) => {
-        const contextLength = body.contextLength === undefined ? current?.contextLength : body.contextLength;
-        return {
-          enabled: body.enabled ?? current?.enabled ?? true,
-          ...(contextLength === null || contextLength === undefined ? {} : { contextLength }),
-        };
-      },
-      note,
-    );
+    const setting = await settings.updateModel(id, (current) => patchedModel(body, current), note);
     return c.json({ data: { id, ...setting } });
   });
+}
 
+/** GET /providers and PATCH /providers/:id. */
+function providerRoutes(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
+  const { settings } = deps;
   app.get('/providers', async (c) => {
     const health = await deps.registry.healthCheck();
     const data = deps.registry.providers.map((provider) => {
@@ -166,6 +168,13 @@ export function settingsRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     );
     return c.json({ data: { id, ...setting } });
   });
+}
+
+export function settingsRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const { settings } = deps;
+  modelRoutes(app, deps);
+  providerRoutes(app, deps);
 
   app.get('/rate-limits', (c) => c.json({ data: settings.rateLimits() }));
 

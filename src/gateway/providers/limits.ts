@@ -1,11 +1,12 @@
 /** Every limit of the provider layer, in one place. Units are last in each name. */
+import { minuteMs } from '../../core/epoch.ts';
 export const providerLimits = {
   /** Connecting to an upstream (TCP + TLS). */
   connectTimeoutMs: 5_000,
   /** From sending the request to the first response byte (headers for JSON, the first SSE event for streams). */
-  firstByteTimeoutMs: 60_000,
+  firstByteTimeoutMs: minuteMs,
   /** A whole upstream request, streaming included. */
-  upstreamTimeoutMs: 600_000,
+  upstreamTimeoutMs: 10 * minuteMs,
   /** Extra attempts on the same upstream before failing over to the next one (before the first byte only). */
   upstreamRetriesMax: 1,
   healthCheckTimeoutMs: 5_000,

@@ -1,8 +1,7 @@
 /** Token buckets in process memory: exact for one gateway, bounded in size (least recently used dropped first). */
+import { minuteMs } from '../../core/epoch.ts';
 import { gatewayLimits } from '../limits.ts';
 import type { BucketSpec, BucketState, BucketTake, RateDecision, RateLimiter } from './types.ts';
-
-const minuteMs = 60_000;
 
 interface Bucket {
   tokens: number;

@@ -17,17 +17,18 @@
  */
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import { minuteMs } from '../../core/epoch.ts';
 import { UnavailableError } from '../../core/errors.ts';
 import type { BucketSpec, BucketState, BucketTake, RateDecision, RateLimiter } from './types.ts';
 
 /** Fixed-point units per token: one minute in ms, so a bucket refills `perMinute` units per ms. */
-export const unitsPerToken = 60_000;
+export const unitsPerToken = minuteMs;
 
 export const redisRateLimitLimits = {
   /** Keeps `perMinute × unitsPerToken` (and deficits, and amounts scaled alike) far below 2^53. */
   perMinuteMax: 1_000_000_000,
   /** Extra life for an idle key past the moment it would be full again; covers skew between clocks and Redis. */
-  idleTtlSlackMs: 60_000,
+  idleTtlSlackMs: minuteMs,
   /** A command Redis does not answer in this long fails the request (503) rather than hanging it. */
   commandTimeoutMs: 2_000,
   connectTimeoutMs: 2_000,

@@ -1,5 +1,6 @@
 /** The account's billing routes, in Venice's shape: balance, usage history (JSON or CSV), usage analytics. */
 import { Hono } from 'hono';
+import { dayMs } from '../../core/epoch.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { formatUsd, nanoUsdToNumber } from '../../core/money.ts';
 import type { AnalyticsRow, UsageRecord } from '../../ledger/types.ts';
@@ -7,8 +8,6 @@ import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import { balanceOf } from '../middleware/balance.ts';
 import { intParam, isoTimeParam } from './query.ts';
-
-const dayMs = 86_400_000;
 
 function usageItem(record: UsageRecord) {
   return {

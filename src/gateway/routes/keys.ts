@@ -1,9 +1,10 @@
 /** API key management, in Venice's shape. Listing and rate limits take any key; changes need an ADMIN key. */
 import { Hono } from 'hono';
+import type { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '../../core/errors.ts';
 import { nanoUsdToNumber } from '../../core/money.ts';
 import type { ApiKey, KeyLimitUsage, KeyRateLimits, UpdateKeyInput } from '../../ledger/types.ts';
-import type { GatewayDeps, GatewayEnv } from '../env.ts';
+import type { GatewayDeps, GatewayEnv, Principal } from '../env.ts';
 import { limitsOf, limitView, veniceLimitsView } from '../keys/keyLimits.ts';
 import { requireAdminKey } from '../middleware/auth.ts';
 import { balanceOf } from '../middleware/balance.ts';
@@ -57,17 +58,52 @@ export function expiresOf(value: string | null | undefined, nowMs: number): numb
   return ms;
 }
 
+async function ownKey(deps: GatewayDeps, accountId: string, id: string): Promise<ApiKey> {
+  const key = await deps.ledger.getKey(id);
+  if (key === null || key.accountId !== accountId) {
+    throw new NotFoundError(`no API key ${id}`, { code: 'api_key_not_found', param: 'id' });
+  }
+  return key;
+}
+
+/** The key's and the account's RPM and TPM buckets as they stand at `nowMs`, without taking from them. */
+async function rateLimitBuckets(deps: GatewayDeps, principal: Principal, nowMs: number) {
+  const { key, accountId } = principal;
+  const limits = limitsInForce(deps.rateLimits, key);
+  const bucket = async (name: string, perMinute: number) => {
+    const state = await deps.rateLimiter.peek(name, { perMinute }, nowMs);
+    return { limit: state.limit, remaining: state.remaining, reset: formatResetMs(state.resetMs) };
+  };
+  return {
+    key: {
+      RPM: await bucket(`key:${key.id}:rpm`, limits.keyRpm),
+      TPM: await bucket(`key:${key.id}:tpm`, limits.keyTpm),
+      overridden: key.rateLimits !== null,
+    },
+    account: {
+      RPM: await bucket(`account:${accountId}:rpm`, limits.accountRpm),
+      TPM: await bucket(`account:${accountId}:tpm`, limits.accountTpm),
+    },
+  };
+}
+
+/** The ledger update a PATCH body asks for: only the fields it gives. */
+function keyPatchOf(body: z.infer<typeof updateKeySchema>, existing: ApiKey, nowMs: number): UpdateKeyInput {
+  const patch: UpdateKeyInput = {};
+  if (body.description !== undefined) patch.name = body.description;
+  const expiresAtMs = expiresOf(body.expiresAt, nowMs);
+  if (expiresAtMs !== undefined) patch.expiresAtMs = expiresAtMs;
+  if (body.allowedModels !== undefined) patch.allowedModels = body.allowedModels;
+  const limits = limitsOf(body);
+  if (limits !== undefined) patch.limits = limits;
+  const rateLimits = rateLimitsOf(body, existing.rateLimits);
+  if (rateLimits !== undefined) patch.rateLimits = rateLimits;
+  return patch;
+}
+
 export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const admin = requireAdminKey();
-
-  async function ownKey(accountId: string, id: string): Promise<ApiKey> {
-    const key = await deps.ledger.getKey(id);
-    if (key === null || key.accountId !== accountId) {
-      throw new NotFoundError(`no API key ${id}`, { code: 'api_key_not_found', param: 'id' });
-    }
-    return key;
-  }
 
   app.get('/api_keys', async (c) => {
     const keys = (await deps.ledger.listKeys(c.get('principal').accountId)).filter((key) => key.revokedAtMs === null);
@@ -79,13 +115,9 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   app.get('/api_keys/rate_limits', async (c) => {
-    const { key, accountId } = c.get('principal');
+    const principal = c.get('principal');
+    const { key } = principal;
     const now = deps.clock();
-    const limits = limitsInForce(deps.rateLimits, key);
-    const bucket = async (name: string, perMinute: number) => {
-      const state = await deps.rateLimiter.peek(name, { perMinute }, now);
-      return { limit: state.limit, remaining: state.remaining, reset: formatResetMs(state.resetMs) };
-    };
     const balance = await balanceOf(deps, c);
     const keyLimits = key.limits.length === 0 ? [] : await deps.ledger.keyLimitUsage(key.id);
     return c.json({
@@ -99,17 +131,7 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
           CREDITS: nanoUsdToNumber(balance.credits.availableNano),
         },
         nextEpochBegins: balance.nextEpochBegins,
-        rateLimits: {
-          key: {
-            RPM: await bucket(`key:${key.id}:rpm`, limits.keyRpm),
-            TPM: await bucket(`key:${key.id}:tpm`, limits.keyTpm),
-            overridden: key.rateLimits !== null,
-          },
-          account: {
-            RPM: await bucket(`account:${accountId}:rpm`, limits.accountRpm),
-            TPM: await bucket(`account:${accountId}:tpm`, limits.accountTpm),
-          },
-        },
+        rateLimits: await rateLimitBuckets(deps, principal, now),
         ...veniceLimitsView(key.limits),
         /** Each spend limit, what it covers, and what the key spent, holds and has left in the current period. */
         limits: keyLimits.map(limitView),
@@ -136,17 +158,8 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.patch('/api_keys', admin, async (c) => {
     const body = parseWith(updateKeySchema, await readJsonBody(c));
-    const existing = await ownKey(c.get('principal').accountId, body.id);
-    const patch: UpdateKeyInput = {};
-    if (body.description !== undefined) patch.name = body.description;
-    const expiresAtMs = expiresOf(body.expiresAt, deps.clock());
-    if (expiresAtMs !== undefined) patch.expiresAtMs = expiresAtMs;
-    if (body.allowedModels !== undefined) patch.allowedModels = body.allowedModels;
-    const limits = limitsOf(body);
-    if (limits !== undefined) patch.limits = limits;
-    const rateLimits = rateLimitsOf(body, existing.rateLimits);
-    if (rateLimits !== undefined) patch.rateLimits = rateLimits;
-    const updated = await deps.ledger.updateKey(body.id, patch);
+    const existing = await ownKey(deps, c.get('principal').accountId, body.id);
+    const updated = await deps.ledger.updateKey(body.id, keyPatchOf(body, existing, deps.clock()));
     deps.keys.forget(body.id);
     const usage = updated.limits.length === 0 ? undefined : await deps.ledger.keyLimitUsage(updated.id);
     return c.json({ success: true, data: keyView(updated, usage) });
@@ -155,7 +168,7 @@ export function keyRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.delete('/api_keys', admin, async (c) => {
     const id = c.req.query('id');
     if (!id) throw new InvalidRequestError('id is required', { code: 'missing_required_parameter', param: 'id' });
-    await ownKey(c.get('principal').accountId, id);
+    await ownKey(deps, c.get('principal').accountId, id);
     await deps.ledger.revokeKey(id);
     deps.keys.forget(id);
     return c.json({ success: true });

@@ -98,12 +98,8 @@ export function bookOf(defaults: PriceBook, stored: readonly PriceSheet[]): Pric
   return { versions: [...defaults.versions.filter((v) => v.effectiveFromMs < first.effectiveFromMs), ...stored] };
 }
 
-/** Settings on `store`, not read yet and not polling (`openOperatorSettings` does both), and how to start polling. */
-function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSettings; startPolling(): void } {
-  const { store, defaults, clock } = options;
-  const onProblem =
-    options.onProblem ?? ((message, error) => console.error(`operator settings: ${message}`, error ?? ''));
-  const state: State = {
+function initialState(defaults: OperatorSettingsDefaults): State {
+  return {
     applied: 0,
     newest: { prices: null, rateLimits: null, providers: null, models: null },
     storedSheets: [],
@@ -112,35 +108,41 @@ function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSetti
     providers: {},
     models: {},
   };
+}
 
-  const apply = (record: SettingsRecord): void => {
-    switch (record.kind) {
-      case 'prices': {
-        const sheet = priceSheetFromStored(record.value);
-        const last = state.storedSheets.at(-1);
-        // Only a store written around the conditional append can hold one; skipping it keeps the book ordered.
-        if (last && sheet.effectiveFromMs <= last.effectiveFromMs) {
-          onProblem(`price sheet version ${record.version} does not go forward; skipped`);
-        } else {
-          state.storedSheets = [...state.storedSheets, sheet];
-          state.book = bookOf(defaults.prices, state.storedSheets);
-        }
-        break;
+type OnProblem = NonNullable<OperatorSettingsOptions['onProblem']>;
+
+/** Applies one stored version to `state`. */
+function applyRecord(state: State, record: SettingsRecord, defaults: OperatorSettingsDefaults, onProblem: OnProblem) {
+  switch (record.kind) {
+    case 'prices': {
+      const sheet = priceSheetFromStored(record.value);
+      const last = state.storedSheets.at(-1);
+      // Only a store written around the conditional append can hold one; skipping it keeps the book ordered.
+      if (last && sheet.effectiveFromMs <= last.effectiveFromMs) {
+        onProblem(`price sheet version ${record.version} does not go forward; skipped`);
+      } else {
+        state.storedSheets = [...state.storedSheets, sheet];
+        state.book = bookOf(defaults.prices, state.storedSheets);
       }
-      case 'rateLimits':
-        state.rateLimits = record.value === null ? defaults.rateLimits : rateLimitsFromJson(record.value);
-        break;
-      case 'providers':
-        state.providers = providerSettingsFromJson(record.value);
-        break;
-      case 'models':
-        state.models = modelSettingsFromJson(record.value);
-        break;
+      break;
     }
-    state.newest[record.kind] = record.version;
-    state.applied = record.version;
-  };
+    case 'rateLimits':
+      state.rateLimits = record.value === null ? defaults.rateLimits : rateLimitsFromJson(record.value);
+      break;
+    case 'providers':
+      state.providers = providerSettingsFromJson(record.value);
+      break;
+    case 'models':
+      state.models = modelSettingsFromJson(record.value);
+      break;
+  }
+  state.newest[record.kind] = record.version;
+  state.applied = record.version;
+}
 
+/** Reads and applies every version newer than `state.applied`, one refresh at a time. */
+function refresher(store: SettingsStore, state: State, apply: (record: SettingsRecord) => void) {
   const readNewer = async (): Promise<void> => {
     for (;;) {
       const records = await store.since(state.applied, limits.refreshPageSizeMax);
@@ -150,14 +152,22 @@ function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSetti
   };
   // One refresh at a time: two overlapping ones would apply the same versions twice.
   let refreshing: Promise<void> = Promise.resolve();
-  const refresh = (): Promise<void> => {
-    const next = refreshing.then(readNewer, readNewer);
-    refreshing = next.catch(() => {});
-    return next;
+  return {
+    refresh(): Promise<void> {
+      const next = refreshing.then(readNewer, readNewer);
+      refreshing = next.catch(() => {});
+      return next;
+    },
+    /** Settles once the latest refresh has, whatever its outcome. */
+    idle: (): Promise<void> => refreshing,
   };
+}
 
-  /** Stores what `build` makes from the freshest state, based on its kind's newest version; then applies it. */
-  const change = async (kind: SettingsKind, build: () => JsonValue, note: SettingsNote | undefined) => {
+type Change = (kind: SettingsKind, build: () => JsonValue, note: SettingsNote | undefined) => Promise<void>;
+
+/** Stores what `build` makes from the freshest state, based on its kind's newest version; then applies it. */
+function changer(store: SettingsStore, state: State, clock: Clock, refresh: () => Promise<void>): Change {
+  return async (kind, build, note) => {
     for (let attempt = 1; ; attempt++) {
       await refresh();
       const value = build();
@@ -176,21 +186,10 @@ function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSetti
       return;
     }
   };
+}
 
-  const prices: PriceBookStore = {
-    current: () => state.book,
-    priceAt: (model, atMs) => priceSheetAt(state.book, atMs)?.models[model] ?? null,
-    add: (sheet, note) =>
-      change(
-        'prices',
-        () => {
-          addPriceSheet(state.book, sheet); // a 400 when it does not go forward
-          return priceSheetToStored(sheet);
-        },
-        note,
-      ),
-  };
-
+/** Polls the store's head every `intervalMs` (never when 0) and refreshes when it moved: other replicas' changes. */
+function poller(store: SettingsStore, state: State, refresh: () => Promise<void>, onProblem: OnProblem) {
   let timer: ReturnType<typeof setInterval> | undefined;
   let polled: Promise<void> = Promise.resolve();
   let pollInFlight = false;
@@ -203,9 +202,50 @@ function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSetti
       pollInFlight = false;
     }
   };
+  return {
+    start(intervalMs: number): void {
+      if (intervalMs <= 0) return;
+      timer = setInterval(() => {
+        if (pollInFlight) return;
+        pollInFlight = true;
+        polled = poll();
+      }, intervalMs).unref();
+    },
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await polled;
+    },
+  };
+}
+
+function pricesOn(state: State, change: Change): PriceBookStore {
+  return {
+    current: () => state.book,
+    priceAt: (model, atMs) => priceSheetAt(state.book, atMs)?.models[model] ?? null,
+    add: (sheet, note) =>
+      change(
+        'prices',
+        () => {
+          addPriceSheet(state.book, sheet); // a 400 when it does not go forward
+          return priceSheetToStored(sheet);
+        },
+        note,
+      ),
+  };
+}
+
+/** Settings on `store`, not read yet and not polling (`openOperatorSettings` does both), and how to start polling. */
+function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSettings; startPolling(): void } {
+  const { store, defaults, clock } = options;
+  const onProblem: OnProblem =
+    options.onProblem ?? ((message, error) => console.error(`operator settings: ${message}`, error ?? ''));
+  const state = initialState(defaults);
+  const { refresh, idle } = refresher(store, state, (record) => applyRecord(state, record, defaults, onProblem));
+  const change = changer(store, state, clock, refresh);
+  const polling = poller(store, state, refresh, onProblem);
 
   const settings: OperatorSettings = {
-    prices,
+    prices: pricesOn(state, change),
     rateLimits: () => state.rateLimits,
     async setRateLimits(next, note) {
       await change('rateLimits', () => (next === null ? null : parseWith(rateLimitsSchema, next)), note);
@@ -235,22 +275,13 @@ function settingsOn(options: OperatorSettingsOptions): { settings: OperatorSetti
     history: (kind, limit) => store.history(kind, limit),
     refresh,
     async close() {
-      clearInterval(timer);
-      await polled;
-      await refreshing;
+      await polling.stop();
+      await idle();
       await store.close();
     },
   };
   const intervalMs = options.pollIntervalMs ?? limits.pollIntervalMsDefault;
-  const startPolling = () => {
-    if (intervalMs <= 0) return;
-    timer = setInterval(() => {
-      if (pollInFlight) return;
-      pollInFlight = true;
-      polled = poll();
-    }, intervalMs).unref();
-  };
-  return { settings, startPolling };
+  return { settings, startPolling: () => polling.start(intervalMs) };
 }
 
 /** Settings read from `store` (stored versions on top of the defaults), polling it for other replicas' changes. */

@@ -21,7 +21,8 @@ import {
 } from '../../core/errors.ts';
 import type { NanoUsd } from '../../core/money.ts';
 import type { Ledger } from '../../ledger/types.ts';
-import { authorizationOf, type Eip3009Authorization, reasons } from '../../x402/exactEvmFacilitator.ts';
+import { authorizationOf, type Eip3009Authorization } from '../../x402/eip3009.ts';
+import { reasons } from '../../x402/exactEvmFacilitator.ts';
 import type { WalletAccounts } from '../identity/walletAccounts.ts';
 import type { X402Config } from './config.ts';
 import { nanoPerUsdcUnit } from './limits.ts';
@@ -94,48 +95,56 @@ async function verify(config: X402Config, payload: PaymentPayload, requirements:
   );
 }
 
-export function createPaymentProcessor(deps: PaymentDeps) {
+/** Credits a settled payment to the payer's account, once per payment reference. */
+async function credit(
+  deps: PaymentDeps,
+  auth: Eip3009Authorization,
+  amountNano: NanoUsd,
+  transaction: string,
+): Promise<PaymentResult> {
   const { config, ledger, accounts } = deps;
+  const accountId = await accounts.accountOf(auth.from);
+  const credited = await ledger.addFunds({
+    accountId,
+    source: 'USD',
+    amountNano,
+    reference: referenceOf(config, auth),
+  });
+  const balance = await ledger.balance(accountId);
+  return {
+    walletAddress: getAddress(auth.from),
+    amountUsd: usdOf(amountNano),
+    amountNano: amountNano.toString(),
+    credited,
+    balanceUsd: usdOf(balance.usd.availableNano),
+    transaction,
+    network: config.network,
+  };
+}
+
+/** A payment the chain already shows as ours (settled earlier), credited if it was not yet. */
+async function recover(deps: PaymentDeps, auth: Eip3009Authorization) {
+  const { config } = deps;
+  const found = await findSettlement(config.chain, {
+    asset: config.asset,
+    payer: auth.from,
+    nonce: auth.nonce,
+    payTo: config.payTo,
+  });
+  if (!found || found.value !== auth.value) return null;
+  const settled: SettleResponse = {
+    success: true,
+    transaction: found.transaction,
+    network: config.network,
+    payer: auth.from,
+    amount: found.value.toString(),
+  };
+  return { result: await credit(deps, auth, found.value * nanoPerUsdcUnit, found.transaction), settled };
+}
+
+export function createPaymentProcessor(deps: PaymentDeps) {
+  const { config } = deps;
   const inFlight = new Set<string>();
-
-  async function credit(auth: Eip3009Authorization, amountNano: NanoUsd, transaction: string): Promise<PaymentResult> {
-    const accountId = await accounts.accountOf(auth.from);
-    const credited = await ledger.addFunds({
-      accountId,
-      source: 'USD',
-      amountNano,
-      reference: referenceOf(config, auth),
-    });
-    const balance = await ledger.balance(accountId);
-    return {
-      walletAddress: getAddress(auth.from),
-      amountUsd: usdOf(amountNano),
-      amountNano: amountNano.toString(),
-      credited,
-      balanceUsd: usdOf(balance.usd.availableNano),
-      transaction,
-      network: config.network,
-    };
-  }
-
-  /** A payment the chain already shows as ours (settled earlier), credited if it was not yet. */
-  async function recover(auth: Eip3009Authorization) {
-    const found = await findSettlement(config.chain, {
-      asset: config.asset,
-      payer: auth.from,
-      nonce: auth.nonce,
-      payTo: config.payTo,
-    });
-    if (!found || found.value !== auth.value) return null;
-    const settled: SettleResponse = {
-      success: true,
-      transaction: found.transaction,
-      network: config.network,
-      payer: auth.from,
-      amount: found.value.toString(),
-    };
-    return { result: await credit(auth, found.value * nanoPerUsdcUnit, found.transaction), settled };
-  }
 
   async function verifySettleCredit(
     payload: PaymentPayload,
@@ -146,7 +155,7 @@ export function createPaymentProcessor(deps: PaymentDeps) {
     const verified = await verify(config, payload, requirements);
     if (!verified.isValid) {
       const reason = verified.invalidReason ?? 'invalid_payment';
-      const recovered = reason === reasons.nonceUsed ? await recover(auth) : null;
+      const recovered = reason === reasons.nonceUsed ? await recover(deps, auth) : null;
       if (recovered) return recovered;
       refuse(`payment refused: ${verified.invalidMessage ?? reason}`, 'payment_invalid', reason);
     }
@@ -155,7 +164,7 @@ export function createPaymentProcessor(deps: PaymentDeps) {
       const reason = settled.errorReason ?? 'settlement_failed';
       refuse(`payment settlement failed: ${settled.errorMessage ?? reason}`, 'payment_settlement_failed', reason);
     }
-    return { result: await credit(auth, auth.value * nanoPerUsdcUnit, settled.transaction), settled };
+    return { result: await credit(deps, auth, auth.value * nanoPerUsdcUnit, settled.transaction), settled };
   }
 
   return {

@@ -12,7 +12,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { type Address, getAddress } from 'viem';
 import { AuthenticationError, InsufficientFundsError, RateLimitError } from '../../core/errors.ts';
 import type { FundingSource } from '../../ledger/types.ts';
-import { authorizationOf, type Eip3009Authorization } from '../../x402/exactEvmFacilitator.ts';
+import { authorizationOf, type Eip3009Authorization } from '../../x402/eip3009.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import type { WalletAccounts } from '../identity/walletAccounts.ts';
 import { noteBalance } from '../middleware/balance.ts';

@@ -2,6 +2,7 @@
 import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { type Address, getAddress, type Hex, toHex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
+import { transferWithAuthorizationTypedData } from '../eip3009.ts';
 
 export interface AuthorizationOverrides {
   to?: Address;
@@ -33,26 +34,13 @@ export async function signExactPayment(
     validBefore: overrides.validBefore ?? nowSeconds + BigInt(requirements.maxTimeoutSeconds),
     nonce: overrides.nonce ?? randomNonce(),
   };
-  const signature = await payer.signTypedData({
-    domain: {
-      name: requirements.extra.name as string,
-      version: requirements.extra.version as string,
-      chainId: overrides.chainId ?? chainId,
-      verifyingContract: overrides.verifyingContract ?? getAddress(requirements.asset),
-    },
-    types: {
-      TransferWithAuthorization: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' },
-        { name: 'validBefore', type: 'uint256' },
-        { name: 'nonce', type: 'bytes32' },
-      ],
-    },
-    primaryType: 'TransferWithAuthorization',
-    message: authorization,
-  });
+  const domain = {
+    name: requirements.extra.name as string,
+    version: requirements.extra.version as string,
+    chainId: overrides.chainId ?? chainId,
+    verifyingContract: overrides.verifyingContract ?? getAddress(requirements.asset),
+  };
+  const signature = await payer.signTypedData(transferWithAuthorizationTypedData(domain, authorization));
   return {
     x402Version: 2,
     accepted: requirements,

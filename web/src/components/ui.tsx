@@ -1,6 +1,6 @@
 /** Shared pieces: cards, stats, loading / empty / error states and the transaction status line. */
 import type { ReactNode } from 'react';
-import { ApiError } from '../api.ts';
+import { GatewayError } from '../../../src/core/gatewayError.ts';
 import type { TxStep } from '../chain.ts';
 import { shortAddress } from '../format.ts';
 
@@ -63,7 +63,7 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 export function ErrorNote({ error, retry }: { error: Error; retry?: () => void }) {
-  const refusedKey = error instanceof ApiError && error.status === 401;
+  const refusedKey = error instanceof GatewayError && error.status === 401;
   return (
     <div className="state error" role="alert">
       <strong>{refusedKey ? 'Not authorized.' : 'Something went wrong.'}</strong> {error.message}

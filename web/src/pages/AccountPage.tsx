@@ -4,7 +4,7 @@ import { type ApiKeyView, apiJson, type Balance, type CreatedKey, type ModelView
 import { SignInGate } from '../components/SignInGate.tsx';
 import { Async, Card, Empty, ErrorNote, Stat } from '../components/ui.tsx';
 import { formatCountdown, formatTime, formatUsdNano, usdToNano } from '../format.ts';
-import { useAsync, useNow } from '../hooks.ts';
+import { type AsyncState, useAsync, useNow } from '../hooks.ts';
 import type { Session } from '../session.ts';
 
 interface Props {
@@ -148,6 +148,114 @@ function KeyList({ keys, session, onRevoked }: { keys: ApiKeyView[]; session: Se
   );
 }
 
+type LimitCurrency = 'USD' | 'DIEM' | 'TOTAL';
+type LimitPeriod = 'EPOCH' | 'MONTH' | 'LIFETIME';
+
+interface SpendLimit {
+  amount: string;
+  currency: LimitCurrency;
+  period: LimitPeriod;
+}
+
+/** The secret of the key just created, shown once, with a copy button. */
+function NewKeySecret(props: { created: CreatedKey; copied: boolean; onCopy: () => void; onDone: () => void }) {
+  return (
+    <div className="secret" data-testid="new-key">
+      <p>
+        <strong>Copy this key now.</strong> It is shown once and stored only as a hash.
+      </p>
+      <div className="secret-row">
+        <code data-testid="new-key-secret">{props.created.apiKey}</code>
+        <button type="button" className="small" onClick={props.onCopy}>
+          {props.copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+      <button type="button" className="link" onClick={props.onDone}>
+        Done
+      </button>
+    </div>
+  );
+}
+
+function SpendLimitFields({ limit, onChange }: { limit: SpendLimit; onChange: (limit: SpendLimit) => void }) {
+  return (
+    <fieldset className="row">
+      <legend className="field-label">Spend limit (optional)</legend>
+      <input
+        inputMode="decimal"
+        placeholder="amount"
+        value={limit.amount}
+        onChange={(e) => onChange({ ...limit, amount: e.target.value })}
+        data-testid="key-limit"
+      />
+      <select
+        value={limit.currency}
+        onChange={(e) => onChange({ ...limit, currency: e.target.value as LimitCurrency })}
+        aria-label="Limit currency"
+      >
+        <option value="USD">USD (credits and USD balance)</option>
+        <option value="DIEM">DIEM (the DIEM allowance)</option>
+        <option value="TOTAL">total (every source)</option>
+      </select>
+      <select
+        value={limit.period}
+        onChange={(e) => onChange({ ...limit, period: e.target.value as LimitPeriod })}
+        aria-label="Limit period"
+      >
+        <option value="EPOCH">per epoch (day)</option>
+        <option value="MONTH">per month</option>
+        <option value="LIFETIME">lifetime</option>
+      </select>
+    </fieldset>
+  );
+}
+
+function AllowedModels(props: {
+  models: AsyncState<ModelView[]>;
+  allowed: string[];
+  onChange: (allowed: string[]) => void;
+}) {
+  const { models, allowed, onChange } = props;
+  return (
+    <fieldset>
+      <legend className="field-label">Allowed models (none checked: all)</legend>
+      {models.data?.map((model) => (
+        <label key={model.id} className="check">
+          <input
+            type="checkbox"
+            checked={allowed.includes(model.id)}
+            onChange={(e) =>
+              onChange(e.target.checked ? [...allowed, model.id] : allowed.filter((id) => id !== model.id))
+            }
+          />
+          {model.id}
+        </label>
+      ))}
+      {models.error && <span className="field-error">{models.error.message}</span>}
+    </fieldset>
+  );
+}
+
+/** The body of `POST /api/v1/api_keys` for the form's fields. */
+function createKeyBody(fields: {
+  type: 'INFERENCE' | 'ADMIN';
+  description: string;
+  limit: SpendLimit;
+  expires: string;
+  allowed: string[];
+}) {
+  const { type, description, limit, expires, allowed } = fields;
+  return {
+    apiKeyType: type,
+    description: description.trim(),
+    ...(limit.amount.trim()
+      ? { limits: [{ currency: limit.currency, period: limit.period, amount: limit.amount.trim() }] }
+      : {}),
+    ...(expires ? { expiresAt: new Date(expires).toISOString() } : {}),
+    ...(allowed.length > 0 ? { allowedModels: allowed } : {}),
+  };
+}
+
 function CreateKey({ session, onCreated }: { session: Session; onCreated: () => void }) {
   const models = useAsync(
     async () => (await apiJson<{ data: ModelView[] }>('/api/v1/models', { bearer: session.apiKey })).data,
@@ -155,9 +263,7 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
   );
   const [description, setDescription] = useState('');
   const [type, setType] = useState<'INFERENCE' | 'ADMIN'>('INFERENCE');
-  const [limitAmount, setLimitAmount] = useState('');
-  const [limitCurrency, setLimitCurrency] = useState<'USD' | 'DIEM' | 'TOTAL'>('USD');
-  const [limitPeriod, setLimitPeriod] = useState<'EPOCH' | 'MONTH' | 'LIFETIME'>('EPOCH');
+  const [limit, setLimit] = useState<SpendLimit>({ amount: '', currency: 'USD', period: 'EPOCH' });
   const [expires, setExpires] = useState('');
   const [allowed, setAllowed] = useState<string[]>([]);
   const [created, setCreated] = useState<CreatedKey | null>(null);
@@ -171,19 +277,11 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
     setError(null);
     setCopied(false);
     try {
-      const body = {
-        apiKeyType: type,
-        description: description.trim(),
-        ...(limitAmount.trim()
-          ? { limits: [{ currency: limitCurrency, period: limitPeriod, amount: limitAmount.trim() }] }
-          : {}),
-        ...(expires ? { expiresAt: new Date(expires).toISOString() } : {}),
-        ...(allowed.length > 0 ? { allowedModels: allowed } : {}),
-      };
+      const body = createKeyBody({ type, description, limit, expires, allowed });
       const response = await apiJson<{ data: CreatedKey }>('/api/v1/api_keys', { bearer: session.apiKey, json: body });
       setCreated(response.data);
       setDescription('');
-      setLimitAmount('');
+      setLimit((current) => ({ ...current, amount: '' }));
       setExpires('');
       setAllowed([]);
       onCreated();
@@ -206,20 +304,7 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
   return (
     <Card title="Create an API key">
       {created && (
-        <div className="secret" data-testid="new-key">
-          <p>
-            <strong>Copy this key now.</strong> It is shown once and stored only as a hash.
-          </p>
-          <div className="secret-row">
-            <code data-testid="new-key-secret">{created.apiKey}</code>
-            <button type="button" className="small" onClick={() => void copy()}>
-              {copied ? 'Copied' : 'Copy'}
-            </button>
-          </div>
-          <button type="button" className="link" onClick={() => setCreated(null)}>
-            Done
-          </button>
-        </div>
+        <NewKeySecret created={created} copied={copied} onCopy={() => void copy()} onDone={() => setCreated(null)} />
       )}
       <form className="key-form" onSubmit={(event) => void submit(event)}>
         <label>
@@ -244,54 +329,12 @@ function CreateKey({ session, onCreated }: { session: Session; onCreated: () => 
             <option value="ADMIN">ADMIN — also manages keys</option>
           </select>
         </label>
-        <fieldset className="row">
-          <legend className="field-label">Spend limit (optional)</legend>
-          <input
-            inputMode="decimal"
-            placeholder="amount"
-            value={limitAmount}
-            onChange={(e) => setLimitAmount(e.target.value)}
-            data-testid="key-limit"
-          />
-          <select
-            value={limitCurrency}
-            onChange={(e) => setLimitCurrency(e.target.value as 'USD' | 'DIEM' | 'TOTAL')}
-            aria-label="Limit currency"
-          >
-            <option value="USD">USD (credits and USD balance)</option>
-            <option value="DIEM">DIEM (the DIEM allowance)</option>
-            <option value="TOTAL">total (every source)</option>
-          </select>
-          <select
-            value={limitPeriod}
-            onChange={(e) => setLimitPeriod(e.target.value as 'EPOCH' | 'MONTH' | 'LIFETIME')}
-            aria-label="Limit period"
-          >
-            <option value="EPOCH">per epoch (day)</option>
-            <option value="MONTH">per month</option>
-            <option value="LIFETIME">lifetime</option>
-          </select>
-        </fieldset>
+        <SpendLimitFields limit={limit} onChange={setLimit} />
         <label>
           <span className="field-label">Expires (optional)</span>
           <input type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
         </label>
-        <fieldset>
-          <legend className="field-label">Allowed models (none checked: all)</legend>
-          {models.data?.map((model) => (
-            <label key={model.id} className="check">
-              <input
-                type="checkbox"
-                checked={allowed.includes(model.id)}
-                onChange={(e) =>
-                  setAllowed(e.target.checked ? [...allowed, model.id] : allowed.filter((id) => id !== model.id))
-                }
-              />
-              {model.id}
-            </label>
-          ))}
-          {models.error && <span className="field-error">{models.error.message}</span>}
-        </fieldset>
+        <AllowedModels models={models} allowed={allowed} onChange={setAllowed} />
         {error && <ErrorNote error={error} />}
         <button type="submit" disabled={busy || description.trim() === ''} data-testid="key-create">
           {busy ? 'Creating…' : 'Create key'}

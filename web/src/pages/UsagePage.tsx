@@ -1,5 +1,6 @@
 /** Usage: spend by day, by model and by key (usage analytics, 30 days), recent requests, CSV export. */
 import { useState } from 'react';
+import { dayMs } from '../../../src/core/epoch.ts';
 import { type Analytics, type AnalyticsRow, type ApiKeyView, apiJson, apiResponse, type UsageItem } from '../api.ts';
 import { type Bar, DayBars, RankBars } from '../components/BarChart.tsx';
 import { Measured } from '../components/Measured.tsx';
@@ -19,7 +20,6 @@ export function UsagePage(props: Props) {
   return <SignInGate {...props}>{(session) => <Usage session={session} />}</SignInGate>;
 }
 
-const dayMs = 86_400_000;
 const historyPageSize = 50;
 const csvPageSize = 500;
 const csvPagesMax = 40;

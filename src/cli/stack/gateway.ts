@@ -1,0 +1,126 @@
+/** The gateway `perdiem up` serves: on the stack's ledger, chain, models and settings, with the dashboard. */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pino from 'pino';
+import type { AllowanceSync } from '../../chain/allowanceSync.ts';
+import { stakedVvvAbi } from '../../chain/generated/contracts.ts';
+import type { Clock } from '../../core/epoch.ts';
+import type { GatewayOptions } from '../../gateway/app.ts';
+import { createRedisNonceStore } from '../../gateway/identity/redisNonceStore.ts';
+import { createMemoryNonceStore, type NonceStore } from '../../gateway/identity/walletToken.ts';
+import type { ProviderRegistry } from '../../gateway/providers/index.ts';
+import { createRedisRateLimiter, type RedisRateLimiter } from '../../gateway/rateLimit/redisRateLimiter.ts';
+import { type GatewayServer, startGatewayServer } from '../../gateway/server.ts';
+import type { OperatorSettings } from '../../gateway/settings/operatorSettings.ts';
+import { localX402GatewayConfig } from '../../gateway/x402/localConfig.ts';
+import type { Ledger } from '../../ledger/types.ts';
+import type { LocalX402 } from '../../x402/localX402.ts';
+import type { StackConfig } from '../stackConfig.ts';
+import type { StackState } from '../stateFile.ts';
+import type { PreparedChain } from './chain.ts';
+import type { Closer } from './closers.ts';
+import { portInUse } from './ports.ts';
+
+export interface GatewayParts {
+  config: StackConfig;
+  chain: PreparedChain;
+  ledger: Ledger;
+  clock: Clock;
+  epochSeconds: number;
+  sync: AllowanceSync;
+  x402: LocalX402 | undefined;
+  registry: ProviderRegistry;
+  settings: OperatorSettings;
+  rateLimiter: RedisRateLimiter | undefined;
+  operatorToken: string;
+  /** The port to bind, already picked; `domain` (host:port) is what SIWE messages name. */
+  port: number;
+  domain: string;
+  dashboardRoot: string;
+  /** The demo wallet and its account, on the local chain. */
+  demo: StackState['demo'];
+}
+
+/** Token buckets in Redis when replicas share one; otherwise the gateway keeps them in memory. */
+export function openRateLimiter(config: StackConfig, closers: Closer[]): RedisRateLimiter | undefined {
+  if (!config.redisUrl) return undefined;
+  const rateLimiter = createRedisRateLimiter({ url: config.redisUrl, keyPrefix: 'perdiem:rl:' });
+  closers.push(() => rateLimiter.close());
+  return rateLimiter;
+}
+
+/** Single-use nonces (wallet key tokens, x402 sign-ins) in Redis when replicas share one, else in memory. */
+function nonceStoreFor(config: StackConfig, closers: Closer[], keyPrefix: string): NonceStore {
+  if (!config.redisUrl) return createMemoryNonceStore();
+  const store = createRedisNonceStore({ url: config.redisUrl, keyPrefix });
+  closers.push(() => store.close());
+  return store;
+}
+
+function gatewayLogger(home: string) {
+  return pino(
+    { level: 'info', redact: ['req.headers.authorization', 'authorization', 'apiKey', 'secret'] },
+    pino.destination({ dest: path.join(home, 'gateway.log'), sync: false }),
+  );
+}
+
+function walletKeysOf(parts: GatewayParts, nonces: NonceStore): NonNullable<GatewayOptions['walletKeys']> {
+  const { chain, sync } = parts;
+  return {
+    // Tokens live minutes; a fresh secret per start only invalidates tokens issued before a restart.
+    tokenSecret: randomBytes(32),
+    nonces,
+    domain: parts.domain,
+    chainId: chain.chainId,
+    verifyMessage: (args) => chain.client.verifyMessage(args),
+    svvvStakeOf: (address) =>
+      chain.client.readContract({
+        address: chain.contracts.stakedVvv,
+        abi: stakedVvvAbi,
+        functionName: 'stakedOf',
+        args: [address],
+      }),
+    onWalletLinked: (wallet) => sync.track(wallet),
+  };
+}
+
+function dashboardOf(parts: GatewayParts): NonNullable<GatewayOptions['dashboard']> {
+  const { chain, demo, config } = parts;
+  return {
+    root: parts.dashboardRoot,
+    chain: { chainId: chain.chainId, rpcUrl: chain.rpcUrl, contracts: chain.contracts },
+    // Served only on the local chain (31337) bound to loopback (stackConfig refuses other hosts with it), and
+    // labelled there as a development wallet.
+    ...(demo && config.devWallet ? { devWallet: { address: demo.address, privateKey: demo.privateKey } } : {}),
+  };
+}
+
+export async function startStackGateway(parts: GatewayParts, closers: Closer[]): Promise<GatewayServer> {
+  const { config, chain, sync, x402, rateLimiter, port } = parts;
+  const x402Nonces = x402 ? nonceStoreFor(config, closers, 'perdiem:nonce:x402:') : undefined;
+  const server = await startGatewayServer({
+    ledger: parts.ledger,
+    registry: parts.registry,
+    prices: parts.settings.prices,
+    settings: parts.settings,
+    clock: parts.clock,
+    epochSeconds: parts.epochSeconds,
+    operatorToken: parts.operatorToken,
+    ...(rateLimiter ? { rateLimiter } : {}),
+    refreshAllowance: (accountId) => sync.refresh(accountId),
+    ...(x402 && x402Nonces
+      ? { x402: localX402GatewayConfig(x402, { client: chain.client, domain: parts.domain, nonces: x402Nonces }) }
+      : {}),
+    // When the RPC is down the gateway serves on from the allowances it has, and says so here.
+    health: () => ({ chain: { rpcUrl: chain.rpcUrl, ...sync.status() } }),
+    host: config.host,
+    port,
+    logger: gatewayLogger(config.home),
+    walletKeys: walletKeysOf(parts, nonceStoreFor(config, closers, 'perdiem:nonce:web3key:')),
+    dashboard: dashboardOf(parts),
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'EADDRINUSE' ? portInUse(port, '--port') : error;
+  });
+  closers.push(() => server.close());
+  return server;
+}
