@@ -17,7 +17,7 @@ import { correctTokens } from '../middleware/rateLimit.ts';
 import type { Provider } from '../providers/index.ts';
 import { withFailover } from '../routes/failover.ts';
 import { replayAnswer } from '../routes/replay.ts';
-import { respondJson } from '../routes/respond.ts';
+import { respondAnswer } from '../routes/respond.ts';
 import type { Admitted, Answer, RequestKind, ReservationBounds, Run } from './kind.ts';
 
 type C = Context<GatewayEnv>;
@@ -101,10 +101,6 @@ function keptAnswer(meter: Meter, answer: Answer): string | undefined {
   return meter.keepsAnswer ? encodeAnswer(answer) : undefined;
 }
 
-function respondWithCost(c: C, answer: Answer, cost: ReturnType<typeof costObjectOf>): Response {
-  return respondJson(c, { ...answer.body, cost });
-}
-
 export async function runKind<B extends { model: string }, P extends ModelPrice, Q extends ReservationBounds>(
   deps: GatewayDeps,
   c: C,
@@ -137,7 +133,7 @@ export async function runKind<B extends { model: string }, P extends ModelPrice,
     }
     usage = served.usage;
     const settled = await meter.settle(usage, keptAnswer(meter, served.answer));
-    return respondWithCost(c, served.answer, costObjectOf(settled));
+    return respondAnswer(c, served.answer, costObjectOf(settled));
   } catch (error) {
     usage = kind.deliveredOf(error) ?? usage;
     throw error;

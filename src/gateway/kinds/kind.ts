@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { ModelPrice, Usage } from '../../core/pricing.ts';
 import type { Admission, GatewayDeps, GatewayEnv } from '../env.ts';
 import type { Meter, ReservationBounds } from '../metering/meter.ts';
+import type { StoredAnswer } from '../metering/storedAnswer.ts';
 import type { CallOptions, Capability, Provider } from '../providers/index.ts';
 
 export type { ReservationBounds };
@@ -32,8 +33,8 @@ export interface Run<B, Q> {
   call<T>(fn: (provider: Provider, options: CallOptions) => Promise<T>): Promise<T>;
 }
 
-/** The answer to keep with the charge and send with its cost. */
-export type Answer = { type: 'json'; body: object };
+/** The answer to keep with the charge and send with its cost: JSON, or bytes (audio) with their content type. */
+export type Answer = Exclude<StoredAnswer, { type: 'sse' }>;
 
 /**
  * What `serve` ended with: an answer and the usage it is charged for (the flow settles and responds), or a response

@@ -8,10 +8,12 @@ import { completionsKind } from './completions/completionsKind.ts';
 import { embeddingsKind } from './embeddings/embeddingsKind.ts';
 import { imagesKind } from './images/imagesKind.ts';
 import type { AnyRequestKind } from './kind.ts';
+import { speechKind } from './speech/speechKind.ts';
 
 export const requestKinds: { readonly [C in Capability]: AnyRequestKind } = {
   chat: chatKind,
   completion: completionsKind,
   embedding: embeddingsKind,
   image: imagesKind,
+  speech: speechKind,
 };

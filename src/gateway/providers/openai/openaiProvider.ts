@@ -28,6 +28,8 @@ import {
   type ModelInfo,
   type Provider,
   type ProviderStream,
+  type SpeechAudio,
+  type SpeechRequest,
   toOpenAiUsage,
   type Usage,
 } from '../types.ts';
@@ -581,6 +583,22 @@ export function createOpenAiProvider(config: OpenAiProviderConfig, deps: OpenAiP
         });
       }
       return { response: json as unknown as ImageGenerationResponse, images: data.length };
+    },
+
+    /** The audio as the upstream sent it; headers are its first byte, and the body is read within the attempt. */
+    async speech(request: SpeechRequest, options): Promise<SpeechAudio> {
+      const call = new Call(options, timeouts.totalMs);
+      try {
+        return await withFailover(call, async (upstream, attempt) => {
+          const response = await send(upstream, 'audio/speech', mapRequest(upstream, request), call, attempt);
+          attempt.firstByte();
+          const audio = new Uint8Array(await response.body.arrayBuffer());
+          const contentType = headerValue(response.headers['content-type']) ?? 'application/octet-stream';
+          return { audio, contentType };
+        });
+      } finally {
+        call.dispose();
+      }
     },
 
     async healthCheck(): Promise<HealthReport> {
