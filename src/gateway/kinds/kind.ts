@@ -42,14 +42,19 @@ export type Answer = Exclude<StoredAnswer, { type: 'sse' }>;
  */
 export type Served = { type: 'answer'; answer: Answer; usage: Usage } | { type: 'handedOff'; response: Response };
 
-export interface RequestKind<B extends { model: string }, P extends ModelPrice, Q extends ReservationBounds> {
+export interface RequestKind<
+  B extends { model: string },
+  P extends ModelPrice,
+  Q extends ReservationBounds,
+  C extends Capability = Capability,
+> {
   /** The route, under /v1 and /api/v1. */
   path: string;
   /** For /openapi.json. */
   summary: string;
   schema: z.ZodType<B>;
   /** What a model must declare to be asked this kind of request. */
-  capability: Capability;
+  capability: C;
   /** Fields only Venice defines: accepted by the schema, then dropped before the upstream sees them. */
   veniceOnlyFields: readonly string[];
   /** An upper bound on prompt tokens, and the client's max_tokens: what the rate limiter takes on admission. */
@@ -67,4 +72,4 @@ export interface RequestKind<B extends { model: string }, P extends ModelPrice, 
 
 /** Any kind, for lists of kinds (each entry keeps its own types where it is defined). */
 // biome-ignore lint/suspicious/noExplicitAny: the list holds kinds of different body, price and quote types.
-export type AnyRequestKind = RequestKind<any, any, any>;
+export type AnyRequestKind<C extends Capability = Capability> = RequestKind<any, any, any, C>;

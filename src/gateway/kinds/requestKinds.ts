@@ -1,6 +1,7 @@
 /**
  * Every request kind, keyed by the model capability it needs: a typed map that does not compile without an entry
- * for each `Capability`. The routes, /openapi.json and validation read kinds from here.
+ * for each `Capability`, nor with a kind under another capability's key. The routes and /openapi.json read kinds
+ * from here.
  */
 import type { Capability } from '../providers/index.ts';
 import { chatKind } from './chat/chatKind.ts';
@@ -10,7 +11,7 @@ import { imagesKind } from './images/imagesKind.ts';
 import type { AnyRequestKind } from './kind.ts';
 import { speechKind } from './speech/speechKind.ts';
 
-export const requestKinds: { readonly [C in Capability]: AnyRequestKind } = {
+export const requestKinds: { readonly [C in Capability]: AnyRequestKind<C> } = {
   chat: chatKind,
   completion: completionsKind,
   embedding: embeddingsKind,

@@ -57,7 +57,7 @@ const chatCalls: TextCalls<ChatCompletionBody, ChatCompletionRequest> = {
     provider.streamChat({ ...request, stream: true, stream_options: { include_usage: true } }, options),
 };
 
-export const chatKind: RequestKind<ChatCompletionBody, TextPrice, TextQuote> = {
+export const chatKind: RequestKind<ChatCompletionBody, TextPrice, TextQuote, 'chat'> = {
   path: '/chat/completions',
   summary: 'Chat completion (SSE with stream: true; usage and cost in the final chunk)',
   schema: chatCompletionSchema,

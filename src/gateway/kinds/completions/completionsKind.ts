@@ -31,7 +31,7 @@ const completionCalls: TextCalls<CompletionBody, CompletionRequest> = {
     provider.streamCompletion({ ...request, stream: true, stream_options: { include_usage: true } }, options),
 };
 
-export const completionsKind: RequestKind<CompletionBody, TextPrice, TextQuote> = {
+export const completionsKind: RequestKind<CompletionBody, TextPrice, TextQuote, 'completion'> = {
   path: '/completions',
   summary: 'Text completion',
   schema: completionSchema,

@@ -42,7 +42,7 @@ function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
 }
 
-export const embeddingsKind: RequestKind<EmbeddingBody, EmbeddingPrice, ReservationBounds> = {
+export const embeddingsKind: RequestKind<EmbeddingBody, EmbeddingPrice, ReservationBounds, 'embedding'> = {
   path: '/embeddings',
   summary: 'Embeddings',
   schema: embeddingSchema,

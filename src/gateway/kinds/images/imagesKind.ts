@@ -56,7 +56,7 @@ function imageUsage(body: ImageGenerationBody, images: number) {
   };
 }
 
-export const imagesKind: RequestKind<ImageGenerationBody, ImagePrice, ReservationBounds> = {
+export const imagesKind: RequestKind<ImageGenerationBody, ImagePrice, ReservationBounds, 'image'> = {
   path: '/images/generations',
   summary: 'Image generation (through an OpenAI-compatible upstream)',
   schema: imageGenerationSchema,

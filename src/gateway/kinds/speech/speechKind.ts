@@ -38,7 +38,7 @@ function speechUsage(body: SpeechBody): Usage {
   return { kind: 'speech', characters: [...body.input].length };
 }
 
-export const speechKind: RequestKind<SpeechBody, SpeechPrice, ReservationBounds> = {
+export const speechKind: RequestKind<SpeechBody, SpeechPrice, ReservationBounds, 'speech'> = {
   path: '/audio/speech',
   summary: 'Text to speech (through an OpenAI-compatible upstream; answers audio bytes)',
   schema: speechSchema,
