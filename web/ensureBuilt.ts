@@ -20,6 +20,11 @@ const sources = [
   path.join(webRoot, 'index.html'),
   path.join(webRoot, 'vite.config.ts'),
   path.join(repoRoot, 'src', 'core', 'mintCurve.ts'),
+  // The operator page renders prices through the gateway's price units (and the core pricing they use).
+  path.join(repoRoot, 'src', 'gateway', 'kinds'),
+  path.join(repoRoot, 'src', 'core', 'pricing.ts'),
+  path.join(repoRoot, 'src', 'core', 'money.ts'),
+  path.join(repoRoot, 'src', 'core', 'errors.ts'),
   path.join(repoRoot, 'src', 'chain', 'generated', 'contracts.ts'),
   path.join(repoRoot, 'package-lock.json'),
 ];

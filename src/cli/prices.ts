@@ -3,6 +3,7 @@
  * the whole sheet, so `set` takes the newest version, replaces one model's text price in it and posts the result as a
  * new version effective now (or at --effective-from). `history` lists the sheets stored in the ledger's database.
  */
+import { describePrice, modelPriceJsonSchema, priceFromJson } from '../gateway/kinds/priceUnits.ts';
 import { parseIsoOption, parseUsdOption } from './amounts.ts';
 import { type Command, UsageError } from './command.ts';
 import { stringOption, type Values } from './context.ts';
@@ -63,23 +64,10 @@ function historyTable(records: StoredSheet[]): string {
   return table(['VERSION', 'STORED', 'BY', 'EFFECTIVE FROM', 'MODELS'], rows, [0]);
 }
 
+/** The price as its unit describes it (kinds/priceUnits.ts); a unit this CLI does not know, as its JSON. */
 function priceText(price: Record<string, unknown>): string {
-  switch (price.kind) {
-    case 'text':
-    case 'embedding':
-      return [
-        `$${price.inputPer1M} in`,
-        price.outputPer1M === undefined ? '' : ` / $${price.outputPer1M} out`,
-        price.cacheReadPer1M === undefined ? '' : ` / $${price.cacheReadPer1M} cache read`,
-        ' per 1M tokens',
-      ].join('');
-    case 'image':
-      return price.perImage === undefined ? 'by resolution' : `$${price.perImage} per image`;
-    case 'speech':
-      return `$${price.per1MCharacters} per 1M characters`;
-    default:
-      return JSON.stringify(price);
-  }
+  const parsed = modelPriceJsonSchema.safeParse(price);
+  return parsed.success ? describePrice(priceFromJson(parsed.data)) : JSON.stringify(price);
 }
 
 function sheetTable(sheet: SheetJson): string {

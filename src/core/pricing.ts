@@ -60,6 +60,20 @@ export type Usage =
   | { kind: 'embedding'; inputTokens: number }
   | { kind: 'speech'; characters: number };
 
+/** True when a usage counts nothing: a request that delivered nothing is voided rather than charged. */
+export function isEmptyUsage(usage: Usage): boolean {
+  switch (usage.kind) {
+    case 'text':
+      return usage.inputTokens + usage.outputTokens === 0;
+    case 'embedding':
+      return usage.inputTokens === 0;
+    case 'image':
+      return usage.images === 0;
+    case 'speech':
+      return usage.characters === 0;
+  }
+}
+
 /** One priced line: `amountNano = ceil(units × unitPriceNano / priceUnit)`. */
 export interface CostLine {
   sku: string;

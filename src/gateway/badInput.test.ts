@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatCompletionSchema } from './kinds/chat/chatKind.ts';
 import { fakeModels } from './testing/fakeRegistry.ts';
 import { type InProcessGateway, startInProcessGateway } from './testing/inProcess.ts';
-import { chatCompletionSchema } from './validate/schemas.ts';
 
 const model = fakeModels.text;
 const user = [{ role: 'user', content: 'hi' }];

@@ -52,7 +52,7 @@ export interface RequestLog {
   outcome?: string;
 }
 
-/** What validate learned about an inference request, for rateLimit, quote and the handler. */
+/** What validate learned about an inference request, whatever its kind: for rateLimit, quote and the handler. */
 export interface Admission {
   model: string;
   /** In priority order; the next is tried only when one fails before its first byte. */
@@ -70,7 +70,6 @@ export interface GatewayEnv {
     principal: Principal;
     /** The account's balance before this request, once read (see middleware/balance.ts). */
     balance: Balance | undefined;
-    body: unknown;
     admission: Admission;
     log: RequestLog;
     /**

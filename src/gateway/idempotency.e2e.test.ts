@@ -8,9 +8,9 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteLedger } from '../ledger/sqlite/sqliteLedger.ts';
 import { allUsage } from '../ledger/testing/allUsage.ts';
+import { chatCompletionSchema } from './kinds/chat/chatKind.ts';
 import { requestDigest } from './metering/requestDigest.ts';
 import { demoModel, llamaConfig, startTestGateway, type TestGateway, writeTestModel } from './testing/fixture.ts';
-import { chatCompletionSchema } from './validate/schemas.ts';
 
 const ask = (content: string, maxTokens = 6) => ({
   model: demoModel,

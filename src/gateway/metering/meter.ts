@@ -5,11 +5,10 @@
  */
 import { ConflictError, InsufficientFundsError, type TokenUsage } from '../../core/errors.ts';
 import { type NanoUsd, nanoUsdToNumber } from '../../core/money.ts';
-import { costOf, type ModelPrice, type Usage as PricedUsage } from '../../core/pricing.ts';
+import { costOf, isEmptyUsage, type ModelPrice, type Usage as PricedUsage } from '../../core/pricing.ts';
 import type { FundingSource, Reservation } from '../../ledger/types.ts';
 import type { GatewayDeps, Principal, RequestLog } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
-import type { ReservationBounds } from './quote.ts';
 import { decodeAnswer, type StoredAnswer } from './storedAnswer.ts';
 
 /** The cost object in every non-streaming response and the final streamed chunk. 1 DIEM pays for $1. */
@@ -29,6 +28,12 @@ export function costObjectOf(reservation: Reservation): CostObject {
     nanoUsd: charged.toString(),
     source: reservation.source,
   };
+}
+
+/** The most a request may cost: the ledger holds as much as one source can, between the two. */
+export interface ReservationBounds {
+  amountNano: NanoUsd;
+  minAmountNano: NanoUsd;
 }
 
 export interface Meter {
@@ -70,19 +75,6 @@ export interface MeterRequest {
 
 export function textUsage(usage: TokenUsage): PricedUsage {
   return { kind: 'text', inputTokens: usage.promptTokens, outputTokens: usage.completionTokens };
-}
-
-function delivered(usage: PricedUsage): boolean {
-  switch (usage.kind) {
-    case 'text':
-      return usage.inputTokens + usage.outputTokens > 0;
-    case 'embedding':
-      return usage.inputTokens > 0;
-    case 'image':
-      return usage.images > 0;
-    case 'speech':
-      return usage.characters > 0;
-  }
 }
 
 /**
@@ -171,7 +163,7 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
     async finish(usage) {
       if (done) return;
       try {
-        if (usage !== null && delivered(usage)) await settle(usage);
+        if (usage !== null && !isEmptyUsage(usage)) await settle(usage);
         else await deps.ledger.void(reservation.id);
         done = true;
       } catch (error) {

@@ -2,11 +2,15 @@
  * The answer kept for an idempotent request (one with an Idempotency-Key), stored by the ledger in the same
  * transaction as its charge, and replayed to a retry with the same key and body. It is kept without its `cost`:
  * a replay takes the cost from the settled reservation, so the two can never disagree. A stream is kept as its
- * chunks and replayed as a stream.
+ * chunks and replayed as a stream; a binary answer (audio) as base64, with its content type.
  */
 import { ledgerLimits } from '../../ledger/limits.ts';
 
-export type StoredAnswer = { type: 'json'; body: object } | { type: 'sse'; chunks: object[] };
+export type StoredAnswer =
+  | { type: 'json'; body: object }
+  | { type: 'sse'; chunks: object[] }
+  /** A binary answer (audio), as base64, with the upstream's content type. */
+  | { type: 'bytes'; contentType: string; base64: string };
 
 export function encodeAnswer(answer: StoredAnswer): string | undefined {
   const text = JSON.stringify(answer);

@@ -52,7 +52,7 @@ export interface ProviderStream<TChunk> extends AsyncIterable<TChunk> {
   readonly usage: Usage;
 }
 
-export type Capability = 'chat' | 'completion' | 'embedding' | 'image';
+export type Capability = 'chat' | 'completion' | 'embedding' | 'image' | 'speech';
 
 export interface ModelInfo {
   /** Public id, as clients name it. */
@@ -89,12 +89,32 @@ export interface Provider {
     request: ImageGenerationRequest,
     options?: CallOptions,
   ): Promise<{ response: ImageGenerationResponse; images: number }>;
+  /**
+   * Text to speech, by providers whose models declare the `speech` capability (only `openai` upstreams): the audio
+   * bytes and their content type, as the upstream sent them.
+   */
+  speech?(request: SpeechRequest, options?: CallOptions): Promise<SpeechAudio>;
   healthCheck(options?: CallOptions): Promise<HealthReport>;
   /** Releases models, contexts and connections. */
   close(): Promise<void>;
 }
 
 export type ProviderKind = 'llama' | 'openai';
+
+/** OpenAI's audio/speech request. */
+export interface SpeechRequest {
+  model: string;
+  input: string;
+  voice: string;
+  instructions?: string;
+  response_format?: 'mp3' | 'opus' | 'aac' | 'flac' | 'wav' | 'pcm';
+  speed?: number;
+}
+
+export interface SpeechAudio {
+  audio: Uint8Array;
+  contentType: string;
+}
 
 export function toOpenAiUsage(usage: Usage): {
   prompt_tokens: number;

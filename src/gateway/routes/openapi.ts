@@ -3,14 +3,8 @@ import { z } from 'zod';
 import { priceSheetJsonSchema } from '../admin/priceSheetJson.ts';
 import { linkWalletSchema } from '../identity/accountWalletRoutes.ts';
 import { generateWeb3KeySchema } from '../identity/walletKeyRoutes.ts';
-import {
-  chatCompletionSchema,
-  completionSchema,
-  createKeySchema,
-  embeddingSchema,
-  imageGenerationSchema,
-  updateKeySchema,
-} from '../validate/schemas.ts';
+import { requestKinds } from '../kinds/requestKinds.ts';
+import { createKeySchema, updateKeySchema } from '../validate/schemas.ts';
 
 const error = {
   type: 'object',
@@ -49,17 +43,9 @@ function op(summary: string, body?: z.ZodType, security: string | null = 'apiKey
 }
 
 export function openApiDocument(): unknown {
-  const inference: Record<string, unknown> = {
-    '/chat/completions': {
-      post: op('Chat completion (SSE with stream: true; usage and cost in the final chunk)', chatCompletionSchema),
-    },
-    '/completions': { post: op('Text completion', completionSchema) },
-    '/embeddings': { post: op('Embeddings', embeddingSchema) },
-    '/images/generations': {
-      post: op('Image generation (through an OpenAI-compatible upstream)', imageGenerationSchema),
-    },
-    '/models': { get: op('Models with model_spec.pricing') },
-  };
+  const inference: Record<string, unknown> = {};
+  for (const kind of Object.values(requestKinds)) inference[kind.path] = { post: op(kind.summary, kind.schema) };
+  inference['/models'] = { get: op('Models with model_spec.pricing') };
   const paths: Record<string, unknown> = {};
   for (const prefix of ['/v1', '/api/v1']) {
     for (const [path, item] of Object.entries(inference)) paths[`${prefix}${path}`] = item;

@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { costObjectOf, type Replay } from '../metering/meter.ts';
 import { balanceOf } from '../middleware/balance.ts';
-import { respond, respondJson } from './respond.ts';
+import { respond, respondAnswer } from './respond.ts';
 import { sseHeaders } from './sse.ts';
 
 export async function replayAnswer(deps: GatewayDeps, c: Context<GatewayEnv>, replay: Replay): Promise<Response> {
@@ -14,7 +14,7 @@ export async function replayAnswer(deps: GatewayDeps, c: Context<GatewayEnv>, re
   // The answer is built with its headers: the balance now (nothing was held for a replay).
   await balanceOf(deps, c);
   const cost = costObjectOf(replay.reservation);
-  if (replay.answer.type === 'json') return respondJson(c, { ...replay.answer.body, cost });
+  if (replay.answer.type !== 'sse') return respondAnswer(c, replay.answer, cost);
   const lines = replay.answer.chunks.map((chunk) => {
     const last = (chunk as { usage?: unknown }).usage != null;
     return `data: ${JSON.stringify(last ? { ...chunk, cost } : chunk)}\n\n`;

@@ -2,16 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { priceSheetJsonSchema } from '../admin/priceSheetJson.ts';
+import { chatCompletionSchema } from '../kinds/chat/chatKind.ts';
+import { completionSchema } from '../kinds/completions/completionsKind.ts';
+import { embeddingSchema } from '../kinds/embeddings/embeddingsKind.ts';
+import { imageGenerationSchema } from '../kinds/images/imagesKind.ts';
 import { parseWith } from './body.ts';
 import { describeValue, paramOf } from './issues.ts';
-import {
-  chatCompletionSchema,
-  completionSchema,
-  createKeySchema,
-  embeddingSchema,
-  imageGenerationSchema,
-  updateKeySchema,
-} from './schemas.ts';
+import { createKeySchema, updateKeySchema } from './schemas.ts';
 
 const chat = (extra: Record<string, unknown>) => ({
   model: 'm',

@@ -5,6 +5,12 @@
 import { type FormEvent, useState } from 'react';
 import type { PublicClient } from 'viem';
 import { diemStakingAbi } from '../../../src/chain/generated/contracts.ts';
+import {
+  describePrice,
+  modelPriceJsonSchema,
+  priceFromJson,
+  priceUnits,
+} from '../../../src/gateway/kinds/priceUnits.ts';
 import { type Analytics, apiJson } from '../api.ts';
 import { DayBars } from '../components/BarChart.tsx';
 import { Measured } from '../components/Measured.tsx';
@@ -99,6 +105,11 @@ function Operator({
     [bearer],
     15_000,
   );
+  /** The model's price JSON in the sheet in force now, once the sheets are loaded. */
+  const priceJsonNow = (model: string): ModelPriceJson | undefined =>
+    [...(prices.data ?? [])]
+      .filter((sheet) => Date.parse(sheet.effectiveFrom) <= Date.now())
+      .sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0]?.models[model];
   const denied = [models.error, prices.error, providers.error].some((e) => e && /401|operator|token/i.test(e.message));
   return (
     <div className="page operator-page">
@@ -131,7 +142,7 @@ function Operator({
                         <tr key={model.id}>
                           <td data-label="Model">{model.id}</td>
                           <td data-label="Providers">{model.providers.join(', ')}</td>
-                          <td data-label="Price now">{describePricing(model.pricing)}</td>
+                          <td data-label="Price now">{describePricing(model.pricing, priceJsonNow(model.id))}</td>
                         </tr>
                       ))}
                     </tbody>
@@ -185,15 +196,16 @@ function Operator({
   );
 }
 
-function describePricing(pricing: Record<string, unknown> | null): string {
+/** The price in force as its unit describes it (the gateway's kinds/priceUnits.ts); else no price. */
+function describePricing(pricing: Record<string, unknown> | null, json: ModelPriceJson | undefined): string {
   if (!pricing) return 'no price';
-  const usd = (entry: unknown) => (entry as { usd?: number } | undefined)?.usd;
-  if (pricing.unit === 'per_1m_tokens') {
-    const output = usd(pricing.output);
-    return `$${usd(pricing.input)} in${output === undefined ? '' : ` / $${output} out`} per 1M tokens`;
-  }
-  if (pricing.unit === 'per_image') return `$${usd(pricing.generation) ?? '—'} per image`;
-  return `$${usd(pricing.input)} per 1M characters`;
+  const parsed = modelPriceJsonSchema.safeParse(json);
+  return parsed.success ? describePrice(priceFromJson(parsed.data)) : '…';
+}
+
+/** The fields the operator edits for a price of this kind (none for a kind this page does not know). */
+function editableFields(kind: string) {
+  return Object.values(priceUnits).find((unit) => unit.kind === kind)?.editable ?? [];
 }
 
 /**
@@ -329,7 +341,7 @@ function PriceEditor({
     setError(null);
     setSaved(null);
     for (const [model, price] of Object.entries(models)) {
-      for (const field of ['inputPer1M', 'outputPer1M'] as const) {
+      for (const { field } of editableFields(price.kind)) {
         const value = price[field];
         if (typeof value === 'string' && parseDecimal(value, 9) === null) {
           setError(new Error(`${model}: ${field} must be a USD amount with at most 9 decimals`));
@@ -378,45 +390,36 @@ function PriceEditor({
               <tr>
                 <th>Model</th>
                 <th>Kind</th>
-                <th>Input $ / 1M</th>
-                <th>Output $ / 1M</th>
+                <th>Prices (USD)</th>
               </tr>
             </thead>
             <tbody>
-              {Object.entries(models).map(([model, price]) => (
-                <tr key={model}>
-                  <td data-label="Model">{model}</td>
-                  <td data-label="Kind">{price.kind}</td>
-                  {price.kind === 'text' || price.kind === 'embedding' ? (
-                    <>
-                      <td data-label="Input $ / 1M">
-                        <input
-                          inputMode="decimal"
-                          value={price.inputPer1M ?? ''}
-                          onChange={(e) => set(model, 'inputPer1M', e.target.value)}
-                          aria-label={`${model} input price`}
-                        />
-                      </td>
-                      <td data-label="Output $ / 1M">
-                        {price.kind === 'text' ? (
-                          <input
-                            inputMode="decimal"
-                            value={price.outputPer1M ?? ''}
-                            onChange={(e) => set(model, 'outputPer1M', e.target.value)}
-                            aria-label={`${model} output price`}
-                          />
-                        ) : (
-                          '—'
-                        )}
-                      </td>
-                    </>
-                  ) : (
-                    <td colSpan={2} className="muted">
-                      kept as is
+              {Object.entries(models).map(([model, price]) => {
+                const fields = editableFields(price.kind);
+                return (
+                  <tr key={model}>
+                    <td data-label="Model">{model}</td>
+                    <td data-label="Kind">{price.kind}</td>
+                    <td data-label="Prices (USD)">
+                      {fields.length === 0 ? (
+                        <span className="muted">kept as is</span>
+                      ) : (
+                        fields.map(({ field, label, name }) => (
+                          <label key={field} className="price-field">
+                            <span className="field-label">{label}</span>
+                            <input
+                              inputMode="decimal"
+                              value={typeof price[field] === 'string' ? price[field] : ''}
+                              onChange={(e) => set(model, field, e.target.value)}
+                              aria-label={`${model} ${name} price`}
+                            />
+                          </label>
+                        ))
+                      )}
                     </td>
-                  )}
-                </tr>
-              ))}
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
