@@ -5,6 +5,7 @@
 import { type FormEvent, useState } from 'react';
 import type { PublicClient } from 'viem';
 import { diemStakingAbi } from '../../../src/chain/generated/contracts.ts';
+import { dayMs, minuteMs } from '../../../src/core/epoch.ts';
 import {
   describePrice,
   modelPriceJsonSchema,
@@ -308,13 +309,12 @@ export function spentOn(analytics: Analytics, day: string): bigint {
 export function averageOfLastDays(analytics: Analytics, days: number): bigint {
   const end = Date.parse(analytics.endDate);
   let total = 0n;
-  for (let i = 0; i < days; i++)
-    total += spentOn(analytics, new Date(end - 1 - i * 86_400_000).toISOString().slice(0, 10));
+  for (let i = 0; i < days; i++) total += spentOn(analytics, new Date(end - 1 - i * dayMs).toISOString().slice(0, 10));
   return total / BigInt(days);
 }
 
 function localDateTimeInput(ms: number): string {
-  const date = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  const date = new Date(ms - new Date(ms).getTimezoneOffset() * minuteMs);
   return date.toISOString().slice(0, 16);
 }
 
@@ -329,7 +329,7 @@ function PriceEditor({
 }) {
   const latest = [...versions].sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0];
   const [models, setModels] = useState<Record<string, ModelPriceJson>>(() => structuredClone(latest?.models ?? {}));
-  const [effective, setEffective] = useState(() => localDateTimeInput(Date.now() + 60_000));
+  const [effective, setEffective] = useState(() => localDateTimeInput(Date.now() + minuteMs));
   const [error, setError] = useState<Error | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
