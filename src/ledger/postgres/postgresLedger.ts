@@ -18,32 +18,28 @@ import {
 } from '../../core/errors.ts';
 import { timeOrderedHex } from '../../core/ids.ts';
 import type { NanoUsd } from '../../core/money.ts';
+import { checkKeyUsable, normaliseWallet, validateKeyInput, walletNotLinked } from '../accounts/accountRules.ts';
 import { displayPrefixOf, generateSecret, hashSecret, secretLast6Of } from '../apiKeySecret.ts';
+import { validateAllowance, validateSnapshotBlock } from '../funding/fundingRules.ts';
 import { ledgerLimits } from '../limits.ts';
-import { type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import {
-  checkKeyUsable,
-  decodeCursor,
-  encodeCursor,
-  fundingAccountOf,
   headroomsOf,
   type KeyHeadroom,
   keyHeadroomOf,
   keyLimitExceededError,
   keyLimitUsageOf,
-  ledgerAccountOf,
   noKeyHeadroom,
-  normaliseWallet,
-  pageSizeOf,
+} from '../metering/keyLimitRules.ts';
+import {
+  fundingAccountOf,
+  ledgerAccountOf,
   periodKeyOf,
-  validateAllowance,
   validateHoldTtl,
-  validateKeyInput,
   validateReserveInput,
   validateSettleInput,
-  validateSnapshotBlock,
-  walletNotLinked,
-} from '../rules.ts';
+} from '../metering/meteringRules.ts';
+import { decodeCursor, encodeCursor, pageSizeOf } from '../reporting/reportingRules.ts';
+import { type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import type {
   Account,
   AnalyticsRow,

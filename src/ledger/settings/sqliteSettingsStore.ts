@@ -3,7 +3,8 @@
  * file with the ledger). Appends run in `BEGIN IMMEDIATE` transactions, so versions commit in order and the
  * conditional append's read and write are one step; `busy_timeout` waits out the ledger's writes.
  */
-import { DatabaseSync } from 'node:sqlite';
+import { applySqliteMigrations } from '../sqlite/migrate.ts';
+import { immediateTransaction, openSqliteDatabase } from '../sqlite/openDatabase.ts';
 import { settingsMigrationTable, sqliteSettingsMigrations } from './migrations.ts';
 import { assertKind, assertReadLimit, encodeRecord, isBasedOn, settingsConflict } from './records.ts';
 import type { JsonValue, SettingsKind, SettingsRecord, SettingsStore } from './types.ts';
@@ -30,11 +31,8 @@ function recordOf(row: Row): SettingsRecord {
 }
 
 export function openSqliteSettingsStore(options: SqliteSettingsStoreOptions): SettingsStore {
-  const db = new DatabaseSync(options.path);
-  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = NORMAL');
-  migrate(db);
+  const db = openSqliteDatabase(options.path, { busyTimeoutMs: options.busyTimeoutMs, synchronous: 'NORMAL' });
+  applySqliteMigrations(db, { table: settingsMigrationTable, migrations: sqliteSettingsMigrations });
 
   const selectNewestOfKind = db.prepare('SELECT MAX(version) AS version FROM settings_versions WHERE kind = ?');
   const insert = db.prepare(
@@ -49,18 +47,13 @@ export function openSqliteSettingsStore(options: SqliteSettingsStoreOptions): Se
   return {
     async append(kind, value, meta) {
       const record = encodeRecord(kind, value, meta);
-      db.exec('BEGIN IMMEDIATE');
-      try {
+      return immediateTransaction(db, () => {
         const found = (selectNewestOfKind.get(kind) as Row).version;
         const newest = found === null ? null : Number(found);
         if (!isBasedOn(meta, newest)) throw settingsConflict(kind, meta.basedOn ?? null, newest);
         const row = insert.get(record.kind, record.valueText, record.createdAtMs, record.actor, record.note) as Row;
-        db.exec('COMMIT');
         return recordOf(row);
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      }
+      });
     },
     async latest(kind) {
       assertKind(kind);
@@ -83,25 +76,4 @@ export function openSqliteSettingsStore(options: SqliteSettingsStoreOptions): Se
       if (db.isOpen) db.close();
     },
   };
-}
-
-function migrate(db: DatabaseSync): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS ${settingsMigrationTable} (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`);
-  for (const migration of sqliteSettingsMigrations) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const applied = db.prepare(`SELECT 1 FROM ${settingsMigrationTable} WHERE version = ?`).get(migration.version);
-      if (!applied) {
-        db.exec(migration.sql);
-        db.prepare(`INSERT INTO ${settingsMigrationTable} (version, name) VALUES (?, ?)`).run(
-          migration.version,
-          migration.name,
-        );
-      }
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  }
 }

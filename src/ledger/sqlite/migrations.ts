@@ -2,11 +2,9 @@
  * SQLite schema, one migration per entry, applied in order and recorded in `schema_migrations`. Never edit an
  * applied migration: add one. Money columns are INTEGER nano-USD; times are INTEGER unix ms.
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { SqliteMigration } from './migrate.ts';
+
+export type Migration = SqliteMigration;
 
 export const sqliteMigrations: readonly Migration[] = [
   {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Clock } from '../../core/epoch.ts';
+import { composeLedger } from '../composeLedger.ts';
 import { openPostgresLedger, type PostgresLedgerOptions } from '../postgres/postgresLedger.ts';
 import { openSqliteLedger } from '../sqlite/sqliteLedger.ts';
 import type { Ledger } from '../types.ts';
@@ -50,18 +51,30 @@ export const sqliteHarness: LedgerHarness = {
 /** Wraps each ledger's close so that `cleanUp` runs after the last one closes. */
 function removeWhenAllClosed(ledgers: Ledger[], cleanUp: () => Promise<void>): Ledger[] {
   let open = ledgers.length;
-  for (const ledger of ledgers) {
-    const close = ledger.close.bind(ledger);
+  return ledgers.map((ledger) => {
     let closed = false;
-    ledger.close = async () => {
+    return withClose(ledger, async () => {
       if (closed) return;
       closed = true;
-      await close();
+      await ledger.close();
       open -= 1;
       if (open === 0) await cleanUp();
-    };
-  }
-  return ledgers;
+    });
+  });
+}
+
+/** The same ledger with another `close`: a composed ledger is frozen, so it is composed again around the first. */
+function withClose(ledger: Ledger, close: () => Promise<void>): Ledger {
+  const { adapter, instanceId } = ledger;
+  return composeLedger({
+    adapter,
+    instanceId,
+    accounts: ledger,
+    funding: ledger,
+    metering: ledger,
+    reporting: ledger,
+    close,
+  });
 }
 
 let reachable: Promise<string | null> | null = null;
@@ -108,12 +121,10 @@ export async function openTestPostgresLedger(
 ): Promise<Ledger> {
   const schema = options.schema ?? `perdiem_test_${randomBytes(6).toString('hex')}`;
   const ledger = await openPostgresLedger({ ...options, url: testDatabaseUrl, schema, createSchema: true });
-  const close = ledger.close.bind(ledger);
-  ledger.close = async () => {
-    await close();
+  return withClose(ledger, async () => {
+    await ledger.close();
     await dropSchema(schema);
-  };
-  return ledger;
+  });
 }
 
 export async function dropSchema(schema: string): Promise<void> {

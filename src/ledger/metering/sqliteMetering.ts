@@ -1,0 +1,304 @@
+/**
+ * The SQLite adapter of two-phase metering: the hot path. Reserve, settle, void and expire each read and write in
+ * the group commit (`SqliteStorage.write`), with statements prepared once.
+ */
+import { type Clock, epochAt, monthAt } from '../../core/epoch.ts';
+import { ConflictError, NotFoundError } from '../../core/errors.ts';
+import type { NanoUsd } from '../../core/money.ts';
+import type { KeyLimitUsage } from '../accounts/accountsLedger.ts';
+import type { SqliteAccounts } from '../accounts/sqliteAccounts.ts';
+import { ledgerLimits } from '../limits.ts';
+import type { SqliteJournalWriter } from '../reporting/sqliteJournalWriter.ts';
+import { type Row, toReservation } from '../rows.ts';
+import type { PreparedCatalog, SqliteStorage } from '../sqlite/sqliteStorage.ts';
+import { type FundingSource, limitCurrencyOf } from '../vocabulary.ts';
+import { headroomsOf, reserveRefusal } from './keyLimitRules.ts';
+import type {
+  MeteringLedger,
+  Reservation,
+  ReserveInput,
+  ReserveResult,
+  SettleInput,
+  SettleResult,
+  Spendable,
+} from './meteringLedger.ts';
+import {
+  allocateCharge,
+  chooseSource,
+  ledgerAccountOf,
+  operatorLoss,
+  operatorRevenue,
+  periodKeysOf,
+  type ResolvedReserve,
+  replayOf,
+  validateHoldTtl,
+  validateReserveInput,
+  validateSettleInput,
+} from './meteringRules.ts';
+import { headroomOf, SqliteKeyLimits } from './sqliteKeyLimits.ts';
+import { meteringStatements } from './sqliteMeteringStatements.ts';
+import { SqliteUsageWriter } from './sqliteUsageWriter.ts';
+
+export interface SqliteMeteringDeps {
+  storage: SqliteStorage;
+  accounts: SqliteAccounts;
+  journal: SqliteJournalWriter;
+  clock: Clock;
+  epochSeconds: number;
+  /** The owner recorded on every reservation this instance makes. */
+  instanceId: string;
+}
+
+export class SqliteMetering implements MeteringLedger {
+  private readonly storage: SqliteStorage;
+  private readonly accounts: SqliteAccounts;
+  private readonly journal: SqliteJournalWriter;
+  private readonly clock: Clock;
+  private readonly epochSeconds: number;
+  private readonly instanceId: string;
+  private readonly stmt: PreparedCatalog<typeof meteringStatements>;
+  private readonly keyLimits: SqliteKeyLimits;
+  private readonly usage: SqliteUsageWriter;
+
+  constructor(deps: SqliteMeteringDeps) {
+    this.storage = deps.storage;
+    this.accounts = deps.accounts;
+    this.journal = deps.journal;
+    this.clock = deps.clock;
+    this.epochSeconds = deps.epochSeconds;
+    this.instanceId = deps.instanceId;
+    this.stmt = deps.storage.prepare(meteringStatements);
+    this.keyLimits = new SqliteKeyLimits(deps.storage);
+    this.usage = new SqliteUsageWriter(deps.storage);
+  }
+
+  async spendable(input: { accountId: string; keyId: string | null; model?: string }): Promise<Spendable> {
+    const now = this.clock();
+    const epoch = epochAt(now, this.epochSeconds);
+    const month = monthAt(now);
+    const usage = input.keyId
+      ? this.keyLimits.inUse(input.accountId, input.keyId, input.model ?? null, now, epoch, month)
+      : null;
+    const available = this.available(input.accountId, epoch);
+    const sources = headroomsOf(available, headroomOf(usage));
+    let best = sources[0]!;
+    for (const s of sources) if (s.headroomNano > best.headroomNano) best = s;
+    return { sources, maxNano: best.headroomNano, source: best.headroomNano > 0n ? best.source : null };
+  }
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const resolved = validateReserveInput(input);
+    const now = this.clock();
+    const epoch = epochAt(now, this.epochSeconds);
+    const month = monthAt(now);
+    return this.storage.write(() => this.reserveNow(input, resolved, now, epoch, month));
+  }
+
+  async settle(input: SettleInput): Promise<SettleResult> {
+    const actualNano = validateSettleInput(input);
+    const now = this.clock();
+    return this.storage.write(() => {
+      const id = /^\d{1,18}$/.test(input.reservationId) ? BigInt(input.reservationId) : -1n;
+      const row = this.stmt.settleReservation.get(actualNano, now, id, input.response ?? null);
+      if (!row) return { reservation: this.settledBefore(input.reservationId, actualNano), replayed: true };
+      const reservation = toReservation(row);
+      const chargedNano = reservation.chargedNano!;
+      const lossNano = reservation.lossNano!;
+      this.release(reservation, row.counted === 1n, chargedNano);
+      this.usage.insert(reservation, input.lines, allocateCharge(input.lines, chargedNano), input.latencyMs, now);
+      const txnId = `settle:${reservation.id}`;
+      if (chargedNano > 0n) {
+        const payer = ledgerAccountOf(reservation.accountId, reservation.source, reservation.epoch);
+        this.journal.pair(txnId, 'CHARGE', payer, operatorRevenue, chargedNano, reservation.id, now);
+      }
+      if (lossNano > 0n) this.journal.pair(txnId, 'LOSS', operatorLoss, operatorRevenue, lossNano, reservation.id, now);
+      return { reservation, replayed: false };
+    });
+  }
+
+  async void(reservationId: string): Promise<Reservation> {
+    const now = this.clock();
+    return this.storage.write(() => {
+      const row = this.requireReservationRow(reservationId);
+      const reservation = toReservation(row);
+      if (reservation.status === 'VOIDED' || reservation.status === 'EXPIRED') return reservation;
+      if (reservation.status === 'SETTLED') {
+        throw new ConflictError('reservation already settled', { code: 'already_settled' });
+      }
+      return this.finishUnpaid(reservation, row.counted === 1n, 'VOIDED', now);
+    });
+  }
+
+  async expireReservations(limit: number = ledgerLimits.expireBatchSizeMax): Promise<number> {
+    const now = this.clock();
+    return this.storage.write(() => {
+      const rows = this.stmt.expiredReservations.all(now, Math.min(limit, ledgerLimits.expireBatchSizeMax));
+      for (const row of rows) this.finishUnpaid(toReservation(row), row.counted === 1n, 'EXPIRED', now);
+      return rows.length;
+    });
+  }
+
+  async renewHolds(ttlMs: number): Promise<number> {
+    validateHoldTtl(ttlMs);
+    const now = this.clock();
+    return this.storage.write(() => Number(this.stmt.renewHolds.run(now + ttlMs, this.instanceId).changes));
+  }
+
+  async voidHoldsOfOtherInstances(): Promise<number> {
+    const now = this.clock();
+    return this.storage.write(() => {
+      const rows = this.stmt.holdsOfOthers.all(this.instanceId);
+      for (const row of rows) this.finishUnpaid(toReservation(row), row.counted === 1n, 'VOIDED', now);
+      return rows.length;
+    });
+  }
+
+  async keyLimitUsage(keyId: string): Promise<KeyLimitUsage[]> {
+    const key = this.accounts.readKey(keyId);
+    if (!key) throw new NotFoundError('API key not found', { code: 'key_not_found' });
+    const now = this.clock();
+    return this.keyLimits.usage(keyId, key.limits, epochAt(now, this.epochSeconds), monthAt(now));
+  }
+
+  async getReservation(reservationId: string): Promise<Reservation | null> {
+    const row = /^\d{1,18}$/.test(reservationId) ? this.stmt.reservation.get(BigInt(reservationId)) : undefined;
+    return row ? toReservation(row) : null;
+  }
+
+  // ── internals (always inside a transaction when they write) ──────────────────────────────────────────────
+
+  private reserveNow(
+    input: ReserveInput,
+    resolved: ResolvedReserve,
+    now: number,
+    epoch: number,
+    month: string,
+  ): ReserveResult {
+    const state = this.stmt.reserveState.get(input.accountId, epoch, input.idempotencyKey)!;
+    if (state.credits === null) throw new NotFoundError('account not found', { code: 'account_not_found' });
+    if (state.existing !== null) return this.replay(state.existing as bigint, input);
+    const available: Record<FundingSource, NanoUsd> = {
+      DIEM: (state.diem as bigint | null) ?? 0n,
+      CREDITS: state.credits as bigint,
+      USD: (state.usd as bigint | null) ?? 0n,
+    };
+    // Null: no key, or a key without limits, whose spend is not counted (see SqliteAccounts.writeLimits).
+    const usage = input.keyId
+      ? this.keyLimits.inUse(input.accountId, input.keyId, input.model, now, epoch, month)
+      : null;
+    const { amountNano, minAmountNano } = resolved;
+    const choice = chooseSource(headroomsOf(available, headroomOf(usage)), amountNano, minAmountNano);
+    if (!choice) throw reserveRefusal(available, amountNano, minAmountNano, usage ?? []);
+    const reservation: Reservation = {
+      id: '',
+      accountId: input.accountId,
+      keyId: input.keyId,
+      idempotencyKey: input.idempotencyKey,
+      requestId: resolved.requestId,
+      requestHash: resolved.requestHash,
+      owner: this.instanceId,
+      model: input.model,
+      source: choice.source,
+      epoch,
+      month,
+      amountNano: choice.amountNano,
+      status: 'RESERVED',
+      chargedNano: null,
+      lossNano: null,
+      createdAtMs: now,
+      expiresAtMs: now + resolved.ttlMs,
+      finishedAtMs: null,
+    };
+    this.hold(reservation, usage !== null);
+    available[choice.source] -= choice.amountNano;
+    if (available.DIEM < 0n) available.DIEM = 0n;
+    return { reservation, replayed: false, available };
+  }
+
+  /** A reserve under a used idempotency key: the earlier reservation (and its stored answer once settled). */
+  private replay(existingId: bigint, input: ReserveInput): ReserveResult {
+    const existing = replayOf(toReservation(this.stmt.reservation.get(existingId)!), input);
+    const response =
+      existing.status === 'SETTLED'
+        ? ((this.stmt.response.get(existingId)?.response as string | null | undefined) ?? null)
+        : null;
+    return { reservation: existing, replayed: true, response };
+  }
+
+  /** Holds a new reservation's amount on its source (and its key's counters when `counted`), and records it. */
+  private hold(reservation: Reservation, counted: boolean): void {
+    const { accountId, keyId, source, amountNano, epoch, month } = reservation;
+    if (source === 'DIEM') this.stmt.holdDiem.run(amountNano, accountId, epoch);
+    else this.stmt.holdBalance.run(amountNano, accountId, source);
+    if (counted) {
+      const [e, m, l] = periodKeysOf(epoch, month);
+      this.stmt.reserveKeySpend.run(keyId, limitCurrencyOf(source), e, m, l, amountNano);
+    }
+    const inserted = this.stmt.insertReservation.run(
+      accountId,
+      keyId,
+      reservation.idempotencyKey,
+      reservation.requestId,
+      reservation.requestHash,
+      reservation.owner,
+      reservation.model,
+      source,
+      epoch,
+      month,
+      amountNano,
+      reservation.createdAtMs,
+      reservation.expiresAtMs,
+      counted ? 1 : 0,
+    );
+    reservation.id = String(inserted.lastInsertRowid);
+  }
+
+  /** A settle that found no live reservation: a replay of the same settle, or a typed error saying why not. */
+  private settledBefore(reservationId: string, actualNano: NanoUsd): Reservation {
+    const reservation = toReservation(this.requireReservationRow(reservationId));
+    if (reservation.status === 'SETTLED') {
+      if (reservation.chargedNano! + reservation.lossNano! === actualNano) return reservation;
+      throw new ConflictError('reservation already settled with another cost', { code: 'already_settled' });
+    }
+    throw new ConflictError(`reservation is ${reservation.status.toLowerCase()}`, { code: 'reservation_not_active' });
+  }
+
+  private requireReservationRow(reservationId: string): Row {
+    const row = /^\d{1,18}$/.test(reservationId) ? this.stmt.reservation.get(BigInt(reservationId)) : undefined;
+    if (!row) throw new NotFoundError('reservation not found', { code: 'reservation_not_found' });
+    return row;
+  }
+
+  private available(accountId: string, epoch: number): Record<FundingSource, NanoUsd> {
+    const rows = this.stmt.sources.all(accountId, epoch);
+    if (rows.length === 0) throw new NotFoundError('account not found', { code: 'account_not_found' });
+    const available: Record<FundingSource, NanoUsd> = { DIEM: 0n, CREDITS: 0n, USD: 0n };
+    for (const row of rows) available[row.source as FundingSource] = row.available_nano as bigint;
+    return available;
+  }
+
+  /**
+   * Returns a reservation's hold to its source, and to its key's counters when they count it, moving `chargedNano`
+   * of it to spent.
+   */
+  private release(reservation: Reservation, counted: boolean, chargedNano: NanoUsd): void {
+    const { accountId, amountNano, source, epoch } = reservation;
+    if (source === 'DIEM') this.stmt.releaseDiem.run(amountNano, chargedNano, accountId, epoch);
+    else this.stmt.releaseBalance.run(amountNano, chargedNano, accountId, source);
+    if (counted && reservation.keyId) {
+      const [e, m, l] = periodKeysOf(epoch, reservation.month);
+      this.stmt.releaseKeySpend.run(amountNano, chargedNano, reservation.keyId, limitCurrencyOf(source), e, m, l);
+    }
+  }
+
+  private finishUnpaid(
+    reservation: Reservation,
+    counted: boolean,
+    status: 'VOIDED' | 'EXPIRED',
+    now: number,
+  ): Reservation {
+    this.release(reservation, counted, 0n);
+    this.stmt.finishUnpaid.run(status, now, BigInt(reservation.id));
+    return { ...reservation, status, finishedAtMs: now };
+  }
+}
