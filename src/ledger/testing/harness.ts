@@ -50,18 +50,24 @@ export const sqliteHarness: LedgerHarness = {
 /** Wraps each ledger's close so that `cleanUp` runs after the last one closes. */
 function removeWhenAllClosed(ledgers: Ledger[], cleanUp: () => Promise<void>): Ledger[] {
   let open = ledgers.length;
-  for (const ledger of ledgers) {
+  return ledgers.map((ledger) => {
     const close = ledger.close.bind(ledger);
     let closed = false;
-    ledger.close = async () => {
+    return withClose(ledger, async () => {
       if (closed) return;
       closed = true;
       await close();
       open -= 1;
       if (open === 0) await cleanUp();
-    };
-  }
-  return ledgers;
+    });
+  });
+}
+
+/** The ledger with another close: a composed ledger (composeLedger) is frozen, so it is copied rather than changed. */
+function withClose(ledger: Ledger, close: () => Promise<void>): Ledger {
+  if (Object.isFrozen(ledger)) return Object.freeze({ ...ledger, close });
+  ledger.close = close;
+  return ledger;
 }
 
 let reachable: Promise<string | null> | null = null;
@@ -109,11 +115,10 @@ export async function openTestPostgresLedger(
   const schema = options.schema ?? `perdiem_test_${randomBytes(6).toString('hex')}`;
   const ledger = await openPostgresLedger({ ...options, url: testDatabaseUrl, schema, createSchema: true });
   const close = ledger.close.bind(ledger);
-  ledger.close = async () => {
+  return withClose(ledger, async () => {
     await close();
     await dropSchema(schema);
-  };
-  return ledger;
+  });
 }
 
 export async function dropSchema(schema: string): Promise<void> {
