@@ -23,3 +23,6 @@ export function limitCurrencyOf(source: FundingSource): SpendCurrency {
 export function limitCovers(currency: LimitCurrency, source: FundingSource): boolean {
   return currency === 'TOTAL' || currency === limitCurrencyOf(source);
 }
+
+export const limitCurrencies: readonly LimitCurrency[] = ['DIEM', 'USD', 'TOTAL'];
+export const limitPeriods: readonly LimitPeriod[] = ['EPOCH', 'MONTH', 'LIFETIME'];

@@ -8,7 +8,7 @@
  * directly) still passes this gateway's non-metered routes for at most `ttlMs`.
  */
 import { hash } from 'node:crypto';
-import { checkKeyUsable } from '../../ledger/rules.ts';
+import { checkKeyUsable } from '../../ledger/accounts/accountRules.ts';
 import type { ApiKey, Ledger } from '../../ledger/types.ts';
 
 export interface KeyCache {

@@ -8,7 +8,7 @@ import { retryOnDeadlock } from '../postgres/dbErrors.ts';
 import type { LedgerStorage } from '../postgres/ledgerStorage.ts';
 import type { Sql } from '../postgres/pool.ts';
 import { type Row, toApiKey } from '../rows.ts';
-import { checkKeyUsable, normaliseWallet, validateKeyInput } from '../rules.ts';
+import { checkKeyUsable, normaliseWallet, validateKeyInput } from './accountRules.ts';
 import type {
   Account,
   AccountsLedger,

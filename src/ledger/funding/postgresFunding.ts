@@ -5,20 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { epochAt, nextEpochBegins } from '../../core/epoch.ts';
 import type { NanoUsd } from '../../core/money.ts';
+import { normaliseWallet, walletNotLinked } from '../accounts/accountRules.ts';
 import { requireAccount } from '../accounts/postgresAccounts.ts';
 import { ledgerLimits } from '../limits.ts';
+import { fundingAccountOf, ledgerAccountOf } from '../metering/meteringRules.ts';
 import type { LedgerStorage } from '../postgres/ledgerStorage.ts';
 import type { Sql } from '../postgres/pool.ts';
 import type { JournalKind } from '../reporting/reportingLedger.ts';
-import {
-  fundingAccountOf,
-  ledgerAccountOf,
-  normaliseWallet,
-  validateAllowance,
-  validateSnapshotBlock,
-  walletNotLinked,
-} from '../rules.ts';
 import type { AddFundsInput, Balance, Funding, FundingLedger } from './fundingLedger.ts';
+import { validateAllowance, validateSnapshotBlock } from './fundingRules.ts';
 import { readSources } from './postgresSources.ts';
 
 export class PostgresFunding implements FundingLedger {

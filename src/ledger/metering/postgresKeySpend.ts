@@ -4,7 +4,8 @@
  */
 import type { KeyLimit, KeyLimitUsage } from '../accounts/accountsLedger.ts';
 import type { Sql } from '../postgres/pool.ts';
-import { keyLimitUsageOf, periodKeyOf } from '../rules.ts';
+import { keyLimitUsageOf } from './keyLimitRules.ts';
+import { periodKeyOf } from './meteringRules.ts';
 
 /** Each limit of the key (in the order of `ApiKey.limits`) with its counter in the period of (epoch, month). */
 export async function limitUsage(sql: Sql, keyId: string, epoch: number, month: string): Promise<KeyLimitUsage[]> {

@@ -7,6 +7,7 @@
 import { epochAt, monthAt } from '../../core/epoch.ts';
 import { ConflictError, InsufficientFundsError, NotFoundError } from '../../core/errors.ts';
 import { timeOrderedHex } from '../../core/ids.ts';
+import { checkKeyUsable } from '../accounts/accountRules.ts';
 import type { KeyLimitUsage } from '../accounts/accountsLedger.ts';
 import { readKey } from '../accounts/postgresAccounts.ts';
 import { availableOf, readSources } from '../funding/postgresSources.ts';
@@ -16,17 +17,7 @@ import { mapped } from '../postgres/dbErrors.ts';
 import type { LedgerStorage } from '../postgres/ledgerStorage.ts';
 import type { Sql } from '../postgres/pool.ts';
 import { toReservation } from '../rows.ts';
-import {
-  checkKeyUsable,
-  headroomsOf,
-  type KeyHeadroom,
-  keyHeadroomOf,
-  keyLimitExceededError,
-  noKeyHeadroom,
-  validateHoldTtl,
-  validateReserveInput,
-  validateSettleInput,
-} from '../rules.ts';
+import { headroomsOf, type KeyHeadroom, keyHeadroomOf, keyLimitExceededError, noKeyHeadroom } from './keyLimitRules.ts';
 import type {
   MeteringLedger,
   Reservation,
@@ -36,6 +27,7 @@ import type {
   SettleResult,
   Spendable,
 } from './meteringLedger.ts';
+import { validateHoldTtl, validateReserveInput, validateSettleInput } from './meteringRules.ts';
 import {
   finishUnpaid,
   type HotOp,

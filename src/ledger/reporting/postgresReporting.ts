@@ -3,7 +3,6 @@ import { ledgerLimits } from '../limits.ts';
 import type { LedgerStorage } from '../postgres/ledgerStorage.ts';
 import type { Sql } from '../postgres/pool.ts';
 import { toUsage } from '../rows.ts';
-import { decodeCursor, encodeCursor, pageSizeOf } from '../rules.ts';
 import type {
   AnalyticsQuery,
   AnalyticsRow,
@@ -13,6 +12,7 @@ import type {
   UsagePage,
   UsageQuery,
 } from './reportingLedger.ts';
+import { decodeCursor, encodeCursor, pageSizeOf } from './reportingRules.ts';
 
 export class PostgresReporting implements ReportingLedger {
   private readonly storage: LedgerStorage;

@@ -10,37 +10,33 @@ import { Worker } from 'node:worker_threads';
 import { type Clock, epochAt, epochSecondsDefault, monthAt, nextEpochBegins } from '../../core/epoch.ts';
 import { AuthenticationError, ConflictError, NotFoundError, PerdiemError } from '../../core/errors.ts';
 import type { NanoUsd } from '../../core/money.ts';
+import { checkKeyUsable, normaliseWallet, validateKeyInput, walletNotLinked } from '../accounts/accountRules.ts';
 import { displayPrefixOf, generateSecret, hashSecret, secretLast6Of } from '../apiKeySecret.ts';
+import { validateAllowance, validateSnapshotBlock } from '../funding/fundingRules.ts';
 import { ledgerLimits } from '../limits.ts';
-import { nullableNumber, type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import {
-  allocateCharge,
-  checkKeyUsable,
-  chooseSource,
-  decodeCursor,
-  encodeCursor,
-  fundingAccountOf,
   headroomsOf,
   keyHeadroomOf,
   keyLimitUsageOf,
-  ledgerAccountOf,
   noKeyHeadroom,
-  normaliseWallet,
+  reserveRefusal,
+} from '../metering/keyLimitRules.ts';
+import {
+  allocateCharge,
+  chooseSource,
+  fundingAccountOf,
+  ledgerAccountOf,
   operatorLoss,
   operatorRevenue,
-  pageSizeOf,
   periodKeyOf,
   periodKeysOf,
   replayOf,
-  reserveRefusal,
-  validateAllowance,
   validateHoldTtl,
-  validateKeyInput,
   validateReserveInput,
   validateSettleInput,
-  validateSnapshotBlock,
-  walletNotLinked,
-} from '../rules.ts';
+} from '../metering/meteringRules.ts';
+import { decodeCursor, encodeCursor, pageSizeOf } from '../reporting/reportingRules.ts';
+import { nullableNumber, type Row, toApiKey, toReservation, toUsage } from '../rows.ts';
 import {
   type Account,
   type AnalyticsRow,
