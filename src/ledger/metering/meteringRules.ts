@@ -19,7 +19,11 @@ export function periodKeyOf(period: LimitPeriod, epoch: number, month: string): 
 
 /** Every period counter a reservation moves: a key's spend is always counted, so a limit added later sees it. */
 export function periodKeysOf(epoch: number, month: string): [string, string, string] {
-  return [`EPOCH:${epoch}`, `MONTH:${month}`, 'LIFETIME'];
+  return [
+    periodKeyOf('EPOCH', epoch, month),
+    periodKeyOf('MONTH', epoch, month),
+    periodKeyOf('LIFETIME', epoch, month),
+  ];
 }
 
 export interface ResolvedReserve {

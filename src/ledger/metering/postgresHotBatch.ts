@@ -5,7 +5,9 @@
  */
 import type { NanoUsd } from '../../core/money.ts';
 import type { Sql } from '../postgres/pool.ts';
+import { variableOf } from '../postgres/ruleSql.ts';
 import { type Row, toReservation } from '../rows.ts';
+import { type FundingSource, fundingSourceOrder } from '../vocabulary.ts';
 import type { Reservation, ReserveInput, ReserveResult, SettleInput, SettleResult } from './meteringLedger.ts';
 
 /** A reserve with everything the database needs, fixed when the caller made it (its time, its reservation id). */
@@ -119,12 +121,9 @@ export async function finishUnpaid(sql: Sql, id: string, now: number, status: 'V
 function reserveResultOf(row: Row): ReserveResult {
   const result: ReserveResult = { reservation: toReservation(row), replayed: row.replayed as boolean };
   if (result.replayed) result.response = (row.response as string | null) ?? null;
-  if (row.available_diem !== null && row.available_diem !== undefined) {
-    result.available = {
-      DIEM: row.available_diem as bigint,
-      CREDITS: row.available_credits as bigint,
-      USD: row.available_usd as bigint,
-    };
-  }
+  if (result.replayed) return result;
+  result.available = Object.fromEntries(
+    fundingSourceOrder.map((source) => [source, row[variableOf('available', source)] as bigint]),
+  ) as Record<FundingSource, NanoUsd>;
   return result;
 }

@@ -4,15 +4,18 @@
  */
 import type { KeyLimit, KeyLimitUsage } from '../accounts/accountsLedger.ts';
 import type { Sql } from '../postgres/pool.ts';
+import { coveringCurrenciesSql, periodKeysSql } from '../postgres/ruleSql.ts';
+import { limitPeriods } from '../vocabulary.ts';
 import { keyLimitUsageOf } from './keyLimitRules.ts';
-import { periodKeyOf } from './meteringRules.ts';
+import { periodKeyOf, periodKeysOf } from './meteringRules.ts';
 
 /** Each limit of the key (in the order of `ApiKey.limits`) with its counter in the period of (epoch, month). */
 export async function limitUsage(sql: Sql, keyId: string, epoch: number, month: string): Promise<KeyLimitUsage[]> {
+  const periodKeys = limitPeriods.map((period) => periodKeyOf(period, epoch, month));
   const rows = await sql`SELECT l.currency, l.period, l.amount_nano, s.spent_nano, s.reserved_nano
-    FROM key_limits l LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency
-      AND s.period_key = CASE l.period WHEN 'EPOCH' THEN ${periodKeyOf('EPOCH', epoch, month)}
-        WHEN 'MONTH' THEN ${periodKeyOf('MONTH', epoch, month)} ELSE 'LIFETIME' END
+    FROM key_limits l JOIN unnest(${limitPeriods}::text[], ${periodKeys}::text[]) AS p (period, period_key)
+        ON p.period = l.period
+      LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency AND s.period_key = p.period_key
     WHERE l.key_id = ${keyId} ORDER BY l.currency, l.period`;
   return rows.map((row) => {
     const limit: KeyLimit = {
@@ -53,19 +56,18 @@ export async function recountKeySpend(
     WHERE account_id = ${key.accountId} AND key_id = ${key.keyId} AND status = 'RESERVED'`;
   if (!key.counted) return;
   // What settled counts in the current periods; what is held counts in the periods it was reserved in, which its
-  // settle will move. Each reservation counts in its source's class and in TOTAL.
-  await tx`WITH r AS (
-      SELECT c.currency, epoch, month, status,
-        CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END AS spent,
-        CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END AS held
-      FROM reservations
-        CROSS JOIN LATERAL (VALUES (CASE source WHEN 'DIEM' THEN 'DIEM' ELSE 'USD' END), ('TOTAL')) AS c (currency)
-      WHERE account_id = ${key.accountId} AND key_id = ${key.keyId} AND status IN ('RESERVED', 'SETTLED'))
-    INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
-    SELECT ${key.keyId}, currency, period_key, sum(spent), sum(held) FROM (
-      SELECT currency, 'EPOCH:' || epoch AS period_key, spent, held FROM r
-        WHERE epoch = ${key.epoch} OR status = 'RESERVED'
-      UNION ALL SELECT currency, 'MONTH:' || month, spent, held FROM r WHERE month = ${key.month} OR status = 'RESERVED'
-      UNION ALL SELECT currency, 'LIFETIME', spent, held FROM r) counted
-    GROUP BY currency, period_key`;
+  // settle will move. Each reservation counts in every limit currency that covers its source, in every period.
+  await tx.unsafe(recountSql, [key.keyId, key.accountId, periodKeysOf(key.epoch, key.month)]);
 }
+
+/** The rebuild of a key's counters ($1 key, $2 account, $3 the current period keys), generated from the rules. */
+const recountSql = `INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
+  SELECT $1, c.currency, k.period_key,
+      sum(CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END),
+      sum(CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END)
+    FROM reservations
+      CROSS JOIN LATERAL unnest(${coveringCurrenciesSql('source')}) AS c (currency)
+      CROSS JOIN LATERAL unnest(ARRAY[${periodKeysSql('epoch', 'month')}]) AS k (period_key)
+    WHERE account_id = $2 AND key_id = $1 AND status IN ('RESERVED', 'SETTLED')
+      AND (status = 'RESERVED' OR k.period_key = ANY ($3::text[]))
+    GROUP BY c.currency, k.period_key`;
