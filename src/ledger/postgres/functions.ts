@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
 import { keyRefusalSql } from '../accounts/keyUsability.ts';
 import { operatorLoss, operatorRevenue } from '../metering/meteringRules.ts';
+import { replayRefusalSql } from '../metering/replayRule.ts';
 import { fundingSourceOrder, limitCurrencies } from '../vocabulary.ts';
 import {
   availableAfterHoldSql,
@@ -130,14 +131,13 @@ BEGIN
   SELECT * INTO v_existing FROM reservations r
     WHERE r.account_id = p_account AND r.idempotency_key = p_idem AND r.status IN ('RESERVED', 'SETTLED');
   IF FOUND THEN
-    IF v_existing.key_id IS DISTINCT FROM p_key OR v_existing.request_hash <> p_request_hash THEN
-      RAISE EXCEPTION 'perdiem:idempotency_key_mismatch';
-    END IF;
-    IF v_existing.request_hash IS NULL OR p_request_hash IS NULL THEN
-      IF v_existing.model <> p_model OR v_existing.amount_nano > p_amount OR v_existing.amount_nano < p_min THEN
-        RAISE EXCEPTION 'perdiem:idempotency_key_reused';
-      END IF;
-    END IF;
+    ${replayRefusalSql('v_existing', {
+      keyId: 'p_key',
+      requestHash: 'p_request_hash',
+      model: 'p_model',
+      amountNano: 'p_amount',
+      minAmountNano: 'p_min',
+    })}
     RETURN QUERY SELECT true, ${fieldsOf('v_existing')}, ${fundingSourceOrder.map(() => 'NULL::bigint').join(', ')},
       CASE WHEN v_existing.status = 'SETTLED' THEN v_existing.response END;
     RETURN;
