@@ -5,7 +5,7 @@
  *
  * The hot path is one round trip per operation: `perdiem_reserve`, `perdiem_settle` and `perdiem_finish_unpaid`
  * run the whole step in PL/pgSQL, and `perdiem_batch` runs many of them in one call and one transaction (group
- * commit). Errors are raised as `perdiem:<code>` and mapped to typed errors by the adapter.
+ * commit). Errors are raised as `perdiem:<code>` and mapped to typed errors by dbErrors.ts.
  *
  * Locking: a reserve locks the account's CREDITS balance row first. That row is the account's mutex: every reserve
  * of one account (and so every idempotency check and key-limit check of its keys) is serialised behind it. Only
@@ -93,7 +93,7 @@ const revenue = quoteSql(operatorRevenue);
  * Key spend counters (key_spend) exist for keys with limits only (`reservations.counted`). A counted reservation
  * moves those of every limit currency that covers its source (`limitCovers`: its class and TOTAL), each in every
  * period. The rules in this text are generated from their TypeScript declarations (ruleSql.ts); what stays written
- * here is storage: rows, locks, and the arithmetic of a charge (see the report in ruleSql.ts's header).
+ * here is storage: rows, locks, and the arithmetic of a charge (see ruleSql.ts's header).
  */
 export const postgresFunctionsSql = `
 -- Returns a reservation's hold to its source and key counters, moving p_charged of it to spent.

@@ -3,8 +3,14 @@
  * and the SQLite adapter run the same rules: change a declaration and both adapters change. Each fragment names
  * its source: the spend order (`fundingSourceOrder`, `chooseSource`), which limit currency caps which source
  * (`limitCovers`, `limitCurrencies`), a source's spend class (`limitCurrencyOf`), period keys (`periodKeyOf`,
- * `limitPeriods`), journal account names (`ledgerAccountOf`, `operatorRevenue`) and key usability
- * (`keyUsabilityChecks`).
+ * `limitPeriods`) and journal account names (`ledgerAccountOf`). Key usability (accounts/keyUsability.ts) and
+ * the idempotency replay rule (metering/replayRule.ts) generate their own fragments beside their declarations.
+ *
+ * Written in SQL as well as in TypeScript, because they are arithmetic on rows rather than declarations: the charge
+ * cap (`capCharge`: least(actual, reserved)) and its spread over usage lines (`allocateCharge`: a running sum), and
+ * the storage layout (the DIEM allowance in a per-epoch row, credits and USD in balance rows). The value domains of
+ * the applied migrations (sources, statuses, limit currencies) stay as they were created. ruleSql.test.ts runs the
+ * generated fragments against the TypeScript rules.
  */
 import { ledgerAccountOf, periodKeyOf } from '../metering/meteringRules.ts';
 import {
