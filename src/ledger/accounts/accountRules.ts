@@ -1,9 +1,10 @@
 /** Pure account rules both adapters share: key input, whether a key is usable now, wallet addresses. */
-import { AuthenticationError, NotFoundError, PermissionError } from '../../core/errors.ts';
+import { AuthenticationError, NotFoundError } from '../../core/errors.ts';
 import { checkText, invalidInput } from '../inputChecks.ts';
 import { ledgerLimits } from '../limits.ts';
 import { limitCurrencies, limitPeriods } from '../vocabulary.ts';
 import type { ApiKey, CreateKeyInput, KeyLimit, KeyRateLimits, UpdateKeyInput } from './accountsLedger.ts';
+import { keyRefusalOf } from './keyUsability.ts';
 
 export function validateKeyInput(input: CreateKeyInput | UpdateKeyInput): void {
   if ('kind' in input && input.kind !== 'INFERENCE' && input.kind !== 'ADMIN') throw invalidInput('kind', 'kind');
@@ -50,17 +51,12 @@ function validateLimits(limits: KeyLimit[]): void {
   }
 }
 
-/** The key may be used for `model` now, or a typed error says why not. */
+/** The key may be used for `model` now, or a typed error says why not (the checks: keyUsability.ts). */
 export function checkKeyUsable(key: ApiKey | null, accountId: string, model: string | null, nowMs: number): ApiKey {
   if (!key || key.accountId !== accountId)
     throw new AuthenticationError('unknown API key', { code: 'invalid_api_key' });
-  if (key.revokedAtMs !== null) throw new AuthenticationError('API key revoked', { code: 'api_key_revoked' });
-  if (key.expiresAtMs !== null && key.expiresAtMs <= nowMs) {
-    throw new AuthenticationError('API key expired', { code: 'api_key_expired' });
-  }
-  if (model !== null && key.allowedModels !== null && !key.allowedModels.includes(model)) {
-    throw new PermissionError(`this key may not use ${model}`, { code: 'model_not_allowed', param: 'model' });
-  }
+  const refusal = keyRefusalOf(key, { model, nowMs });
+  if (refusal) throw refusal.error(model);
   return key;
 }
 

@@ -9,6 +9,7 @@ import { checkText, invalidInput } from '../inputChecks.ts';
 import { ledgerLimits } from '../limits.ts';
 import type { FundingSource, LimitPeriod } from '../vocabulary.ts';
 import type { Reservation, ReserveInput, SettleInput, SourceHeadroom, UsageLineInput } from './meteringLedger.ts';
+import { replayRefusalCodes, replayVerdictOf } from './replayRule.ts';
 
 /** The counter a limit of `period` reads: "EPOCH:20090", "MONTH:2025-01" or "LIFETIME". */
 export function periodKeyOf(period: LimitPeriod, epoch: number, month: string): string {
@@ -19,7 +20,11 @@ export function periodKeyOf(period: LimitPeriod, epoch: number, month: string): 
 
 /** Every period counter a reservation moves: a key's spend is always counted, so a limit added later sees it. */
 export function periodKeysOf(epoch: number, month: string): [string, string, string] {
-  return [`EPOCH:${epoch}`, `MONTH:${month}`, 'LIFETIME'];
+  return [
+    periodKeyOf('EPOCH', epoch, month),
+    periodKeyOf('MONTH', epoch, month),
+    periodKeyOf('LIFETIME', epoch, month),
+  ];
 }
 
 export interface ResolvedReserve {
@@ -125,23 +130,25 @@ export function allocateCharge(lines: UsageLineInput[], chargedNano: NanoUsd): N
 /**
  * A retry must be the same request (Stripe's rule). Another key, or another request digest when both attempts carry
  * one, is a different request: 422, nothing changes. The same digest replays, whatever the new bounds. Without
- * digests: the same model, and a reservation the new bounds would accept, else 409.
+ * digests: the same model, and a reservation the new bounds would accept, else 409 (the rule: replayRule.ts).
  */
 export function replayOf(existing: Reservation, input: ReserveInput): Reservation {
-  const hash = input.requestHash ?? null;
-  const hashesDiffer = hash !== null && existing.requestHash !== null && hash !== existing.requestHash;
-  if (existing.keyId !== input.keyId || hashesDiffer) {
+  const verdict = replayVerdictOf(existing, {
+    keyId: input.keyId,
+    requestHash: input.requestHash ?? null,
+    model: input.model,
+    amountNano: input.amountNano,
+    minAmountNano: input.minAmountNano ?? input.amountNano,
+  });
+  if (verdict === 'mismatch') {
     throw new IdempotencyMismatchError('this idempotency key was already used for a different request', {
-      code: 'idempotency_key_mismatch',
+      code: replayRefusalCodes.mismatch,
       param: null,
     });
   }
-  if (hash !== null && hash === existing.requestHash) return existing;
-  const min = input.minAmountNano ?? input.amountNano;
-  const sameBounds = existing.amountNano <= input.amountNano && existing.amountNano >= min;
-  if (existing.model !== input.model || !sameBounds) {
+  if (verdict === 'reused') {
     throw new ConflictError('idempotency key reused for a different request', {
-      code: 'idempotency_key_reused',
+      code: replayRefusalCodes.reused,
       param: 'Idempotency-Key',
     });
   }

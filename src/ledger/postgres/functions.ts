@@ -5,7 +5,7 @@
  *
  * The hot path is one round trip per operation: `perdiem_reserve`, `perdiem_settle` and `perdiem_finish_unpaid`
  * run the whole step in PL/pgSQL, and `perdiem_batch` runs many of them in one call and one transaction (group
- * commit). Errors are raised as `perdiem:<code>` and mapped to typed errors by the adapter.
+ * commit). Errors are raised as `perdiem:<code>` and mapped to typed errors by dbErrors.ts.
  *
  * Locking: a reserve locks the account's CREDITS balance row first. That row is the account's mutex: every reserve
  * of one account (and so every idempotency check and key-limit check of its keys) is serialised behind it. Only
@@ -15,6 +15,26 @@
  */
 import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
+import { keyRefusalSql } from '../accounts/keyUsability.ts';
+import { operatorLoss, operatorRevenue } from '../metering/meteringRules.ts';
+import { replayRefusalSql } from '../metering/replayRule.ts';
+import { fundingSourceOrder, limitCurrencies } from '../vocabulary.ts';
+import {
+  availableAfterHoldSql,
+  capVariables,
+  chooseSourceSql,
+  coveringCurrenciesSql,
+  declareSql,
+  headroomsSql,
+  ledgerAccountSql,
+  limitCapsSelectSql,
+  limitPeriodKeySql,
+  periodCount,
+  periodKeysSql,
+  quoteSql,
+  spendCurrencySql,
+  variableOf,
+} from './ruleSql.ts';
 
 type Sql = postgres.Sql<{ bigint: bigint }> | postgres.TransactionSql<{ bigint: bigint }>;
 
@@ -35,7 +55,28 @@ const fieldsOf = (r: string) =>
  * A reserve's extra columns: what each source has available after its hold (NULL for a replay), and on the replay of
  * a settled reservation the answer stored with its settle.
  */
-const reserveColumns = 'available_diem bigint, available_credits bigint, available_usd bigint, response text';
+const reserveColumns = `${fundingSourceOrder.map((s) => `${variableOf('available', s)} bigint`).join(', ')}, response text`;
+
+/** The reserve columns of a settle or void in a batch: none. */
+const noReserveColumns = `${fundingSourceOrder.map(() => 'NULL::bigint').join(', ')}, NULL::text`;
+
+/**
+ * Returns the hold of the reservation row `r` to its source and, when counted, to the key counters of every limit
+ * currency that covers its source in its periods, moving `charged` of it to spent.
+ */
+const releaseHoldSql = (r: string, charged: string) => `IF ${r}.source = 'DIEM' THEN
+    UPDATE diem_allowances SET reserved_nano = reserved_nano - ${r}.amount_nano, spent_nano = spent_nano + ${charged}
+      WHERE account_id = ${r}.account_id AND epoch = ${r}.epoch;
+  ELSE
+    UPDATE balances SET reserved_nano = reserved_nano - ${r}.amount_nano,
+        available_nano = available_nano + ${r}.amount_nano - ${charged}
+      WHERE account_id = ${r}.account_id AND source = ${r}.source;
+  END IF;
+  IF ${r}.counted AND ${r}.key_id IS NOT NULL THEN
+    UPDATE key_spend SET reserved_nano = reserved_nano - ${r}.amount_nano, spent_nano = spent_nano + ${charged}
+      WHERE key_id = ${r}.key_id AND currency = ANY (${coveringCurrenciesSql(`${r}.source`)})
+        AND period_key IN (${periodKeysSql(`${r}.epoch`, `${r}.month`)});
+  END IF;`;
 
 /** Every function defined here. Before a changed set is installed, all their overloads are dropped. */
 export const postgresFunctionNames = [
@@ -46,27 +87,19 @@ export const postgresFunctionNames = [
   'perdiem_batch',
 ] as const;
 
+const revenue = quoteSql(operatorRevenue);
+
 /**
  * Key spend counters (key_spend) exist for keys with limits only (`reservations.counted`). A counted reservation
- * moves six of them: its source's class (DIEM, or USD for credits and USD) and TOTAL, each in its three periods.
+ * moves those of every limit currency that covers its source (`limitCovers`: its class and TOTAL), each in every
+ * period. The rules in this text are generated from their TypeScript declarations (ruleSql.ts); what stays written
+ * here is storage: rows, locks, and the arithmetic of a charge (see ruleSql.ts's header).
  */
 export const postgresFunctionsSql = `
 -- Returns a reservation's hold to its source and key counters, moving p_charged of it to spent.
 CREATE OR REPLACE FUNCTION perdiem_release_hold(r reservations, p_charged bigint) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  IF r.source = 'DIEM' THEN
-    UPDATE diem_allowances SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + p_charged
-      WHERE account_id = r.account_id AND epoch = r.epoch;
-  ELSE
-    UPDATE balances SET reserved_nano = reserved_nano - r.amount_nano,
-        available_nano = available_nano + r.amount_nano - p_charged
-      WHERE account_id = r.account_id AND source = r.source;
-  END IF;
-  IF r.counted AND r.key_id IS NOT NULL THEN
-    UPDATE key_spend SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + p_charged
-      WHERE key_id = r.key_id AND currency IN (CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END, 'TOTAL')
-        AND period_key IN ('EPOCH:' || r.epoch, 'MONTH:' || r.month, 'LIFETIME');
-  END IF;
+  ${releaseHoldSql('r', 'p_charged')}
 END $$;
 
 -- Idempotency (Stripe's rule): a live or settled reservation under (account, idempotency key) is the same request
@@ -81,19 +114,13 @@ CREATE OR REPLACE FUNCTION perdiem_reserve(
 DECLARE
   v_existing reservations%ROWTYPE;
   v_key api_keys%ROWTYPE;
-  v_credits bigint;
-  v_usd bigint;
-  v_diem bigint;
-  v_cap_diem bigint;
-  v_cap_usd bigint;
-  v_cap_total bigint;
+  ${declareSql('v', fundingSourceOrder)}
+  ${declareSql('v_cap', limitCurrencies)}
   v_counted boolean := false;
-  h_diem bigint;
-  h_credits bigint;
-  h_usd bigint;
+  ${declareSql('h', fundingSourceOrder)}
   v_source text;
   v_amount bigint;
-  v_class text;
+  v_currencies text[];
   v_rows integer;
 BEGIN
   -- The account mutex (see the header).
@@ -104,15 +131,14 @@ BEGIN
   SELECT * INTO v_existing FROM reservations r
     WHERE r.account_id = p_account AND r.idempotency_key = p_idem AND r.status IN ('RESERVED', 'SETTLED');
   IF FOUND THEN
-    IF v_existing.key_id IS DISTINCT FROM p_key OR v_existing.request_hash <> p_request_hash THEN
-      RAISE EXCEPTION 'perdiem:idempotency_key_mismatch';
-    END IF;
-    IF v_existing.request_hash IS NULL OR p_request_hash IS NULL THEN
-      IF v_existing.model <> p_model OR v_existing.amount_nano > p_amount OR v_existing.amount_nano < p_min THEN
-        RAISE EXCEPTION 'perdiem:idempotency_key_reused';
-      END IF;
-    END IF;
-    RETURN QUERY SELECT true, ${fieldsOf('v_existing')}, NULL::bigint, NULL::bigint, NULL::bigint,
+    ${replayRefusalSql('v_existing', {
+      keyId: 'p_key',
+      requestHash: 'p_request_hash',
+      model: 'p_model',
+      amountNano: 'p_amount',
+      minAmountNano: 'p_min',
+    })}
+    RETURN QUERY SELECT true, ${fieldsOf('v_existing')}, ${fundingSourceOrder.map(() => 'NULL::bigint').join(', ')},
       CASE WHEN v_existing.status = 'SETTLED' THEN v_existing.response END;
     RETURN;
   END IF;
@@ -120,23 +146,14 @@ BEGIN
   IF p_key IS NOT NULL THEN
     SELECT * INTO v_key FROM api_keys k WHERE k.id = p_key;
     IF NOT FOUND OR v_key.account_id <> p_account THEN RAISE EXCEPTION 'perdiem:invalid_api_key'; END IF;
-    IF v_key.revoked_at_ms IS NOT NULL THEN RAISE EXCEPTION 'perdiem:api_key_revoked'; END IF;
-    IF v_key.expires_at_ms IS NOT NULL AND v_key.expires_at_ms <= p_now THEN
-      RAISE EXCEPTION 'perdiem:api_key_expired';
-    END IF;
-    IF v_key.allowed_models IS NOT NULL AND NOT (p_model = ANY (v_key.allowed_models)) THEN
-      RAISE EXCEPTION 'perdiem:model_not_allowed';
-    END IF;
+    ${keyRefusalSql('v_key', { now: 'p_now', model: 'p_model' })}
     -- What each limit leaves in its current period; the tightest per limit currency caps the sources it covers. A
     -- key with limits has its spend counted.
-    SELECT min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'DIEM'),
-           min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'USD'),
-           min(greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)) FILTER (WHERE l.currency = 'TOTAL'),
-           count(*) > 0
-      INTO v_cap_diem, v_cap_usd, v_cap_total, v_counted
+    SELECT ${limitCapsSelectSql()},
+      count(*) > 0
+      INTO ${capVariables.join(', ')}, v_counted
       FROM key_limits l LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency
-        AND s.period_key = CASE l.period WHEN 'EPOCH' THEN 'EPOCH:' || p_epoch WHEN 'MONTH' THEN 'MONTH:' || p_month
-          ELSE 'LIFETIME' END
+        AND s.period_key = ${limitPeriodKeySql('l.period', 'p_epoch', 'p_month')}
       WHERE l.key_id = p_key;
   END IF;
 
@@ -144,24 +161,10 @@ BEGIN
   SELECT greatest(d.allowance_nano - d.spent_nano - d.reserved_nano, 0) INTO v_diem FROM diem_allowances d
     WHERE d.account_id = p_account AND d.epoch = p_epoch FOR UPDATE;
   v_diem := coalesce(v_diem, 0);
-  -- least() ignores NULLs: a currency without a limit caps nothing.
-  h_diem := least(v_diem, v_cap_diem, v_cap_total);
-  h_credits := least(v_credits, v_cap_usd, v_cap_total);
-  h_usd := least(v_usd, v_cap_usd, v_cap_total);
+  ${headroomsSql()}
 
   -- The spend order: the first source that covers the maximum; else (flexible) the most headroom above the minimum.
-  IF h_diem >= p_amount THEN v_source := 'DIEM'; v_amount := p_amount;
-  ELSIF h_credits >= p_amount THEN v_source := 'CREDITS'; v_amount := p_amount;
-  ELSIF h_usd >= p_amount THEN v_source := 'USD'; v_amount := p_amount;
-  ELSE
-    v_source := 'DIEM'; v_amount := h_diem;
-    IF h_credits > v_amount THEN v_source := 'CREDITS'; v_amount := h_credits; END IF;
-    IF h_usd > v_amount THEN v_source := 'USD'; v_amount := h_usd; END IF;
-    IF v_amount < p_min THEN
-      IF greatest(v_diem, v_credits, v_usd) >= p_min THEN RAISE EXCEPTION 'perdiem:key_limit_exceeded'; END IF;
-      RAISE EXCEPTION 'perdiem:insufficient_balance';
-    END IF;
-  END IF;
+  ${chooseSourceSql('p_amount', 'p_min')}
 
   IF v_source = 'DIEM' THEN
     UPDATE diem_allowances SET reserved_nano = reserved_nano + v_amount
@@ -171,16 +174,16 @@ BEGIN
       WHERE account_id = p_account AND source = v_source;
   END IF;
   IF v_counted THEN
-    v_class := CASE WHEN v_source = 'DIEM' THEN 'DIEM' ELSE 'USD' END;
+    v_currencies := ${coveringCurrenciesSql('v_source')};
     -- Counters usually exist (an UPDATE is cheaper than an upsert); a new period or key creates them.
     UPDATE key_spend SET reserved_nano = reserved_nano + v_amount
-      WHERE key_id = p_key AND currency IN (v_class, 'TOTAL')
-        AND period_key IN ('EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME');
+      WHERE key_id = p_key AND currency = ANY (v_currencies)
+        AND period_key IN (${periodKeysSql('p_epoch', 'p_month')});
     GET DIAGNOSTICS v_rows = ROW_COUNT;
-    IF v_rows < 6 THEN
+    IF v_rows < cardinality(v_currencies) * ${periodCount} THEN
       INSERT INTO key_spend AS s (key_id, currency, period_key, spent_nano, reserved_nano)
-        SELECT p_key, c, k, 0, v_amount FROM unnest(ARRAY[v_class, 'TOTAL']) c,
-            unnest(ARRAY['EPOCH:' || p_epoch, 'MONTH:' || p_month, 'LIFETIME']) k
+        SELECT p_key, c, k, 0, v_amount FROM unnest(v_currencies) c,
+            unnest(ARRAY[${periodKeysSql('p_epoch', 'p_month')}]) k
           WHERE NOT EXISTS (SELECT 1 FROM key_spend x WHERE x.key_id = p_key AND x.currency = c AND x.period_key = k);
     END IF;
   END IF;
@@ -192,9 +195,7 @@ BEGIN
   request_id := p_request_id; request_hash := p_request_hash; owner := p_owner; model := p_model;
   source := v_source; epoch := p_epoch; month := p_month; amount_nano := v_amount; status := 'RESERVED';
   charged_nano := NULL; loss_nano := NULL; created_at_ms := p_now; expires_at_ms := p_expires; finished_at_ms := NULL;
-  available_diem := v_diem - CASE WHEN v_source = 'DIEM' THEN v_amount ELSE 0 END;
-  available_credits := v_credits - CASE WHEN v_source = 'CREDITS' THEN v_amount ELSE 0 END;
-  available_usd := v_usd - CASE WHEN v_source = 'USD' THEN v_amount ELSE 0 END;
+  ${availableAfterHoldSql()}
   response := NULL;
   RETURN NEXT;
 END $$;
@@ -224,22 +225,9 @@ BEGIN
   IF r.status <> 'RESERVED' THEN RAISE EXCEPTION 'perdiem:reservation_not_active'; END IF;
   v_charged := least(v_actual, r.amount_nano);
   v_loss := v_actual - v_charged;
-  -- Release the hold (as perdiem_release_hold, inlined on the hot path).
-  IF r.source = 'DIEM' THEN
-    UPDATE diem_allowances SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + v_charged
-      WHERE account_id = r.account_id AND epoch = r.epoch;
-    v_payer := 'account:' || r.account_id || ':diem:' || r.epoch;
-  ELSE
-    UPDATE balances SET reserved_nano = reserved_nano - r.amount_nano,
-        available_nano = available_nano + r.amount_nano - v_charged
-      WHERE account_id = r.account_id AND source = r.source;
-    v_payer := 'account:' || r.account_id || CASE r.source WHEN 'CREDITS' THEN ':credits' ELSE ':usd' END;
-  END IF;
-  IF r.counted AND r.key_id IS NOT NULL THEN
-    UPDATE key_spend SET reserved_nano = reserved_nano - r.amount_nano, spent_nano = spent_nano + v_charged
-      WHERE key_id = r.key_id AND currency IN (CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END, 'TOTAL')
-        AND period_key IN ('EPOCH:' || r.epoch, 'MONTH:' || r.month, 'LIFETIME');
-  END IF;
+  -- Release the hold (as perdiem_release_hold, inlined on the hot path: the same generated text).
+  ${releaseHoldSql('r', 'v_charged')}
+  v_payer := ${ledgerAccountSql('r.account_id', 'r.source', 'r.epoch')};
   UPDATE reservations SET status = 'SETTLED', charged_nano = v_charged, loss_nano = v_loss, finished_at_ms = p_now,
       response = p_response
     WHERE id = p_id;
@@ -248,14 +236,14 @@ BEGIN
       price_unit, list_amount_nano, amount_nano, currency, source, latency_ms, epoch, created_at_ms)
     SELECT r.id, coalesce(r.request_id, r.idempotency_key), r.account_id, r.key_id, r.model, t.sku, t.units, t.price,
         t.price_unit, t.amount, least(t.amount, greatest(v_charged - (sum(t.amount) OVER (ORDER BY t.ord) - t.amount), 0)),
-        CASE WHEN r.source = 'DIEM' THEN 'DIEM' ELSE 'USD' END, r.source, p_latency, r.epoch, p_now
+        ${spendCurrencySql('r.source')}, r.source, p_latency, r.epoch, p_now
       FROM unnest(p_skus, p_units, p_prices, p_price_units, p_amounts) WITH ORDINALITY
         AS t (sku, units, price, price_unit, amount, ord)
       ORDER BY t.ord;
   INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms)
     SELECT 'settle:' || r.id, e.kind, e.account, e.side, e.amount, r.id, p_now
-      FROM (VALUES ('CHARGE', v_payer, 'DEBIT', v_charged, 1), ('CHARGE', 'operator:revenue', 'CREDIT', v_charged, 2),
-          ('LOSS', 'operator:loss', 'DEBIT', v_loss, 3), ('LOSS', 'operator:revenue', 'CREDIT', v_loss, 4))
+      FROM (VALUES ('CHARGE', v_payer, 'DEBIT', v_charged, 1), ('CHARGE', ${revenue}, 'CREDIT', v_charged, 2),
+          ('LOSS', ${quoteSql(operatorLoss)}, 'DEBIT', v_loss, 3), ('LOSS', ${revenue}, 'CREDIT', v_loss, 4))
         AS e (kind, account, side, amount, ord)
       WHERE e.amount > 0 ORDER BY e.ord;
   r.status := 'SETTLED'; r.charged_nano := v_charged; r.loss_nano := v_loss; r.finished_at_ms := p_now;
@@ -320,11 +308,11 @@ BEGIN
     ELSIF p_kinds[i] = 'S' THEN
       f := v_first[i];
       t := v_first[i] + p_line_counts[i] - 1;
-      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text FROM perdiem_settle(p_ids[i],
+      RETURN QUERY SELECT i, r.*, ${noReserveColumns} FROM perdiem_settle(p_ids[i],
         p_nows[i], p_skus[f:t], p_units[f:t], p_prices[f:t], p_price_units[f:t], p_line_amounts[f:t], p_latencies[i],
         p_responses[i]) r;
     ELSE
-      RETURN QUERY SELECT i, r.*, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text
+      RETURN QUERY SELECT i, r.*, ${noReserveColumns}
         FROM perdiem_finish_unpaid(p_ids[i], p_nows[i], 'VOIDED') r;
     END IF;
   END LOOP;

@@ -2,7 +2,10 @@
  * PostgreSQL schema, applied in order under an advisory lock (replicas may start together) and recorded in
  * `schema_migrations`. Never edit an applied migration: add one. Migrations hold schema changes only: the PL/pgSQL
  * functions live in functions.ts and are installed after them at every open (versions 1 and 3 once created the
- * functions too; their text was moved there).
+ * functions too; their text was moved there). One documented exception: version 1 creates `perdiem_append_only`,
+ * the trigger function of the append-only tables, because its own triggers execute it; it holds no rule and never
+ * changes, and it stays out of functions.ts, whose changed set is dropped and recreated (a function triggers depend
+ * on cannot be dropped). definedOnce.test.ts holds the migrations to this.
  */
 import type { Migration } from '../sqlite/migrations.ts';
 

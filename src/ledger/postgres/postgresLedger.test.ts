@@ -3,12 +3,15 @@
  * behaviour is in the conformance suite. Skipped, with a printed reason, when PostgreSQL is unreachable.
  */
 import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { epochAt, monthAt } from '../../core/epoch.ts';
 import { line } from '../conformance.ts';
+import { type HotOp, runHotBatch } from '../metering/postgresHotBatch.ts';
 import { type FakeClock, fakeClock } from '../testing/fakeClock.ts';
 import { dropSchema, postgresSkipReason, testDatabaseUrl } from '../testing/harness.ts';
 import type { Ledger, ReserveInput, ReserveResult, SettleResult } from '../types.ts';
+import type { Sql } from './pool.ts';
 import { openPostgresLedger } from './postgresLedger.ts';
 
 const start = Date.UTC(2025, 2, 10, 12);
@@ -132,9 +135,15 @@ describe.skipIf(skip !== null)('PostgreSQL ledger', () => {
       kind: 'settle',
       call: { input: { reservationId: `r${n}`, lines: [line(usd(0.5))], latencyMs: 7, response }, now },
     });
-    // The batch path directly: the batcher would hide a failed batch behind its one-by-one replay.
-    const batch = (ops: unknown[]) =>
-      (ledger as unknown as { runBatch(ops: unknown[]): Promise<unknown[]> }).runBatch(ops);
+    // The batch path directly, as replica-a runs it: the batcher would hide a failed batch behind its one-by-one
+    // replay.
+    const sql = postgres(testDatabaseUrl, {
+      max: 1,
+      types: { bigint: postgres.BigInt },
+      connection: { search_path: schema },
+      onnotice: () => {},
+    }) as unknown as Sql;
+    const batch = (ops: unknown[]) => runHotBatch(sql, 'replica-a', ops as HotOp[]);
 
     const reserved = (await batch([reserveOp(1), reserveOp(2, { requestHash: null })])) as ReserveResult[];
     expect(reserved.map((r) => [r.reservation.requestId, r.reservation.requestHash, r.reservation.owner])).toEqual([
@@ -163,5 +172,6 @@ describe.skipIf(skip !== null)('PostgreSQL ledger', () => {
 
     const usage = await ledger.usageHistory({ accountId });
     expect(usage.items.map((u) => u.requestId).sort()).toEqual(['req-1', 'req-2']);
+    await sql.end({ timeout: 5 });
   });
 });

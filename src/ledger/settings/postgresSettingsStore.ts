@@ -3,8 +3,8 @@
  * advisory transaction lock, so versions become visible in the order they are numbered (a replica polling
  * `since(head)` never skips one that commits late) and the conditional append's read and write are one step.
  */
-import postgres from 'postgres';
 import { applyPostgresMigrations } from '../postgres/migrate.ts';
+import { openPostgresPool } from '../postgres/pool.ts';
 import { postgresSettingsMigrations, settingsMigrationTable } from './migrations.ts';
 import { assertKind, assertReadLimit, encodeRecord, isBasedOn, settingsConflict } from './records.ts';
 import type { JsonValue, SettingsKind, SettingsRecord, SettingsStore } from './types.ts';
@@ -17,7 +17,6 @@ export interface PostgresSettingsStoreOptions {
   poolMax?: number;
 }
 
-type Sql = postgres.Sql<{ bigint: bigint }>;
 type Row = Record<string, unknown>;
 
 /** Serialises concurrent migrations of the settings table (the ledger and the follower use their own ids). */
@@ -37,25 +36,21 @@ function recordOf(row: Row): SettingsRecord {
 }
 
 export async function openPostgresSettingsStore(options: PostgresSettingsStoreOptions): Promise<SettingsStore> {
-  const schema = options.schema ?? 'perdiem';
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name: ${schema}`);
-  const sql = postgres(options.url, {
-    max: options.poolMax ?? 2,
-    types: { bigint: postgres.BigInt },
-    connection: { search_path: schema, application_name: 'perdiem-settings' },
-    onnotice: () => {},
-  }) as unknown as Sql;
-  try {
-    if (options.createSchema) await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    await applyPostgresMigrations(sql, {
-      table: settingsMigrationTable,
-      lockId: migrationLockId,
-      migrations: postgresSettingsMigrations,
-    });
-  } catch (error) {
-    await sql.end({ timeout: 5 });
-    throw error;
-  }
+  const sql = await openPostgresPool(
+    {
+      url: options.url,
+      schema: options.schema,
+      createSchema: options.createSchema,
+      poolMax: options.poolMax ?? 2,
+      applicationName: 'perdiem-settings',
+    },
+    (pool) =>
+      applyPostgresMigrations(pool, {
+        table: settingsMigrationTable,
+        lockId: migrationLockId,
+        migrations: postgresSettingsMigrations,
+      }),
+  );
 
   // The value is read back as text (::text), exactly as written, and parsed here.
   const select = () =>
