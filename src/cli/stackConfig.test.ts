@@ -37,6 +37,7 @@ describe('perdiem up configuration', () => {
     [{ allocation: 'legacy' }, /legacy-daily-capacity-usd/],
     [{ model: 'a.gguf', upstream: 'http://x/v1' }, /either --model or --upstream/],
     [{ 'upstream-image-models': 'dall-e-3' }, /--upstream-image-models needs --upstream/],
+    [{ 'upstream-speech-models': 'tts-1' }, /--upstream-speech-models needs --upstream/],
     [{ config: path.join(cwd, 'missing.json') }, /cannot read the config file/],
   ])('refuses %o with a clear message', (flags, message) => {
     expect(() => resolveStackConfig(flags, {}, cwd)).toThrow(UsageError);
@@ -82,6 +83,24 @@ describe('perdiem up configuration', () => {
     }
   });
 
+  it('reads the speech models from the flag, the variable and the file, as lists', () => {
+    const file = path.join(cwd, 'speech.json');
+    writeFileSync(file, JSON.stringify({ upstream: ['http://a/v1'], upstreamSpeechModels: ['tts-file'] }));
+    expect(resolveStackConfig({ config: file }, {}, cwd).upstreamSpeechModels).toEqual(['tts-file']);
+    const fromEnv = resolveStackConfig({ config: file }, { PERDIEM_UPSTREAM_SPEECH_MODELS: 'tts-1, tts-1-hd' }, cwd);
+    expect(fromEnv.upstreamSpeechModels).toEqual(['tts-1', 'tts-1-hd']);
+    const fromFlag = resolveStackConfig(
+      { config: file, 'upstream-speech-models': 'gpt-4o-mini-tts' },
+      { PERDIEM_UPSTREAM_SPEECH_MODELS: 'tts-1' },
+      cwd,
+    );
+    expect(fromFlag.upstreamSpeechModels).toEqual(['gpt-4o-mini-tts']);
+    expect(resolveStackConfig({}, {}, cwd).upstreamSpeechModels).toBeUndefined();
+    expect(() => resolveStackConfig({}, { PERDIEM_UPSTREAM_SPEECH_MODELS: 'tts-1' }, cwd)).toThrow(
+      /--upstream-speech-models needs --upstream/,
+    );
+  });
+
   it('refuses an unknown key in the config file', () => {
     const file = path.join(cwd, 'unknown.json');
     writeFileSync(file, JSON.stringify({ prot: 1 }));
@@ -96,6 +115,13 @@ describe('perdiem up prices', () => {
     expect(sheet.models['chat-model']?.kind).toBe('text');
     expect(sheet.models['image-model']).toEqual({ kind: 'image', perImage: 40_000_000n });
   });
+
+  it('prices speech models at $15 per 1M characters', async () => {
+    const { priceBookFor } = await import('./stack/operatorSettings.ts');
+    const sheet = priceBookFor(['chat-model'], ['image-model'], ['speech-model']).versions[0]!;
+    expect(Object.keys(sheet.models)).toEqual(['chat-model', 'image-model', 'speech-model']);
+    expect(sheet.models['speech-model']).toEqual({ kind: 'speech', per1MCharacters: 15_000_000_000n });
+  });
 });
 
 describe('perdiem up upstream listings', () => {
@@ -108,5 +134,20 @@ describe('perdiem up upstream listings', () => {
     expect(upstreamModelOf({ id: 'o', context_length: 8192 })).toEqual({ id: 'o', contextLength: 8192 });
     expect(upstreamModelOf({ id: 'l', max_model_len: 4096 })).toEqual({ id: 'l', contextLength: 4096 });
     expect(upstreamModelOf({ id: 'x', context_length: 'big' })).toEqual({ id: 'x' });
+  });
+
+  it('serves speech models with the speech capability, and keeps them out of the text models', async () => {
+    const { inference } = await import('./stack/inference.ts');
+    const config = resolveStackConfig(
+      { upstream: 'http://a/v1', 'upstream-models': 'chat, tts-1', 'upstream-speech-models': 'tts-1' },
+      {},
+      cwd,
+    );
+    const served = await inference(config, () => {});
+    expect(served).toMatchObject({ models: ['chat'], imageModels: [], speechModels: ['tts-1'] });
+    expect(served.providers[0]).toMatchObject({
+      kind: 'openai',
+      models: [{ id: 'chat' }, { id: 'tts-1', capabilities: ['speech'] }],
+    });
   });
 });

@@ -81,6 +81,8 @@ export const stackConfigSchema = z.strictObject({
   upstreamModels: list.optional(),
   /** Model ids the upstreams generate images with (`images/generations`), priced per image. */
   upstreamImageModels: list.optional(),
+  /** Model ids the upstreams speak text with (`audio/speech`), priced per 1M characters. */
+  upstreamSpeechModels: list.optional(),
   /** `diem`: allowance from staked DIEM. `legacy`: a daily USD capacity split pro rata by sVVV stake. */
   allocation: z.enum(['diem', 'legacy']).default('diem'),
   /** The daily capacity in USD for `legacy` allocation. */
@@ -137,6 +139,9 @@ export function resolveStackConfig(flags: Record<string, unknown>, env: NodeJS.P
   }
   if (config.model && config.upstream) throw new UsageError('give either --model or --upstream, not both');
   if (config.upstreamImageModels && !config.upstream) throw new UsageError('--upstream-image-models needs --upstream');
+  if (config.upstreamSpeechModels && !config.upstream) {
+    throw new UsageError('--upstream-speech-models needs --upstream');
+  }
   // The development wallet exists on the local chain only.
   if (config.devWallet && !config.rpc && !isLoopback(config.host)) {
     throw new UsageError(

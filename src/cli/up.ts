@@ -39,6 +39,8 @@ export const upCommand: Command = {
     '  --upstream-api-key KEY         bearer key for the upstreams',
     '  --upstream-models ID[,ID…]     models to serve from the upstreams (default: what they list)',
     '  --upstream-image-models ID[,ID…]  image models to serve from them ($0.04 an image until repriced)',
+    '  --upstream-speech-models ID[,ID…]  text-to-speech models to serve from them ($15 per 1M characters until',
+    '                                 repriced)',
     '  --allocation diem|legacy       allowance from staked DIEM (default), or a daily USD capacity split by sVVV',
     '  --legacy-daily-capacity-usd N  that capacity, for --allocation legacy',
     '  --json                         print the state as one line of JSON instead of a summary',

@@ -12,18 +12,22 @@ export interface Inference {
   providers: ProviderConfig[];
   models: string[];
   imageModels: string[];
+  speechModels: string[];
 }
 
 /** The in-process model (a GGUF, or the generated demo model), or the configured upstreams and their models. */
 export async function inference(config: StackConfig, progress: Progress): Promise<Inference> {
   if (config.upstream) {
     const imageModels = config.upstreamImageModels ?? [];
+    const speechModels = config.upstreamSpeechModels ?? [];
     const listed = config.upstreamModels ? [] : await upstreamModels(config.upstream, config.upstreamApiKey);
     const contextOf = new Map(listed.map((model) => [model.id, model.contextLength]));
-    const models = (config.upstreamModels ?? listed.map((model) => model.id)).filter((id) => !imageModels.includes(id));
-    if (models.length + imageModels.length === 0)
+    const models = (config.upstreamModels ?? listed.map((model) => model.id)).filter(
+      (id) => !imageModels.includes(id) && !speechModels.includes(id),
+    );
+    if (models.length + imageModels.length + speechModels.length === 0)
       throw new UsageError('the upstreams list no models; name them with --upstream-models');
-    progress(`routing ${[...models, ...imageModels].join(', ')} to ${config.upstream.join(' → ')}`);
+    progress(`routing ${[...models, ...imageModels, ...speechModels].join(', ')} to ${config.upstream.join(' → ')}`);
     const upstreams = config.upstream.map((baseUrl, index) => ({
       name: `upstream-${index + 1}`,
       baseUrl,
@@ -35,8 +39,10 @@ export async function inference(config: StackConfig, progress: Progress): Promis
         return contextLength === undefined ? { id } : { id, contextLength };
       }),
       ...imageModels.map((id) => ({ id, capabilities: ['image' as const] })),
+      ...speechModels.map((id) => ({ id, capabilities: ['speech' as const] })),
     ];
-    return { providers: [{ kind: 'openai', id: 'upstream', upstreams, models: served }], models, imageModels };
+    const providers: ProviderConfig[] = [{ kind: 'openai', id: 'upstream', upstreams, models: served }];
+    return { providers, models, imageModels, speechModels };
   }
   let modelPath = config.model;
   if (!modelPath) {
@@ -48,7 +54,12 @@ export async function inference(config: StackConfig, progress: Progress): Promis
   const id = config.model ? path.basename(config.model).replace(/\.gguf$/i, '') : localModelId;
   const contextSize = await llamaContextTokens(modelPath);
   const model = { id, path: path.resolve(modelPath), ...(contextSize === undefined ? {} : { contextSize }) };
-  return { providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1 }], models: [id], imageModels: [] };
+  return {
+    providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1 }],
+    models: [id],
+    imageModels: [],
+    speechModels: [],
+  };
 }
 
 /**

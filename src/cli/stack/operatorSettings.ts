@@ -16,10 +16,14 @@ export const defaultModelPrice: ModelPrice = { kind: 'text', inputPer1M: 200_000
 /** The default for image models: $0.04 an image, whatever its size (the operator reprices through POST /admin/prices). */
 export const defaultImagePrice: ModelPrice = { kind: 'image', perImage: 40_000_000n };
 
-export function priceBookFor(models: string[], imageModels: string[] = []): PriceBook {
+/** The default for speech models: $15 per 1M characters of input (OpenAI's tts-1 list price), until repriced. */
+export const defaultSpeechPrice: ModelPrice = { kind: 'speech', per1MCharacters: 15_000_000_000n };
+
+export function priceBookFor(models: string[], imageModels: string[] = [], speechModels: string[] = []): PriceBook {
   const prices = [
     ...models.map((id) => [id, defaultModelPrice] as const),
     ...imageModels.map((id) => [id, defaultImagePrice] as const),
+    ...speechModels.map((id) => [id, defaultSpeechPrice] as const),
   ];
   return { versions: [{ effectiveFromMs: 0, models: Object.fromEntries(prices) }] };
 }
@@ -49,7 +53,7 @@ export function rateLimitsOf(config: StackConfig): RateLimitConfig {
 /** The stored settings over the defaults for the served models. */
 export async function openStackSettings(
   config: StackConfig,
-  served: { models: string[]; imageModels: string[] },
+  served: { models: string[]; imageModels: string[]; speechModels: string[] },
   clock: Clock,
   progress: Progress,
   closers: Closer[],
@@ -57,7 +61,10 @@ export async function openStackSettings(
   const settings = await openOperatorSettingsFor({
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema } : {}),
     sqlitePath: path.join(config.home, 'ledger.sqlite'),
-    defaults: { prices: priceBookFor(served.models, served.imageModels), rateLimits: rateLimitsOf(config) },
+    defaults: {
+      prices: priceBookFor(served.models, served.imageModels, served.speechModels),
+      rateLimits: rateLimitsOf(config),
+    },
     clock,
     onProblem: (message) => progress(`operator settings: ${message}`),
   });
