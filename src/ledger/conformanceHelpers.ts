@@ -3,13 +3,13 @@
  * start, usage lines, error and journal expectations, and the per-test ledger with its funded accounts.
  */
 import { expect } from 'vitest';
-import { epochAt } from '../core/epoch.ts';
+import { dayMs, epochAt } from '../core/epoch.ts';
 import { PerdiemError } from '../core/errors.ts';
 import type { FakeClock } from './testing/fakeClock.ts';
 import type { JournalEntry, Ledger, UsageLineInput } from './types.ts';
 
 export const usd = (n: number): bigint => BigInt(Math.round(n * 1e6)) * 1000n;
-export const day = 86_400_000;
+export const day = dayMs;
 export const start = Date.UTC(2025, 0, 15, 12, 0, 0);
 
 export function line(amountNano: bigint, sku = 'text.output'): UsageLineInput {

@@ -1,9 +1,11 @@
 /** Every limit of the ledger, in one place, unit last. */
+import { hourMs, minuteMs } from '../core/epoch.ts';
+
 export const ledgerLimits = {
   /** How long a reservation holds funds when the caller gives no TTL. */
-  reservationTtlMsDefault: 10 * 60_000,
+  reservationTtlMsDefault: 10 * minuteMs,
   /** The longest TTL a caller may ask for: a crashed request never strands funds for longer. */
-  reservationTtlMsMax: 60 * 60_000,
+  reservationTtlMsMax: hourMs,
   idempotencyKeyLengthMax: 255,
   /** A request digest (`ReserveInput.requestHash`), e.g. 64 hex characters of SHA-256. */
   requestHashLengthMax: 128,
