@@ -3,9 +3,11 @@
  * interfaces, so a method added to a capability does not compile until it is listed here.
  */
 import type { AccountsLedger } from './accounts/accountsLedger.ts';
+import type { AlertsLedger } from './alerts/alertsLedger.ts';
 import type { FundingLedger } from './funding/fundingLedger.ts';
 import type { MeteringLedger } from './metering/meteringLedger.ts';
 import type { ReportingLedger } from './reporting/reportingLedger.ts';
+import type { TeamsLedger } from './teams/teamsLedger.ts';
 import type { Ledger } from './types.ts';
 
 const accountsMethods = {
@@ -51,6 +53,34 @@ const reportingMethods = {
   journal: true,
 } as const satisfies Record<keyof ReportingLedger, true>;
 
+const teamsMethods = {
+  createOrg: true,
+  getOrg: true,
+  listOrgs: true,
+  orgOfAccount: true,
+  setMember: true,
+  removeMember: true,
+  listMembers: true,
+  createProject: true,
+  listProjects: true,
+  setProjectAdmin: true,
+  createProjectKey: true,
+  setBudget: true,
+  reallocate: true,
+  orgTree: true,
+  auditLog: true,
+} as const satisfies Record<keyof TeamsLedger, true>;
+
+const alertsMethods = {
+  addWebhook: true,
+  removeWebhook: true,
+  listWebhooks: true,
+  listAlerts: true,
+  raiseAlerts: true,
+  dueDeliveries: true,
+  recordDelivery: true,
+} as const satisfies Record<keyof AlertsLedger, true>;
+
 export interface LedgerParts {
   adapter: Ledger['adapter'];
   instanceId: string;
@@ -58,6 +88,8 @@ export interface LedgerParts {
   funding: FundingLedger;
   metering: MeteringLedger;
   reporting: ReportingLedger;
+  teams: TeamsLedger;
+  alerts: AlertsLedger;
   /** Closes the storage the parts share, once. */
   close(): Promise<void>;
 }
@@ -72,6 +104,8 @@ export function composeLedger(parts: LedgerParts): Ledger {
   bind(ledger, parts.funding, fundingMethods);
   bind(ledger, parts.metering, meteringMethods);
   bind(ledger, parts.reporting, reportingMethods);
+  bind(ledger, parts.teams, teamsMethods);
+  bind(ledger, parts.alerts, alertsMethods);
   return Object.freeze(ledger) as unknown as Ledger;
 }
 

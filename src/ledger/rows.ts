@@ -87,6 +87,8 @@ export function toApiKey(row: Row, allowedModels: string[] | null, limitRows: Ro
       amountNano: l.amount_nano as bigint,
     })),
     rateLimits: rateLimitsOf(row.rpm_limit, row.tpm_limit),
+    projectId: (row.project_id as string | null | undefined) ?? null,
+    memberAccountId: (row.member_account_id as string | null | undefined) ?? null,
   };
 }
 

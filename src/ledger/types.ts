@@ -13,18 +13,28 @@
  * - in every journal transaction, debits equal credits; usage amounts sum to the charges in the journal.
  */
 import type { AccountsLedger } from './accounts/accountsLedger.ts';
+import type { AlertsLedger } from './alerts/alertsLedger.ts';
 import type { FundingLedger } from './funding/fundingLedger.ts';
 import type { MeteringLedger } from './metering/meteringLedger.ts';
 import type { ReportingLedger } from './reporting/reportingLedger.ts';
+import type { TeamsLedger } from './teams/teamsLedger.ts';
 
 export * from './accounts/accountsLedger.ts';
+export * from './alerts/alertsLedger.ts';
 export * from './funding/fundingLedger.ts';
 export * from './metering/meteringLedger.ts';
 export * from './reporting/reportingLedger.ts';
+export * from './teams/teamsLedger.ts';
 export * from './vocabulary.ts';
 
 /** The whole ledger: one object with every capability, as each adapter opens it. */
-export interface Ledger extends AccountsLedger, FundingLedger, MeteringLedger, ReportingLedger {
+export interface Ledger
+  extends AccountsLedger,
+    FundingLedger,
+    MeteringLedger,
+    ReportingLedger,
+    TeamsLedger,
+    AlertsLedger {
   readonly adapter: 'sqlite' | 'postgres';
   /**
    * This open ledger's id, unique per process start (a random id unless given at open). Every reservation records

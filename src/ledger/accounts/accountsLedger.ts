@@ -55,6 +55,10 @@ export interface ApiKey {
   limits: KeyLimit[];
   /** null: the operator's per-key defaults. */
   rateLimits: KeyRateLimits | null;
+  /** The project the key belongs to (teams/), whose and whose organization's budgets it spends against; or null. */
+  projectId: string | null;
+  /** The organization member who made a project key; the key stops when the member is removed. Null otherwise. */
+  memberAccountId: string | null;
 }
 
 export interface CreateKeyInput {

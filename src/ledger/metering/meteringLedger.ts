@@ -1,6 +1,7 @@
 /** Two-phase metering: reserve a request's maximum cost, then settle or void it; holds expire. */
 import type { NanoUsd } from '../../core/money.ts';
 import type { KeyLimitUsage } from '../accounts/accountsLedger.ts';
+import type { BudgetLevel } from '../teams/teamsLedger.ts';
 import type { FundingSource, ReservationStatus } from '../vocabulary.ts';
 
 export interface ReserveInput {
@@ -75,6 +76,11 @@ export interface ReserveResult {
    * of reading the balance again.
    */
   available?: Record<FundingSource, NanoUsd>;
+  /**
+   * The tightest remaining budget right after this reservation's hold, over every level the request had to fit: the
+   * key's limits, its project's and organization's budgets, and the source that paid. Absent on a replay.
+   */
+  headroom?: { level: BudgetLevel; remainingNano: NanoUsd };
 }
 
 /** One priced usage line, as `core/pricing` produces it. */

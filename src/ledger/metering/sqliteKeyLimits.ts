@@ -81,5 +81,7 @@ function keyForUse(keyId: string, row: Row): ApiKey {
     allowedModels: modelsFromText(row.allowed_models),
     limits: [],
     rateLimits: null,
+    projectId: null,
+    memberAccountId: null,
   };
 }

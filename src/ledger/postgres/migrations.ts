@@ -225,4 +225,108 @@ CREATE TABLE allowance_snapshots (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'teams: organizations, projects, budgets, audit log, alerts and webhooks',
+    // As SQLite's version 7: an organization is funded by its own account; budgets per project or organization,
+    // limit currency and period; budget_spend counts every key of a project per spend class and period.
+    sql: `
+CREATE TABLE organizations (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  account_id text NOT NULL UNIQUE REFERENCES accounts (id),
+  created_at_ms bigint NOT NULL
+);
+CREATE TABLE org_members (
+  org_id text NOT NULL REFERENCES organizations (id),
+  account_id text NOT NULL,
+  role text NOT NULL CHECK (role IN ('OWNER', 'ADMIN', 'MEMBER')),
+  added_at_ms bigint NOT NULL,
+  PRIMARY KEY (org_id, account_id)
+);
+CREATE INDEX org_members_account ON org_members (account_id);
+CREATE TABLE projects (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES organizations (id),
+  name text NOT NULL,
+  created_at_ms bigint NOT NULL,
+  UNIQUE (org_id, name)
+);
+CREATE TABLE project_admins (
+  project_id text NOT NULL REFERENCES projects (id),
+  account_id text NOT NULL,
+  PRIMARY KEY (project_id, account_id)
+);
+CREATE TABLE budgets (
+  scope_id text NOT NULL,
+  scope text NOT NULL CHECK (scope IN ('PROJECT', 'ORGANIZATION')),
+  org_id text NOT NULL REFERENCES organizations (id),
+  currency text NOT NULL CHECK (currency IN ('DIEM', 'USD', 'TOTAL')),
+  period text NOT NULL CHECK (period IN ('EPOCH', 'MONTH')),
+  amount_nano perdiem_nano NOT NULL,
+  thresholds text NOT NULL,
+  updated_at_ms bigint NOT NULL,
+  PRIMARY KEY (scope_id, currency, period)
+);
+CREATE INDEX budgets_org ON budgets (org_id);
+CREATE TABLE budget_spend (
+  scope_id text NOT NULL,
+  class text NOT NULL CHECK (class IN ('DIEM', 'USD')),
+  period_key text NOT NULL,
+  spent_nano perdiem_nano NOT NULL DEFAULT 0,
+  reserved_nano perdiem_nano NOT NULL DEFAULT 0,
+  PRIMARY KEY (scope_id, class, period_key)
+);
+ALTER TABLE api_keys ADD COLUMN project_id text REFERENCES projects (id), ADD COLUMN member_account_id text;
+CREATE INDEX api_keys_member ON api_keys (member_account_id) WHERE member_account_id IS NOT NULL;
+ALTER TABLE reservations ADD COLUMN project_id text, ADD COLUMN org_id text;
+CREATE TABLE team_audit (
+  id bigserial PRIMARY KEY,
+  org_id text NOT NULL,
+  actor_account_id text NOT NULL,
+  action text NOT NULL,
+  target text NOT NULL,
+  before_json text,
+  after_json text,
+  at_ms bigint NOT NULL
+);
+CREATE INDEX team_audit_org ON team_audit (org_id, id);
+CREATE TRIGGER team_audit_append_only BEFORE UPDATE OR DELETE ON team_audit
+  FOR EACH ROW EXECUTE FUNCTION perdiem_append_only();
+CREATE TABLE budget_alerts (
+  id text PRIMARY KEY,
+  org_id text NOT NULL,
+  scope text NOT NULL,
+  scope_id text NOT NULL,
+  currency text NOT NULL,
+  period text NOT NULL,
+  period_key text NOT NULL,
+  threshold integer NOT NULL,
+  amount_nano bigint NOT NULL,
+  spent_nano bigint NOT NULL,
+  created_at_ms bigint NOT NULL,
+  UNIQUE (scope_id, currency, period, period_key, threshold)
+);
+CREATE INDEX budget_alerts_org ON budget_alerts (org_id, created_at_ms);
+CREATE TABLE webhooks (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES organizations (id),
+  url text NOT NULL,
+  secret text NOT NULL,
+  created_at_ms bigint NOT NULL,
+  removed_at_ms bigint
+);
+CREATE INDEX webhooks_org ON webhooks (org_id);
+CREATE TABLE webhook_deliveries (
+  alert_id text NOT NULL REFERENCES budget_alerts (id),
+  webhook_id text NOT NULL REFERENCES webhooks (id),
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at_ms bigint,
+  delivered_at_ms bigint,
+  last_error text,
+  PRIMARY KEY (alert_id, webhook_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) WHERE next_attempt_at_ms IS NOT NULL;
+`,
+  },
 ];

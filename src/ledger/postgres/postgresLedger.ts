@@ -6,11 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, epochSecondsDefault } from '../../core/epoch.ts';
 import { PostgresAccounts } from '../accounts/postgresAccounts.ts';
+import type { AlertsLedger } from '../alerts/alertsLedger.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { PostgresFunding } from '../funding/postgresFunding.ts';
 import { PostgresMetering } from '../metering/postgresMetering.ts';
 import { PostgresReporting } from '../reporting/postgresReporting.ts';
+import type { TeamsLedger } from '../teams/teamsLedger.ts';
 import type { Ledger } from '../types.ts';
+import { unbuiltPart } from '../unbuilt.ts';
 import { type LedgerStorage, openLedgerPool } from './ledgerStorage.ts';
 
 export interface PostgresLedgerOptions {
@@ -58,6 +61,8 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
     funding: new PostgresFunding(storage),
     metering: new PostgresMetering(storage),
     reporting: new PostgresReporting(storage),
+    teams: unbuiltPart<TeamsLedger>('teams'),
+    alerts: unbuiltPart<AlertsLedger>('alerts'),
     close: () => sql.end({ timeout: 5 }),
   });
 }

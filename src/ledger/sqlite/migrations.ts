@@ -236,4 +236,126 @@ CREATE TABLE allowance_snapshots (
 ) STRICT;
 `,
   },
+  {
+    version: 7,
+    name: 'teams: organizations, projects, budgets, audit log, alerts and webhooks',
+    sql: `
+-- An organization is funded by its own account (accounts.id); members are other accounts, with a role.
+CREATE TABLE organizations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  account_id TEXT NOT NULL UNIQUE,
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE org_members (
+  org_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('OWNER', 'ADMIN', 'MEMBER')),
+  added_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, account_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX org_members_account ON org_members (account_id);
+
+CREATE TABLE projects (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  UNIQUE (org_id, name)
+) STRICT;
+
+CREATE TABLE project_admins (
+  project_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  PRIMARY KEY (project_id, account_id)
+) STRICT, WITHOUT ROWID;
+
+-- A budget of a project or an organization (scope_id), per limit currency and period.
+CREATE TABLE budgets (
+  scope_id TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('PROJECT', 'ORGANIZATION')),
+  org_id TEXT NOT NULL,
+  currency TEXT NOT NULL CHECK (currency IN ('DIEM', 'USD', 'TOTAL')),
+  period TEXT NOT NULL CHECK (period IN ('EPOCH', 'MONTH')),
+  amount_nano INTEGER NOT NULL CHECK (amount_nano >= 0),
+  thresholds TEXT NOT NULL, -- JSON array of percentages
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (scope_id, currency, period)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX budgets_org ON budgets (org_id);
+
+-- What a project or an organization spent and holds, per spend class (DIEM, or USD for credits and USD) and period
+-- ("EPOCH:n", "MONTH:yyyy-mm"). Always counted for a key in a project, so a budget set later sees the period's spend;
+-- a TOTAL budget reads both classes.
+CREATE TABLE budget_spend (
+  scope_id TEXT NOT NULL,
+  class TEXT NOT NULL CHECK (class IN ('DIEM', 'USD')),
+  period_key TEXT NOT NULL,
+  spent_nano INTEGER NOT NULL DEFAULT 0 CHECK (spent_nano >= 0),
+  reserved_nano INTEGER NOT NULL DEFAULT 0 CHECK (reserved_nano >= 0),
+  PRIMARY KEY (scope_id, class, period_key)
+) STRICT, WITHOUT ROWID;
+
+ALTER TABLE api_keys ADD COLUMN project_id TEXT;
+ALTER TABLE api_keys ADD COLUMN member_account_id TEXT;
+CREATE INDEX api_keys_member ON api_keys (member_account_id) WHERE member_account_id IS NOT NULL;
+ALTER TABLE reservations ADD COLUMN project_id TEXT;
+ALTER TABLE reservations ADD COLUMN org_id TEXT;
+
+CREATE TABLE team_audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id TEXT NOT NULL,
+  actor_account_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  before_json TEXT,
+  after_json TEXT,
+  at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX team_audit_org ON team_audit (org_id, id);
+CREATE TRIGGER team_audit_no_update BEFORE UPDATE ON team_audit
+  BEGIN SELECT RAISE(ABORT, 'team_audit is append-only'); END;
+CREATE TRIGGER team_audit_no_delete BEFORE DELETE ON team_audit
+  BEGIN SELECT RAISE(ABORT, 'team_audit is append-only'); END;
+
+-- One alert per (budget, period, threshold).
+CREATE TABLE budget_alerts (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  scope_id TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  period TEXT NOT NULL,
+  period_key TEXT NOT NULL,
+  threshold INTEGER NOT NULL,
+  amount_nano INTEGER NOT NULL,
+  spent_nano INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  UNIQUE (scope_id, currency, period, period_key, threshold)
+) STRICT;
+CREATE INDEX budget_alerts_org ON budget_alerts (org_id, created_at_ms);
+
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  removed_at_ms INTEGER
+) STRICT;
+CREATE INDEX webhooks_org ON webhooks (org_id);
+
+CREATE TABLE webhook_deliveries (
+  alert_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at_ms INTEGER, -- NULL once delivered or given up
+  delivered_at_ms INTEGER,
+  last_error TEXT,
+  PRIMARY KEY (alert_id, webhook_id)
+) STRICT;
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) WHERE next_attempt_at_ms IS NOT NULL;
+`,
+  },
 ];

@@ -5,12 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, epochSecondsDefault } from '../../core/epoch.ts';
 import { SqliteAccounts } from '../accounts/sqliteAccounts.ts';
+import type { AlertsLedger } from '../alerts/alertsLedger.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { SqliteFunding } from '../funding/sqliteFunding.ts';
 import { SqliteMetering } from '../metering/sqliteMetering.ts';
 import { SqliteJournalWriter } from '../reporting/sqliteJournalWriter.ts';
 import { SqliteReporting } from '../reporting/sqliteReporting.ts';
+import type { TeamsLedger } from '../teams/teamsLedger.ts';
 import type { Ledger } from '../types.ts';
+import { unbuiltPart } from '../unbuilt.ts';
 import { openSqliteStorage, type SqliteStorageOptions } from './sqliteStorage.ts';
 
 export interface SqliteLedgerOptions extends SqliteStorageOptions {
@@ -34,6 +37,8 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
     funding: new SqliteFunding(storage, accounts, journal, clock, epochSeconds),
     metering: new SqliteMetering({ storage, accounts, journal, clock, epochSeconds, instanceId }),
     reporting: new SqliteReporting(storage),
+    teams: unbuiltPart<TeamsLedger>('teams'),
+    alerts: unbuiltPart<AlertsLedger>('alerts'),
     close: () => storage.close(),
   });
 }

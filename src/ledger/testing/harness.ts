@@ -73,6 +73,8 @@ function withClose(ledger: Ledger, close: () => Promise<void>): Ledger {
     funding: ledger,
     metering: ledger,
     reporting: ledger,
+    teams: ledger,
+    alerts: ledger,
     close,
   });
 }
