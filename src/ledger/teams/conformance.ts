@@ -42,12 +42,17 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       await ledger.setMember(owner!, org.id, { accountId: lead!, role: 'MEMBER' });
       await ledger.setMember(admin!, org.id, { accountId: member!, role: 'MEMBER' });
       const a = await ledger.createProject(admin!, org.id, { name: 'search' });
+      clock.advance(1);
       const b = await ledger.createProject(owner!, org.id, { name: 'chat' });
-      await ledger.setProjectAdmin(admin!, a.id, { accountId: lead!, admin: true });
-      return { org, owner: owner!, admin: admin!, lead: lead!, member: member!, outsider: outsider!, a, b };
+      const led = await ledger.setProjectAdmin(admin!, a.id, { accountId: lead!, admin: true });
+      return { org, owner: owner!, admin: admin!, lead: lead!, member: member!, outsider: outsider!, a: led, b };
     }
 
-    const budget = (scopeId: string, amountNano: bigint | null, extra: Partial<SetBudgetInput> = {}): SetBudgetInput => ({
+    const budget = (
+      scopeId: string,
+      amountNano: bigint | null,
+      extra: Partial<SetBudgetInput> = {},
+    ): SetBudgetInput => ({
       scopeId,
       currency: 'USD',
       period: 'EPOCH',
@@ -179,6 +184,7 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
 
     it("stops a removed member's project keys at once, and only its keys", async () => {
       const { org, owner, member, lead, a, b } = await team();
+      const t0 = clock.now();
       const mine = await ledger.createProjectKey(member, { projectId: a.id, name: 'mine' });
       const mine2 = await ledger.createProjectKey(member, { projectId: b.id, name: 'mine too' });
       const theirs = await ledger.createProjectKey(lead, { projectId: a.id, name: 'theirs' });
@@ -187,8 +193,8 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       clock.advance(5);
       expect(await ledger.removeMember(owner, org.id, member)).toEqual({ revokedKeys: 1 });
       await expectError(ledger.authenticate(mine.secret), 401, 'api_key_revoked');
-      expect((await ledger.getKey(mine.key.id))?.revokedAtMs).toBe(start + 5);
-      expect((await ledger.getKey(mine2.key.id))?.revokedAtMs).toBe(start);
+      expect((await ledger.getKey(mine.key.id))?.revokedAtMs).toBe(t0 + 5);
+      expect((await ledger.getKey(mine2.key.id))?.revokedAtMs).toBe(t0);
       expect((await ledger.authenticate(theirs.secret)).id).toBe(theirs.key.id);
       await expectError(ledger.orgTree(member, org.id), 404, 'organization_not_found');
       await expectError(ledger.createProjectKey(member, { projectId: a.id, name: 'again' }), 404, 'project_not_found');
@@ -279,6 +285,7 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
 
     it('sets, updates and removes budgets: OWNERs and ADMINs only, with before and after in the audit log', async () => {
       const { org, owner, admin, a } = await team();
+      const t0 = clock.now();
       const set = await ledger.setBudget(admin, budget(a.id, usd(10)));
       expect(set).toEqual({
         scopeId: a.id,
@@ -288,12 +295,12 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
         period: 'EPOCH',
         amountNano: usd(10),
         alertThresholds: [50, 80, 100],
-        updatedAtMs: start,
+        updatedAtMs: t0,
       });
       clock.advance(10);
       await ledger.setBudget(owner, budget(a.id, usd(20), { alertThresholds: [90] }));
       const kept = await ledger.setBudget(owner, budget(a.id, usd(5)));
-      expect(kept).toMatchObject({ amountNano: usd(5), alertThresholds: [90], updatedAtMs: start + 10 });
+      expect(kept).toMatchObject({ amountNano: usd(5), alertThresholds: [90], updatedAtMs: t0 + 10 });
       const orgBudget = await ledger.setBudget(owner, budget(org.id, usd(100), { currency: 'TOTAL', period: 'MONTH' }));
       expect(orgBudget).toMatchObject({ scope: 'ORGANIZATION', scopeId: org.id, orgId: org.id });
       expect(await ledger.setBudget(owner, budget(a.id, null))).toBeNull();
@@ -361,6 +368,7 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       const { org, owner, admin, lead, a, b } = await team();
       await ledger.setBudget(admin, budget(a.id, usd(10)));
       await ledger.setBudget(admin, budget(b.id, usd(4)));
+      const t0 = clock.now();
       clock.advance(7);
       const moved = await ledger.reallocate(lead, {
         fromProjectId: a.id,
@@ -369,8 +377,8 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
         period: 'EPOCH',
         amountNano: usd(3),
       });
-      expect(moved.from).toMatchObject({ scopeId: a.id, amountNano: usd(7), updatedAtMs: start + 7 });
-      expect(moved.to).toMatchObject({ scopeId: b.id, amountNano: usd(7), updatedAtMs: start + 7 });
+      expect(moved.from).toMatchObject({ scopeId: a.id, amountNano: usd(7), updatedAtMs: t0 + 7 });
+      expect(moved.to).toMatchObject({ scopeId: b.id, amountNano: usd(7), updatedAtMs: t0 + 7 });
       const [entry] = (await ledger.auditLog(owner, org.id)).slice(-1);
       expect(entry).toMatchObject({
         action: 'budget.reallocate',
