@@ -182,6 +182,30 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       await expectError(ledger.createProject(owner, org.id, { name: 'p' }), 403, 'forbidden');
     });
 
+    it('keeps one OWNER when two OWNERs demote or remove each other at once', async () => {
+      const { org, owner, admin } = await team();
+      await ledger.setMember(owner, org.id, { accountId: admin, role: 'OWNER' });
+      const demotions = await Promise.allSettled([
+        ledger.setMember(owner, org.id, { accountId: admin, role: 'MEMBER' }),
+        ledger.setMember(admin, org.id, { accountId: owner, role: 'MEMBER' }),
+      ]);
+      expect(demotions.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      // The loser is refused as the rules say of the state the winner left: no longer an OWNER, or the last one.
+      const refused = demotions.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(['forbidden', 'last_owner']).toContain(refused.reason.code);
+      const [survivor, demoted] = demotions[0]!.status === 'fulfilled' ? [owner, admin] : [admin, owner];
+      expect((await ledger.listMembers(survivor, org.id)).filter((m) => m.role === 'OWNER')).toHaveLength(1);
+      await ledger.setMember(survivor, org.id, { accountId: demoted, role: 'OWNER' });
+      const removals = await Promise.allSettled([
+        ledger.removeMember(owner, org.id, admin),
+        ledger.removeMember(admin, org.id, owner),
+      ]);
+      expect(removals.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const remaining = removals[0]!.status === 'fulfilled' ? owner : admin;
+      const owners = (await ledger.listMembers(remaining, org.id)).filter((m) => m.role === 'OWNER');
+      expect(owners).toHaveLength(1);
+    });
+
     it("stops a removed member's project keys at once, and only its keys", async () => {
       const { org, owner, member, lead, a, b } = await team();
       const t0 = clock.now();
