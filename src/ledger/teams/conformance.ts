@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { epochAt, monthAt } from '../../core/epoch.ts';
-import { expectError, start, usd } from '../conformanceHelpers.ts';
+import { expectError, reserveOn, start, usd } from '../conformanceHelpers.ts';
 import { type FakeClock, fakeClock } from '../testing/fakeClock.ts';
 import type { LedgerHarness } from '../testing/harness.ts';
 import type { Ledger } from '../types.ts';
@@ -214,9 +214,19 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       const theirs = await ledger.createProjectKey(lead, { projectId: a.id, name: 'theirs' });
       await ledger.revokeKey(mine2.key.id);
       expect((await ledger.authenticate(mine.secret)).id).toBe(mine.key.id);
+      // The organization's account pays for its project keys.
+      await ledger.addFunds({
+        accountId: org.accountId,
+        source: 'CREDITS',
+        amountNano: usd(1),
+        reference: 'org-credits',
+      });
+      const paid = await reserveOn(ledger, org.accountId, 1n, { keyId: mine.key.id });
+      expect(paid.reservation.accountId).toBe(org.accountId);
       clock.advance(5);
       expect(await ledger.removeMember(owner, org.id, member)).toEqual({ revokedKeys: 1 });
       await expectError(ledger.authenticate(mine.secret), 401, 'api_key_revoked');
+      await expectError(reserveOn(ledger, org.accountId, 1n, { keyId: mine.key.id }), 401, 'api_key_revoked');
       expect((await ledger.getKey(mine.key.id))?.revokedAtMs).toBe(t0 + 5);
       expect((await ledger.getKey(mine2.key.id))?.revokedAtMs).toBe(t0);
       expect((await ledger.authenticate(theirs.secret)).id).toBe(theirs.key.id);
