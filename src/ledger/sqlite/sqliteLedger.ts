@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, epochSecondsDefault } from '../../core/epoch.ts';
 import { SqliteAccounts } from '../accounts/sqliteAccounts.ts';
-import type { AlertsLedger } from '../alerts/alertsLedger.ts';
+import { SqliteAlerts } from '../alerts/sqliteAlerts.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { SqliteFunding } from '../funding/sqliteFunding.ts';
 import { SqliteMetering } from '../metering/sqliteMetering.ts';
@@ -38,7 +38,7 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
     metering: new SqliteMetering({ storage, accounts, journal, clock, epochSeconds, instanceId }),
     reporting: new SqliteReporting(storage),
     teams: unbuiltPart<TeamsLedger>('teams'),
-    alerts: unbuiltPart<AlertsLedger>('alerts'),
+    alerts: new SqliteAlerts(storage, clock, epochSeconds),
     close: () => storage.close(),
   });
 }
