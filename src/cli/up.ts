@@ -28,6 +28,8 @@ export const upCommand: Command = {
     '  --database-url postgres://…    PostgreSQL ledger instead of SQLite',
     '  --database-schema NAME         its schema (default perdiem)',
     '  --redis-url redis://…          Redis rate limits instead of in-memory',
+    '  --alert-interval-ms N          how often budget alerts are raised and webhooks sent (default 2000)',
+    '  --webhook-attempts-max N       attempts per webhook delivery before giving up (default 20)',
     '  --rate-limit-key-rpm N         requests per minute per key (default 500)',
     '  --rate-limit-key-tpm N         tokens per minute per key (default 1000000)',
     '  --rate-limit-account-rpm N     requests per minute per account (default 2000)',

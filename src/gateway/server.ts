@@ -1,11 +1,13 @@
 /**
  * startGatewayServer: the gateway on a real port (Node adapter), loopback by default, with the ledger's sweeper:
  * every pass renews this gateway's own holds (a live gateway's reservations never expire, however long a stream
- * runs) and expires the holds whose TTL has passed (those of a gateway that died).
+ * runs) and expires the holds whose TTL has passed (those of a gateway that died); and with the alert sweeper, which
+ * raises budget alerts and delivers their webhooks (alerts/alertSweeper.ts).
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startSweeper } from '../ledger/sweeper.ts';
+import { startAlertSweeper } from './alerts/alertSweeper.ts';
 import { createGateway, type GatewayOptions } from './app.ts';
 import { gatewayLimits } from './limits.ts';
 
@@ -16,6 +18,12 @@ export interface GatewayServerOptions extends GatewayOptions {
   port?: number;
   /** How often the sweeper runs; default `ledgerLimits.sweepIntervalMsDefault`. */
   sweepIntervalMs?: number;
+  /** How often budget alerts are raised and due webhooks delivered; default `alertSweepIntervalMsDefault`. */
+  alertIntervalMs?: number;
+  /** Attempts per webhook delivery before it is given up; default `webhookLimits.attemptsMaxDefault`. */
+  webhookAttemptsMax?: number;
+  /** Default `webhookLimits.requestTimeoutMs`. */
+  webhookTimeoutMs?: number;
 }
 
 export interface GatewayServer {
@@ -42,6 +50,18 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         ? options.logger.error({ err: error }, 'ledger sweeper failed; retrying next pass')
         : console.error('perdiem: ledger sweeper failed; retrying next pass:', error),
   });
+  const alerts = startAlertSweeper({
+    ledger: options.ledger,
+    clock: options.clock ?? Date.now,
+    ...(options.alertIntervalMs === undefined ? {} : { intervalMs: options.alertIntervalMs }),
+    ...(options.webhookAttemptsMax === undefined ? {} : { attemptsMax: options.webhookAttemptsMax }),
+    ...(options.webhookTimeoutMs === undefined ? {} : { timeoutMs: options.webhookTimeoutMs }),
+    onError: (error) =>
+      options.logger
+        ? options.logger.error({ err: error }, 'alert sweeper failed; retrying next pass')
+        : console.error('perdiem: alert sweeper failed; retrying next pass:', error),
+    onPass: (pass) => options.logger?.info({ alerts: pass }, 'budget alerts raised and webhooks delivered'),
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
@@ -51,7 +71,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         server.close(() => done());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await sweeper.stop();
+      await Promise.all([sweeper.stop(), alerts.stop()]);
     },
   };
 }
