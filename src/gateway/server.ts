@@ -10,6 +10,7 @@ import { startSweeper } from '../ledger/sweeper.ts';
 import { startAlertSweeper } from './alerts/alertSweeper.ts';
 import { createGateway, type GatewayOptions } from './app.ts';
 import { gatewayLimits } from './limits.ts';
+import { createGatewayMetrics } from './metrics.ts';
 
 export interface GatewayServerOptions extends GatewayOptions {
   /** Default 127.0.0.1. */
@@ -36,7 +37,8 @@ export interface GatewayServer {
 
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const host = options.host ?? '127.0.0.1';
-  const app = createGateway({ ...options, bindHost: host });
+  const metrics = options.metrics ?? createGatewayMetrics();
+  const app = createGateway({ ...options, metrics, bindHost: host });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, () => resolve(started));
     started.once('error', reject);
@@ -60,7 +62,10 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       options.logger
         ? options.logger.error({ err: error }, 'alert sweeper failed; retrying next pass')
         : console.error('perdiem: alert sweeper failed; retrying next pass:', error),
-    onPass: (pass) => options.logger?.info({ alerts: pass }, 'budget alerts raised and webhooks delivered'),
+    onPass: (pass) => {
+      metrics.observeAlerts(pass);
+      options.logger?.info({ alerts: pass }, 'budget alerts raised and webhooks delivered');
+    },
   });
   const { port } = server.address() as AddressInfo;
   return {
