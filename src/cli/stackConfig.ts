@@ -71,6 +71,8 @@ export const stackConfigSchema = z.strictObject({
   alertIntervalMs: z.coerce.number({ error: 'an integer of ms' }).int().min(100).max(3_600_000).optional(),
   /** Attempts per webhook delivery before it is given up (default 20, about 2.5 hours with the back-off). */
   webhookAttemptsMax: z.coerce.number({ error: 'a positive integer' }).int().min(1).max(100).optional(),
+  /** Deliver webhooks to loopback and private addresses (default: only when `host` is loopback). */
+  webhookPrivateDestinations: bool.optional(),
   /** Redis for rate limits (shared by replicas) instead of memory. */
   redisUrl: z
     .string()

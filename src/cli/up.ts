@@ -30,6 +30,8 @@ export const upCommand: Command = {
     '  --redis-url redis://…          Redis rate limits instead of in-memory',
     '  --alert-interval-ms N          how often budget alerts are raised and webhooks sent (default 2000)',
     '  --webhook-attempts-max N       attempts per webhook delivery before giving up (default 20)',
+    '  --webhook-private-destinations true|false  send webhooks to loopback and private addresses (default: true',
+    '                                 only with a loopback --host)',
     '  --rate-limit-key-rpm N         requests per minute per key (default 500)',
     '  --rate-limit-key-tpm N         tokens per minute per key (default 1000000)',
     '  --rate-limit-account-rpm N     requests per minute per account (default 2000)',

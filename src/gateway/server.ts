@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startSweeper } from '../ledger/sweeper.ts';
 import { startAlertSweeper } from './alerts/alertSweeper.ts';
-import { createGateway, type GatewayOptions } from './app.ts';
+import { createGateway, type GatewayOptions, isLoopback } from './app.ts';
 import { gatewayLimits } from './limits.ts';
 import { createGatewayMetrics } from './metrics.ts';
 
@@ -25,6 +25,11 @@ export interface GatewayServerOptions extends GatewayOptions {
   webhookAttemptsMax?: number;
   /** Default `webhookLimits.requestTimeoutMs`. */
   webhookTimeoutMs?: number;
+  /**
+   * Deliver webhooks to loopback and private addresses (see alerts/webhookDestination.ts). Default: only when the
+   * server is bound to loopback.
+   */
+  webhookPrivateDestinations?: boolean;
 }
 
 export interface GatewayServer {
@@ -58,6 +63,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     ...(options.alertIntervalMs === undefined ? {} : { intervalMs: options.alertIntervalMs }),
     ...(options.webhookAttemptsMax === undefined ? {} : { attemptsMax: options.webhookAttemptsMax }),
     ...(options.webhookTimeoutMs === undefined ? {} : { timeoutMs: options.webhookTimeoutMs }),
+    privateDestinations: options.webhookPrivateDestinations ?? isLoopback(host),
     onError: (error) =>
       options.logger
         ? options.logger.error({ err: error }, 'alert sweeper failed; retrying next pass')
