@@ -7,6 +7,7 @@ import { describeAlertsConformance } from './alerts/conformance.ts';
 import { describeFundingConformance } from './funding/conformance.ts';
 import { describeMeteringConformance } from './metering/conformance.ts';
 import { describeReportingConformance } from './reporting/conformance.ts';
+import { describeTeamsConformance } from './teams/conformance.ts';
 import type { LedgerHarness } from './testing/harness.ts';
 
 export { expectBalancedJournal, expectError, line } from './conformanceHelpers.ts';
@@ -16,5 +17,6 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
   describeFundingConformance(harness);
   describeMeteringConformance(harness);
   describeReportingConformance(harness);
+  describeTeamsConformance(harness);
   describeAlertsConformance(harness);
 }

@@ -228,6 +228,33 @@ export function describeAlertsConformance(harness: LedgerHarness): void {
       await expectError(ledger.removeWebhook(stranger, 'org_b', created.webhook.id), 404, 'webhook_not_found');
     });
 
+    it('reads organizations, roles and budgets made through the teams ledger', async () => {
+      const [boss, helper] = [await ledger.createAccount(), await ledger.createAccount()];
+      const org = await ledger.createOrg(boss.id, { name: 'Acme' });
+      await ledger.setMember(boss.id, org.id, { accountId: helper.id, role: 'MEMBER' });
+      const project = await ledger.createProject(boss.id, org.id, { name: 'search' });
+      const budget = { currency: 'TOTAL' as const, period: 'MONTH' as const, amountNano: usd(10) };
+      await ledger.setBudget(boss.id, { ...budget, scopeId: project.id, alertThresholds: [25, 75] });
+      await ledger.setBudget(boss.id, { ...budget, scopeId: org.id });
+      await expectError(ledger.addWebhook(helper.id, org.id, { url: 'https://example.com/h' }), 403, 'forbidden');
+      const hook = await ledger.addWebhook(boss.id, org.id, { url: 'https://example.com/h' });
+      await seed.spend(project.id, 'DIEM', monthKey(start), usd(3));
+      await seed.spend(org.id, 'USD', monthKey(start), usd(6));
+      const raised = await ledger.raiseAlerts();
+      expect(raised.map((a) => `${a.scope}:${a.thresholdPercent}`).sort()).toEqual(['ORGANIZATION:50', 'PROJECT:25']);
+      const listed = await ledger.listAlerts(helper.id, org.id);
+      expect(listed.flatMap(({ deliveries }) => deliveries.map((d) => d.webhookId))).toEqual([
+        hook.webhook.id,
+        hook.webhook.id,
+      ]);
+      await ledger.removeMember(boss.id, org.id, helper.id);
+      await expectError(ledger.listAlerts(helper.id, org.id), 404, 'organization_not_found');
+      const audit = await ledger.auditLog(boss.id, org.id);
+      expect(audit.filter((entry) => entry.action === 'webhook.add').map((entry) => entry.target)).toEqual([
+        `webhook:${hook.webhook.id}`,
+      ]);
+    });
+
     it('refuses webhook URLs that are not http(s), carry credentials or are too long, and caps their number', async () => {
       const long = `https://example.com/${'a'.repeat(alertLimits.webhookUrlLengthMax)}`;
       for (const url of ['ftp://example.com', 'javascript:alert(1)', 'example.com/x', '', long, 'https://u:p@x.test']) {
