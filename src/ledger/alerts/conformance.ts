@@ -98,6 +98,13 @@ export function describeAlertsConformance(harness: LedgerHarness): void {
       expect(await ledger.raiseAlerts()).toEqual([]);
       await seed.spend('prj_0', 'USD', epochKey(start), 1n);
       expect(thresholdsOf(await ledger.raiseAlerts())).toEqual([50, 80, 100]);
+      // Exact at the boundary, however large the amounts.
+      const huge = 4_000_000_000_000_000_002n;
+      await seed.budget({ scopeId: 'prj_h', orgId: 'org_a', currency: 'USD', period: 'EPOCH', amountNano: huge });
+      await seed.spend('prj_h', 'USD', epochKey(start), huge / 2n - 1n);
+      expect(await ledger.raiseAlerts()).toEqual([]);
+      await seed.spend('prj_h', 'USD', epochKey(start), huge / 2n);
+      expect((await ledger.raiseAlerts()).map((a) => [a.thresholdPercent, a.spentNano])).toEqual([[50, huge / 2n]]);
     });
 
     it('raises an alert once when two replicas raise at the same time', async () => {

@@ -98,17 +98,24 @@ export class PostgresAlerts implements AlertsLedger {
   async raiseAlerts(): Promise<BudgetAlert[]> {
     const keys = currentPeriodKeys(this.storage.clock, this.storage.epochSeconds);
     const nowMs = this.storage.clock();
-    const rows = await this.sql`SELECT b.scope_id, b.scope, b.org_id, b.currency, b.period, b.amount_nano,
-        b.thresholds, k.period_key, sum(s.spent_nano)::bigint AS spent_nano,
-        (SELECT array_agg(a.threshold) FROM budget_alerts a WHERE a.scope_id = b.scope_id
-          AND a.currency = b.currency AND a.period = b.period AND a.period_key = k.period_key) AS raised
-      FROM budgets b
-      CROSS JOIN LATERAL (SELECT CASE b.period WHEN 'EPOCH' THEN ${keys.EPOCH}::text ELSE ${keys.MONTH}::text END
-        AS period_key) k
-      JOIN budget_spend s ON s.scope_id = b.scope_id AND s.period_key = k.period_key
-        AND (b.currency = 'TOTAL' OR s.class = b.currency)
-      GROUP BY b.scope_id, b.currency, b.period, k.period_key
-      HAVING sum(s.spent_nano) > 0`;
+    // Budgets with spend in the current period whose reached thresholds are not all raised yet (exact numerics).
+    const rows = await this.sql`WITH spend AS (
+        SELECT b.scope_id, b.scope, b.org_id, b.currency, b.period, b.amount_nano, b.thresholds, k.period_key,
+          sum(s.spent_nano)::bigint AS spent_nano
+        FROM budgets b
+        CROSS JOIN LATERAL (SELECT CASE b.period WHEN 'EPOCH' THEN ${keys.EPOCH}::text ELSE ${keys.MONTH}::text END
+          AS period_key) k
+        JOIN budget_spend s ON s.scope_id = b.scope_id AND s.period_key = k.period_key
+          AND (b.currency = 'TOTAL' OR s.class = b.currency)
+        GROUP BY b.scope_id, b.currency, b.period, k.period_key
+        HAVING sum(s.spent_nano) > 0)
+      SELECT spend.*, (SELECT array_agg(a.threshold) FROM budget_alerts a WHERE a.scope_id = spend.scope_id
+          AND a.currency = spend.currency AND a.period = spend.period AND a.period_key = spend.period_key) AS raised
+      FROM spend WHERE EXISTS (SELECT 1 FROM jsonb_array_elements_text(spend.thresholds::jsonb) t (value)
+        WHERE spend.spent_nano::numeric * 100 >= t.value::numeric * spend.amount_nano
+          AND NOT EXISTS (SELECT 1 FROM budget_alerts a WHERE a.scope_id = spend.scope_id
+            AND a.currency = spend.currency AND a.period = spend.period AND a.period_key = spend.period_key
+            AND a.threshold = t.value::int))`;
     // In id order, so that replicas raising the same alerts take their index locks in one order (no deadlock).
     const due = rows.flatMap((row) => alertsDue(row, nowMs)).sort((a, b) => (a.id < b.id ? -1 : 1));
     if (due.length === 0) return [];
