@@ -107,9 +107,9 @@ export function describeAlertsConformance(harness: LedgerHarness): void {
       expect((await ledger.raiseAlerts()).map((a) => [a.thresholdPercent, a.spentNano])).toEqual([[50, huge / 2n]]);
     });
 
-    it('raises an alert once when two replicas raise at the same time', async () => {
+    it('raises an alert once when replicas raise at the same time', async () => {
       const webhook = await ledger.addWebhook(owner, 'org_a', { url: 'http://127.0.0.1:9/hook' });
-      const replicas = opened.ledgers;
+      const replicas = [...opened.ledgers, await opened.reopen(), await opened.reopen()];
       for (let round = 0; round < 5; round++) {
         const scopeId = `prj_race_${round}`;
         await seed.budget({ scopeId, orgId: 'org_a', currency: 'USD', period: 'EPOCH', amountNano: usd(1) });
@@ -117,8 +117,17 @@ export function describeAlertsConformance(harness: LedgerHarness): void {
         const raised = (await Promise.all(replicas.map((replica) => replica.raiseAlerts()))).flat();
         expect(thresholdsOf(raised)).toEqual([50, 80, 100]);
       }
+      // Many budgets at once, raised by four replicas together.
+      for (let i = 0; i < 40; i++) {
+        const scopeId = `prj_many_${i}`;
+        await seed.budget({ scopeId, orgId: 'org_a', currency: 'TOTAL', period: 'MONTH', amountNano: usd(1) });
+        await seed.spend(scopeId, 'DIEM', monthKey(start), usd(0.5));
+      }
+      const many = (await Promise.all(replicas.map((replica) => replica.raiseAlerts()))).flat();
+      expect(new Set(many.map((a) => a.id)).size).toBe(40);
+      expect(many).toHaveLength(40);
       const listed = await ledger.listAlerts(owner, 'org_a');
-      expect(listed).toHaveLength(15);
+      expect(listed).toHaveLength(55);
       for (const { deliveries } of listed) expect(deliveries.map((d) => d.webhookId)).toEqual([webhook.webhook.id]);
     });
 
