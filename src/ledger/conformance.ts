@@ -3,6 +3,7 @@
  * adapter (conformance.test.ts); a new adapter is done when these suites pass against it.
  */
 import { describeAccountsConformance } from './accounts/conformance.ts';
+import { describeAlertsConformance } from './alerts/conformance.ts';
 import { describeFundingConformance } from './funding/conformance.ts';
 import { describeMeteringConformance } from './metering/conformance.ts';
 import { describeReportingConformance } from './reporting/conformance.ts';
@@ -17,4 +18,5 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
   describeMeteringConformance(harness);
   describeReportingConformance(harness);
   describeTeamsConformance(harness);
+  describeAlertsConformance(harness);
 }

@@ -6,14 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, epochSecondsDefault } from '../../core/epoch.ts';
 import { PostgresAccounts } from '../accounts/postgresAccounts.ts';
-import type { AlertsLedger } from '../alerts/alertsLedger.ts';
+import { PostgresAlerts } from '../alerts/postgresAlerts.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { PostgresFunding } from '../funding/postgresFunding.ts';
 import { PostgresMetering } from '../metering/postgresMetering.ts';
 import { PostgresReporting } from '../reporting/postgresReporting.ts';
 import { PostgresTeams } from '../teams/postgresTeams.ts';
 import type { Ledger } from '../types.ts';
-import { unbuiltPart } from '../unbuilt.ts';
 import { type LedgerStorage, openLedgerPool } from './ledgerStorage.ts';
 
 export interface PostgresLedgerOptions {
@@ -62,7 +61,7 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
     metering: new PostgresMetering(storage),
     reporting: new PostgresReporting(storage),
     teams: new PostgresTeams(storage),
-    alerts: unbuiltPart<AlertsLedger>('alerts'),
+    alerts: new PostgresAlerts(storage),
     close: () => sql.end({ timeout: 5 }),
   });
 }
