@@ -6,6 +6,7 @@ import { describeAccountsConformance } from './accounts/conformance.ts';
 import { describeFundingConformance } from './funding/conformance.ts';
 import { describeMeteringConformance } from './metering/conformance.ts';
 import { describeReportingConformance } from './reporting/conformance.ts';
+import { describeTeamsConformance } from './teams/conformance.ts';
 import type { LedgerHarness } from './testing/harness.ts';
 
 export { expectBalancedJournal, expectError, line } from './conformanceHelpers.ts';
@@ -15,4 +16,5 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
   describeFundingConformance(harness);
   describeMeteringConformance(harness);
   describeReportingConformance(harness);
+  describeTeamsConformance(harness);
 }
