@@ -41,6 +41,9 @@ export function teamsPaths(op: Op): Record<string, unknown> {
       patch: op(admin("Change a member's role"), updateMemberSchema),
       delete: op(admin('Remove a member; the project keys it made are revoked at once (revokedKeys)')),
     },
+    '/api/v1/orgs/{org}/wallets': {
+      get: op("The wallets linked to the organization's funding account; their on-chain allowance funds it"),
+    },
     '/api/v1/orgs/{org}/projects': {
       get: op('Projects of the organization with their admins'),
       post: op(admin('Create a project'), createProjectSchema),
