@@ -28,7 +28,8 @@ const accountsStatements = {
   walletsOfAccount: `SELECT address, account_id, linked_at_ms FROM wallets WHERE account_id = ?
     ORDER BY linked_at_ms, address`,
   insertKey: `INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, secret_last6, created_at_ms,
-    expires_at_ms, revoked_at_ms, allowed_models, rpm_limit, tpm_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+    expires_at_ms, revoked_at_ms, allowed_models, rpm_limit, tpm_limit, project_id, member_account_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
   key: 'SELECT * FROM api_keys WHERE id = ?',
   keyByHash: 'SELECT * FROM api_keys WHERE secret_hash = ?',
   keysOfAccount: 'SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at_ms, id',
@@ -75,14 +76,7 @@ export class SqliteAccounts implements AccountsLedger {
 
   async createAccount(input: { id?: string; name?: string | null } = {}): Promise<Account> {
     const account: Account = { id: input.id ?? randomUUID(), name: input.name ?? null, createdAtMs: this.clock() };
-    this.storage.tx(() => {
-      if (this.stmt.account.get(account.id)) {
-        throw new ConflictError(`account ${account.id} exists`, { code: 'account_exists' });
-      }
-      this.stmt.insertAccount.run(account.id, account.name, account.createdAtMs);
-      this.stmt.insertBalance.run(account.id, 'CREDITS');
-      this.stmt.insertBalance.run(account.id, 'USD');
-    });
+    this.storage.tx(() => this.insertAccount(account));
     return account;
   }
 
@@ -127,20 +121,7 @@ export class SqliteAccounts implements AccountsLedger {
     const id = randomUUID();
     this.storage.tx(() => {
       this.requireAccount(input.accountId);
-      this.stmt.insertKey.run(
-        id,
-        input.accountId,
-        input.kind,
-        input.name,
-        hashSecret(secret),
-        displayPrefixOf(secret),
-        secretLast6Of(secret),
-        this.clock(),
-        input.expiresAtMs ?? null,
-        modelsToText(input.allowedModels ?? null),
-        ...rateLimitColumns(input.rateLimits ?? null),
-      );
-      this.writeLimits(id, input.accountId, input.limits ?? []);
+      this.insertKey(id, secret, input, null);
     });
     return { key: this.readKey(id)!, secret };
   }
@@ -193,6 +174,41 @@ export class SqliteAccounts implements AccountsLedger {
   accountOfWallet(address: string): string | null {
     const owner = this.stmt.wallet.get(address);
     return owner ? (owner.account_id as string) : null;
+  }
+
+  /** Inserts an account with its empty balances (teams/ opens an organization's funding account with it). */
+  insertAccount(account: Account): void {
+    if (this.stmt.account.get(account.id)) {
+      throw new ConflictError(`account ${account.id} exists`, { code: 'account_exists' });
+    }
+    this.stmt.insertAccount.run(account.id, account.name, account.createdAtMs);
+    this.stmt.insertBalance.run(account.id, 'CREDITS');
+    this.stmt.insertBalance.run(account.id, 'USD');
+  }
+
+  /** Inserts a validated key of an existing account, in a project for a member when `project` is given. */
+  insertKey(
+    id: string,
+    secret: string,
+    input: CreateKeyInput,
+    project: { projectId: string; memberAccountId: string } | null,
+  ): void {
+    this.stmt.insertKey.run(
+      id,
+      input.accountId,
+      input.kind,
+      input.name,
+      hashSecret(secret),
+      displayPrefixOf(secret),
+      secretLast6Of(secret),
+      this.clock(),
+      input.expiresAtMs ?? null,
+      modelsToText(input.allowedModels ?? null),
+      ...rateLimitColumns(input.rateLimits ?? null),
+      project?.projectId ?? null,
+      project?.memberAccountId ?? null,
+    );
+    this.writeLimits(id, input.accountId, input.limits ?? []);
   }
 
   readKey(keyId: string): ApiKey | null {

@@ -11,7 +11,7 @@ import { SqliteFunding } from '../funding/sqliteFunding.ts';
 import { SqliteMetering } from '../metering/sqliteMetering.ts';
 import { SqliteJournalWriter } from '../reporting/sqliteJournalWriter.ts';
 import { SqliteReporting } from '../reporting/sqliteReporting.ts';
-import type { TeamsLedger } from '../teams/teamsLedger.ts';
+import { SqliteTeams } from '../teams/sqliteTeams.ts';
 import type { Ledger } from '../types.ts';
 import { unbuiltPart } from '../unbuilt.ts';
 import { openSqliteStorage, type SqliteStorageOptions } from './sqliteStorage.ts';
@@ -37,7 +37,7 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
     funding: new SqliteFunding(storage, accounts, journal, clock, epochSeconds),
     metering: new SqliteMetering({ storage, accounts, journal, clock, epochSeconds, instanceId }),
     reporting: new SqliteReporting(storage),
-    teams: unbuiltPart<TeamsLedger>('teams'),
+    teams: new SqliteTeams(storage, accounts, clock, epochSeconds),
     alerts: unbuiltPart<AlertsLedger>('alerts'),
     close: () => storage.close(),
   });
