@@ -3,6 +3,7 @@
  * adapter (conformance.test.ts); a new adapter is done when these suites pass against it.
  */
 import { describeAccountsConformance } from './accounts/conformance.ts';
+import { describeAlertsConformance } from './alerts/conformance.ts';
 import { describeFundingConformance } from './funding/conformance.ts';
 import { describeMeteringConformance } from './metering/conformance.ts';
 import { describeReportingConformance } from './reporting/conformance.ts';
@@ -15,4 +16,5 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
   describeFundingConformance(harness);
   describeMeteringConformance(harness);
   describeReportingConformance(harness);
+  describeAlertsConformance(harness);
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, epochSecondsDefault } from '../../core/epoch.ts';
 import { PostgresAccounts } from '../accounts/postgresAccounts.ts';
-import type { AlertsLedger } from '../alerts/alertsLedger.ts';
+import { PostgresAlerts } from '../alerts/postgresAlerts.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { PostgresFunding } from '../funding/postgresFunding.ts';
 import { PostgresMetering } from '../metering/postgresMetering.ts';
@@ -62,7 +62,7 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
     metering: new PostgresMetering(storage),
     reporting: new PostgresReporting(storage),
     teams: unbuiltPart<TeamsLedger>('teams'),
-    alerts: unbuiltPart<AlertsLedger>('alerts'),
+    alerts: new PostgresAlerts(storage),
     close: () => sql.end({ timeout: 5 }),
   });
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, epochSecondsDefault } from '../../core/epoch.ts';
 import { SqliteAccounts } from '../accounts/sqliteAccounts.ts';
-import type { AlertsLedger } from '../alerts/alertsLedger.ts';
+import { SqliteAlerts } from '../alerts/sqliteAlerts.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { SqliteFunding } from '../funding/sqliteFunding.ts';
 import { SqliteMetering } from '../metering/sqliteMetering.ts';
@@ -13,7 +13,6 @@ import { SqliteJournalWriter } from '../reporting/sqliteJournalWriter.ts';
 import { SqliteReporting } from '../reporting/sqliteReporting.ts';
 import { SqliteTeams } from '../teams/sqliteTeams.ts';
 import type { Ledger } from '../types.ts';
-import { unbuiltPart } from '../unbuilt.ts';
 import { openSqliteStorage, type SqliteStorageOptions } from './sqliteStorage.ts';
 
 export interface SqliteLedgerOptions extends SqliteStorageOptions {
@@ -38,7 +37,7 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
     metering: new SqliteMetering({ storage, accounts, journal, clock, epochSeconds, instanceId }),
     reporting: new SqliteReporting(storage),
     teams: new SqliteTeams(storage, accounts, clock, epochSeconds),
-    alerts: unbuiltPart<AlertsLedger>('alerts'),
+    alerts: new SqliteAlerts(storage, clock, epochSeconds),
     close: () => storage.close(),
   });
 }
