@@ -1,6 +1,6 @@
 /**
  * The two-phase metering every Ledger adapter must show (MeteringLedger): reserve, settle, void and expire, key
- * limits, recovery and idempotency. `describeLedgerConformance` (../conformance.ts) runs it once per adapter.
+ * limits, recovery and idempotency, and the budget tree (conformance/budgetTree.ts). `describeLedgerConformance` (../conformance.ts) runs it once per adapter.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { epochAt, monthAt } from '../../core/epoch.ts';
@@ -20,6 +20,7 @@ import { ledgerLimits } from '../limits.ts';
 import { type FakeClock, fakeClock } from '../testing/fakeClock.ts';
 import type { LedgerHarness } from '../testing/harness.ts';
 import type { KeyLimit, Ledger, ReserveInput } from '../types.ts';
+import { describeBudgetConformance } from './conformance/budgetTree.ts';
 
 export function describeMeteringConformance(harness: LedgerHarness): void {
   describe.skipIf(harness.skipReason !== null)(`Ledger conformance: ${harness.name}: metering`, () => {
@@ -726,4 +727,5 @@ export function describeMeteringConformance(harness: LedgerHarness): void {
       });
     });
   });
+  describeBudgetConformance(harness);
 }

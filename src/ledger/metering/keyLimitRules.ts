@@ -15,6 +15,9 @@ import {
 } from '../vocabulary.ts';
 import type { SourceHeadroom } from './meteringLedger.ts';
 
+/** The header of every 402 a reservation refusal answers: the level that refused (key, project, organization, source). */
+export const refusedByHeader = 'x-perdiem-refused-by';
+
 /** How much more a key may reserve per limit currency now; null: no limit in that currency. */
 export type KeyHeadroom = Record<LimitCurrency, NanoUsd | null>;
 
@@ -103,7 +106,11 @@ export function keyLimitExceededError(
     described.length === 0
       ? `this key's spend limits do not cover the request, which needs ${needs}`
       : `this key's ${described.join(', and its ')}; the request needs ${needs}`;
-  return new InsufficientFundsError(message, { code: 'key_limit_exceeded', param: null });
+  return new InsufficientFundsError(message, {
+    code: 'key_limit_exceeded',
+    param: null,
+    headers: { [refusedByHeader]: 'key' },
+  });
 }
 
 /** The error for a reservation no source could pay: a key limit when the balance alone would have covered it. */
@@ -116,5 +123,8 @@ export function reserveRefusal(
   const balanceCovers = fundingSourceOrder.some((source) => available[source] >= minAmountNano);
   return balanceCovers
     ? keyLimitExceededError(usage, available, amountNano, minAmountNano)
-    : new InsufficientFundsError('insufficient balance', { code: 'insufficient_balance' });
+    : new InsufficientFundsError('insufficient balance', {
+        code: 'insufficient_balance',
+        headers: { [refusedByHeader]: 'source' },
+      });
 }

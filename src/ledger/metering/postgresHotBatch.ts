@@ -7,6 +7,7 @@ import type { NanoUsd } from '../../core/money.ts';
 import type { Sql } from '../postgres/pool.ts';
 import { variableOf } from '../postgres/ruleSql.ts';
 import { type Row, toReservation } from '../rows.ts';
+import type { BudgetLevel } from '../teams/teamsLedger.ts';
 import { type FundingSource, fundingSourceOrder } from '../vocabulary.ts';
 import type { Reservation, ReserveInput, ReserveResult, SettleInput, SettleResult } from './meteringLedger.ts';
 
@@ -115,8 +116,8 @@ export async function finishUnpaid(sql: Sql, id: string, now: number, status: 'V
 }
 
 /**
- * A perdiem_reserve row: the reservation, and what each source has left after its hold; for a replay, the answer
- * stored with the earlier attempt's settle instead.
+ * A perdiem_reserve row: the reservation, what each source has left after its hold and the tightest level left; for
+ * a replay, the answer stored with the earlier attempt's settle instead.
  */
 function reserveResultOf(row: Row): ReserveResult {
   const result: ReserveResult = { reservation: toReservation(row), replayed: row.replayed as boolean };
@@ -125,5 +126,6 @@ function reserveResultOf(row: Row): ReserveResult {
   result.available = Object.fromEntries(
     fundingSourceOrder.map((source) => [source, row[variableOf('available', source)] as bigint]),
   ) as Record<FundingSource, NanoUsd>;
+  result.headroom = { level: row.headroom_level as BudgetLevel, remainingNano: row.headroom_nano as bigint };
   return result;
 }

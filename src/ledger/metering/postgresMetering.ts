@@ -17,7 +17,9 @@ import { mapped } from '../postgres/dbErrors.ts';
 import type { LedgerStorage } from '../postgres/ledgerStorage.ts';
 import type { Sql } from '../postgres/pool.ts';
 import { toReservation } from '../rows.ts';
-import { headroomsOf, type KeyHeadroom, keyHeadroomOf, keyLimitExceededError, noKeyHeadroom } from './keyLimitRules.ts';
+import type { BudgetLevel } from '../teams/teamsLedger.ts';
+import { combinedCaps, levelCapsOf, refusalCodes, treeRefusal } from './budgetRules.ts';
+import { headroomsOf, type KeyHeadroom, keyHeadroomOf, noKeyHeadroom } from './keyLimitRules.ts';
 import type {
   MeteringLedger,
   Reservation,
@@ -28,6 +30,7 @@ import type {
   Spendable,
 } from './meteringLedger.ts';
 import { validateHoldTtl, validateReserveInput, validateSettleInput } from './meteringRules.ts';
+import { budgetsOfKey } from './postgresBudgets.ts';
 import {
   finishUnpaid,
   type HotOp,
@@ -39,6 +42,9 @@ import {
   voidAlone,
 } from './postgresHotBatch.ts';
 import { limitUsage } from './postgresKeySpend.ts';
+
+/** The level of a refusal code the ledger functions raise. */
+const levelOfCode = new Map(Object.entries(refusalCodes).map(([level, code]) => [code, level as BudgetLevel]));
 
 export class PostgresMetering implements MeteringLedger {
   private readonly storage: LedgerStorage;
@@ -61,10 +67,12 @@ export class PostgresMetering implements MeteringLedger {
     const now = this.storage.clock();
     const epoch = epochAt(now, this.storage.epochSeconds);
     const available = availableOf(await readSources(this.sql, input.accountId, epoch));
+    const month = monthAt(now);
     const keyHeadroom: KeyHeadroom = input.keyId
-      ? await this.keyHeadroom(input.accountId, input.keyId, input.model ?? null, now, epoch, monthAt(now))
+      ? await this.keyHeadroom(input.accountId, input.keyId, input.model ?? null, now, epoch, month)
       : noKeyHeadroom;
-    const sources = headroomsOf(available, keyHeadroom);
+    const budgets = input.keyId ? await budgetsOfKey(this.sql, input.keyId, epoch, month) : [];
+    const sources = headroomsOf(available, combinedCaps(levelCapsOf(keyHeadroom, budgets)));
     let best = sources[0]!;
     for (const s of sources) if (s.headroomNano > best.headroomNano) best = s;
     return { sources, maxNano: best.headroomNano, source: best.headroomNano > 0n ? best.source : null };
@@ -159,19 +167,22 @@ export class PostgresMetering implements MeteringLedger {
     try {
       return await mapped(() => reserveAlone(this.sql, this.storage.instanceId, call));
     } catch (error) {
-      if (!(error instanceof InsufficientFundsError) || error.code !== 'key_limit_exceeded') throw error;
-      throw await this.keyLimitRefusal(call);
+      const level = error instanceof InsufficientFundsError ? levelOfCode.get(error.code) : undefined;
+      if (level === undefined || level === 'source' || call.input.keyId === null) throw error;
+      throw await this.treeRefusal(call, level);
     }
   }
 
   /**
-   * The 402 of a reserve that the balance covers but the key's limits do not, naming the limits that stop it (read
-   * after the refusal: it explains, it decides nothing).
+   * The 402 of a reserve that the balance covers but a level of the tree does not (the function decided which),
+   * naming the limit or budget that stops it (read after the refusal: it explains, it decides nothing).
    */
-  private async keyLimitRefusal(call: ReserveCall): Promise<InsufficientFundsError> {
+  private async treeRefusal(call: ReserveCall, level: BudgetLevel): Promise<InsufficientFundsError> {
+    const keyId = call.input.keyId!;
     const available = availableOf(await readSources(this.sql, call.input.accountId, call.epoch));
-    const usage = await limitUsage(this.sql, call.input.keyId!, call.epoch, call.month);
-    return keyLimitExceededError(usage, available, call.amountNano, call.minAmountNano);
+    const usage = level === 'key' ? await limitUsage(this.sql, keyId, call.epoch, call.month) : [];
+    const budgets = level === 'key' ? [] : await budgetsOfKey(this.sql, keyId, call.epoch, call.month);
+    return treeRefusal(level, available, call.amountNano, call.minAmountNano, usage, budgets);
   }
 
   private async keyHeadroom(

@@ -1,48 +1,86 @@
-/** Reads a key's limits and what it has used against them, for the metering adapter's reserve and spendable. */
+/**
+ * Reads a key's limits and what it has used against them, and its project's and organization's budgets with what
+ * they used, for the metering adapter's reserve and spendable.
+ */
 import type { StatementSync } from 'node:sqlite';
 import { checkKeyUsable } from '../accounts/accountRules.ts';
 import type { ApiKey, KeyLimit, KeyLimitUsage } from '../accounts/accountsLedger.ts';
 import { modelsFromText } from '../accounts/sqliteKeyColumns.ts';
 import { nullableNumber, type Row } from '../rows.ts';
 import type { SqliteStorage } from '../sqlite/sqliteStorage.ts';
+import type { BudgetPeriod } from '../teams/teamsLedger.ts';
+import type { LimitCurrency } from '../vocabulary.ts';
+import { type BudgetUse, budgetClassSql } from './budgetRules.ts';
 import { type KeyHeadroom, keyHeadroomOf, keyLimitUsageOf, noKeyHeadroom } from './keyLimitRules.ts';
 import { periodKeyOf } from './meteringRules.ts';
 
 const keySpendSql =
   'SELECT spent_nano, reserved_nano FROM key_spend WHERE key_id = ? AND currency = ? AND period_key = ?';
-const keyForUseSql = `SELECT account_id, expires_at_ms, revoked_at_ms, allowed_models,
+// A project key's organization is the one its account funds (org_id NULL otherwise: the key is refused).
+const keyForUseSql = `SELECT account_id, expires_at_ms, revoked_at_ms, allowed_models, project_id,
+    (SELECT p.org_id FROM projects p JOIN organizations o ON o.id = p.org_id
+      WHERE p.id = api_keys.project_id AND o.account_id = api_keys.account_id) AS org_id,
     (SELECT json_group_array(json_array(currency, period, cast(amount_nano AS TEXT))) FROM key_limits WHERE key_id = ?1)
       AS limits FROM api_keys WHERE id = ?1`;
+// Each budget of the project (?1) and the organization (?2) with what its scope used in its current period.
+const budgetUseSql = `SELECT b.scope, b.currency, b.period, b.amount_nano,
+    coalesce((SELECT sum(s.spent_nano + s.reserved_nano) FROM budget_spend s
+      WHERE s.scope_id = b.scope_id AND s.period_key = CASE b.period WHEN 'EPOCH' THEN ?3 ELSE ?4 END
+        AND ${budgetClassSql('b.currency', 's.class')}), 0) AS used
+  FROM budgets b WHERE b.scope_id IN (?1, ?2)`;
+
+/** A usable key: its limits with their use (null: none, so its spend is not counted), its project and organization. */
+export interface KeyInUse {
+  usage: KeyLimitUsage[] | null;
+  projectId: string | null;
+  orgId: string | null;
+}
 
 export class SqliteKeyLimits {
   private readonly keySpend: StatementSync;
   private readonly keyForUse: StatementSync;
+  private readonly budgetUse: StatementSync;
 
   constructor(storage: SqliteStorage) {
     this.keySpend = storage.prepareOne(keySpendSql);
     this.keyForUse = storage.prepareOne(keyForUseSql);
+    this.budgetUse = storage.prepareOne(budgetUseSql);
   }
 
-  /** Checks the key may be used now; returns its limits with their current use, or null when it has none. */
-  inUse(
-    accountId: string,
-    keyId: string,
-    model: string | null,
-    now: number,
-    epoch: number,
-    month: string,
-  ): KeyLimitUsage[] | null {
+  /** Checks the key may be used now; returns its limits with their current use, its project and organization. */
+  inUse(accountId: string, keyId: string, model: string | null, now: number, epoch: number, month: string): KeyInUse {
     const row = this.keyForUse.get(keyId);
     if (!row || row.account_id !== accountId) checkKeyUsable(null, accountId, model, now);
     checkKeyUsable(keyForUse(keyId, row!), accountId, model, now);
+    const projectId = (row!.project_id as string | null) ?? null;
+    const orgId = (row!.org_id as string | null) ?? null;
+    if (projectId !== null && orgId === null) checkKeyUsable(null, accountId, model, now);
     const limits = JSON.parse(row!.limits as string) as [KeyLimit['currency'], KeyLimit['period'], string][];
-    if (limits.length === 0) return null;
-    return this.usage(
+    if (limits.length === 0) return { usage: null, projectId, orgId };
+    const usage = this.usage(
       keyId,
       limits.map(([currency, period, amount]) => ({ currency, period, amountNano: BigInt(amount) })),
       epoch,
       month,
     );
+    return { usage, projectId, orgId };
+  }
+
+  /** The budgets of a project and its organization with what each scope used in the budget's current period. */
+  budgets(projectId: string, orgId: string, epoch: number, month: string): BudgetUse[] {
+    const rows = this.budgetUse.all(
+      projectId,
+      orgId,
+      periodKeyOf('EPOCH', epoch, month),
+      periodKeyOf('MONTH', epoch, month),
+    );
+    return rows.map((row) => ({
+      level: row.scope === 'PROJECT' ? 'project' : 'organization',
+      currency: row.currency as LimitCurrency,
+      period: row.period as BudgetPeriod,
+      amountNano: row.amount_nano as bigint,
+      usedNano: row.used as bigint,
+    }));
   }
 
   /** Each limit with what the key spent and holds against it in the limit's current period. */

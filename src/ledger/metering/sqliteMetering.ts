@@ -12,7 +12,15 @@ import type { SqliteJournalWriter } from '../reporting/sqliteJournalWriter.ts';
 import { type Row, toReservation } from '../rows.ts';
 import type { PreparedCatalog, SqliteStorage } from '../sqlite/sqliteStorage.ts';
 import { type FundingSource, limitCurrencyOf } from '../vocabulary.ts';
-import { headroomsOf, reserveRefusal } from './keyLimitRules.ts';
+import {
+  combinedCaps,
+  headroomAfterHold,
+  levelCapsOf,
+  noLevelCaps,
+  refusalLevelOf,
+  treeRefusal,
+} from './budgetRules.ts';
+import { headroomsOf } from './keyLimitRules.ts';
 import type {
   MeteringLedger,
   Reservation,
@@ -35,7 +43,7 @@ import {
   validateReserveInput,
   validateSettleInput,
 } from './meteringRules.ts';
-import { headroomOf, SqliteKeyLimits } from './sqliteKeyLimits.ts';
+import { headroomOf, type KeyInUse, SqliteKeyLimits } from './sqliteKeyLimits.ts';
 import { meteringStatements } from './sqliteMeteringStatements.ts';
 import { SqliteUsageWriter } from './sqliteUsageWriter.ts';
 
@@ -76,11 +84,9 @@ export class SqliteMetering implements MeteringLedger {
     const now = this.clock();
     const epoch = epochAt(now, this.epochSeconds);
     const month = monthAt(now);
-    const usage = input.keyId
-      ? this.keyLimits.inUse(input.accountId, input.keyId, input.model ?? null, now, epoch, month)
-      : null;
+    const tree = input.keyId ? this.treeOf(input.accountId, input.keyId, input.model ?? null, now, epoch, month) : null;
     const available = this.available(input.accountId, epoch);
-    const sources = headroomsOf(available, headroomOf(usage));
+    const sources = headroomsOf(available, combinedCaps(tree?.levels ?? noLevelCaps));
     let best = sources[0]!;
     for (const s of sources) if (s.headroomNano > best.headroomNano) best = s;
     return { sources, maxNano: best.headroomNano, source: best.headroomNano > 0n ? best.source : null };
@@ -104,7 +110,7 @@ export class SqliteMetering implements MeteringLedger {
       const reservation = toReservation(row);
       const chargedNano = reservation.chargedNano!;
       const lossNano = reservation.lossNano!;
-      this.release(reservation, row.counted === 1n, chargedNano);
+      this.release(reservation, row, chargedNano);
       this.usage.insert(reservation, input.lines, allocateCharge(input.lines, chargedNano), input.latencyMs, now);
       const txnId = `settle:${reservation.id}`;
       if (chargedNano > 0n) {
@@ -125,7 +131,7 @@ export class SqliteMetering implements MeteringLedger {
       if (reservation.status === 'SETTLED') {
         throw new ConflictError('reservation already settled', { code: 'already_settled' });
       }
-      return this.finishUnpaid(reservation, row.counted === 1n, 'VOIDED', now);
+      return this.finishUnpaid(reservation, row, 'VOIDED', now);
     });
   }
 
@@ -133,7 +139,7 @@ export class SqliteMetering implements MeteringLedger {
     const now = this.clock();
     return this.storage.write(() => {
       const rows = this.stmt.expiredReservations.all(now, Math.min(limit, ledgerLimits.expireBatchSizeMax));
-      for (const row of rows) this.finishUnpaid(toReservation(row), row.counted === 1n, 'EXPIRED', now);
+      for (const row of rows) this.finishUnpaid(toReservation(row), row, 'EXPIRED', now);
       return rows.length;
     });
   }
@@ -148,7 +154,7 @@ export class SqliteMetering implements MeteringLedger {
     const now = this.clock();
     return this.storage.write(() => {
       const rows = this.stmt.holdsOfOthers.all(this.instanceId);
-      for (const row of rows) this.finishUnpaid(toReservation(row), row.counted === 1n, 'VOIDED', now);
+      for (const row of rows) this.finishUnpaid(toReservation(row), row, 'VOIDED', now);
       return rows.length;
     });
   }
@@ -182,13 +188,14 @@ export class SqliteMetering implements MeteringLedger {
       CREDITS: state.credits as bigint,
       USD: (state.usd as bigint | null) ?? 0n,
     };
-    // Null: no key, or a key without limits, whose spend is not counted (see SqliteAccounts.writeLimits).
-    const usage = input.keyId
-      ? this.keyLimits.inUse(input.accountId, input.keyId, input.model, now, epoch, month)
-      : null;
+    const tree = input.keyId ? this.treeOf(input.accountId, input.keyId, input.model, now, epoch, month) : null;
+    const levels = tree?.levels ?? noLevelCaps;
     const { amountNano, minAmountNano } = resolved;
-    const choice = chooseSource(headroomsOf(available, headroomOf(usage)), amountNano, minAmountNano);
-    if (!choice) throw reserveRefusal(available, amountNano, minAmountNano, usage ?? []);
+    const choice = chooseSource(headroomsOf(available, combinedCaps(levels)), amountNano, minAmountNano);
+    if (!choice) {
+      const level = refusalLevelOf(available, levels, minAmountNano);
+      throw treeRefusal(level, available, amountNano, minAmountNano, tree?.key.usage ?? [], tree?.budgets ?? []);
+    }
     const reservation: Reservation = {
       id: '',
       accountId: input.accountId,
@@ -209,10 +216,11 @@ export class SqliteMetering implements MeteringLedger {
       expiresAtMs: now + resolved.ttlMs,
       finishedAtMs: null,
     };
-    this.hold(reservation, usage !== null);
+    this.hold(reservation, tree?.key.usage != null, tree?.key ?? null);
     available[choice.source] -= choice.amountNano;
     if (available.DIEM < 0n) available.DIEM = 0n;
-    return { reservation, replayed: false, available };
+    const headroom = headroomAfterHold(levels, available, choice.source, choice.amountNano);
+    return { reservation, replayed: false, available, headroom };
   }
 
   /** A reserve under a used idempotency key: the earlier reservation (and its stored answer once settled). */
@@ -225,15 +233,20 @@ export class SqliteMetering implements MeteringLedger {
     return { reservation: existing, replayed: true, response };
   }
 
-  /** Holds a new reservation's amount on its source (and its key's counters when `counted`), and records it. */
-  private hold(reservation: Reservation, counted: boolean): void {
+  /**
+   * Holds a new reservation's amount on its source, its key's counters when `counted`, and its project's and
+   * organization's counters when the key is in a project; and records it.
+   */
+  private hold(reservation: Reservation, counted: boolean, key: KeyInUse | null): void {
     const { accountId, keyId, source, amountNano, epoch, month } = reservation;
     if (source === 'DIEM') this.stmt.holdDiem.run(amountNano, accountId, epoch);
     else this.stmt.holdBalance.run(amountNano, accountId, source);
-    if (counted) {
-      const [e, m, l] = periodKeysOf(epoch, month);
-      this.stmt.reserveKeySpend.run(keyId, limitCurrencyOf(source), e, m, l, amountNano);
-    }
+    const [e, m, l] = periodKeysOf(epoch, month);
+    if (counted) this.stmt.reserveKeySpend.run(keyId, limitCurrencyOf(source), e, m, l, amountNano);
+    const projectId = key?.projectId ?? null;
+    const orgId = key?.orgId ?? null;
+    if (projectId !== null)
+      this.stmt.reserveBudgetSpend.run(projectId, orgId, limitCurrencyOf(source), e, m, amountNano);
     const inserted = this.stmt.insertReservation.run(
       accountId,
       keyId,
@@ -249,6 +262,8 @@ export class SqliteMetering implements MeteringLedger {
       reservation.createdAtMs,
       reservation.expiresAtMs,
       counted ? 1 : 0,
+      projectId,
+      orgId,
     );
     reservation.id = String(inserted.lastInsertRowid);
   }
@@ -281,23 +296,32 @@ export class SqliteMetering implements MeteringLedger {
    * Returns a reservation's hold to its source, and to its key's counters when they count it, moving `chargedNano`
    * of it to spent.
    */
-  private release(reservation: Reservation, counted: boolean, chargedNano: NanoUsd): void {
+  private release(reservation: Reservation, row: Row, chargedNano: NanoUsd): void {
     const { accountId, amountNano, source, epoch } = reservation;
     if (source === 'DIEM') this.stmt.releaseDiem.run(amountNano, chargedNano, accountId, epoch);
     else this.stmt.releaseBalance.run(amountNano, chargedNano, accountId, source);
-    if (counted && reservation.keyId) {
-      const [e, m, l] = periodKeysOf(epoch, reservation.month);
+    const [e, m, l] = periodKeysOf(epoch, reservation.month);
+    if (row.counted === 1n && reservation.keyId) {
       this.stmt.releaseKeySpend.run(amountNano, chargedNano, reservation.keyId, limitCurrencyOf(source), e, m, l);
+    }
+    if (typeof row.project_id === 'string') {
+      const [projectId, orgId, cls] = [row.project_id, row.org_id as string, limitCurrencyOf(source)];
+      this.stmt.releaseBudgetSpend.run(amountNano, chargedNano, projectId, orgId, cls, e, m);
     }
   }
 
-  private finishUnpaid(
-    reservation: Reservation,
-    counted: boolean,
-    status: 'VOIDED' | 'EXPIRED',
-    now: number,
-  ): Reservation {
-    this.release(reservation, counted, 0n);
+  /** A key's limits with their use and its budget tree's caps; checks the key may be used now. */
+  private treeOf(accountId: string, keyId: string, model: string | null, now: number, epoch: number, month: string) {
+    const key = this.keyLimits.inUse(accountId, keyId, model, now, epoch, month);
+    const budgets =
+      key.projectId !== null && key.orgId !== null
+        ? this.keyLimits.budgets(key.projectId, key.orgId, epoch, month)
+        : [];
+    return { key, budgets, levels: levelCapsOf(headroomOf(key.usage), budgets) };
+  }
+
+  private finishUnpaid(reservation: Reservation, row: Row, status: 'VOIDED' | 'EXPIRED', now: number): Reservation {
+    this.release(reservation, row, 0n);
     this.stmt.finishUnpaid.run(status, now, BigInt(reservation.id));
     return { ...reservation, status, finishedAtMs: now };
   }

@@ -2,7 +2,17 @@
 export const reservationColumns =
   'id, account_id, key_id, idempotency_key, request_id, request_hash, owner, model, source, epoch, month, amount_nano, status, charged_nano, loss_nano, created_at_ms, expires_at_ms, finished_at_ms';
 
+/** A reservation with what its release needs: whether its key counts it, and its project and organization. */
+const holdColumns = `${reservationColumns}, counted, project_id, org_id`;
+
 export const meteringStatements = {
+  // A project key's reservation counts for its project and its organization, per period of a budget, in its
+  // source's spend class, whether or not they have budgets (a budget set later sees the period's spend).
+  reserveBudgetSpend: `INSERT INTO budget_spend (scope_id, class, period_key, spent_nano, reserved_nano)
+    VALUES (?1, ?3, ?4, 0, ?6), (?1, ?3, ?5, 0, ?6), (?2, ?3, ?4, 0, ?6), (?2, ?3, ?5, 0, ?6)
+    ON CONFLICT DO UPDATE SET reserved_nano = reserved_nano + excluded.reserved_nano`,
+  releaseBudgetSpend: `UPDATE budget_spend SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
+    WHERE scope_id IN (?3, ?4) AND class = ?5 AND period_key IN (?6, ?7)`,
   // A counted reservation moves the counters of its source's class (DIEM or USD) and the TOTAL counters, in each
   // period: a limit of any currency, added later, then finds the key's spend already counted.
   reserveKeySpend: `INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
@@ -22,9 +32,9 @@ export const meteringStatements = {
   releaseDiem: `UPDATE diem_allowances SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
     WHERE account_id = ?3 AND epoch = ?4`,
   insertReservation: `INSERT INTO reservations (account_id, key_id, idempotency_key, request_id, request_hash, owner,
-    model, source, epoch, month, amount_nano, status, created_at_ms, expires_at_ms, counted)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?, ?)`,
-  reservation: `SELECT ${reservationColumns}, counted FROM reservations WHERE id = ?`,
+    model, source, epoch, month, amount_nano, status, created_at_ms, expires_at_ms, counted, project_id, org_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'RESERVED', ?, ?, ?, ?, ?)`,
+  reservation: `SELECT ${holdColumns} FROM reservations WHERE id = ?`,
   response: 'SELECT response FROM reservations WHERE id = ?',
   // Everything a reserve reads about the account, in one statement: what each source has left, and the live or
   // settled reservation under this idempotency key, if any.
@@ -37,12 +47,12 @@ export const meteringStatements = {
   // The settle's state change and read in one step; no row: not live (the caller reads it to say why).
   settleReservation: `UPDATE reservations SET status = 'SETTLED', charged_nano = min(amount_nano, ?1),
     loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2, response = ?4 WHERE id = ?3 AND status = 'RESERVED'
-    RETURNING ${reservationColumns}, counted`,
+    RETURNING ${holdColumns}`,
   finishUnpaid: 'UPDATE reservations SET status = ?, released = 1, finished_at_ms = ? WHERE id = ?',
-  expiredReservations: `SELECT ${reservationColumns}, counted FROM reservations
+  expiredReservations: `SELECT ${holdColumns} FROM reservations
     WHERE status = 'RESERVED' AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?`,
   renewHolds: `UPDATE reservations SET expires_at_ms = ?1
     WHERE owner = ?2 AND status = 'RESERVED' AND expires_at_ms < ?1`,
-  holdsOfOthers: `SELECT ${reservationColumns}, counted FROM reservations
+  holdsOfOthers: `SELECT ${holdColumns} FROM reservations
     WHERE status = 'RESERVED' AND (owner IS NULL OR owner <> ?) ORDER BY id`,
 } as const;

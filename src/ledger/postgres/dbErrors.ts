@@ -10,6 +10,8 @@ import {
   NotFoundError,
   PermissionError,
 } from '../../core/errors.ts';
+import { refusedByHeader } from '../metering/keyLimitRules.ts';
+import type { BudgetLevel } from '../teams/teamsLedger.ts';
 
 const errorOfCode: Record<string, (code: string) => Error> = {
   account_not_found: (code) => new NotFoundError('account not found', { code }),
@@ -27,9 +29,17 @@ const errorOfCode: Record<string, (code: string) => Error> = {
   api_key_revoked: (code) => new AuthenticationError('API key revoked', { code }),
   api_key_expired: (code) => new AuthenticationError('API key expired', { code }),
   model_not_allowed: (code) => new PermissionError('this key may not use this model', { code, param: 'model' }),
-  key_limit_exceeded: (code) => new InsufficientFundsError('this API key has reached its spend limit', { code }),
-  insufficient_balance: (code) => new InsufficientFundsError('insufficient balance', { code }),
+  key_limit_exceeded: (code) => refused('this API key has reached its spend limit', code, 'key'),
+  project_budget_exceeded: (code) => refused("this key's project has reached its budget", code, 'project'),
+  organization_budget_exceeded: (code) =>
+    refused("this key's organization has reached its budget", code, 'organization'),
+  insufficient_balance: (code) => refused('insufficient balance', code, 'source'),
 };
+
+/** A reservation refused by a level of the budget tree (the metering adapter explains it further). */
+function refused(message: string, code: string, level: BudgetLevel): InsufficientFundsError {
+  return new InsufficientFundsError(message, { code, headers: { [refusedByHeader]: level } });
+}
 
 /** The typed error for a `perdiem:<code>` raised by a ledger function; any other error as it is. */
 export function mapDbError(error: unknown): unknown {

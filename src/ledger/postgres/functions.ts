@@ -10,8 +10,13 @@
  * Locking: a reserve locks the account's CREDITS balance row first. That row is the account's mutex: every reserve
  * of one account (and so every idempotency check and key-limit check of its keys) is serialised behind it. Only
  * reserves lower a balance or raise a key's use, so the other rows they read cannot be made stale in the unsafe
- * direction. Lock order everywhere: reservation → account mutex → DIEM row → source row → key_spend rows, and the
- * key_spend rows are always taken last, which rules out deadlocks.
+ * direction. Lock order everywhere: reservation → account mutex → DIEM row → source row → key_spend rows →
+ * budget_spend rows, and the counter rows are always taken last, which rules out deadlocks.
+ *
+ * Budgets: a key in a project belongs to the account that funds the project's organization (a reserve refuses it
+ * otherwise), so the account mutex also serialises every reserve against the project's and the organization's
+ * budgets, across all the organization's keys and every replica: the budget check and the hold are one atomic step.
+ * Settles, voids and expiries only lower a counter's reservation, the safe direction.
  */
 import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
@@ -20,11 +25,18 @@ import { operatorLoss, operatorRevenue } from '../metering/meteringRules.ts';
 import { replayRefusalSql } from '../metering/replayRule.ts';
 import { fundingSourceOrder, limitCurrencies } from '../vocabulary.ts';
 import {
+  allCapVariables,
   availableAfterHoldSql,
+  budgetCapsSelectSql,
+  budgetPeriodKeysSql,
+  budgetRowCount,
+  budgetUsedSql,
+  capPrefixes,
   capVariables,
   chooseSourceSql,
   coveringCurrenciesSql,
   declareSql,
+  headroomAfterHoldSql,
   headroomsSql,
   ledgerAccountSql,
   limitCapsSelectSql,
@@ -52,13 +64,15 @@ const fieldsOf = (r: string) =>
     .join(', ');
 
 /**
- * A reserve's extra columns: what each source has available after its hold (NULL for a replay), and on the replay of
- * a settled reservation the answer stored with its settle.
+ * A reserve's extra columns: what each source has available after its hold (NULL for a replay), on the replay of
+ * a settled reservation the answer stored with its settle, and the tightest level left after the hold.
  */
-const reserveColumns = `${fundingSourceOrder.map((s) => `${variableOf('available', s)} bigint`).join(', ')}, response text`;
+const reserveColumns = `${fundingSourceOrder.map((s) => `${variableOf('available', s)} bigint`).join(', ')}, response text,
+  headroom_level text, headroom_nano bigint`;
 
 /** The reserve columns of a settle or void in a batch: none. */
-const noReserveColumns = `${fundingSourceOrder.map(() => 'NULL::bigint').join(', ')}, NULL::text`;
+const noReserveColumns = `${fundingSourceOrder.map(() => 'NULL::bigint').join(', ')}, NULL::text, NULL::text,
+  NULL::bigint`;
 
 /**
  * Returns the hold of the reservation row `r` to its source and, when counted, to the key counters of every limit
@@ -76,6 +90,11 @@ const releaseHoldSql = (r: string, charged: string) => `IF ${r}.source = 'DIEM' 
     UPDATE key_spend SET reserved_nano = reserved_nano - ${r}.amount_nano, spent_nano = spent_nano + ${charged}
       WHERE key_id = ${r}.key_id AND currency = ANY (${coveringCurrenciesSql(`${r}.source`)})
         AND period_key IN (${periodKeysSql(`${r}.epoch`, `${r}.month`)});
+  END IF;
+  IF ${r}.project_id IS NOT NULL THEN
+    UPDATE budget_spend SET reserved_nano = reserved_nano - ${r}.amount_nano, spent_nano = spent_nano + ${charged}
+      WHERE scope_id IN (${r}.project_id, ${r}.org_id) AND class = ${spendCurrencySql(`${r}.source`)}
+        AND period_key IN (${budgetPeriodKeysSql(`${r}.epoch`, `${r}.month`)});
   END IF;`;
 
 /** Every function defined here. Before a changed set is installed, all their overloads are dropped. */
@@ -88,6 +107,39 @@ export const postgresFunctionNames = [
 ] as const;
 
 const revenue = quoteSql(operatorRevenue);
+
+const capLevelsDeclareSql = Object.values(capPrefixes)
+  .map((prefix) => declareSql(prefix, limitCurrencies))
+  .join('\n  ');
+
+/**
+ * A project key's organization (the one its account funds, else the key is refused) and what the project's and the
+ * organization's budgets leave per currency.
+ */
+const projectBudgetsSql = `SELECT p.org_id INTO v_org FROM projects p JOIN organizations o ON o.id = p.org_id
+        WHERE p.id = v_key.project_id AND o.account_id = p_account;
+      IF v_org IS NULL THEN RAISE EXCEPTION 'perdiem:invalid_api_key'; END IF;
+      v_project := v_key.project_id;
+      SELECT ${budgetCapsSelectSql()}
+        INTO ${allCapVariables.filter((v) => !capVariables.includes(v)).join(', ')}
+        FROM budgets b LEFT JOIN LATERAL (${budgetUsedSql('p_epoch', 'p_month')}) u ON true
+        WHERE b.scope_id IN (v_project, v_org);`;
+
+/**
+ * A project key's hold on its project's and organization's counters, in its source's class, in each budget period:
+ * counted whether or not they have budgets, so a budget set later sees the period's spend.
+ */
+const holdBudgetSpendSql = `UPDATE budget_spend SET reserved_nano = reserved_nano + v_amount
+      WHERE scope_id IN (v_project, v_org) AND class = ${spendCurrencySql('v_source')}
+        AND period_key IN (${budgetPeriodKeysSql('p_epoch', 'p_month')});
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF v_rows < ${budgetRowCount} THEN
+      INSERT INTO budget_spend (scope_id, class, period_key, spent_nano, reserved_nano)
+        SELECT sc, ${spendCurrencySql('v_source')}, k, 0, v_amount FROM unnest(ARRAY[v_project, v_org]) sc,
+            unnest(ARRAY[${budgetPeriodKeysSql('p_epoch', 'p_month')}]) k
+          WHERE NOT EXISTS (SELECT 1 FROM budget_spend x
+            WHERE x.scope_id = sc AND x.class = ${spendCurrencySql('v_source')} AND x.period_key = k);
+    END IF;`;
 
 /**
  * Key spend counters (key_spend) exist for keys with limits only (`reservations.counted`). A counted reservation
@@ -115,8 +167,12 @@ DECLARE
   v_existing reservations%ROWTYPE;
   v_key api_keys%ROWTYPE;
   ${declareSql('v', fundingSourceOrder)}
-  ${declareSql('v_cap', limitCurrencies)}
+  ${capLevelsDeclareSql}
   v_counted boolean := false;
+  v_project text;
+  v_org text;
+  v_level text;
+  v_tight bigint;
   ${declareSql('h', fundingSourceOrder)}
   v_source text;
   v_amount bigint;
@@ -139,7 +195,7 @@ BEGIN
       minAmountNano: 'p_min',
     })}
     RETURN QUERY SELECT true, ${fieldsOf('v_existing')}, ${fundingSourceOrder.map(() => 'NULL::bigint').join(', ')},
-      CASE WHEN v_existing.status = 'SETTLED' THEN v_existing.response END;
+      CASE WHEN v_existing.status = 'SETTLED' THEN v_existing.response END, NULL::text, NULL::bigint;
     RETURN;
   END IF;
 
@@ -155,6 +211,9 @@ BEGIN
       FROM key_limits l LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency
         AND s.period_key = ${limitPeriodKeySql('l.period', 'p_epoch', 'p_month')}
       WHERE l.key_id = p_key;
+    IF v_key.project_id IS NOT NULL THEN
+      ${projectBudgetsSql}
+    END IF;
   END IF;
 
   SELECT b.available_nano INTO v_usd FROM balances b WHERE b.account_id = p_account AND b.source = 'USD';
@@ -187,16 +246,20 @@ BEGIN
           WHERE NOT EXISTS (SELECT 1 FROM key_spend x WHERE x.key_id = p_key AND x.currency = c AND x.period_key = k);
     END IF;
   END IF;
+  IF v_project IS NOT NULL THEN
+    ${holdBudgetSpendSql}
+  END IF;
   INSERT INTO reservations (id, account_id, key_id, idempotency_key, request_id, request_hash, owner, model, source,
-      epoch, month, amount_nano, status, created_at_ms, expires_at_ms, counted)
+      epoch, month, amount_nano, status, created_at_ms, expires_at_ms, counted, project_id, org_id)
     VALUES (p_id, p_account, p_key, p_idem, p_request_id, p_request_hash, p_owner, p_model, v_source, p_epoch, p_month,
-      v_amount, 'RESERVED', p_now, p_expires, v_counted);
+      v_amount, 'RESERVED', p_now, p_expires, v_counted, v_project, v_org);
   replayed := false; id := p_id; account_id := p_account; key_id := p_key; idempotency_key := p_idem;
   request_id := p_request_id; request_hash := p_request_hash; owner := p_owner; model := p_model;
   source := v_source; epoch := p_epoch; month := p_month; amount_nano := v_amount; status := 'RESERVED';
   charged_nano := NULL; loss_nano := NULL; created_at_ms := p_now; expires_at_ms := p_expires; finished_at_ms := NULL;
   ${availableAfterHoldSql()}
   response := NULL;
+  ${headroomAfterHoldSql('headroom_level', 'headroom_nano')}
   RETURN NEXT;
 END $$;
 

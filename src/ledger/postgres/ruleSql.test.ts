@@ -9,16 +9,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NanoUsd } from '../../core/money.ts';
 import type { ApiKey } from '../accounts/accountsLedger.ts';
 import { keyRefusalOf, keyRefusalSql } from '../accounts/keyUsability.ts';
-import { headroomsOf, type KeyHeadroom, reserveRefusal } from '../metering/keyLimitRules.ts';
+import {
+  capLevels,
+  combinedCaps,
+  headroomAfterHold,
+  type LevelCaps,
+  refusalCodes,
+  refusalLevelOf,
+} from '../metering/budgetRules.ts';
+import { headroomsOf, type KeyHeadroom, noKeyHeadroom, reserveRefusal } from '../metering/keyLimitRules.ts';
 import type { Reservation } from '../metering/meteringLedger.ts';
 import { chooseSource, periodKeyOf } from '../metering/meteringRules.ts';
 import { replayRefusalCodes, replayRefusalSql, replayVerdictOf } from '../metering/replayRule.ts';
 import { postgresSkipReason, testDatabaseUrl } from '../testing/harness.ts';
 import { type FundingSource, fundingSourceOrder, limitCurrencies } from '../vocabulary.ts';
 import {
-  capVariables,
+  allCapVariables,
+  availableAfterHoldSql,
   chooseSourceSql,
   declareSql,
+  headroomAfterHoldSql,
   headroomsSql,
   periodKeySql,
   sqlOfTextRule,
@@ -48,13 +58,16 @@ describe.skipIf(skip !== null)('generated PL/pgSQL rules', () => {
     // One connection: the functions live in its temporary schema.
     sql = postgres(testDatabaseUrl, { max: 1, types: { bigint: postgres.BigInt }, onnotice: () => {} });
     const sources = fundingSourceOrder.map((s) => `${variableOf('v', s)} bigint`);
-    await sql.unsafe(`CREATE FUNCTION pg_temp.choose(${sources.join(', ')}, ${capVariables.join(' bigint, ')} bigint,
+    await sql.unsafe(`CREATE FUNCTION pg_temp.choose(${sources.join(', ')}, ${allCapVariables.join(' bigint, ')} bigint,
         p_amount bigint, p_min bigint) RETURNS text LANGUAGE plpgsql AS $$
-      DECLARE ${declareSql('h', fundingSourceOrder)} v_source text; v_amount bigint;
+      DECLARE ${declareSql('h', fundingSourceOrder)} ${declareSql('available', fundingSourceOrder)}
+        v_source text; v_amount bigint; v_level text; v_tight bigint; o_level text; o_nano bigint;
       BEGIN
         ${headroomsSql()}
         ${chooseSourceSql('p_amount', 'p_min')}
-        RETURN v_source || ':' || v_amount;
+        ${availableAfterHoldSql()}
+        ${headroomAfterHoldSql('o_level', 'o_nano')}
+        RETURN v_source || ':' || v_amount || ':' || o_level || ':' || o_nano;
       EXCEPTION WHEN raise_exception THEN RETURN SQLERRM;
       END $$`);
     await sql.unsafe(`CREATE FUNCTION pg_temp.key_refusal(p_revoked bigint, p_expires bigint, p_models text[],
@@ -87,23 +100,27 @@ describe.skipIf(skip !== null)('generated PL/pgSQL rules', () => {
     await sql?.end({ timeout: 5 });
   });
 
-  it('chooses the source, its amount and the refusal as chooseSource and reserveRefusal do', async () => {
+  it('chooses the source, its amount, the refusal level and the headroom as the budget-tree rules do', async () => {
     const caps = fc.record(
       Object.fromEntries(limitCurrencies.map((c) => [c, fc.option(nano)])),
     ) as fc.Arbitrary<KeyHeadroom>;
+    const levels = fc.record({ key: caps, project: caps, organization: caps }) as fc.Arbitrary<LevelCaps>;
     const balances = fc.record(Object.fromEntries(fundingSourceOrder.map((s) => [s, nano]))) as fc.Arbitrary<
       Record<FundingSource, NanoUsd>
     >;
     await fc.assert(
-      fc.asyncProperty(balances, caps, nano, nano, async (available, keyHeadroom, a, b) => {
+      fc.asyncProperty(balances, levels, nano, nano, async (available, levelCaps, a, b) => {
         const [min, amount] = a < b ? [a, b] : [b, a];
-        const choice = chooseSource(headroomsOf(available, keyHeadroom as KeyHeadroom), amount, min);
-        const expected = choice
-          ? `${choice.source}:${choice.amountNano}`
-          : `perdiem:${reserveRefusal(available, amount, min, []).code}`;
+        const choice = chooseSource(headroomsOf(available, combinedCaps(levelCaps)), amount, min);
+        let expected = `perdiem:${refusalCodes[refusalLevelOf(available, levelCaps, min)]}`;
+        if (choice) {
+          const after = { ...available, [choice.source]: available[choice.source] - choice.amountNano };
+          const headroom = headroomAfterHold(levelCaps, after, choice.source, choice.amountNano);
+          expected = `${choice.source}:${choice.amountNano}:${headroom.level}:${headroom.remainingNano}`;
+        }
         const args = [
           ...fundingSourceOrder.map((s) => available[s]),
-          ...limitCurrencies.map((c) => keyHeadroom[c]),
+          ...capLevels.flatMap((level) => limitCurrencies.map((c) => levelCaps[level][c])),
           amount,
           min,
         ];
@@ -113,6 +130,12 @@ describe.skipIf(skip !== null)('generated PL/pgSQL rules', () => {
       }),
       runs,
     );
+  });
+
+  it('names the key level as reserveRefusal does when only key limits cap', () => {
+    const available = { DIEM: 5n, CREDITS: 0n, USD: 0n };
+    const levels = { key: { DIEM: 1n, USD: null, TOTAL: null }, project: noKeyHeadroom, organization: noKeyHeadroom };
+    expect(refusalCodes[refusalLevelOf(available, levels, 2n)]).toBe(reserveRefusal(available, 2n, 2n, []).code);
   });
 
   it('refuses a key as keyRefusalOf does', async () => {

@@ -12,7 +12,9 @@
  * the applied migrations (sources, statuses, limit currencies) stay as they were created. ruleSql.test.ts runs the
  * generated fragments against the TypeScript rules.
  */
+import { budgetClassSql, type CapLevel, capLevels, refusalCodes } from '../metering/budgetRules.ts';
 import { ledgerAccountOf, periodKeyOf } from '../metering/meteringRules.ts';
+import { budgetPeriods } from '../teams/teamsLedger.ts';
 import {
   type FundingSource,
   fundingSourceOrder,
@@ -96,8 +98,56 @@ export function ledgerAccountSql(account: string, source: string, epoch: string)
   );
 }
 
-/** The limit-cap variables, one per limit currency: the least any limit in that currency leaves. */
-export const capVariables = limitCurrencies.map((currency) => variableOf('v_cap', currency));
+/** The prefix of each cap level's variables: `v_cap_<currency>` for the key's limits, and so on. */
+export const capPrefixes: Record<CapLevel, string> = { key: 'v_cap', project: 'v_pcap', organization: 'v_ocap' };
+
+/** The limit-cap variables of a level, one per limit currency: the least any limit (budget) in it leaves. */
+export const levelCapVariables = (level: CapLevel) => limitCurrencies.map((c) => variableOf(capPrefixes[level], c));
+
+/** The key's limit-cap variables. */
+export const capVariables = levelCapVariables('key');
+
+/** Every level's cap variables, key first. */
+export const allCapVariables = capLevels.flatMap(levelCapVariables);
+
+/** The least a level's caps leave on `source` (`levelCapOf`); NULL when the level does not cap it. */
+function levelCapSql(level: CapLevel, source: FundingSource): string {
+  return `least(${coveringCurrencies(source)
+    .map((c) => variableOf(capPrefixes[level], c))
+    .join(', ')})`;
+}
+
+/** Every period counter of a project or organization (`budgetPeriods`), as an SQL list. */
+export function budgetPeriodKeysSql(epoch: string, month: string): string {
+  return budgetPeriods.map((period) => periodKeySql(period, epoch, month)).join(', ');
+}
+
+/** The number of budget_spend rows one reservation moves: two scopes (project, organization), each period. */
+export const budgetRowCount = 2 * budgetPeriods.length;
+
+/**
+ * The select list of the project's and the organization's caps (`budgetCapsOf`), over budgets `b` joined to what its
+ * scope used `u.used` (see budgetUsedSql): per level and currency, what the tightest budget leaves.
+ */
+export function budgetCapsSelectSql(): string {
+  const left = 'greatest(b.amount_nano - coalesce(u.used, 0), 0)';
+  const scopes: [CapLevel, string][] = [
+    ['project', 'PROJECT'],
+    ['organization', 'ORGANIZATION'],
+  ];
+  return scopes
+    .flatMap(([, scope]) =>
+      limitCurrencies.map((c) => `min(${left}) FILTER (WHERE b.scope = '${scope}' AND b.currency = '${c}')`),
+    )
+    .join(',\n    ');
+}
+
+/** What budget `b`'s scope used (spent + reserved) in its current period, over the classes it covers. */
+export function budgetUsedSql(epoch: string, month: string): string {
+  return `SELECT sum(s.spent_nano + s.reserved_nano) AS used FROM budget_spend s
+      WHERE s.scope_id = b.scope_id AND s.period_key = ${limitPeriodKeySql('b.period', epoch, month)}
+        AND ${budgetClassSql('b.currency', 's.class')}`;
+}
 
 /**
  * The select list of the caps, one per limit currency, over key_limits `l` left-joined to its counters `s`: what the
@@ -115,7 +165,9 @@ export function limitCapsSelectSql(): string {
 export function headroomsSql(): string {
   return fundingSourceOrder
     .map((source) => {
-      const caps = coveringCurrencies(source).map((currency) => variableOf('v_cap', currency));
+      const caps = capLevels.flatMap((level) =>
+        coveringCurrencies(source).map((currency) => variableOf(capPrefixes[level], currency)),
+      );
       return `${variableOf('h', source)} := least(${[variableOf('v', source), ...caps].join(', ')});`;
     })
     .join('\n  ');
@@ -124,7 +176,7 @@ export function headroomsSql(): string {
 /**
  * The spend order (`chooseSource`): the first source in `fundingSourceOrder` whose headroom covers the maximum pays
  * it all; else the source with the most headroom (ties to the earlier) pays its headroom if that covers the
- * minimum; else the refusal of `reserveRefusal`: a key limit when some balance alone covers the minimum.
+ * minimum; else the refusal of `refusalLevelOf`, raised as its level's code (`refusalCodes`).
  */
 export function chooseSourceSql(amount: string, min: string): string {
   const [first, ...rest] = fundingSourceOrder;
@@ -133,16 +185,53 @@ export function chooseSourceSql(amount: string, min: string): string {
     .map((s, i) => `${i === 0 ? 'IF' : 'ELSIF'} ${h(s)} >= ${amount} THEN v_source := '${s}'; v_amount := ${amount};`)
     .join('\n  ');
   const most = rest.map((s) => `IF ${h(s)} > v_amount THEN v_source := '${s}'; v_amount := ${h(s)}; END IF;`);
-  const balances = fundingSourceOrder.map((s) => variableOf('v', s)).join(', ');
   return `${covering}
   ELSE
     v_source := '${first}'; v_amount := ${h(first!)};
     ${most.join('\n    ')}
     IF v_amount < ${min} THEN
-      IF greatest(${balances}) >= ${min} THEN RAISE EXCEPTION 'perdiem:key_limit_exceeded'; END IF;
-      RAISE EXCEPTION 'perdiem:insufficient_balance';
+      ${refusalLevelSql(min)}
     END IF;
   END IF;`;
+}
+
+/**
+ * The level that refuses (`refusalLevelOf`) into v_level, raised as its code: among the sources whose balance covers
+ * the minimum, the level whose cap is the least below it, ties to the earlier level. Needs v_level text, v_tight bigint.
+ */
+function refusalLevelSql(min: string): string {
+  const checks = capLevels.flatMap((level) =>
+    fundingSourceOrder.map((s) => {
+      const cap = levelCapSql(level, s);
+      return `IF ${variableOf('v', s)} >= ${min} AND ${cap} < ${min} AND (v_tight IS NULL OR ${cap} < v_tight) THEN
+        v_tight := ${cap}; v_level := '${level}';
+      END IF;`;
+    }),
+  );
+  const codes = Object.entries(refusalCodes).map(([level, code]) => `WHEN '${level}' THEN '${code}'`);
+  return `v_level := 'source'; v_tight := NULL;
+      ${checks.join('\n      ')}
+      RAISE EXCEPTION 'perdiem:%', CASE v_level ${codes.join(' ')} END;`;
+}
+
+/**
+ * The tightest remaining amount after the hold of v_amount on v_source (`headroomAfterHold`) into `level` and
+ * `nano`: each level's caps covering the source, less the hold, then what the source has left (after
+ * availableAfterHoldSql); ties to the earlier level. Needs v_tight bigint.
+ */
+export function headroomAfterHoldSql(level: string, nano: string): string {
+  const caps = capLevels.map((l) => {
+    const cap = caseOfSource('v_source', (s) => levelCapSql(l, s));
+    return `v_tight := ${cap};
+  IF v_tight IS NOT NULL AND (${nano} IS NULL OR v_tight - v_amount < ${nano}) THEN
+    ${nano} := v_tight - v_amount; ${level} := '${l}';
+  END IF;`;
+  });
+  const left = caseOfSource('v_source', (s) => variableOf('available', s));
+  return `${level} := NULL; ${nano} := NULL;
+  ${caps.join('\n  ')}
+  v_tight := greatest(${left}, 0);
+  IF ${nano} IS NULL OR v_tight < ${nano} THEN ${nano} := v_tight; ${level} := 'source'; END IF;`;
 }
 
 /** What each source has left after the hold of `v_amount` on `v_source`, into the `available_<source>` columns. */
