@@ -4,7 +4,8 @@
  * of `POST /api_keys`.
  */
 import { Hono } from 'hono';
-import { NotFoundError } from '../../core/errors.ts';
+import { NotFoundError, PerdiemError } from '../../core/errors.ts';
+import { formatUsd } from '../../core/money.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { amountNano, limitsOf } from '../keys/keyLimits.ts';
 import { requireAdminKey } from '../middleware/auth.ts';
@@ -12,6 +13,26 @@ import { expiresOf, keyView, rateLimitsOf } from '../routes/keys.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
 import { createProjectKeySchema, projectAdminSchema, reallocateSchema, setBudgetSchema } from './teamsSchemas.ts';
 import { budgetView, projectView } from './teamsViews.ts';
+
+/**
+ * A ledger refusal as this API words it: the ledger names amounts in nano-USD (`amountNano`), the API takes and shows
+ * USD decimals (`amount`).
+ */
+function inApiTerms(error: unknown): never {
+  if (!(error instanceof PerdiemError) || error.param !== 'amountNano') throw error;
+  const message = error.message.replace(/(\d+) nano-USD/g, (_, nano: string) => `$${formatUsd(BigInt(nano))}`);
+  const Refusal = error.constructor as new (
+    message: string,
+    options: ConstructorParameters<typeof NotFoundError>[1],
+  ) => PerdiemError;
+  throw new Refusal(message, {
+    code: error.code,
+    param: 'amount',
+    headers: error.headers,
+    bodyFields: error.bodyFields,
+    cause: error,
+  });
+}
 
 export function budgetRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -43,13 +64,15 @@ export function budgetRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.put('/budgets', admin, async (c) => {
     const body = parseWith(setBudgetSchema, await readJsonBody(c));
-    const budget = await deps.ledger.setBudget(c.get('principal').accountId, {
-      scopeId: body.scopeId,
-      currency: body.currency,
-      period: body.period,
-      amountNano: body.amount === null ? null : amountNano(body.amount, 'amount'),
-      ...(body.alertThresholds === undefined ? {} : { alertThresholds: body.alertThresholds }),
-    });
+    const budget = await deps.ledger
+      .setBudget(c.get('principal').accountId, {
+        scopeId: body.scopeId,
+        currency: body.currency,
+        period: body.period,
+        amountNano: body.amount === null ? null : amountNano(body.amount, 'amount'),
+        ...(body.alertThresholds === undefined ? {} : { alertThresholds: body.alertThresholds }),
+      })
+      .catch(inApiTerms);
     return c.json({ success: true, data: budget === null ? null : budgetView(budget) });
   });
 
@@ -66,13 +89,15 @@ export function budgetRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         throw new NotFoundError(`no project ${projectId} in ${orgId}`, { code: 'project_not_found', param });
       }
     }
-    const moved = await deps.ledger.reallocate(actor, {
-      fromProjectId: body.fromProjectId,
-      toProjectId: body.toProjectId,
-      currency: body.currency,
-      period: body.period,
-      amountNano: amountNano(body.amount, 'amount'),
-    });
+    const moved = await deps.ledger
+      .reallocate(actor, {
+        fromProjectId: body.fromProjectId,
+        toProjectId: body.toProjectId,
+        currency: body.currency,
+        period: body.period,
+        amountNano: amountNano(body.amount, 'amount'),
+      })
+      .catch(inApiTerms);
     return c.json({ success: true, data: { from: budgetView(moved.from), to: budgetView(moved.to) } }, 201);
   });
   return app;

@@ -264,11 +264,12 @@ describe.each(adapters)('team routes on $name', ({ skip, open }) => {
       expect(moved.body.data.from).toMatchObject({ scopeId: web, amount: '1.5' });
       expect(moved.body.data.to).toMatchObject({ scopeId: batch, amount: '1.25' });
       const before = await snapshot();
-      expectError(
-        await call(owner.admin, 'POST', `/api/v1/orgs/${orgId}/reallocations`, { ...move, amount: '1.6' }),
-        409,
-        'budget_in_use',
-      );
+      const tooMuch = await call(owner.admin, 'POST', `/api/v1/orgs/${orgId}/reallocations`, {
+        ...move,
+        amount: '1.6',
+      });
+      expectError(tooMuch, 409, 'budget_in_use', 'amount');
+      expect(tooMuch.body.error.message).toContain('$1.5 unused');
       expectError(
         await call(owner.admin, 'POST', `/api/v1/orgs/${orgId}/reallocations`, { ...move, toProjectId: 'prj_nope' }),
         404,
