@@ -7,6 +7,7 @@ import { describeAlertsConformance } from './alerts/conformance.ts';
 import { describeFundingConformance } from './funding/conformance.ts';
 import { describeMeteringConformance } from './metering/conformance.ts';
 import { describeReportingConformance } from './reporting/conformance.ts';
+import { describeTeamsConformance } from './teams/conformance.ts';
 import type { LedgerHarness } from './testing/harness.ts';
 
 export { expectBalancedJournal, expectError, line } from './conformanceHelpers.ts';
@@ -17,4 +18,5 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
   describeMeteringConformance(harness);
   describeReportingConformance(harness);
   describeAlertsConformance(harness);
+  describeTeamsConformance(harness);
 }

@@ -38,13 +38,7 @@ export class PostgresAccounts implements AccountsLedger {
       name: input.name ?? null,
       createdAtMs: this.storage.clock(),
     };
-    await this.sql.begin(async (tx) => {
-      const inserted = await tx`INSERT INTO accounts (id, name, created_at_ms)
-        VALUES (${account.id}, ${account.name}, ${account.createdAtMs}) ON CONFLICT DO NOTHING RETURNING id`;
-      if (inserted.length === 0) throw new ConflictError(`account ${account.id} exists`, { code: 'account_exists' });
-      await tx`INSERT INTO balances (account_id, source, available_nano, reserved_nano)
-        VALUES (${account.id}, 'CREDITS', 0, 0), (${account.id}, 'USD', 0, 0)`;
-    });
+    await this.sql.begin((tx) => insertAccountRows(tx as unknown as Sql, account));
     return account;
   }
 
@@ -89,15 +83,9 @@ export class PostgresAccounts implements AccountsLedger {
     await requireAccount(this.sql, input.accountId);
     const secret = generateSecret();
     const id = randomUUID();
-    await this.sql.begin(async (tx) => {
-      const [rpm, tpm] = rateLimitColumns(input.rateLimits ?? null);
-      await tx`INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, secret_last6, created_at_ms,
-          expires_at_ms, allowed_models, rpm_limit, tpm_limit)
-        VALUES (${id}, ${input.accountId}, ${input.kind}, ${input.name}, ${hashSecret(secret)}, ${displayPrefixOf(secret)},
-          ${secretLast6Of(secret)}, ${this.storage.clock()}, ${input.expiresAtMs ?? null}, ${input.allowedModels ?? null},
-          ${rpm}, ${tpm})`;
-      await writeLimits(tx as unknown as Sql, id, input.limits ?? []);
-    });
+    await this.sql.begin((tx) =>
+      insertKeyRows(tx as unknown as Sql, { id, secret, input, nowMs: this.storage.clock() }),
+    );
     return { key: (await this.getKey(id))!, secret };
   }
 
@@ -157,6 +145,36 @@ export class PostgresAccounts implements AccountsLedger {
     if (updated.length === 0) throw new NotFoundError('API key not found', { code: 'key_not_found' });
     return (await this.getKey(keyId))!;
   }
+}
+
+/** Inserts an account with its empty balances, in the caller's transaction (teams/ opens funding accounts so). */
+export async function insertAccountRows(tx: Sql, account: Account): Promise<void> {
+  const inserted = await tx`INSERT INTO accounts (id, name, created_at_ms)
+    VALUES (${account.id}, ${account.name}, ${account.createdAtMs}) ON CONFLICT DO NOTHING RETURNING id`;
+  if (inserted.length === 0) throw new ConflictError(`account ${account.id} exists`, { code: 'account_exists' });
+  await tx`INSERT INTO balances (account_id, source, available_nano, reserved_nano)
+    VALUES (${account.id}, 'CREDITS', 0, 0), (${account.id}, 'USD', 0, 0)`;
+}
+
+/** Inserts a validated key of an existing account, in a project for a member when `project` is given. */
+export async function insertKeyRows(
+  tx: Sql,
+  key: {
+    id: string;
+    secret: string;
+    input: CreateKeyInput;
+    nowMs: number;
+    project?: { projectId: string; memberAccountId: string };
+  },
+): Promise<void> {
+  const { id, secret, input } = key;
+  const [rpm, tpm] = rateLimitColumns(input.rateLimits ?? null);
+  await tx`INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, secret_last6, created_at_ms,
+      expires_at_ms, allowed_models, rpm_limit, tpm_limit, project_id, member_account_id)
+    VALUES (${id}, ${input.accountId}, ${input.kind}, ${input.name}, ${hashSecret(secret)}, ${displayPrefixOf(secret)},
+      ${secretLast6Of(secret)}, ${key.nowMs}, ${input.expiresAtMs ?? null}, ${input.allowedModels ?? null},
+      ${rpm}, ${tpm}, ${key.project?.projectId ?? null}, ${key.project?.memberAccountId ?? null})`;
+  await writeLimits(tx, id, input.limits ?? []);
 }
 
 /** NotFoundError (`account_not_found`) unless the account exists. */

@@ -11,9 +11,8 @@ import { composeLedger } from '../composeLedger.ts';
 import { PostgresFunding } from '../funding/postgresFunding.ts';
 import { PostgresMetering } from '../metering/postgresMetering.ts';
 import { PostgresReporting } from '../reporting/postgresReporting.ts';
-import type { TeamsLedger } from '../teams/teamsLedger.ts';
+import { PostgresTeams } from '../teams/postgresTeams.ts';
 import type { Ledger } from '../types.ts';
-import { unbuiltPart } from '../unbuilt.ts';
 import { type LedgerStorage, openLedgerPool } from './ledgerStorage.ts';
 
 export interface PostgresLedgerOptions {
@@ -61,7 +60,7 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
     funding: new PostgresFunding(storage),
     metering: new PostgresMetering(storage),
     reporting: new PostgresReporting(storage),
-    teams: unbuiltPart<TeamsLedger>('teams'),
+    teams: new PostgresTeams(storage),
     alerts: new PostgresAlerts(storage),
     close: () => sql.end({ timeout: 5 }),
   });

@@ -94,24 +94,24 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       const { org, outsider, a } = await team();
       const other = await ledger.createOrg(outsider, { name: 'Other' });
       for (const read of [
-        ledger.getOrg(outsider, org.id),
-        ledger.orgTree(outsider, org.id),
-        ledger.auditLog(outsider, org.id),
-        ledger.listMembers(outsider, org.id),
-        ledger.listProjects(outsider, org.id),
-        ledger.createProject(outsider, org.id, { name: 'p' }),
-        ledger.setMember(outsider, org.id, { accountId: outsider, role: 'OWNER' }),
-        ledger.removeMember(outsider, org.id, outsider),
-        ledger.orgTree(outsider, 'org_missing'),
+        () => ledger.getOrg(outsider, org.id),
+        () => ledger.orgTree(outsider, org.id),
+        () => ledger.auditLog(outsider, org.id),
+        () => ledger.listMembers(outsider, org.id),
+        () => ledger.listProjects(outsider, org.id),
+        () => ledger.createProject(outsider, org.id, { name: 'p' }),
+        () => ledger.setMember(outsider, org.id, { accountId: outsider, role: 'OWNER' }),
+        () => ledger.removeMember(outsider, org.id, outsider),
+        () => ledger.orgTree(outsider, 'org_missing'),
       ]) {
-        await expectError(read, 404, 'organization_not_found');
+        await expectError(read(), 404, 'organization_not_found');
       }
       for (const touch of [
-        ledger.createProjectKey(outsider, { projectId: a.id, name: 'k' }),
-        ledger.setProjectAdmin(outsider, a.id, { accountId: outsider, admin: true }),
-        ledger.setBudget(outsider, budget(a.id, 1n)),
+        () => ledger.createProjectKey(outsider, { projectId: a.id, name: 'k' }),
+        () => ledger.setProjectAdmin(outsider, a.id, { accountId: outsider, admin: true }),
+        () => ledger.setBudget(outsider, budget(a.id, 1n)),
       ]) {
-        await expectError(touch, 404, 'project_not_found');
+        await expectError(touch(), 404, 'project_not_found');
       }
       await expectError(ledger.setBudget(outsider, budget(org.id, 1n)), 404, 'organization_not_found');
       expect((await ledger.listOrgs(outsider)).map((o) => o.id)).toEqual([other.id]);
