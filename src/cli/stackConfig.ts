@@ -67,6 +67,12 @@ export const stackConfigSchema = z.strictObject({
   rateLimitKeyTpm: perMinute.optional(),
   rateLimitAccountRpm: perMinute.optional(),
   rateLimitAccountTpm: perMinute.optional(),
+  /** How often budget alerts are raised and their webhooks delivered, in ms (default 2,000). */
+  alertIntervalMs: z.coerce.number({ error: 'an integer of ms' }).int().min(100).max(3_600_000).optional(),
+  /** Attempts per webhook delivery before it is given up (default 20, about 2.5 hours with the back-off). */
+  webhookAttemptsMax: z.coerce.number({ error: 'a positive integer' }).int().min(1).max(100).optional(),
+  /** Deliver webhooks to loopback and private addresses (default: only when `host` is loopback). */
+  webhookPrivateDestinations: bool.optional(),
   /** Redis for rate limits (shared by replicas) instead of memory. */
   redisUrl: z
     .string()

@@ -23,6 +23,8 @@ export interface GatewayMetrics {
   ): void;
   observeRateLimited(scope: string): void;
   observeUpstreamError(code: string): void;
+  /** One alert sweeper pass: alerts raised, and webhook deliveries by outcome. */
+  observeAlerts(pass: { raised: number; delivered: number; failed: number; gaveUp: number }): void;
   render(): string;
 }
 
@@ -54,6 +56,8 @@ export function createGatewayMetrics(): GatewayMetrics {
   const tokens = new Map<string, number>();
   const rateLimited = new Map<string, number>();
   const upstreamErrors = new Map<string, number>();
+  const alertsRaised = new Map<string, number>();
+  const webhookDeliveries = new Map<string, number>();
   const latencyCounts = new Map<string, number[]>();
   const latencySums = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, by = 1) => map.set(key, (map.get(key) ?? 0) + by);
@@ -84,6 +88,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     observeUpstreamError(code) {
       bump(upstreamErrors, labels({ code }));
     },
+    observeAlerts(pass) {
+      bump(alertsRaised, '', pass.raised);
+      for (const outcome of ['delivered', 'failed', 'gaveUp'] as const) {
+        bump(webhookDeliveries, labels({ outcome: outcome === 'gaveUp' ? 'gave_up' : outcome }), pass[outcome]);
+      }
+    },
     render() {
       const out: string[] = [];
       const counter = (name: string, help: string, map: Map<string, number | bigint>) => {
@@ -95,6 +105,8 @@ export function createGatewayMetrics(): GatewayMetrics {
       counter('perdiem_tokens_total', 'Charged tokens.', tokens);
       counter('perdiem_rate_limited_total', 'Requests refused by a rate limit.', rateLimited);
       counter('perdiem_upstream_errors_total', 'Upstream failures by code.', upstreamErrors);
+      counter('perdiem_budget_alerts_raised_total', 'Budget alerts raised by this gateway.', alertsRaised);
+      counter('perdiem_webhook_deliveries_total', 'Webhook delivery attempts by outcome.', webhookDeliveries);
       const name = 'perdiem_request_duration_seconds';
       out.push(`# HELP ${name} Request latency.`, `# TYPE ${name} histogram`);
       for (const [key, counts] of latencyCounts) {

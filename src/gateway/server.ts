@@ -1,13 +1,16 @@
 /**
  * startGatewayServer: the gateway on a real port (Node adapter), loopback by default, with the ledger's sweeper:
  * every pass renews this gateway's own holds (a live gateway's reservations never expire, however long a stream
- * runs) and expires the holds whose TTL has passed (those of a gateway that died).
+ * runs) and expires the holds whose TTL has passed (those of a gateway that died); and with the alert sweeper, which
+ * raises budget alerts and delivers their webhooks (alerts/alertSweeper.ts).
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startSweeper } from '../ledger/sweeper.ts';
-import { createGateway, type GatewayOptions } from './app.ts';
+import { startAlertSweeper } from './alerts/alertSweeper.ts';
+import { createGateway, type GatewayOptions, isLoopback } from './app.ts';
 import { gatewayLimits } from './limits.ts';
+import { createGatewayMetrics } from './metrics.ts';
 
 export interface GatewayServerOptions extends GatewayOptions {
   /** Default 127.0.0.1. */
@@ -16,6 +19,17 @@ export interface GatewayServerOptions extends GatewayOptions {
   port?: number;
   /** How often the sweeper runs; default `ledgerLimits.sweepIntervalMsDefault`. */
   sweepIntervalMs?: number;
+  /** How often budget alerts are raised and due webhooks delivered; default `alertSweepIntervalMsDefault`. */
+  alertIntervalMs?: number;
+  /** Attempts per webhook delivery before it is given up; default `webhookLimits.attemptsMaxDefault`. */
+  webhookAttemptsMax?: number;
+  /** Default `webhookLimits.requestTimeoutMs`. */
+  webhookTimeoutMs?: number;
+  /**
+   * Deliver webhooks to loopback and private addresses (see alerts/webhookDestination.ts). Default: only when the
+   * server is bound to loopback.
+   */
+  webhookPrivateDestinations?: boolean;
 }
 
 export interface GatewayServer {
@@ -28,7 +42,8 @@ export interface GatewayServer {
 
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const host = options.host ?? '127.0.0.1';
-  const app = createGateway({ ...options, bindHost: host });
+  const metrics = options.metrics ?? createGatewayMetrics();
+  const app = createGateway({ ...options, metrics, bindHost: host });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, () => resolve(started));
     started.once('error', reject);
@@ -42,6 +57,22 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         ? options.logger.error({ err: error }, 'ledger sweeper failed; retrying next pass')
         : console.error('perdiem: ledger sweeper failed; retrying next pass:', error),
   });
+  const alerts = startAlertSweeper({
+    ledger: options.ledger,
+    clock: options.clock ?? Date.now,
+    ...(options.alertIntervalMs === undefined ? {} : { intervalMs: options.alertIntervalMs }),
+    ...(options.webhookAttemptsMax === undefined ? {} : { attemptsMax: options.webhookAttemptsMax }),
+    ...(options.webhookTimeoutMs === undefined ? {} : { timeoutMs: options.webhookTimeoutMs }),
+    privateDestinations: options.webhookPrivateDestinations ?? isLoopback(host),
+    onError: (error) =>
+      options.logger
+        ? options.logger.error({ err: error }, 'alert sweeper failed; retrying next pass')
+        : console.error('perdiem: alert sweeper failed; retrying next pass:', error),
+    onPass: (pass) => {
+      metrics.observeAlerts(pass);
+      options.logger?.info({ alerts: pass }, 'budget alerts raised and webhooks delivered');
+    },
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
@@ -51,7 +82,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         server.close(() => done());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await sweeper.stop();
+      await Promise.all([sweeper.stop(), alerts.stop()]);
     },
   };
 }

@@ -107,6 +107,11 @@ export async function startStackGateway(parts: GatewayParts, closers: Closer[]):
     epochSeconds: parts.epochSeconds,
     operatorToken: parts.operatorToken,
     ...(rateLimiter ? { rateLimiter } : {}),
+    ...(config.alertIntervalMs === undefined ? {} : { alertIntervalMs: config.alertIntervalMs }),
+    ...(config.webhookAttemptsMax === undefined ? {} : { webhookAttemptsMax: config.webhookAttemptsMax }),
+    ...(config.webhookPrivateDestinations === undefined
+      ? {}
+      : { webhookPrivateDestinations: config.webhookPrivateDestinations }),
     refreshAllowance: (accountId) => sync.refresh(accountId),
     ...(x402 && x402Nonces
       ? { x402: localX402GatewayConfig(x402, { client: chain.client, domain: parts.domain, nonces: x402Nonces }) }

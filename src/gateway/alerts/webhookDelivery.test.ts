@@ -5,6 +5,7 @@ import { type FakeClock, fakeClock } from '../../ledger/testing/fakeClock.ts';
 import type { Ledger } from '../../ledger/types.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './testing/webhookReceiver.ts';
 import { alertEventBody, deliverDueWebhooks, retryDelayMs, webhookLimits } from './webhookDelivery.ts';
+import { isPrivateAddress, refusedDestination } from './webhookDestination.ts';
 import { signWebhook, verifyWebhook, webhookHeaders } from './webhookSignature.ts';
 
 const usd = (n: number) => BigInt(n) * 1_000_000_000n;
@@ -46,6 +47,26 @@ describe('retry back-off', () => {
   });
 });
 
+describe('webhook destinations', () => {
+  it('tells private, loopback, link-local and multicast addresses from public ones', () => {
+    const blocked = ['127.0.0.1', '10.1.2.3', '172.31.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0'];
+    for (const address of [...blocked, '::1', '::', 'fd00::1', 'fe80::1', 'ff02::1', '::ffff:127.0.0.1', '224.0.0.1']) {
+      expect(isPrivateAddress(address), address).toBe(true);
+    }
+    for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8']) {
+      expect(isPrivateAddress(address), address).toBe(false);
+    }
+  });
+
+  it('refuses a URL whose host is, or resolves to, a private address', async () => {
+    const lookup = async (host: string) => (host === 'inside.test' ? ['93.184.216.34', '10.0.0.5'] : ['93.184.216.34']);
+    expect(await refusedDestination('https://example.test/hook', lookup)).toBeNull();
+    expect(await refusedDestination('https://inside.test/hook', lookup)).toMatch(/inside\.test is a private address/);
+    expect(await refusedDestination('http://[::1]:8080/hook', lookup)).toMatch(/::1 is a private address/);
+    expect(await refusedDestination('http://127.0.0.1:9/hook', lookup)).toMatch(/private address/);
+  });
+});
+
 describe.each(['sqlite', 'postgres'] as const)('webhook delivery to a real receiver on loopback (%s)', (adapter) => {
   let clock: FakeClock;
   let opened: SeededLedgers;
@@ -74,8 +95,8 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery to a real recei
     await opened.close();
   });
 
-  const deliver = (extra: { attemptsMax?: number; timeoutMs?: number } = {}) =>
-    deliverDueWebhooks({ ledger, clock: clock.now, ...extra });
+  const deliver = (extra: { attemptsMax?: number; timeoutMs?: number; privateDestinations?: boolean } = {}) =>
+    deliverDueWebhooks({ ledger, clock: clock.now, privateDestinations: true, ...extra });
 
   it('retries through a failing and then closed receiver, and delivers each alert once when it recovers', async () => {
     await opened.seed.spend('prj_1', 'USD', epochKey(), usd(85));
@@ -125,6 +146,18 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery to a real recei
       [4, null, null],
       [4, null, null],
     ]);
+  });
+
+  it('gives up at once on a private destination unless private destinations are allowed', async () => {
+    await opened.seed.spend('prj_1', 'USD', epochKey(), usd(50));
+    await ledger.raiseAlerts();
+    expect(await deliver({ privateDestinations: false })).toEqual({ delivered: 0, failed: 0, gaveUp: 1 });
+    clock.advance(24 * 60 * 60_000);
+    expect(await deliver()).toEqual({ delivered: 0, failed: 0, gaveUp: 0 });
+    expect(receiver.requests).toEqual([]);
+    const [state] = (await ledger.listAlerts('acct_owner', 'org_a')).flatMap((a) => a.deliveries);
+    expect(state).toMatchObject({ attempts: 1, nextAttemptAtMs: null, deliveredAtMs: null });
+    expect(state!.lastError).toMatch(/^destination not allowed: 127\.0\.0\.1 is a private address/);
   });
 
   it('times out a receiver that does not answer, and gives up after the last attempt', async () => {

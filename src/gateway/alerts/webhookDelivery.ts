@@ -7,6 +7,7 @@
 import { type Clock, minuteMs, secondMs } from '../../core/epoch.ts';
 import { formatUsd } from '../../core/money.ts';
 import type { BudgetAlert, DueDelivery, Ledger } from '../../ledger/types.ts';
+import { type Lookup, refusedDestination } from './webhookDestination.ts';
 import { webhookHeaders } from './webhookSignature.ts';
 
 export const webhookLimits = {
@@ -68,6 +69,10 @@ export interface WebhookDeliveryOptions {
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   random?: () => number;
+  /** Post to loopback and private addresses too (webhookDestination.ts); default false. */
+  privateDestinations?: boolean;
+  /** Default: the system resolver. */
+  lookup?: Lookup;
 }
 
 export interface DeliveryOutcome {
@@ -99,9 +104,22 @@ async function post(delivery: DueDelivery, options: WebhookDeliveryOptions): Pro
   }
 }
 
+/** Why the destination is refused for good, or null; a resolver failure is an attempt that failed. */
+async function refused(delivery: DueDelivery, options: WebhookDeliveryOptions): Promise<string | null> {
+  if (options.privateDestinations) return null;
+  return refusedDestination(delivery.webhook.url, options.lookup);
+}
+
 async function deliverOne(delivery: DueDelivery, options: WebhookDeliveryOptions): Promise<keyof DeliveryOutcome> {
-  const error = await post(delivery, options);
   const ids = { alertId: delivery.alert.id, webhookId: delivery.webhook.id };
+  const refusal = await refused(delivery, options).catch((error: Error) => {
+    return { retry: `${error.name}: ${error.message}` };
+  });
+  if (typeof refusal === 'string') {
+    await options.ledger.recordDelivery({ ...ids, delivered: false, error: refusal, nextAttemptAtMs: null });
+    return 'gaveUp';
+  }
+  const error = refusal === null ? await post(delivery, options) : refusal.retry;
   if (error === null) {
     await options.ledger.recordDelivery({ ...ids, delivered: true });
     return 'delivered';
