@@ -15,7 +15,8 @@
  *
  * For comparison with lighter load, SQLite also runs at 64 pairs in flight and PostgreSQL at 16. The headline keys have
  * no spend limit, as most keys do; each adapter also runs once with keys that have one, whose reserves and settles
- * also write the key's spend counters.
+ * also write the key's spend counters, and once through a three-level budget tree (key limit, project budget,
+ * organization budget), alternated run by run with plain runs so that the ratio compares like with like.
  *
  * Environment: BENCH_SECONDS (default 3 per run), BENCH_RUNS (default 3), BENCH_SQLITE_CONCURRENCY (default 256),
  * BENCH_SQLITE_PATH, BENCH_PG_CONCURRENCY (default 64), BENCH_PG_POOL (default 8), PERDIEM_TEST_DATABASE_URL.
@@ -24,9 +25,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { epochAt } from '../src/core/epoch.ts';
 import { newRequestId } from '../src/gateway/middleware/requestId.ts';
 import { openPostgresLedger } from '../src/ledger/postgres/postgresLedger.ts';
+import { openSqliteDatabase } from '../src/ledger/sqlite/openDatabase.ts';
 import { openSqliteLedger } from '../src/ledger/sqlite/sqliteLedger.ts';
 import { dropSchema, postgresSkipReason, testDatabaseUrl } from '../src/ledger/testing/harness.ts';
 import type { Ledger, UsageLineInput } from '../src/ledger/types.ts';
@@ -74,7 +77,33 @@ interface Actor {
 /** A limit far above what a run spends: it never refuses, but every pair counts against it. */
 const benchLimit = [{ currency: 'DIEM' as const, period: 'MONTH' as const, amountNano: 10n ** 17n }];
 
-async function setup(ledger: Ledger, limited: boolean): Promise<Actor[]> {
+/**
+ * plain: keys without limits; limited: each key with a limit; tree: each account funds an organization, each key is
+ * in a project and has a limit, and the project and the organization each have a budget (far above what a run
+ * spends), so every pair is checked and counted at three levels.
+ */
+type Mode = 'plain' | 'limited' | 'tree';
+
+/** SQL on the bench database beside the ledger ($1-style parameters), to lay out the budget tree. */
+type Exec = (sql: string, params: unknown[]) => Promise<unknown>;
+
+async function plantTree(exec: Exec, accountId: string, keyId: string): Promise<void> {
+  const org = `org_${accountId}`;
+  const project = `prj_${accountId}`;
+  await exec('INSERT INTO organizations (id, name, account_id, created_at_ms) VALUES ($1, $1, $2, 0)', [
+    org,
+    accountId,
+  ]);
+  await exec('INSERT INTO projects (id, org_id, name, created_at_ms) VALUES ($1, $2, $1, 0)', [project, org]);
+  await exec('UPDATE api_keys SET project_id = $1 WHERE id = $2', [project, keyId]);
+  const budget = `INSERT INTO budgets (scope_id, scope, org_id, currency, period, amount_nano, thresholds, updated_at_ms)
+    VALUES ($1, $2, $3, $4, $5, $6, '[]', 0)`;
+  await exec(budget, [project, 'PROJECT', org, 'TOTAL', 'MONTH', 10n ** 17n]);
+  await exec(budget, [org, 'ORGANIZATION', org, 'TOTAL', 'EPOCH', 10n ** 17n]);
+}
+
+async function setup(ledger: Ledger, mode: Mode, exec: Exec | null): Promise<Actor[]> {
+  const limited = mode !== 'plain';
   const actors: Actor[] = [];
   for (let i = 0; i < accountsCount; i++) {
     const account = await ledger.createAccount();
@@ -91,6 +120,7 @@ async function setup(ledger: Ledger, limited: boolean): Promise<Actor[]> {
       name: 'bench',
       limits: limited ? benchLimit : [],
     });
+    if (mode === 'tree') await plantTree(exec!, account.id, key.id);
     actors.push({ accountId: account.id, keyId: key.id });
   }
   return actors;
@@ -108,8 +138,8 @@ async function pair(ledger: Ledger, actor: Actor): Promise<void> {
   await ledger.settle({ reservationId: reservation.id, lines, latencyMs: 12 });
 }
 
-async function run(ledger: Ledger, concurrency: number, limited: boolean): Promise<Run> {
-  const actors = await setup(ledger, limited);
+async function run(ledger: Ledger, concurrency: number, mode: Mode, exec: Exec | null = null): Promise<Run> {
+  const actors = await setup(ledger, mode, exec);
   for (let i = 0; i < 500; i++) await pair(ledger, actors[i % actors.length]!); // warm-up
   const latencies: number[] = [];
   let next = 0;
@@ -157,6 +187,10 @@ function round(ms: number): number {
 async function repeat(once: () => Promise<Run>, concurrency: number, durability: string): Promise<Result> {
   const runs: Run[] = [];
   for (let i = 0; i < runsPerConfig; i++) runs.push(await once());
+  return summarise(runs, concurrency, durability);
+}
+
+function summarise(runs: Run[], concurrency: number, durability: string): Result {
   const byRate = [...runs].sort((a, b) => a.pairsPerSecond - b.pairsPerSecond);
   const median = byRate[Math.floor((byRate.length - 1) / 2)]!;
   const range = (f: (r: Run) => number): [number, number] => [Math.min(...runs.map(f)), Math.max(...runs.map(f))];
@@ -171,18 +205,22 @@ async function repeat(once: () => Promise<Run>, concurrency: number, durability:
   };
 }
 
-async function sqliteOnce(concurrency: number, limited = false): Promise<Run> {
+async function sqliteOnce(concurrency: number, mode: Mode = 'plain'): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'perdiem-bench-'));
-  const ledger = openSqliteLedger({ path: process.env.BENCH_SQLITE_PATH ?? join(dir, 'ledger.db'), clock: Date.now });
+  const path = process.env.BENCH_SQLITE_PATH ?? join(dir, 'ledger.db');
+  const ledger = openSqliteLedger({ path, clock: Date.now });
+  const raw = mode === 'tree' ? openSqliteDatabase(path) : null;
+  const exec: Exec = async (sql, params) => raw!.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...(params as never[]));
   try {
-    return await run(ledger, concurrency, limited);
+    return await run(ledger, concurrency, mode, exec);
   } finally {
+    raw?.close();
     await ledger.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number, limited: boolean): Promise<Run> {
+async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number, mode: Mode): Promise<Run> {
   const schema = `perdiem_bench_${randomBytes(4).toString('hex')}`;
   const ledger = await openPostgresLedger({
     url: testDatabaseUrl,
@@ -192,22 +230,55 @@ async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number
     poolMax: pgPool,
     synchronousCommit,
   });
+  const raw = postgres(testDatabaseUrl, { max: 1, connection: { search_path: schema }, onnotice: () => {} });
+  const exec: Exec = (sql, params) =>
+    raw.unsafe(sql, params.map((p) => (typeof p === 'bigint' ? p.toString() : p)) as never[]);
   try {
-    return await run(ledger, concurrency, limited);
+    return await run(ledger, concurrency, mode, exec);
   } finally {
+    await raw.end({ timeout: 5 });
     await ledger.close();
     await dropSchema(schema);
   }
 }
 
-async function benchPostgres(synchronousCommit: 'on' | 'off', concurrency: number, limited = false): Promise<Outcome> {
+async function benchPostgres(
+  synchronousCommit: 'on' | 'off',
+  concurrency: number,
+  mode: Mode = 'plain',
+): Promise<Outcome> {
   const skip = await postgresSkipReason();
   if (skip) return { skipped: skip };
   const durability =
     synchronousCommit === 'off'
       ? 'synchronous_commit=off on reserve/settle (a server crash may drop the last metering commits; funding stays synchronous)'
       : 'synchronous_commit=on (every commit waits for its WAL flush)';
-  return repeat(() => postgresOnce(synchronousCommit, concurrency, limited), concurrency, durability);
+  return repeat(() => postgresOnce(synchronousCommit, concurrency, mode), concurrency, durability);
+}
+
+/** A plain run and a three-level-tree run, alternated run by run so that both see the same machine load. */
+interface Paired {
+  plain: Result;
+  tree: Result;
+  /** The tree's pairs/s over the plain one's (medians). */
+  ratio: number;
+}
+
+async function paired(once: (mode: Mode) => Promise<Run>, concurrency: number, durability: string): Promise<Paired> {
+  const runs: Record<'plain' | 'tree', Run[]> = { plain: [], tree: [] };
+  for (let i = 0; i < runsPerConfig; i++) {
+    runs.plain.push(await once('plain'));
+    runs.tree.push(await once('tree'));
+  }
+  const plain = summarise(runs.plain, concurrency, durability);
+  const tree = summarise(runs.tree, concurrency, durability);
+  return { plain, tree, ratio: Math.round((tree.pairsPerSecond / plain.pairsPerSecond) * 1000) / 1000 };
+}
+
+async function pairedPostgres(concurrency: number): Promise<Paired | { skipped: string }> {
+  const skip = await postgresSkipReason();
+  if (skip) return { skipped: skip };
+  return paired((mode) => postgresOnce('off', concurrency, mode), concurrency, 'synchronous_commit=off');
 }
 
 const loadBefore = loadavg()[0]!;
@@ -217,17 +288,31 @@ const sqlite = await repeat(() => sqliteOnce(sqliteConcurrency), sqliteConcurren
 report('sqlite', sqlite);
 const sqliteLight = await repeat(() => sqliteOnce(sqliteConcurrencyLight), sqliteConcurrencyLight, sqliteDurability);
 report('sqlite', sqliteLight);
-const sqliteLimited = await repeat(() => sqliteOnce(sqliteConcurrency, true), sqliteConcurrency, sqliteDurability);
+const sqliteLimited = await repeat(() => sqliteOnce(sqliteConcurrency, 'limited'), sqliteConcurrency, sqliteDurability);
 report('sqlite, keys with a limit', sqliteLimited);
 const pg = await benchPostgres('off', pgConcurrency);
 report('postgres (synchronous_commit=off)', pg);
 const pgLight = await benchPostgres('off', pgConcurrencyLight);
 report('postgres (synchronous_commit=off)', pgLight);
-const pgLimited = await benchPostgres('off', pgConcurrency, true);
+const pgLimited = await benchPostgres('off', pgConcurrency, 'limited');
 report('postgres (synchronous_commit=off), keys with a limit', pgLimited);
 const pgDurable = await benchPostgres('on', pgConcurrency);
 report('postgres (synchronous_commit=on)', pgDurable);
+const sqliteTree = await paired((mode) => sqliteOnce(sqliteConcurrency, mode), sqliteConcurrency, sqliteDurability);
+reportPaired('sqlite', sqliteTree);
+const pgTree = await pairedPostgres(pgConcurrency);
+reportPaired('postgres (synchronous_commit=off)', pgTree);
 const loadAfter = loadavg()[0]!;
+
+function reportPaired(label: string, r: Paired | { skipped: string }): void {
+  if ('skipped' in r) {
+    console.log(r.skipped);
+    return;
+  }
+  report(`${label}, plain (paired)`, r.plain);
+  report(`${label}, three-level tree (paired)`, r.tree);
+  console.log(`${label}: three-level tree at ${Math.round(r.ratio * 100)}% of plain pairs/s`);
+}
 
 function report(label: string, r: Outcome): void {
   if ('skipped' in r) {
@@ -254,6 +339,8 @@ writeFileSync(
       [`postgresConcurrency${pgConcurrencyLight}`]: pgLight,
       sqliteKeysWithLimit: sqliteLimited,
       postgresKeysWithLimit: pgLimited,
+      sqliteThreeLevelTree: sqliteTree,
+      postgresThreeLevelTree: pgTree,
       seconds,
       machine: machine(),
       loadAverage1m: { before: round(loadBefore), after: round(loadAfter) },
@@ -288,7 +375,16 @@ ${row('PostgreSQL, lighter load', pgLight, `as above, ${pgConcurrencyLight} pair
 ${row('PostgreSQL, keys with a limit', pgLimited, 'as the PostgreSQL row, each key with a spend limit')}
 ${row('PostgreSQL, durable', pgDurable, `synchronous_commit=on, group commit, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
 
-Targets: 20,000 pairs/s on SQLite (${verdict(sqlite, 20_000)}), 5,000 pairs/s on PostgreSQL (${verdict(pg, 5_000)}).
+Reserve+settle through a three-level tree (key limit, project budget, organization budget), measured side by side
+with a plain reservation: plain and tree runs alternate, so that both see the same load.
+
+| Adapter | Plain pairs/s | Tree pairs/s | Tree / plain | Tree p99 ms | Tree concurrency 1: p50 ms (plain) |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${pairedRow('SQLite', sqliteTree)}
+${pairedRow('PostgreSQL', pgTree)}
+
+Targets: 20,000 pairs/s on SQLite (${verdict(sqlite, 20_000)}), 5,000 pairs/s on PostgreSQL (${verdict(pg, 5_000)});
+a three-level tree within 25% of plain (SQLite: ${treeVerdict(sqliteTree)}; PostgreSQL: ${treeVerdict(pgTree)}).
 
 Client CPU is this process's (every thread) per pair under load; for PostgreSQL the server's is not included.
 
@@ -310,6 +406,17 @@ Where the time goes:
   insertion lead the profile) and the client driver, on the same two cores as the benchmark.
 `,
 );
+
+function pairedRow(name: string, r: Paired | { skipped: string }): string {
+  if ('skipped' in r) return `| ${name} | skipped | | | | ${r.skipped} |`;
+  const range = (x: Result) => `${x.pairsPerSecond} (${x.pairsPerSecondRange.join('–')})`;
+  return `| ${name} | ${range(r.plain)} | ${range(r.tree)} | ${Math.round(r.ratio * 100)}% | ${r.tree.p99Ms} | ${r.tree.concurrency1.p50Ms} (${r.plain.concurrency1.p50Ms}) |`;
+}
+
+function treeVerdict(r: Paired | { skipped: string }): string {
+  if ('skipped' in r) return 'not measured';
+  return r.ratio >= 0.75 ? `met, ${Math.round(r.ratio * 100)}%` : `not met, ${Math.round(r.ratio * 100)}%`;
+}
 
 function verdict(result: Outcome, target: number): string {
   if ('skipped' in result) return 'not measured';

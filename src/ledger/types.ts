@@ -8,6 +8,10 @@
  * - a source never goes below zero: `available >= 0` for credits and USD, `spent + reserved <= allowance` for DIEM
  *   (unless the allowance itself was lowered);
  * - a key never spends past any of its limits: `spent + reserved <= limit` in the current period;
+ * - a project's or organization's budget is never passed: in its period, the scope's `spent + reserved` over the
+ *   spend classes it covers stays `<= amount` (unless the budget was lowered below it), checked in the same atomic
+ *   reservation as the key's limits and the source; every reservation of a project key is counted for its project
+ *   and its organization, so the projects' counters always sum to the organization's;
  * - a reservation is settled at most once, and charges at most what it reserved (the excess is operator loss);
  * - at most one reservation per (account, idempotency key) is live or settled, so a retry is charged once;
  * - in every journal transaction, debits equal credits; usage amounts sum to the charges in the journal.

@@ -11,7 +11,7 @@ import { gatewayLimits } from '../limits.ts';
 import { costObjectOf, type Meter, openMeter, type Replay } from '../metering/meter.ts';
 import { requestDigest } from '../metering/requestDigest.ts';
 import { encodeAnswer } from '../metering/storedAnswer.ts';
-import { noteBalanceBeforeHold } from '../middleware/balance.ts';
+import { noteBalanceBeforeHold, noteHeadroom } from '../middleware/balance.ts';
 import { noteKeyLimits } from '../middleware/keyLimitHeaders.ts';
 import { correctTokens } from '../middleware/rateLimit.ts';
 import type { Provider } from '../providers/index.ts';
@@ -68,6 +68,7 @@ async function reserve(
   if (opened.replayed) return opened;
   try {
     await noteBalanceBeforeHold(deps, c, opened.reservation, opened.availableAfterHold);
+    noteHeadroom(c, opened.headroom);
     await noteKeyLimits(deps, c);
   } catch (error) {
     // Nothing has run yet: release the hold (a live gateway renews its holds, so none may be left behind).

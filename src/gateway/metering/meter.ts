@@ -6,7 +6,7 @@
 import { ConflictError, InsufficientFundsError, type TokenUsage } from '../../core/errors.ts';
 import { type NanoUsd, nanoUsdToNumber } from '../../core/money.ts';
 import { costOf, isEmptyUsage, type ModelPrice, type Usage as PricedUsage } from '../../core/pricing.ts';
-import type { FundingSource, Reservation } from '../../ledger/types.ts';
+import type { FundingSource, Reservation, ReserveResult } from '../../ledger/types.ts';
 import type { GatewayDeps, Principal, RequestLog } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import { decodeAnswer, type StoredAnswer } from './storedAnswer.ts';
@@ -43,6 +43,8 @@ export interface Meter {
   readonly keepsAnswer: boolean;
   /** What each source had available right after the hold, when the ledger reported it with the reservation. */
   readonly availableAfterHold: Record<FundingSource, NanoUsd> | undefined;
+  /** The tightest remaining budget after the hold (key, project, organization or source), when the ledger said. */
+  readonly headroom: ReserveResult['headroom'];
   /**
    * Prices `usage` and charges it; returns the settled reservation. `answer` (an encoded StoredAnswer, only when
    * `keepsAnswer`) is stored in the same transaction, for replays.
@@ -127,7 +129,7 @@ function replayOf(reservation: Reservation, response: string | null | undefined)
 }
 
 export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promise<Meter | Replay> {
-  const { reservation, replayed, available, response } = await reserve(deps, request);
+  const { reservation, replayed, available, response, headroom } = await reserve(deps, request);
   if (replayed) return replayOf(reservation, response);
   let done = false;
   let settled: Reservation | null = null;
@@ -159,6 +161,7 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
     reservation,
     keepsAnswer: request.requestHash !== null,
     availableAfterHold: available,
+    headroom,
     settle,
     async finish(usage) {
       if (done) return;

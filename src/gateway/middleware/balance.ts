@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import { formatUsd, type NanoUsd } from '../../core/money.ts';
-import type { Balance, FundingSource, Reservation } from '../../ledger/types.ts';
+import type { Balance, FundingSource, Reservation, ReserveResult } from '../../ledger/types.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 
 type Available = Record<FundingSource, NanoUsd>;
@@ -60,4 +60,15 @@ export async function noteBalanceBeforeHold(
     ...after,
     [reservation.source]: after[reservation.source] + reservation.amountNano,
   });
+}
+
+/**
+ * After a reservation: the tightest remaining budget over every level the request had to fit (the key's limits, its
+ * project's and organization's budgets, the source that paid), in USD, and the level it belongs to.
+ */
+export function noteHeadroom(c: Context<GatewayEnv>, headroom: ReserveResult['headroom']): void {
+  if (headroom === undefined) return;
+  const headers = c.get('headers');
+  headers['x-perdiem-budget-remaining'] = formatUsd(headroom.remainingNano);
+  headers['x-perdiem-budget-level'] = headroom.level;
 }
