@@ -51,19 +51,19 @@ const budgetOf = (tree: Tree, name: string) => tree.projects.find((project) => p
 /** Chat requests with the key until one is refused; the costs charged and the refusal. */
 async function spendUntilRefused(openai: OpenAI, model: string, requestsMax: number) {
   const costs: bigint[] = [];
+  let headers: Headers | null = null;
   for (let i = 0; i < requestsMax; i++) {
     try {
-      const data = await openai.chat.completions.create({
-        model,
-        messages: [{ role: 'user', content: 'Say hi' }],
-        max_tokens: 4,
-      });
+      const { data, response } = await openai.chat.completions
+        .create({ model, messages: [{ role: 'user', content: 'Say hi' }], max_tokens: 4 })
+        .withResponse();
       costs.push(costOf(data));
+      headers = response.headers;
     } catch (error) {
-      return { costs, refusal: error as InstanceType<typeof OpenAI.APIError> };
+      return { costs, headers, refusal: error as InstanceType<typeof OpenAI.APIError> };
     }
   }
-  return { costs, refusal: null };
+  return { costs, headers, refusal: null };
 }
 
 describe('the team workflow through perdiem up', { timeout: 240_000 }, () => {
@@ -114,9 +114,10 @@ describe('the team workflow through perdiem up', { timeout: 240_000 }, () => {
     expect(before.costs.length).toBeGreaterThan(0);
     expect(before.refusal?.status).toBe(402);
     expect(before.refusal?.code).toBe('project_budget_exceeded');
-    // The header comes with the gateway half of `meter`; when it is there it must name the project.
-    const refusedBy = before.refusal?.headers?.get('x-perdiem-refused-by');
-    if (refusedBy !== null && refusedBy !== undefined) expect(refusedBy).toBe('project');
+    expect(before.refusal?.headers?.get('x-perdiem-refused-by')).toBe('project');
+    // Each answer named the tightest budget and what it left: the project's.
+    expect(before.headers?.get('x-perdiem-budget-level')).toBe('project');
+    expect(parseUsd(before.headers?.get('x-perdiem-budget-remaining') ?? 'x')).toBeLessThan(parseUsd('0.00005'));
     const spentBefore = before.costs.reduce((sum, cost) => sum + cost, 0n);
     expect(spentBefore).toBeLessThanOrEqual(parseUsd('0.00005'));
     let tree = await perdiemJson<Tree>('org', 'show', 'Acme');
