@@ -25,6 +25,7 @@ describe('rate limits', () => {
     const refused = await gw.request('/v1/chat/completions', { json: chat });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('x-perdiem-refused-by')).toBe('key');
     const body = (await refused.json()) as { error: { type: string; code: string } };
     expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
     expect(await gw.ledger.journal({ limit: 10_000 })).toHaveLength(before.length);

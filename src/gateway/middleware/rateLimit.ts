@@ -74,6 +74,15 @@ function setHeaders(headers: Record<string, string>, requests: BucketState, toke
   headers['x-ratelimit-reset-tokens'] = formatResetMs(tokens.resetMs);
 }
 
+/**
+ * The level a rate limit refused at (the `x-perdiem-refused-by` header, as on a budget's 402): the key's own buckets,
+ * or its account's, which for a project key is its organization's funding account.
+ */
+function refusingLevel(scope: string, projectId: string | null): 'key' | 'organization' | 'account' {
+  if (scope === 'key') return 'key';
+  return projectId === null ? 'account' : 'organization';
+}
+
 export function rateLimitMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
   const bucketsFor = bucketPlanner(deps);
   return async (c, next) => {
@@ -95,7 +104,10 @@ export function rateLimitMiddleware(deps: GatewayDeps): MiddlewareHandler<Gatewa
       deps.metrics.observeRateLimited(scope);
       throw new RateLimitError(`rate limit reached for ${unit} per minute on this ${scope}; retry later`, {
         code: 'rate_limit_exceeded',
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(blocking.retryAfterMs / 1000))) },
+        headers: {
+          'retry-after': String(Math.max(1, Math.ceil(blocking.retryAfterMs / 1000))),
+          'x-perdiem-refused-by': refusingLevel(scope, c.get('principal').key.projectId),
+        },
       });
     }
     c.set('rateTakes', takes);
