@@ -7,7 +7,6 @@
 import { Hono } from 'hono';
 import { InvalidRequestError, NotFoundError } from '../../core/errors.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
-import { walletView } from '../identity/accountWalletRoutes.ts';
 import { requireAdminKey } from '../middleware/auth.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
 import { auditPageDefault, auditPageMax } from './limits.ts';
@@ -106,13 +105,6 @@ export function orgRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   memberRoutes(deps, app);
-
-  // The wallets linked to the organization's funding account: what the on-chain allowance feeds it from.
-  app.get('/orgs/:org/wallets', async (c) => {
-    const org = await deps.ledger.getOrg(c.get('principal').accountId, c.req.param('org'));
-    const wallets = await deps.ledger.walletsOfAccount(org.accountId);
-    return c.json({ object: 'list', data: wallets.map(walletView) });
-  });
 
   app.get('/orgs/:org/projects', async (c) => {
     const projects = await deps.ledger.listProjects(c.get('principal').accountId, c.req.param('org'));

@@ -1,5 +1,6 @@
 /** The team routes in /openapi.json, with request bodies from the zod schemas that validate them. */
 import type { z } from 'zod';
+import { linkWalletSchema } from '../identity/accountWalletRoutes.ts';
 import {
   addMemberSchema,
   addWebhookSchema,
@@ -42,7 +43,18 @@ export function teamsPaths(op: Op): Record<string, unknown> {
       delete: op(admin('Remove a member; the project keys it made are revoked at once (revokedKeys)')),
     },
     '/api/v1/orgs/{org}/wallets': {
-      get: op("The wallets linked to the organization's funding account; their on-chain allowance funds it"),
+      get: op(
+        "The wallets linked to the organization's funding account; their on-chain allowance (and what treasuries allocate to them) funds it",
+      ),
+    },
+    '/api/v1/orgs/{org}/wallets/link': {
+      get: op(
+        'A short-lived token naming the organization account, for the wallet to link to sign (owners and admins)',
+      ),
+      post: op(
+        "Link the wallet that signed the token to the organization's funding account (owners and admins)",
+        linkWalletSchema,
+      ),
     },
     '/api/v1/orgs/{org}/projects': {
       get: op('Projects of the organization with their admins'),
@@ -75,6 +87,12 @@ export function teamsPaths(op: Op): Record<string, unknown> {
         reallocateSchema,
       ),
     },
+    ...auditAndAlertPaths(op, admin),
+  };
+}
+
+function auditAndAlertPaths(op: Op, admin: (summary: string) => string): Record<string, unknown> {
+  return {
     '/api/v1/orgs/{org}/audit': {
       get: op(
         'The append-only audit log, oldest first: who changed what, before and after; ?afterId=&limit= (at most 1000)',
