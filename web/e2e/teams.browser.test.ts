@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { captureIo } from '../../src/cli/testing/captureIo.ts';
@@ -61,7 +62,7 @@ describe('the Teams page in Chromium against perdiem up', () => {
   it('shows the budget tree with spend, edits a budget in place and moves budget between projects', async () => {
     up = await startUpProcess(home);
     const { state } = up;
-    const org = await perdiemJson<{ accountId: string }>('org', 'create', 'Acme');
+    const org = await perdiemJson<{ id: string; accountId: string }>('org', 'create', 'Acme');
     const funded = await fetch(`${state.gatewayUrl}/admin/accounts/${org.accountId}/credits`, {
       method: 'POST',
       headers: { authorization: `Bearer ${state.operatorToken}`, 'content-type': 'application/json' },
@@ -86,6 +87,19 @@ describe('the Teams page in Chromium against perdiem up', () => {
     const spent = budgetOf(await perdiemJson<Tree>('org', 'show', 'Acme'), 'web').spent;
     expect(Number(spent)).toBeGreaterThan(0);
 
+    // A treasury wallet linked to the organization's account (by its owner's ADMIN key and the wallet's signature).
+    const treasury = privateKeyToAccount(generatePrivateKey());
+    const linkUrl = `${state.gatewayUrl}/api/v1/orgs/${org.id}/wallets/link`;
+    const owner = { authorization: `Bearer ${state.demo!.adminKey}` };
+    const { token } = ((await (await fetch(linkUrl, { headers: owner })).json()) as { data: { token: string } }).data;
+    const signature = await treasury.signMessage({ message: token });
+    const linked = await fetch(linkUrl, {
+      method: 'POST',
+      headers: { ...owner, 'content-type': 'application/json' },
+      body: JSON.stringify({ address: treasury.address, signature, token }),
+    });
+    expect(linked.status).toBe(201);
+
     browser = await launchChromium();
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     const pageErrors: string[] = [];
@@ -103,7 +117,11 @@ describe('the Teams page in Chromium against perdiem up', () => {
     expect(Math.abs(Number(shown.slice(1)) - Number(spent))).toBeLessThan(1e-6);
     const barWidth = await webRow.locator('.budget-spent').evaluate((element) => (element as HTMLElement).style.width);
     expect(Number.parseFloat(barWidth)).toBeGreaterThan(50);
-    await page.getByTestId('treasury-wallets').or(page.getByText('No wallet is linked')).first().waitFor();
+    // The treasury wallet with its allowance on chain (none staked) and its allocations (or a deployment without).
+    const walletRow = page.locator(`[data-testid="treasury-wallet"][data-address="${treasury.address}"]`);
+    await walletRow.waitFor({ timeout: stepTimeoutMs });
+    expect(await walletRow.locator('td').nth(1).textContent()).toBe('$0.00');
+    expect(await walletRow.locator('td').nth(3).textContent()).toMatch(/^out \$0\.00 · in \$0\.00|no allocation views/);
     await shot(page, 'teams-01-tree');
 
     // Edit the batch budget in place.

@@ -1,5 +1,5 @@
 /** The team routes as the Teams page reads and changes them (amounts are USD decimal strings, as the API sends). */
-import type { Address, PublicClient } from 'viem';
+import { type Address, type PublicClient, parseAbi } from 'viem';
 import { diemStakingAbi } from '../../src/chain/generated/contracts.ts';
 import { apiJson } from './api.ts';
 import type { Contracts } from './config.ts';
@@ -113,13 +113,60 @@ export async function orgWallets(bearer: string, orgId: string): Promise<Address
   return wallets.map((wallet) => wallet.address);
 }
 
+/**
+ * DiemStaking's allocation views, by signature: the page then also reads a deployment that predates them, and says so
+ * rather than failing.
+ */
+const allocationAbi = parseAbi([
+  'function membersOf(address delegator) view returns (address[])',
+  'function allocationOf(address delegator, address member) view returns (uint256 currentWei, uint256 nextWei)',
+  'function allocatedOutOf(address account, uint256 epoch) view returns (uint256)',
+  'function allocatedInOf(address account, uint256 epoch) view returns (uint256)',
+]);
+
+export interface Allocations {
+  /** What the wallet allocates to others, and what others allocate to it, this epoch. */
+  outWei: bigint;
+  inWei: bigint;
+  /** The members it allocates to from the next epoch on, with this epoch's and the next epoch's amounts. */
+  members: { address: Address; currentWei: bigint; nextWei: bigint }[];
+}
+
 export interface WalletAllowance {
   address: Address;
   allowanceWei: bigint;
   nextEpochAllowanceWei: bigint;
+  /** null: the deployed DiemStaking has no allocation views. */
+  allocations: Allocations | null;
 }
 
-/** Each wallet's DIEM allowance on chain this epoch and the next: what funds the organization's account. */
+async function readAllocations(client: PublicClient, staking: Address, wallet: Address, epoch: bigint) {
+  const contract = { address: staking, abi: allocationAbi } as const;
+  try {
+    const [outWei, inWei, members] = await Promise.all([
+      client.readContract({ ...contract, functionName: 'allocatedOutOf', args: [wallet, epoch] }),
+      client.readContract({ ...contract, functionName: 'allocatedInOf', args: [wallet, epoch] }),
+      client.readContract({ ...contract, functionName: 'membersOf', args: [wallet] }),
+    ]);
+    const amounts = await Promise.all(
+      members.map((member) =>
+        client.readContract({ ...contract, functionName: 'allocationOf', args: [wallet, member] }),
+      ),
+    );
+    return {
+      outWei,
+      inWei,
+      members: members.map((address, i) => ({ address, currentWei: amounts[i]![0], nextWei: amounts[i]![1] })),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Each wallet's DIEM allowance on chain this epoch and the next (what funds the organization's account), and what it
+ * allocates to member wallets and receives from treasuries.
+ */
 export async function readWalletAllowances(
   client: PublicClient,
   contracts: Contracts,
@@ -129,11 +176,12 @@ export async function readWalletAllowances(
   const epoch = await client.readContract({ ...staking, functionName: 'currentEpoch' });
   return Promise.all(
     addresses.map(async (address) => {
-      const [allowanceWei, nextEpochAllowanceWei] = await Promise.all([
+      const [allowanceWei, nextEpochAllowanceWei, allocations] = await Promise.all([
         client.readContract({ ...staking, functionName: 'allowanceOf', args: [address, epoch] }),
         client.readContract({ ...staking, functionName: 'nextEpochAllowanceOf', args: [address] }),
+        readAllocations(client, contracts.diemStaking, address, epoch),
       ]);
-      return { address, allowanceWei, nextEpochAllowanceWei };
+      return { address, allowanceWei, nextEpochAllowanceWei, allocations };
     }),
   );
 }

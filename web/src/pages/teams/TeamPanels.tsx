@@ -5,7 +5,14 @@ import { Async, Empty, ErrorNote } from '../../components/ui.tsx';
 import type { Contracts } from '../../config.ts';
 import { formatTime, formatToken, formatUsdNano, shortAddress, usdToNano } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
-import { type AlertView, orgWallets, readWalletAllowances, reallocate, type TreeView } from '../../teams.ts';
+import {
+  type AlertView,
+  orgWallets,
+  readWalletAllowances,
+  reallocate,
+  type TreeView,
+  type WalletAllowance,
+} from '../../teams.ts';
 
 const money = (text: string) => formatUsdNano(usdToNano(text) ?? 0n);
 
@@ -155,26 +162,55 @@ export function TreasuryWallets(props: { bearer: string; orgId: string; client: 
             organization (`perdiem wallets link`), and its staked DIEM funds every project.
           </Empty>
         ) : (
-          <table data-testid="treasury-wallets">
-            <thead>
-              <tr>
-                <th>Wallet</th>
-                <th>Allowance this epoch</th>
-                <th>Next epoch</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((wallet) => (
-                <tr key={wallet.address}>
-                  <td title={wallet.address}>{shortAddress(wallet.address)}</td>
-                  <td>${formatToken(wallet.allowanceWei)}</td>
-                  <td>${formatToken(wallet.nextEpochAllowanceWei)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <WalletTable wallets={list} />
         )
       }
     </Async>
+  );
+}
+
+/** A wallet's allocations: out to members (this epoch → next), and in from treasuries. */
+function AllocationCell({ wallet }: { wallet: WalletAllowance }) {
+  const allocations = wallet.allocations;
+  if (allocations === null) return <span className="muted">this deployment has no allocation views</span>;
+  return (
+    <div data-testid="wallet-allocations">
+      <div>
+        out ${formatToken(allocations.outWei)} · in ${formatToken(allocations.inWei)}
+      </div>
+      {allocations.members.map((member) => (
+        <div key={member.address} className="small-text">
+          → <span title={member.address}>{shortAddress(member.address)}</span> ${formatToken(member.currentWei)} now, $
+          {formatToken(member.nextWei)} next epoch
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function WalletTable({ wallets }: { wallets: WalletAllowance[] }) {
+  return (
+    <table data-testid="treasury-wallets">
+      <thead>
+        <tr>
+          <th>Wallet</th>
+          <th>Allowance this epoch</th>
+          <th>Next epoch</th>
+          <th>Allocations</th>
+        </tr>
+      </thead>
+      <tbody>
+        {wallets.map((wallet) => (
+          <tr key={wallet.address} data-testid="treasury-wallet" data-address={wallet.address}>
+            <td title={wallet.address}>{shortAddress(wallet.address)}</td>
+            <td>${formatToken(wallet.allowanceWei)}</td>
+            <td>${formatToken(wallet.nextEpochAllowanceWei)}</td>
+            <td>
+              <AllocationCell wallet={wallet} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
