@@ -173,4 +173,82 @@ describe('the team workflow through perdiem up', { timeout: 240_000 }, () => {
     );
     expect(stillRefused.refusal?.status).toBe(402);
   });
+  it('manages members, project admins and webhooks with the CLI, and lists the alerts the spend raised', async () => {
+    if (!second) throw new Error('the first test did not restart the stack');
+    const { state } = second;
+    const created = await fetch(`${state.gatewayUrl}/admin/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${state.operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bob' }),
+    });
+    const bob = ((await created.json()) as { data: { account: { id: string }; apiKey: string } }).data;
+
+    const badRole = await perdiem('org', 'add-member', 'Acme', bob.account.id, '--role', 'king');
+    expect(badRole.code).toBe(2);
+    expect(badRole.err).toContain('--role must be OWNER, ADMIN or MEMBER');
+    expect(await perdiemJson('org', 'add-member', 'Acme', bob.account.id)).toMatchObject({ role: 'MEMBER' });
+    const members = await perdiem('org', 'members', 'Acme');
+    expect(members.out).toMatch(new RegExp(`^${bob.account.id}\\s+MEMBER\\s`, 'm'));
+    const web = await perdiemJson<{ adminAccountIds: string[] }>('project', 'admin', 'web', bob.account.id);
+    expect(web.adminAccountIds).toEqual([bob.account.id]);
+    const projects = await perdiem('project', 'list', 'Acme');
+    expect(projects.out).toMatch(/^ID\s+NAME\s+ADMINS\s+CREATED \(UTC\)$/m);
+    expect(projects.out).toMatch(/\sbatch\s+-\s/);
+
+    // A member raising a budget of a project it does not administer is refused, and nothing changes.
+    const raise = await perdiem(
+      'budget',
+      'set',
+      'batch',
+      '1',
+      '--currency',
+      'TOTAL',
+      '--period',
+      'epoch',
+      '--api-key',
+      bob.apiKey,
+    );
+    expect(raise.code).toBe(1);
+    expect(raise.err).toMatch(/gateway answered 403 \(forbidden\)/);
+    expect(budgetOf(await perdiemJson<Tree>('org', 'show', 'Acme'), 'batch').amount).toBe('0.00002');
+
+    const hook = await perdiemJson<{ id: string; secret: string }>(
+      'org',
+      'webhook',
+      'add',
+      'Acme',
+      'http://127.0.0.1:9/hook',
+    );
+    expect(hook.secret.length).toBeGreaterThan(16);
+    expect(await perdiemJson('org', 'webhook', 'list', 'Acme')).toMatchObject([
+      { id: hook.id, url: 'http://127.0.0.1:9/hook' },
+    ]);
+    expect(await perdiemJson('org', 'webhook', 'remove', 'Acme', hook.id)).toEqual({ removed: hook.id });
+    expect(await perdiemJson('org', 'webhook', 'list', 'Acme')).toEqual([]);
+
+    // The spend of the first test crossed the web budget's 50% and 80% thresholds (a reservation bound stops it short
+    // of 100%): one alert each, raised by the sweeper.
+    const thresholds = async () =>
+      (await perdiemJson<{ thresholdPercent: number; scopeId: string }[]>('org', 'alerts', 'Acme'))
+        .map((alert) => alert.thresholdPercent)
+        .sort((a, b) => a - b);
+    await expect.poll(thresholds, { timeout: 20_000, interval: 250 }).toEqual(expect.arrayContaining([50, 80]));
+    expect(new Set(await thresholds()).size).toBe((await thresholds()).length);
+    expect((await perdiem('org', 'alerts', 'Acme')).out).toMatch(/^RAISED \(UTC\)\s+SCOPE\s+BUDGET/m);
+
+    expect(await perdiemJson('org', 'remove-member', 'Acme', bob.account.id)).toEqual({
+      accountId: bob.account.id,
+      revokedKeys: 0,
+    });
+    const audit = await perdiemJson<{ action: string }[]>('org', 'audit', 'Acme', '--after', '7');
+    expect(audit.map((entry) => entry.action)).toEqual([
+      'member.add',
+      'project.admin',
+      'webhook.add',
+      'webhook.remove',
+      'member.remove',
+    ]);
+    const listed = await perdiemJson<{ name: string }[]>('org', 'list');
+    expect(listed.map((org) => org.name)).toEqual(['Acme']);
+  });
 });
