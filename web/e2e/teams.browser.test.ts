@@ -122,6 +122,10 @@ describe('the Teams page in Chromium against perdiem up', () => {
     await walletRow.waitFor({ timeout: stepTimeoutMs });
     expect(await walletRow.locator('td').nth(1).textContent()).toBe('$0.00');
     expect(await walletRow.locator('td').nth(3).textContent()).toMatch(/^out \$0\.00 · in \$0\.00|no allocation views/);
+    // The alerts the spend raised (the sweeper of `perdiem up` raises them), with no webhook to deliver to.
+    const alertRow = page.getByTestId('alert-row').filter({ hasText: '80%' });
+    await alertRow.first().waitFor({ timeout: stepTimeoutMs });
+    expect(await alertRow.first().textContent()).toContain('web TOTAL/epoch');
     await shot(page, 'teams-01-tree');
 
     // Edit the batch budget in place.
