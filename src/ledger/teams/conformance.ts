@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { epochAt, monthAt } from '../../core/epoch.ts';
-import { expectError, start, usd } from '../conformanceHelpers.ts';
+import { expectError, reserveOn, start, usd } from '../conformanceHelpers.ts';
 import { type FakeClock, fakeClock } from '../testing/fakeClock.ts';
 import type { LedgerHarness } from '../testing/harness.ts';
 import type { Ledger } from '../types.ts';
@@ -182,6 +182,30 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       await expectError(ledger.createProject(owner, org.id, { name: 'p' }), 403, 'forbidden');
     });
 
+    it('keeps one OWNER when two OWNERs demote or remove each other at once', async () => {
+      const { org, owner, admin } = await team();
+      await ledger.setMember(owner, org.id, { accountId: admin, role: 'OWNER' });
+      const demotions = await Promise.allSettled([
+        ledger.setMember(owner, org.id, { accountId: admin, role: 'MEMBER' }),
+        ledger.setMember(admin, org.id, { accountId: owner, role: 'MEMBER' }),
+      ]);
+      expect(demotions.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      // The loser is refused as the rules say of the state the winner left: no longer an OWNER, or the last one.
+      const refused = demotions.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(['forbidden', 'last_owner']).toContain(refused.reason.code);
+      const [survivor, demoted] = demotions[0]!.status === 'fulfilled' ? [owner, admin] : [admin, owner];
+      expect((await ledger.listMembers(survivor, org.id)).filter((m) => m.role === 'OWNER')).toHaveLength(1);
+      await ledger.setMember(survivor, org.id, { accountId: demoted, role: 'OWNER' });
+      const removals = await Promise.allSettled([
+        ledger.removeMember(owner, org.id, admin),
+        ledger.removeMember(admin, org.id, owner),
+      ]);
+      expect(removals.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const remaining = removals[0]!.status === 'fulfilled' ? owner : admin;
+      const owners = (await ledger.listMembers(remaining, org.id)).filter((m) => m.role === 'OWNER');
+      expect(owners).toHaveLength(1);
+    });
+
     it("stops a removed member's project keys at once, and only its keys", async () => {
       const { org, owner, member, lead, a, b } = await team();
       const t0 = clock.now();
@@ -190,9 +214,19 @@ export function describeTeamsConformance(harness: LedgerHarness): void {
       const theirs = await ledger.createProjectKey(lead, { projectId: a.id, name: 'theirs' });
       await ledger.revokeKey(mine2.key.id);
       expect((await ledger.authenticate(mine.secret)).id).toBe(mine.key.id);
+      // The organization's account pays for its project keys.
+      await ledger.addFunds({
+        accountId: org.accountId,
+        source: 'CREDITS',
+        amountNano: usd(1),
+        reference: 'org-credits',
+      });
+      const paid = await reserveOn(ledger, org.accountId, 1n, { keyId: mine.key.id });
+      expect(paid.reservation.accountId).toBe(org.accountId);
       clock.advance(5);
       expect(await ledger.removeMember(owner, org.id, member)).toEqual({ revokedKeys: 1 });
       await expectError(ledger.authenticate(mine.secret), 401, 'api_key_revoked');
+      await expectError(reserveOn(ledger, org.accountId, 1n, { keyId: mine.key.id }), 401, 'api_key_revoked');
       expect((await ledger.getKey(mine.key.id))?.revokedAtMs).toBe(t0 + 5);
       expect((await ledger.getKey(mine2.key.id))?.revokedAtMs).toBe(t0);
       expect((await ledger.authenticate(theirs.secret)).id).toBe(theirs.key.id);

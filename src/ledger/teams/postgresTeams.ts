@@ -20,6 +20,7 @@ import {
   appendAudit,
   listProjectsOf,
   lockFundingMutex,
+  lockOrg,
   memberOrg,
   memberProject,
   ownersOf,
@@ -118,8 +119,8 @@ export class PostgresTeams implements TeamsLedger {
     const role = checkRole(input.role);
     const { accountId } = input;
     return this.tx(async (tx, audit) => {
+      const org = await lockOrg(tx, orgId);
       const actorRole = await roleOf(tx, orgId, actor);
-      const org = actorRole === null ? null : (await memberOrg(tx, actor, orgId, true)).org;
       const current = await roleOf(tx, orgId, accountId);
       const action = decideSetMember(actorRole, current, role, await ownersOf(tx, orgId));
       if (org?.accountId === accountId) {
@@ -145,8 +146,8 @@ export class PostgresTeams implements TeamsLedger {
   async removeMember(actor: string, orgId: string, accountId: string): Promise<{ revokedKeys: number }> {
     checkId(accountId, 'accountId');
     return this.tx(async (tx, audit) => {
+      const org = await lockOrg(tx, orgId);
       const actorRole = await roleOf(tx, orgId, actor);
-      const org = actorRole === null ? null : (await memberOrg(tx, actor, orgId, true)).org;
       const current = await roleOf(tx, orgId, accountId);
       checkRemoveMember(actorRole, current, await ownersOf(tx, orgId));
       await tx`DELETE FROM org_members WHERE org_id = ${orgId} AND account_id = ${accountId}`;
@@ -170,8 +171,7 @@ export class PostgresTeams implements TeamsLedger {
   async createProject(actor: string, orgId: string, input: { name: string }): Promise<Project> {
     const name = checkName(input?.name);
     return this.tx(async (tx, audit) => {
-      requireManager(await roleOf(tx, orgId, actor), 'create projects');
-      await memberOrg(tx, actor, orgId, true);
+      requireManager((await memberOrg(tx, actor, orgId, true)).role, 'create projects');
       const [exists] = await tx`SELECT 1 FROM projects WHERE org_id = ${orgId} AND name = ${name}`;
       if (exists) throw new ConflictError('a project of this name exists', { code: 'project_exists', param: 'name' });
       const now = this.storage.clock();

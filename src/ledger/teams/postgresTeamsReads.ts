@@ -40,8 +40,9 @@ export async function memberOrg(
   orgId: string,
   lock = false,
 ): Promise<{ org: Organization; role: OrgRole }> {
-  const role = requireMember(await roleOf(tx, orgId, actor));
+  // Locked first, so that the role read is the one that holds until the transaction ends.
   const org = lock ? await lockOrg(tx, orgId) : await readOrg(tx, orgId);
+  const role = requireMember(await roleOf(tx, orgId, actor));
   if (!org) throw orgNotFound();
   return { org, role };
 }

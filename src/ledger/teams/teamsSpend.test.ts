@@ -4,80 +4,13 @@
  * rows (budget_spend) are written here through a second connection to the same database, as the metering hot path
  * writes them, so these tests hold whatever the state of the hot path.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { epochAt, monthAt } from '../../core/epoch.ts';
 import { day, expectError, start, usd } from '../conformanceHelpers.ts';
-import { openPostgresLedger } from '../postgres/postgresLedger.ts';
-import { openSqliteLedger } from '../sqlite/sqliteLedger.ts';
 import { type FakeClock, fakeClock } from '../testing/fakeClock.ts';
-import { dropSchema, postgresSkipReason, testDatabaseUrl } from '../testing/harness.ts';
-import type { Ledger } from '../types.ts';
+import { type SpendLedger, spendLedgerAdapters } from './spendLedgers.ts';
 
-interface SpendLedger {
-  ledger: Ledger;
-  writeSpend(
-    scopeId: string,
-    spendClass: 'DIEM' | 'USD',
-    periodKey: string,
-    spent: bigint,
-    reserved: bigint,
-  ): Promise<void>;
-  close(): Promise<void>;
-}
-
-const upsert = `INSERT INTO budget_spend (scope_id, class, period_key, spent_nano, reserved_nano) VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (scope_id, class, period_key) DO UPDATE SET spent_nano = excluded.spent_nano,
-    reserved_nano = excluded.reserved_nano`;
-
-function openSqlite(clock: FakeClock): SpendLedger {
-  const directory = mkdtempSync(join(tmpdir(), 'perdiem-teams-'));
-  const path = join(directory, 'ledger.sqlite');
-  const ledger = openSqliteLedger({ path, clock: clock.now, backgroundCheckpoints: false });
-  const raw = new DatabaseSync(path);
-  raw.exec('PRAGMA busy_timeout = 5000');
-  const statement = raw.prepare(upsert.replaceAll('$', '?'));
-  return {
-    ledger,
-    writeSpend: async (...row) => {
-      statement.run(...row);
-    },
-    close: async () => {
-      raw.close();
-      await ledger.close();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-async function openPostgres(clock: FakeClock): Promise<SpendLedger> {
-  const schema = `perdiem_test_${randomBytes(6).toString('hex')}`;
-  const ledger = await openPostgresLedger({ url: testDatabaseUrl, schema, createSchema: true, clock: clock.now });
-  const raw = postgres(testDatabaseUrl, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
-  return {
-    ledger,
-    writeSpend: async (...row) => {
-      await raw.unsafe(upsert, row.map(String));
-    },
-    close: async () => {
-      await raw.end({ timeout: 5 });
-      await ledger.close();
-      await dropSchema(schema);
-    },
-  };
-}
-
-const adapters = [
-  { name: 'sqlite', skip: null as string | null, open: async (clock: FakeClock) => openSqlite(clock) },
-  { name: 'postgres', skip: await postgresSkipReason(), open: openPostgres },
-];
-
-for (const adapter of adapters) {
+for (const adapter of spendLedgerAdapters) {
   describe.skipIf(adapter.skip !== null)(`teams budgets against spend: ${adapter.name}`, () => {
     let clock: FakeClock;
     let opened: SpendLedger;
