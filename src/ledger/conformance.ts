@@ -17,6 +17,6 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
   describeFundingConformance(harness);
   describeMeteringConformance(harness);
   describeReportingConformance(harness);
-  describeAlertsConformance(harness);
   describeTeamsConformance(harness);
+  describeAlertsConformance(harness);
 }

@@ -6,6 +6,7 @@
  */
 import { type Clock, minuteMs, secondMs } from '../../core/epoch.ts';
 import { formatUsd } from '../../core/money.ts';
+import { alertLimits } from '../../ledger/alerts/alertRules.ts';
 import type { BudgetAlert, DueDelivery, Ledger } from '../../ledger/types.ts';
 import { type Lookup, refusedDestination } from './webhookDestination.ts';
 import { webhookHeaders } from './webhookSignature.ts';
@@ -94,7 +95,10 @@ async function post(delivery: DueDelivery, options: WebhookDeliveryOptions): Pro
       },
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? webhookLimits.requestTimeoutMs),
+      // Well inside the ledger's lease on the delivery, so no other replica sends it while this one waits.
+      signal: AbortSignal.timeout(
+        Math.min(options.timeoutMs ?? webhookLimits.requestTimeoutMs, alertLimits.deliveryLeaseMs / 2),
+      ),
     });
     await response.body?.cancel().catch(() => {});
     return response.status >= 200 && response.status < 300 ? null : `HTTP ${response.status}`;

@@ -4,10 +4,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type Clock, epochAt, monthAt, secondMs } from '../../core/epoch.ts';
-import { NotFoundError, PermissionError } from '../../core/errors.ts';
 import { invalidInput } from '../inputChecks.ts';
 import { periodKeyOf } from '../metering/meteringRules.ts';
 import type { Row } from '../rows.ts';
+import { requireManager, requireMember } from '../teams/teamRules.ts';
 import type { BudgetPeriod, BudgetScope, OrgRole } from '../teams/teamsLedger.ts';
 import type { LimitCurrency } from '../vocabulary.ts';
 import type { BudgetAlert, DeliveryState, DueDelivery, Webhook } from './alertsLedger.ts';
@@ -27,15 +27,12 @@ export const alertLimits = {
 export type AlertAccess = 'read' | 'manage';
 
 /**
- * Any member reads alerts; owners and admins manage webhooks. A refusal is a PermissionError for a member and a
- * NotFoundError for anyone else, so that an organization's existence does not leak. The same codes as teamRules.ts
- * (`requireMember`, `requireManager`), which this defers to once the teams adapters land.
+ * Any member reads alerts; owners and admins manage webhooks (teamRules.ts). A refusal is a PermissionError for a
+ * member and a NotFoundError for anyone else, so that an organization's existence does not leak.
  */
 export function checkAlertAccess(role: OrgRole | null, access: AlertAccess): void {
-  if (role === null) throw new NotFoundError('organization not found', { code: 'organization_not_found' });
-  if (access === 'manage' && role === 'MEMBER') {
-    throw new PermissionError('your role in this organization may not manage webhooks', { code: 'forbidden' });
-  }
+  if (access === 'manage') requireManager(role, 'manage webhooks');
+  else requireMember(role);
 }
 
 export function roleOf(row: Row | undefined): OrgRole | null {

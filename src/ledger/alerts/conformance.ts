@@ -98,11 +98,18 @@ export function describeAlertsConformance(harness: LedgerHarness): void {
       expect(await ledger.raiseAlerts()).toEqual([]);
       await seed.spend('prj_0', 'USD', epochKey(start), 1n);
       expect(thresholdsOf(await ledger.raiseAlerts())).toEqual([50, 80, 100]);
+      // Exact at the boundary, however large the amounts.
+      const huge = 4_000_000_000_000_000_002n;
+      await seed.budget({ scopeId: 'prj_h', orgId: 'org_a', currency: 'USD', period: 'EPOCH', amountNano: huge });
+      await seed.spend('prj_h', 'USD', epochKey(start), huge / 2n - 1n);
+      expect(await ledger.raiseAlerts()).toEqual([]);
+      await seed.spend('prj_h', 'USD', epochKey(start), huge / 2n);
+      expect((await ledger.raiseAlerts()).map((a) => [a.thresholdPercent, a.spentNano])).toEqual([[50, huge / 2n]]);
     });
 
-    it('raises an alert once when two replicas raise at the same time', async () => {
+    it('raises an alert once when replicas raise at the same time', async () => {
       const webhook = await ledger.addWebhook(owner, 'org_a', { url: 'http://127.0.0.1:9/hook' });
-      const replicas = opened.ledgers;
+      const replicas = [...opened.ledgers, await opened.reopen(), await opened.reopen()];
       for (let round = 0; round < 5; round++) {
         const scopeId = `prj_race_${round}`;
         await seed.budget({ scopeId, orgId: 'org_a', currency: 'USD', period: 'EPOCH', amountNano: usd(1) });
@@ -110,8 +117,17 @@ export function describeAlertsConformance(harness: LedgerHarness): void {
         const raised = (await Promise.all(replicas.map((replica) => replica.raiseAlerts()))).flat();
         expect(thresholdsOf(raised)).toEqual([50, 80, 100]);
       }
+      // Many budgets at once, raised by four replicas together.
+      for (let i = 0; i < 40; i++) {
+        const scopeId = `prj_many_${i}`;
+        await seed.budget({ scopeId, orgId: 'org_a', currency: 'TOTAL', period: 'MONTH', amountNano: usd(1) });
+        await seed.spend(scopeId, 'DIEM', monthKey(start), usd(0.5));
+      }
+      const many = (await Promise.all(replicas.map((replica) => replica.raiseAlerts()))).flat();
+      expect(new Set(many.map((a) => a.id)).size).toBe(40);
+      expect(many).toHaveLength(40);
       const listed = await ledger.listAlerts(owner, 'org_a');
-      expect(listed).toHaveLength(15);
+      expect(listed).toHaveLength(55);
       for (const { deliveries } of listed) expect(deliveries.map((d) => d.webhookId)).toEqual([webhook.webhook.id]);
     });
 
@@ -226,6 +242,33 @@ export function describeAlertsConformance(harness: LedgerHarness): void {
       await expectError(ledger.listAlerts(owner, 'org_missing'), 404, 'organization_not_found');
       await seed.org('org_b', { [stranger]: 'OWNER' });
       await expectError(ledger.removeWebhook(stranger, 'org_b', created.webhook.id), 404, 'webhook_not_found');
+    });
+
+    it('reads organizations, roles and budgets made through the teams ledger', async () => {
+      const [boss, helper] = [await ledger.createAccount(), await ledger.createAccount()];
+      const org = await ledger.createOrg(boss.id, { name: 'Acme' });
+      await ledger.setMember(boss.id, org.id, { accountId: helper.id, role: 'MEMBER' });
+      const project = await ledger.createProject(boss.id, org.id, { name: 'search' });
+      const budget = { currency: 'TOTAL' as const, period: 'MONTH' as const, amountNano: usd(10) };
+      await ledger.setBudget(boss.id, { ...budget, scopeId: project.id, alertThresholds: [25, 75] });
+      await ledger.setBudget(boss.id, { ...budget, scopeId: org.id });
+      await expectError(ledger.addWebhook(helper.id, org.id, { url: 'https://example.com/h' }), 403, 'forbidden');
+      const hook = await ledger.addWebhook(boss.id, org.id, { url: 'https://example.com/h' });
+      await seed.spend(project.id, 'DIEM', monthKey(start), usd(3));
+      await seed.spend(org.id, 'USD', monthKey(start), usd(6));
+      const raised = await ledger.raiseAlerts();
+      expect(raised.map((a) => `${a.scope}:${a.thresholdPercent}`).sort()).toEqual(['ORGANIZATION:50', 'PROJECT:25']);
+      const listed = await ledger.listAlerts(helper.id, org.id);
+      expect(listed.flatMap(({ deliveries }) => deliveries.map((d) => d.webhookId))).toEqual([
+        hook.webhook.id,
+        hook.webhook.id,
+      ]);
+      await ledger.removeMember(boss.id, org.id, helper.id);
+      await expectError(ledger.listAlerts(helper.id, org.id), 404, 'organization_not_found');
+      const audit = await ledger.auditLog(boss.id, org.id);
+      expect(audit.filter((entry) => entry.action === 'webhook.add').map((entry) => entry.target)).toEqual([
+        `webhook:${hook.webhook.id}`,
+      ]);
     });
 
     it('refuses webhook URLs that are not http(s), carry credentials or are too long, and caps their number', async () => {

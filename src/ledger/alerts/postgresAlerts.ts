@@ -98,27 +98,29 @@ export class PostgresAlerts implements AlertsLedger {
   async raiseAlerts(): Promise<BudgetAlert[]> {
     const keys = currentPeriodKeys(this.storage.clock, this.storage.epochSeconds);
     const nowMs = this.storage.clock();
-    const rows = await this.sql`SELECT b.scope_id, b.scope, b.org_id, b.currency, b.period, b.amount_nano,
-        b.thresholds, k.period_key, sum(s.spent_nano)::bigint AS spent_nano,
-        (SELECT array_agg(a.threshold) FROM budget_alerts a WHERE a.scope_id = b.scope_id
-          AND a.currency = b.currency AND a.period = b.period AND a.period_key = k.period_key) AS raised
-      FROM budgets b
-      CROSS JOIN LATERAL (SELECT CASE b.period WHEN 'EPOCH' THEN ${keys.EPOCH}::text ELSE ${keys.MONTH}::text END
-        AS period_key) k
-      JOIN budget_spend s ON s.scope_id = b.scope_id AND s.period_key = k.period_key
-        AND (b.currency = 'TOTAL' OR s.class = b.currency)
-      GROUP BY b.scope_id, b.currency, b.period, k.period_key
-      HAVING sum(s.spent_nano) > 0`;
+    // Budgets with spend in the current period whose reached thresholds are not all raised yet (exact numerics).
+    const rows = await this.sql`WITH spend AS (
+        SELECT b.scope_id, b.scope, b.org_id, b.currency, b.period, b.amount_nano, b.thresholds, k.period_key,
+          sum(s.spent_nano)::bigint AS spent_nano
+        FROM budgets b
+        CROSS JOIN LATERAL (SELECT CASE b.period WHEN 'EPOCH' THEN ${keys.EPOCH}::text ELSE ${keys.MONTH}::text END
+          AS period_key) k
+        JOIN budget_spend s ON s.scope_id = b.scope_id AND s.period_key = k.period_key
+          AND (b.currency = 'TOTAL' OR s.class = b.currency)
+        GROUP BY b.scope_id, b.currency, b.period, k.period_key
+        HAVING sum(s.spent_nano) > 0)
+      SELECT spend.*, (SELECT array_agg(a.threshold) FROM budget_alerts a WHERE a.scope_id = spend.scope_id
+          AND a.currency = spend.currency AND a.period = spend.period AND a.period_key = spend.period_key) AS raised
+      FROM spend WHERE EXISTS (SELECT 1 FROM jsonb_array_elements_text(spend.thresholds::jsonb) t (value)
+        WHERE spend.spent_nano::numeric * 100 >= t.value::numeric * spend.amount_nano
+          AND NOT EXISTS (SELECT 1 FROM budget_alerts a WHERE a.scope_id = spend.scope_id
+            AND a.currency = spend.currency AND a.period = spend.period AND a.period_key = spend.period_key
+            AND a.threshold = t.value::int))`;
     // In id order, so that replicas raising the same alerts take their index locks in one order (no deadlock).
     const due = rows.flatMap((row) => alertsDue(row, nowMs)).sort((a, b) => (a.id < b.id ? -1 : 1));
     if (due.length === 0) return [];
-    return retryOnDeadlock(() =>
-      this.sql.begin(async (transaction) => {
-        const raised: BudgetAlert[] = [];
-        for (const alert of due) if (await insertAlert(transaction as unknown as Sql, alert)) raised.push(alert);
-        return raised;
-      }),
-    );
+    const inserted = new Set(await retryOnDeadlock(() => insertAlerts(this.sql, due)));
+    return due.filter((alert) => inserted.has(alert.id));
   }
 
   async dueDeliveries(limit: number): Promise<DueDelivery[]> {
@@ -176,16 +178,26 @@ export class PostgresAlerts implements AlertsLedger {
   }
 }
 
-/** The alert and a pending delivery per live webhook; false when another raise made it first. */
-async function insertAlert(tx: Sql, alert: BudgetAlert): Promise<boolean> {
-  const inserted = await tx`INSERT INTO budget_alerts (id, org_id, scope, scope_id, currency, period, period_key,
-      threshold, amount_nano, spent_nano, created_at_ms)
-    VALUES (${alert.id}, ${alert.orgId}, ${alert.scope}, ${alert.scopeId}, ${alert.currency}, ${alert.period},
-      ${alert.periodKey}, ${alert.thresholdPercent}, ${alert.amountNano}, ${alert.spentNano}, ${alert.createdAtMs})
-    ON CONFLICT DO NOTHING RETURNING id`;
-  if (inserted.length === 0) return false;
-  await tx`INSERT INTO webhook_deliveries (alert_id, webhook_id, attempts, next_attempt_at_ms)
-    SELECT ${alert.id}, id, 0, ${alert.createdAtMs} FROM webhooks
-    WHERE org_id = ${alert.orgId} AND removed_at_ms IS NULL ON CONFLICT DO NOTHING`;
-  return true;
+/**
+ * The alerts and a pending delivery per live webhook of each, in one statement; returns the ids it inserted (not
+ * those another raise inserted first).
+ */
+async function insertAlerts(sql: Sql, alerts: BudgetAlert[]): Promise<string[]> {
+  const column = <T>(pick: (alert: BudgetAlert) => T) => alerts.map(pick);
+  const rows = await sql`WITH inserted AS (
+      INSERT INTO budget_alerts (id, org_id, scope, scope_id, currency, period, period_key, threshold, amount_nano,
+        spent_nano, created_at_ms)
+      SELECT * FROM unnest(${column((a) => a.id)}::text[], ${column((a) => a.orgId)}::text[],
+        ${column((a) => a.scope)}::text[], ${column((a) => a.scopeId)}::text[], ${column((a) => a.currency)}::text[],
+        ${column((a) => a.period)}::text[], ${column((a) => a.periodKey)}::text[],
+        ${column((a) => a.thresholdPercent)}::int[], ${column((a) => a.amountNano.toString())}::text[]::bigint[],
+        ${column((a) => a.spentNano.toString())}::text[]::bigint[], ${column((a) => String(a.createdAtMs))}::text[]::bigint[])
+      ON CONFLICT DO NOTHING RETURNING id, org_id, created_at_ms),
+    deliveries AS (
+      INSERT INTO webhook_deliveries (alert_id, webhook_id, attempts, next_attempt_at_ms)
+      SELECT i.id, w.id, 0, i.created_at_ms FROM inserted i
+        JOIN webhooks w ON w.org_id = i.org_id AND w.removed_at_ms IS NULL
+      ON CONFLICT DO NOTHING)
+    SELECT id FROM inserted`;
+  return rows.map((row) => row.id as string);
 }

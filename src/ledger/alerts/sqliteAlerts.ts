@@ -33,16 +33,22 @@ const alertsStatements = {
   audit: `INSERT INTO team_audit (org_id, actor_account_id, action, target, before_json, after_json, at_ms)
     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   // Each budget with spend in its current period (?1 the epoch key, ?2 the month key), the spend of the classes its
-  // currency covers, and the thresholds already raised in that period.
-  scan: `SELECT b.scope_id, b.scope, b.org_id, b.currency, b.period, b.amount_nano, b.thresholds,
-      CASE b.period WHEN 'EPOCH' THEN ?1 ELSE ?2 END AS period_key, sum(s.spent_nano) AS spent_nano,
-      (SELECT group_concat(a.threshold) FROM budget_alerts a WHERE a.scope_id = b.scope_id AND a.currency = b.currency
-        AND a.period = b.period AND a.period_key = CASE b.period WHEN 'EPOCH' THEN ?1 ELSE ?2 END) AS raised
-    FROM budgets b JOIN budget_spend s ON s.scope_id = b.scope_id
-      AND s.period_key = CASE b.period WHEN 'EPOCH' THEN ?1 ELSE ?2 END
-      AND (b.currency = 'TOTAL' OR s.class = b.currency)
-    GROUP BY b.scope_id, b.currency, b.period
-    HAVING sum(s.spent_nano) > 0`,
+  // currency covers, and the thresholds already raised in that period; only budgets with a threshold reached and not
+  // raised yet (compared in floating point with a little slack: alertsDue decides exactly).
+  scan: `WITH spend AS (
+      SELECT b.scope_id, b.scope, b.org_id, b.currency, b.period, b.amount_nano, b.thresholds,
+        CASE b.period WHEN 'EPOCH' THEN ?1 ELSE ?2 END AS period_key, sum(s.spent_nano) AS spent_nano
+      FROM budgets b JOIN budget_spend s ON s.scope_id = b.scope_id
+        AND s.period_key = CASE b.period WHEN 'EPOCH' THEN ?1 ELSE ?2 END
+        AND (b.currency = 'TOTAL' OR s.class = b.currency)
+      GROUP BY b.scope_id, b.currency, b.period
+      HAVING sum(s.spent_nano) > 0)
+    SELECT spend.*, (SELECT group_concat(a.threshold) FROM budget_alerts a WHERE a.scope_id = spend.scope_id
+        AND a.currency = spend.currency AND a.period = spend.period AND a.period_key = spend.period_key) AS raised
+    FROM spend WHERE EXISTS (SELECT 1 FROM json_each(spend.thresholds) t
+      WHERE spend.spent_nano * 100.0 >= t.value * spend.amount_nano * (1 - 1e-9)
+        AND NOT EXISTS (SELECT 1 FROM budget_alerts a WHERE a.scope_id = spend.scope_id AND a.currency = spend.currency
+          AND a.period = spend.period AND a.period_key = spend.period_key AND a.threshold = t.value))`,
   insertAlert: `INSERT INTO budget_alerts (id, org_id, scope, scope_id, currency, period, period_key, threshold,
       amount_nano, spent_nano, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   insertDeliveries: `INSERT INTO webhook_deliveries (alert_id, webhook_id, attempts, next_attempt_at_ms)
