@@ -2,7 +2,8 @@
  * Property test of the budget tree on both adapters: random trees (an organization with 1–4 projects of 1–3 keys,
  * random key limits, project and organization budgets), random bursts of concurrent reserves from many keys over
  * two ledger instances followed by random settles and voids, and random budget changes and reallocations between
- * projects. After every step, against the database:
+ * projects, all through the teams methods (createOrg, createProjectKey, setBudget, reallocate). After every step,
+ * against the database:
  * - no budget is exceeded: what its scope used in its period (spent + reserved over the classes it covers) stays
  *   within it, or within what was already used when it was lowered below that;
  * - no key limit is exceeded;
@@ -13,22 +14,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epochAt } from '../../core/epoch.ts';
 import { PerdiemError } from '../../core/errors.ts';
+import { maxNano } from '../../core/money.ts';
 import { line } from '../conformance.ts';
 import { fakeClock } from '../testing/fakeClock.ts';
 import { type LedgerHarness, postgresHarness, sqliteHarness } from '../testing/harness.ts';
 import type { KeyLimit, Ledger, LimitCurrency, Reservation } from '../types.ts';
 import { limitCurrencyOf } from '../vocabulary.ts';
 import { budgetClassesOf } from './budgetRules.ts';
-import {
-  budgetPeriodKeysAt,
-  insertOrg,
-  insertProject,
-  insertProjectKey,
-  openTreeLedgers,
-  putBudget,
-  type TreeDb,
-  type TreeLedgers,
-} from './budgetTreeTesting.ts';
+import { budgetPeriodKeysAt, openTreeLedgers, type TreeDb, type TreeLedgers } from './budgetTreeTesting.ts';
 
 const start = Date.UTC(2025, 2, 10, 6);
 const unit = 1_000_000n;
@@ -83,13 +76,19 @@ const stepArb = fc.oneof(
       to: fc.nat(),
       currency: fc.constantFrom(...currencies),
       period: fc.constantFrom(...periods),
-      amount: fc.bigInt({ min: 0n, max: 20n }),
+      amount: fc.bigInt({ min: 1n, max: 20n }),
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('finish' as const), pct: fc.integer({ min: 0, max: 100 }) }) },
 );
 
+/** What the runs did, so that the property cannot hold vacuously. */
+const stats = { reserved: 0, moved: 0, refused: new Set<string>() };
+
 interface Tree {
+  /** The ledger the organization's owner changes budgets through (the teams methods). */
+  ledger: Ledger;
+  owner: string;
   accountId: string;
   orgId: string;
   projects: string[];
@@ -111,6 +110,7 @@ function describeTreeProperty(harness: LedgerHarness, numRuns: number): void {
     });
 
     it('never exceeds a level; projects sum to the organization; counters match the reservations', async () => {
+      Object.assign(stats, { reserved: 0, moved: 0, refused: new Set<string>() });
       await fc.assert(
         fc.asyncProperty(treeArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), async (shape, steps) => {
           const tree = await build(opened, shape);
@@ -121,34 +121,40 @@ function describeTreeProperty(harness: LedgerHarness, numRuns: number): void {
         }),
         { numRuns, seed: 15, endOnFailure: true },
       );
+      expect(stats.reserved).toBeGreaterThan(numRuns);
+      expect(stats.moved).toBeGreaterThan(0);
+      expect(stats.refused).toEqual(
+        new Set([
+          'key_limit_exceeded',
+          'project_budget_exceeded',
+          'organization_budget_exceeded',
+          'insufficient_balance',
+        ]),
+      );
     });
   });
 }
 
 async function build(opened: TreeLedgers, shape: TreeShape): Promise<Tree> {
   const [ledger] = opened.ledgers as [Ledger];
-  const { db } = opened;
-  const account = await ledger.createAccount();
+  const owner = (await ledger.createAccount()).id;
+  const org = await ledger.createOrg(owner, { name: `org ${owner}` });
+  const accountId = org.accountId;
   if (shape.credits > 0n)
-    await ledger.addFunds({
-      accountId: account.id,
-      source: 'CREDITS',
-      amountNano: shape.credits * unit,
-      reference: account.id,
-    });
-  if (shape.diem > 0n) await ledger.setDiemAllowance(account.id, epochAt(start), shape.diem * unit);
-  const orgId = await insertOrg(db, account.id);
-  const tree: Tree = { accountId: account.id, orgId, projects: [], keys: [], ceilings: new Map(), live: [] };
-  for (const b of shape.orgBudgets) await setBudget(db, tree, orgId, b, b.amount * unit);
-  for (const p of shape.projects) {
-    const projectId = await insertProject(db, orgId);
-    tree.projects.push(projectId);
-    for (const b of p.budgets) await setBudget(db, tree, projectId, b, b.amount * unit);
+    await ledger.addFunds({ accountId, source: 'CREDITS', amountNano: shape.credits * unit, reference: accountId });
+  if (shape.diem > 0n) await ledger.setDiemAllowance(accountId, epochAt(start), shape.diem * unit);
+  const tree: Tree = { ledger, owner, accountId, orgId: org.id, projects: [], keys: [], ceilings: new Map(), live: [] };
+  for (const b of shape.orgBudgets) await setBudget(opened.db, tree, org.id, b, b.amount * unit);
+  for (const [i, p] of shape.projects.entries()) {
+    const project = await ledger.createProject(owner, org.id, { name: `project ${i}` });
+    tree.projects.push(project.id);
+    for (const b of p.budgets) await setBudget(opened.db, tree, project.id, b, b.amount * unit);
     for (const limit of p.keys) {
       const limits: KeyLimit[] = limit
         ? [{ currency: limit.currency, period: limit.period, amountNano: limit.amount * unit }]
         : [];
-      tree.keys.push(await insertProjectKey(ledger, db, account.id, projectId, limits));
+      const { key } = await ledger.createProjectKey(owner, { projectId: project.id, name: 'k', limits });
+      tree.keys.push(key.id);
     }
   }
   return tree;
@@ -158,7 +164,10 @@ type TreeShape = typeof treeArb extends fc.Arbitrary<infer T> ? T : never;
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 type BudgetShape = { currency: LimitCurrency; period: 'EPOCH' | 'MONTH' };
 
-/** Sets a budget (null amount: removes it) and records its ceiling: its amount, or what was used if that is more. */
+/**
+ * Sets a budget through the teams methods (null amount: removes it) and records its ceiling: its amount, or what
+ * was already used if that is more.
+ */
 async function setBudget(
   db: TreeDb,
   tree: Tree,
@@ -166,13 +175,13 @@ async function setBudget(
   b: BudgetShape,
   amountNano: bigint | null,
 ): Promise<void> {
-  const scope = scopeId === tree.orgId ? 'ORGANIZATION' : 'PROJECT';
-  await putBudget(db, { scopeId, scope, orgId: tree.orgId, currency: b.currency, period: b.period, amountNano });
   const id = `${scopeId} ${b.currency} ${b.period}`;
+  if (amountNano === null && !tree.ceilings.has(id)) return;
+  await tree.ledger.setBudget(tree.owner, { scopeId, currency: b.currency, period: b.period, amountNano });
   if (amountNano === null) tree.ceilings.delete(id);
   else {
     const used = await usedOf(db, scopeId, b.currency, b.period);
-    tree.ceilings.set(id, used > amountNano ? used : amountNano);
+    tree.ceilings.set(id, maxNano(used, amountNano));
   }
 }
 
@@ -197,27 +206,51 @@ async function runStep(opened: TreeLedgers, tree: Tree, step: Step): Promise<voi
     const scopeId = scopes[step.scope % scopes.length]!;
     await setBudget(db, tree, scopeId, step.budget, step.remove ? null : step.budget.amount * unit);
   } else if (step.t === 'move') {
-    const from = tree.projects[step.from % tree.projects.length]!;
-    const to = tree.projects[step.to % tree.projects.length]!;
-    const [budget] = await db.run(
-      'SELECT amount_nano FROM budgets WHERE scope_id = $1 AND currency = $2 AND period = $3',
-      [from, step.currency, step.period],
-    );
-    if (!budget || from === to) return;
-    const left = BigInt(budget.amount_nano as bigint) - (await usedOf(db, from, step.currency, step.period));
-    const moved = step.amount * unit < left ? step.amount * unit : left > 0n ? left : 0n;
-    const [target] = await db.run(
-      'SELECT amount_nano FROM budgets WHERE scope_id = $1 AND currency = $2 AND period = $3',
-      [to, step.currency, step.period],
-    );
-    const shape = { currency: step.currency, period: step.period };
-    await setBudget(db, tree, from, shape, BigInt(budget.amount_nano as bigint) - moved);
-    await setBudget(db, tree, to, shape, (target ? BigInt(target.amount_nano as bigint) : 0n) + moved);
+    await move(db, tree, step);
   } else if (step.t === 'finish') {
     const live = tree.live.splice(0);
     await Promise.all(live.map((r, i) => endReservation(ledgers[i % 2]!, r, i % 3 === 0 ? 'void' : step.pct)));
   } else {
     await burst(ledgers, tree, step.requests);
+  }
+}
+
+/**
+ * A reallocation between two projects through the teams method, of what the source leaves unused at most; the
+ * budgets are made first when missing (the source with twice the amount, the target with none).
+ */
+async function move(db: TreeDb, tree: Tree, step: Extract<Step, { t: 'move' }>): Promise<void> {
+  const from = tree.projects[step.from % tree.projects.length]!;
+  const to = tree.projects[(step.from + 1 + (step.to % tree.projects.length)) % tree.projects.length]!;
+  const { currency, period } = step;
+  if (from === to) return;
+  if (!tree.ceilings.has(`${from} ${currency} ${period}`))
+    await setBudget(db, tree, from, step, step.amount * 2n * unit);
+  if (!tree.ceilings.has(`${to} ${currency} ${period}`)) await setBudget(db, tree, to, step, 0n);
+  const [budget] = await db.run(
+    'SELECT amount_nano FROM budgets WHERE scope_id = $1 AND currency = $2 AND period = $3',
+    [from, currency, period],
+  );
+  const unused = BigInt(budget!.amount_nano as bigint) - (await usedOf(db, from, currency, period));
+  const amountNano = step.amount * unit < unused ? step.amount * unit : unused;
+  if (amountNano <= 0n) return;
+  try {
+    const moved = await tree.ledger.reallocate(tree.owner, {
+      fromProjectId: from,
+      toProjectId: to,
+      currency,
+      period,
+      amountNano,
+    });
+    stats.moved++;
+    // The move is bounded by what the source left unused: it never ends below its use.
+    expect(await usedOf(db, from, currency, period)).toBeLessThanOrEqual(moved.from.amountNano);
+    for (const budget of [moved.from, moved.to]) {
+      const used = await usedOf(db, budget.scopeId, currency, period);
+      tree.ceilings.set(`${budget.scopeId} ${currency} ${period}`, maxNano(used, budget.amountNano));
+    }
+  } catch (error) {
+    if (!(error instanceof PerdiemError) || error.status >= 500) throw error;
   }
 }
 
@@ -238,8 +271,10 @@ async function burst(ledgers: Ledger[], tree: Tree, requests: Extract<Step, { t:
   outcomes.forEach((o, i) => {
     if (o.status === 'rejected') {
       if (!(o.reason instanceof PerdiemError) || o.reason.status !== 402) throw o.reason;
+      stats.refused.add(o.reason.code);
       return;
     }
+    stats.reserved++;
     const end = requests[i]!.end;
     if (end === 'live') tree.live.push(o.value.reservation);
     else ends.push(endReservation(ledgers[(i + 1) % 2]!, o.value.reservation, end));
