@@ -1,12 +1,15 @@
 /** Every `perdiem` verb, one file each. */
 import { balanceCommand } from './balance.ts';
+import { budgetCommand } from './budget.ts';
 import { burnCommand } from './burn.ts';
 import { deployCommand } from './deploy.ts';
 import { emissionsCommand } from './emissions.ts';
 import { keysCommand } from './keys.ts';
 import { mintCommand } from './mint.ts';
 import { modelsCommand } from './models.ts';
+import { orgCommand } from './org.ts';
 import { pricesCommand } from './prices.ts';
+import { projectCommand } from './project.ts';
 import { stakeCommand } from './stake.ts';
 import { stakeDiemCommand } from './stakeDiem.ts';
 import { transferSvvvCommand } from './transferSvvv.ts';
@@ -37,4 +40,7 @@ export const verbs = {
   usage: usageCommand,
   models: modelsCommand,
   prices: pricesCommand,
+  org: orgCommand,
+  project: projectCommand,
+  budget: budgetCommand,
 } as const;

@@ -31,6 +31,7 @@ import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { openApiDocument } from './routes/openapi.ts';
 import { memoryOperatorSettings, type OperatorSettings } from './settings/operatorSettings.ts';
+import { teamsRoutes } from './teams/teamsRoutes.ts';
 import type { X402Config } from './x402/config.ts';
 import { createX402Gateway } from './x402/x402Gateway.ts';
 
@@ -218,6 +219,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   account.route('/', billingRoutes(deps));
   account.route('/', keyRoutes(deps));
   account.route('/', accountWalletRoutes(deps, options.walletKeys ?? null));
+  account.route('/', teamsRoutes(deps));
 
   // Before the authenticated sub-apps: the wallet key flow is how a wallet without a key gets one.
   if (x402) app.route('/api/v1', x402.routes);

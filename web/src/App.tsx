@@ -1,8 +1,9 @@
 /**
  * The dashboard shell: loads the chain config, holds the connected wallet and the signed-in session, and routes on
- * the URL hash (#/token, #/account, #/usage, #/operator) so the gateway's own paths never collide with pages.
+ * the URL hash (#/token, #/account, #/usage, #/teams, #/operator) so the gateway's own paths never collide with pages.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { PublicClient } from 'viem';
 import {
   connectDevelopmentWallet,
   connectInjectedWallet,
@@ -11,11 +12,12 @@ import {
   type Wallet,
 } from './chain.ts';
 import { Card, ErrorNote, Loading } from './components/ui.tsx';
-import { type DashboardConfig, loadConfig } from './config.ts';
+import { type Contracts, type DashboardConfig, loadConfig } from './config.ts';
 import { shortAddress } from './format.ts';
 import { useAsync } from './hooks.ts';
 import { AccountPage } from './pages/AccountPage.tsx';
 import { OperatorPage } from './pages/OperatorPage.tsx';
+import { TeamsPage } from './pages/TeamsPage.tsx';
 import { TokenPage } from './pages/TokenPage.tsx';
 import { UsagePage } from './pages/UsagePage.tsx';
 import { type Session, signIn, signOut, storedSession } from './session.ts';
@@ -24,6 +26,7 @@ const pages = [
   { id: 'token', title: 'Tokens' },
   { id: 'account', title: 'Account' },
   { id: 'usage', title: 'Usage' },
+  { id: 'teams', title: 'Teams' },
   { id: 'operator', title: 'Operator' },
 ] as const;
 type PageId = (typeof pages)[number]['id'];
@@ -131,6 +134,82 @@ function Connected({ config, page }: { config: DashboardConfig; page: PageId }) 
   if (page === 'operator') return <OperatorPage config={config} client={client} />;
 
   const walletBar = wallet ? (
+    <WalletBar
+      wallet={wallet}
+      session={session}
+      signingIn={signingIn}
+      onSignIn={doSignIn}
+      onSignOut={doSignOut}
+      onDisconnect={disconnect}
+    />
+  ) : null;
+
+  if (!chain || !client) {
+    return <ErrorNote error={new Error('this gateway serves the dashboard without a chain configuration')} />;
+  }
+  if (!wallet) {
+    return <ConnectCard config={config} chainId={chain.chainId} connect={connect} connectError={connectError} />;
+  }
+
+  return (
+    <>
+      {walletBar}
+      {connectError && <ErrorNote error={connectError} />}
+      <PageBody
+        page={page}
+        wallet={wallet}
+        client={client}
+        contracts={chain.contracts}
+        session={session}
+        onSignIn={doSignIn}
+        signingIn={signingIn}
+      />
+    </>
+  );
+}
+
+/** The page a connected wallet sees. */
+function PageBody(props: {
+  page: PageId;
+  wallet: Wallet;
+  client: PublicClient;
+  contracts: Contracts;
+  session: Session | null;
+  onSignIn: () => void;
+  signingIn: boolean;
+}) {
+  const { page, wallet, client, contracts, session, signingIn } = props;
+  const doSignIn = props.onSignIn;
+  const chain = { contracts };
+  return (
+    <>
+      {page === 'token' && <TokenPage wallet={wallet} client={client} contracts={chain.contracts} />}
+      {page === 'account' && <AccountPage session={session} onSignIn={doSignIn} signingIn={signingIn} />}
+      {page === 'usage' && <UsagePage session={session} onSignIn={doSignIn} signingIn={signingIn} />}
+      {page === 'teams' && (
+        <TeamsPage
+          session={session}
+          onSignIn={doSignIn}
+          signingIn={signingIn}
+          client={client}
+          contracts={chain.contracts}
+        />
+      )}
+    </>
+  );
+}
+
+/** The connected wallet, its kind, and signing in and out. */
+function WalletBar(props: {
+  wallet: Wallet;
+  session: Session | null;
+  signingIn: boolean;
+  onSignIn: () => void;
+  onSignOut: () => void;
+  onDisconnect: () => void;
+}) {
+  const { wallet, session, signingIn, onSignIn, onSignOut, onDisconnect } = props;
+  return (
     <div className="wallet-bar" data-testid="wallet-bar">
       <span className="address" title={wallet.address}>
         {shortAddress(wallet.address)}
@@ -147,64 +226,59 @@ function Connected({ config, page }: { config: DashboardConfig; page: PageId }) 
           signed in
         </span>
       ) : (
-        <button type="button" className="small" onClick={doSignIn} disabled={signingIn} data-testid="sign-in">
+        <button type="button" className="small" onClick={onSignIn} disabled={signingIn} data-testid="sign-in">
           {signingIn ? 'Signing in…' : 'Sign in with Ethereum'}
         </button>
       )}
       {session && (
-        <button type="button" className="small ghost" onClick={doSignOut}>
+        <button type="button" className="small ghost" onClick={onSignOut}>
           Sign out
         </button>
       )}
-      <button type="button" className="small ghost" onClick={disconnect}>
+      <button type="button" className="small ghost" onClick={onDisconnect}>
         Disconnect
       </button>
     </div>
-  ) : null;
+  );
+}
 
-  if (!chain || !client) {
-    return <ErrorNote error={new Error('this gateway serves the dashboard without a chain configuration')} />;
-  }
-  if (!wallet) {
-    return (
-      <Card title="Connect a wallet" className="connect">
-        <p className="muted">
-          The dashboard reads your positions from chain {chain.chainId} and signs transactions with your wallet.
-        </p>
-        <div className="connect-options">
-          <button
-            type="button"
-            onClick={() => connect('injected')}
-            disabled={!hasInjectedWallet()}
-            data-testid="connect-injected"
-          >
-            Browser wallet
-          </button>
-          {!hasInjectedWallet() && <span className="muted small-text">No browser wallet extension found.</span>}
-          {config.devWallet && (
-            <div className="dev-wallet-option">
-              <button type="button" className="warn" onClick={() => connect('development')} data-testid="connect-dev">
-                Development wallet
-              </button>
-              <span className="small-text">
-                <span className="badge warn">development only</span> The demo wallet from <code>perdiem up</code> on
-                this local chain ({shortAddress(config.devWallet.address)}). Its key is not a secret.
-              </span>
-            </div>
-          )}
-        </div>
-        {connectError && <ErrorNote error={connectError} />}
-      </Card>
-    );
-  }
-
+/** No wallet yet: a browser wallet, or on a local chain the development wallet. */
+function ConnectCard(props: {
+  config: DashboardConfig;
+  chainId: number;
+  connect: (kind: Wallet['kind']) => void;
+  connectError: Error | null;
+}) {
+  const { config, connect, connectError } = props;
+  const chain = { chainId: props.chainId };
   return (
-    <>
-      {walletBar}
+    <Card title="Connect a wallet" className="connect">
+      <p className="muted">
+        The dashboard reads your positions from chain {chain.chainId} and signs transactions with your wallet.
+      </p>
+      <div className="connect-options">
+        <button
+          type="button"
+          onClick={() => connect('injected')}
+          disabled={!hasInjectedWallet()}
+          data-testid="connect-injected"
+        >
+          Browser wallet
+        </button>
+        {!hasInjectedWallet() && <span className="muted small-text">No browser wallet extension found.</span>}
+        {config.devWallet && (
+          <div className="dev-wallet-option">
+            <button type="button" className="warn" onClick={() => connect('development')} data-testid="connect-dev">
+              Development wallet
+            </button>
+            <span className="small-text">
+              <span className="badge warn">development only</span> The demo wallet from <code>perdiem up</code> on this
+              local chain ({shortAddress(config.devWallet.address)}). Its key is not a secret.
+            </span>
+          </div>
+        )}
+      </div>
       {connectError && <ErrorNote error={connectError} />}
-      {page === 'token' && <TokenPage wallet={wallet} client={client} contracts={chain.contracts} />}
-      {page === 'account' && <AccountPage session={session} onSignIn={doSignIn} signingIn={signingIn} />}
-      {page === 'usage' && <UsagePage session={session} onSignIn={doSignIn} signingIn={signingIn} />}
-    </>
+    </Card>
   );
 }

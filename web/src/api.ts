@@ -4,7 +4,7 @@ import { GatewayError, openAiErrorOf } from '../../src/core/gatewayError.ts';
 export interface RequestOptions {
   /** An API key or the operator token, sent as `Authorization: Bearer`. */
   bearer?: string | null;
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   json?: unknown;
   accept?: string;
 }

@@ -29,7 +29,7 @@ export function coveredSources(currency: LimitCurrency): FundingSource[] {
   return fundingSourceOrder.filter((source) => limitCovers(currency, source));
 }
 
-function amountNano(value: Amount, param: string): bigint {
+export function amountNano(value: Amount, param: string): bigint {
   const text = typeof value === 'number' ? String(value) : value;
   if (!/^\d+(\.\d{1,9})?$/.test(text)) {
     throw new InvalidRequestError(`${param} must be a non-negative decimal with at most 9 places, got ${text}`, {

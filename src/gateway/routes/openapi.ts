@@ -4,6 +4,7 @@ import { priceSheetJsonSchema } from '../admin/priceSheetJson.ts';
 import { linkWalletSchema } from '../identity/accountWalletRoutes.ts';
 import { generateWeb3KeySchema } from '../identity/walletKeyRoutes.ts';
 import { requestKinds } from '../kinds/requestKinds.ts';
+import { teamsPaths } from '../teams/teamsOpenApi.ts';
 import { createKeySchema, updateKeySchema } from '../validate/schemas.ts';
 
 const error = {
@@ -92,6 +93,7 @@ export function openApiDocument(): unknown {
         'operator',
       ),
     },
+    ...teamsPaths(op),
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain' } } } },
     '/healthz': { get: { summary: 'Liveness and provider health', responses: { '200': { description: 'OK' } } } },
   });

@@ -7,7 +7,10 @@ import { z } from 'zod';
 
 export const modelId = z.string().min(1, 'must name a model').max(256);
 /** A USD or DIEM amount as a decimal string or a JSON number (converted exactly through its decimal text). */
-const amount = z.union([z.string().regex(/^\d+(\.\d{1,9})?$/, 'must be a decimal with at most 9 places'), z.number()]);
+export const amount = z.union([
+  z.string().regex(/^\d+(\.\d{1,9})?$/, 'must be a decimal with at most 9 places'),
+  z.number(),
+]);
 
 const limitPeriod = z.enum(['EPOCH', 'MONTH', 'LIFETIME']);
 
