@@ -3,9 +3,11 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDiemStaking} from "./interfaces/IDiemStaking.sol";
 import {EpochAllowance} from "./libraries/EpochAllowance.sol";
+import {EpochValue} from "./libraries/EpochValue.sol";
 
 /// @title DiemStaking
 /// @notice Stake DIEM for a daily inference allowance of $1 per DIEM.
@@ -22,14 +24,38 @@ import {EpochAllowance} from "./libraries/EpochAllowance.sol";
 ///   I7. allowanceOf(a, e) is 0 for every epoch e > currentEpoch(): the chain states an allowance only for an epoch it
 ///       has reached, so a reader never takes a projection (which an unstake in the last block of the current epoch
 ///       would lower) for a grant. nextEpochAllowanceOf is the projection, and says so.
+///   I8. Allocation (the rule): an allocation change takes effect at the next epoch boundary, so the allocations
+///       effective in epoch e are fixed when e starts, and
+///         allowanceOf(a, e) = floorAtMinimum(max(0, peak_a(e) - out_a(e)) + in_a(e)).
+///       At every moment a delegator's total allocated from the next epoch (out.latest) is <= its stake: setAllocation
+///       refuses more, and initiateUnstake refuses to leave less staked (lower the allocations first). So the stake
+///       at the start of e is >= out_a(e), hence peak_a(e) >= out_a(e), and as Σ_a out_a(e) = Σ_a in_a(e) (every
+///       allocation is counted once out and once in), Σ_a allowanceOf(a, e) <= Σ_a peak_a(e): I4 holds through any
+///       sequence of allocate, reallocate, revoke, stake, unstake, transfer and restake in one epoch. Allocated
+///       allowance cannot be passed on (out is bounded by the delegator's own stake), and the current epoch's
+///       allowance still never falls (out and in are fixed in it, the peak only rises).
+///   I9. Every allocation change goes through setAllocation, which moves the pair's amount, the delegator's out
+///       history and the member's in history by the same difference, from the same epoch.
 contract DiemStaking is IDiemStaking {
     using SafeERC20 for IERC20;
     using EpochAllowance for EpochAllowance.History;
+    using EpochValue for EpochValue.History;
 
     struct Cooling {
         uint192 amountWei;
         uint64 endsAt;
     }
+
+    /// @dev One delegator → member allocation: latestWei from fromEpoch on, previousWei before it. Changes are only
+    /// ever scheduled for the next epoch, so these two values answer the current and the next epoch.
+    struct Allocation {
+        uint48 fromEpoch;
+        uint104 previousWei;
+        uint104 latestWei;
+    }
+
+    /// @inheritdoc IDiemStaking
+    uint256 public constant maxMembers = 256;
 
     /// @inheritdoc IDiemStaking
     IERC20 public immutable diem;
@@ -48,6 +74,12 @@ contract DiemStaking is IDiemStaking {
     mapping(address account => uint256 stakedWei) private _stakedWei;
     mapping(address account => Cooling) private _cooling;
     mapping(address account => EpochAllowance.History) private _history;
+    mapping(address delegator => mapping(address member => Allocation)) private _allocations;
+    mapping(address account => EpochValue.History) private _allocatedOut;
+    mapping(address account => EpochValue.History) private _allocatedIn;
+    mapping(address delegator => address[]) private _members;
+    /// @dev 1-based position of a member in _members[delegator]; 0 when not listed.
+    mapping(address delegator => mapping(address member => uint256 position)) private _memberPosition;
 
     /// @param diem_ The DIEM token.
     /// @param epochSeconds_ Epoch length (86400 in production); epochs are aligned to unix time 0.
@@ -82,6 +114,11 @@ contract DiemStaking is IDiemStaking {
         if (amountWei > stakedWei) revert DiemStakingInsufficientStake(amountWei, stakedWei);
         // amountWei <= stakedWei, and totalStaked >= stakedWei by I2.
         unchecked {
+            // I8: what stays staked must cover what is allocated from the next epoch.
+            uint256 allocatedOutWei = _allocatedOut[msg.sender].latest();
+            if (stakedWei - amountWei < allocatedOutWei) {
+                revert DiemStakingStakeAllocated(stakedWei - amountWei, allocatedOutWei);
+            }
             _checkpoint(msg.sender, stakedWei - amountWei);
             totalStaked -= amountWei;
         }
@@ -93,6 +130,38 @@ contract DiemStaking is IDiemStaking {
         cooling.amountWei = SafeCast.toUint192(coolingWei);
         cooling.endsAt = SafeCast.toUint64(endsAt);
         emit UnstakeInitiated(msg.sender, amountWei, coolingWei, endsAt);
+    }
+
+    /// @inheritdoc IDiemStaking
+    function setAllocation(address member, uint256 amountWei) external {
+        if (member == address(0)) revert DiemStakingZeroMember();
+        if (member == msg.sender) revert DiemStakingSelfAllocation();
+        if (amountWei != 0 && amountWei < minAllowanceWei) {
+            revert DiemStakingAllocationBelowMinimum(amountWei, minAllowanceWei);
+        }
+        Allocation memory allocation = _allocations[msg.sender][member];
+        uint256 oldWei = allocation.latestWei;
+        if (amountWei == oldWei) revert DiemStakingAllocationUnchanged(amountWei);
+        EpochValue.History storage out = _allocatedOut[msg.sender];
+        EpochValue.History storage in_ = _allocatedIn[member];
+        // oldWei is part of both totals (I9), so neither subtraction underflows.
+        uint256 outWei = out.latest() - oldWei + amountWei;
+        uint256 stakedWei = _stakedWei[msg.sender];
+        if (outWei > stakedWei) revert DiemStakingAllocationExceedsStake(outWei, stakedWei);
+        uint256 inWei = in_.latest() - oldWei + amountWei;
+        uint256 effectiveEpoch = currentEpoch() + 1;
+        // fromEpoch is at most the next epoch; when it is earlier, latestWei is the amount in force now.
+        if (allocation.fromEpoch != effectiveEpoch) {
+            allocation.previousWei = allocation.latestWei;
+            allocation.fromEpoch = SafeCast.toUint48(effectiveEpoch);
+        }
+        // amountWei <= outWei <= stakedWei, which fits 104 bits (EpochAllowance stores it so).
+        allocation.latestWei = SafeCast.toUint104(amountWei);
+        _allocations[msg.sender][member] = allocation;
+        out.setFrom(effectiveEpoch, outWei);
+        in_.setFrom(effectiveEpoch, inWei);
+        _updateMembers(msg.sender, member, oldWei, amountWei);
+        emit AllocationSet(msg.sender, member, effectiveEpoch, amountWei, outWei, inWei);
     }
 
     /// @inheritdoc IDiemStaking
@@ -130,12 +199,59 @@ contract DiemStaking is IDiemStaking {
     /// @inheritdoc IDiemStaking
     function allowanceOf(address account, uint256 epoch) external view returns (uint256) {
         if (epoch > currentEpoch()) return 0;
-        return _floorAtMinimum(_history[account].peakAt(epoch));
+        // By I8 the peak covers what is allocated out; saturating keeps a view from ever reverting.
+        uint256 ownWei = Math.saturatingSub(_history[account].peakAt(epoch), _allocatedOut[account].at(epoch));
+        return _floorAtMinimum(ownWei + _allocatedIn[account].at(epoch));
     }
 
     /// @inheritdoc IDiemStaking
     function nextEpochAllowanceOf(address account) external view returns (uint256) {
-        return _floorAtMinimum(_stakedWei[account]);
+        uint256 ownWei = Math.saturatingSub(_stakedWei[account], _allocatedOut[account].latest());
+        return _floorAtMinimum(ownWei + _allocatedIn[account].latest());
+    }
+
+    /// @inheritdoc IDiemStaking
+    function allocationOf(address delegator, address member)
+        external
+        view
+        returns (uint256 currentWei, uint256 nextWei)
+    {
+        Allocation memory allocation = _allocations[delegator][member];
+        currentWei = allocation.fromEpoch <= currentEpoch() ? allocation.latestWei : allocation.previousWei;
+        nextWei = allocation.latestWei;
+    }
+
+    /// @inheritdoc IDiemStaking
+    function allocatedOutOf(address account, uint256 epoch) external view returns (uint256) {
+        return _allocatedOut[account].at(epoch);
+    }
+
+    /// @inheritdoc IDiemStaking
+    function allocatedInOf(address account, uint256 epoch) external view returns (uint256) {
+        return _allocatedIn[account].at(epoch);
+    }
+
+    /// @inheritdoc IDiemStaking
+    function membersOf(address delegator) external view returns (address[] memory) {
+        return _members[delegator];
+    }
+
+    /// @dev Keeps _members[delegator] the set of members with a positive scheduled amount, at most maxMembers.
+    function _updateMembers(address delegator, address member, uint256 oldWei, uint256 newWei) private {
+        address[] storage members = _members[delegator];
+        if (oldWei == 0) {
+            if (members.length == maxMembers) revert DiemStakingTooManyMembers(maxMembers);
+            members.push(member);
+            _memberPosition[delegator][member] = members.length;
+        } else if (newWei == 0) {
+            // Swap with the last entry and pop.
+            uint256 position = _memberPosition[delegator][member];
+            address last = members[members.length - 1];
+            members[position - 1] = last;
+            _memberPosition[delegator][last] = position;
+            members.pop();
+            delete _memberPosition[delegator][member];
+        }
     }
 
     /// @dev The single place where a stake changes: stores it and records the allowance history.

@@ -174,3 +174,16 @@ export async function readDiemAllowance(
   });
   return { epoch: at, allowanceWei };
 }
+
+/**
+ * Allocates `amountWei` of the caller's DIEM allowance to `member` from the next epoch on (0 revokes). The caller's
+ * total allocated must stay within its stake; the current epoch is unaffected.
+ */
+export function setAllocation(ctx: ChainContext, member: Address, amountWei: bigint): Promise<Hex> {
+  return send(ctx, {
+    address: ctx.contracts.diemStaking,
+    abi: diemStakingAbi,
+    functionName: 'setAllocation',
+    args: [member, amountWei],
+  });
+}

@@ -21,6 +21,7 @@ import {
   initiateDiemUnstake,
   initiateVvvUnstake,
   mintDiem,
+  setAllocation,
   stakeDiem,
   stakeVvv,
   transferDiem,
@@ -213,6 +214,55 @@ describe('DIEM allowance from chain to ledger, 60-second epochs', () => {
       await stakeDiem(carol, parseEther('3'));
       await followChainTime();
       await expect.poll(async () => (await available(carol.accountId)).allowanceNano, { timeout: 5_000 }).toBe(nano(3));
+    } finally {
+      sync.stop();
+    }
+  });
+
+  it('feeds allocations from the next epoch: the members gain what the delegator gives up, the sum stays its stake', async () => {
+    const treasury = await wallet(10);
+    await stakeDiem(treasury, parseEther('10'));
+    const [member, other] = [await wallet(0, 100), await wallet(0, 100)];
+    await setAllocation(treasury, member.address, parseEther('4'));
+    await setAllocation(treasury, other.address, parseEther('1'));
+    await followChainTime();
+    const all = [treasury, member, other];
+    expect(await syncWallets(deps, all)).toEqual([nano(10), 0n, 0n]);
+    await nextEpoch();
+    expect(await syncWallets(deps, all)).toEqual([nano(5), nano(4), nano(1)]);
+    expect((await available(member.accountId)).availableNano).toBe(nano(4));
+    // Revoked mid-epoch: the member keeps its slice until the boundary.
+    await setAllocation(treasury, member.address, 0n);
+    await followChainTime();
+    expect(await syncWallets(deps, all)).toEqual([nano(5), nano(4), nano(1)]);
+    await nextEpoch();
+    expect(await syncWallets(deps, all)).toEqual([nano(9), 0n, nano(1)]);
+  });
+
+  it('tracks the member and the delegator an AllocationSet event names, linked after the feed started', async () => {
+    const sync = startAllowanceSync(deps, [], {
+      intervalMs: 60_000,
+      eventPollingIntervalMs: 100,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    try {
+      await sync.ready;
+      const treasury = await wallet(2);
+      const member = await wallet(0, 100);
+      // Linked in the ledger (as another process would), unknown to this feed until an event names them.
+      expect(await sync.refresh(member.accountId)).toBe(false);
+      await stakeDiem(treasury, parseEther('2'));
+      await setAllocation(treasury, member.address, parseEther('0.5'));
+      await followChainTime();
+      await expect.poll(() => sync.refresh(member.accountId), { timeout: 5_000 }).toBe(true);
+      expect(await sync.refresh(treasury.accountId)).toBe(true);
+      await nextEpoch();
+      await sync.refresh(member.accountId);
+      await sync.refresh(treasury.accountId);
+      expect((await available(member.accountId)).allowanceNano).toBe(nano(1) / 2n);
+      expect((await available(treasury.accountId)).allowanceNano).toBe(nano(3) / 2n);
     } finally {
       sync.stop();
     }

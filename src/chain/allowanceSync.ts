@@ -1,7 +1,9 @@
 /**
  * Feeds the ledger each linked wallet's allowance for the ledger's current epoch e (from the clock), wallet by wallet
  * (`Ledger.setWalletAllowance`; the ledger sums an account's wallets):
- *   - `diem` mode: `DiemStaking.allowanceOf(wallet, e)` — the DIEM the wallet staked (DESIGN.md);
+ *   - `diem` mode: `DiemStaking.allowanceOf(wallet, e)` — the DIEM the wallet staked (DESIGN.md), minus what it
+ *     allocated to other wallets for e and plus what other wallets allocated to it (`setAllocation`, effective from
+ *     the next epoch: the contract fixes e's allocations when e starts, so the read needs nothing more);
  *   - `legacy` mode: a daily USD capacity split pro rata by sVVV stake, for operators who do not tokenize.
  *
  * The feed never credits more than the chain would at its latest block:
@@ -21,7 +23,8 @@
  * hold every allowance at 0: `advanceChain`, given only for a chain the caller runs itself, is called then (the local
  * stack mines empty blocks).
  *
- * It reads once at start; on every DIEM stake event (diem mode), for the wallets the event names — one linked through
+ * It reads once at start; on every DiemStaking event (diem mode: a stake, an unstake, an `AllocationSet`, which names
+ * the delegator and the member), for the wallets the event names — one linked through
  * another process is found in the ledger then; and on a timer, which carries the allowance across epoch boundaries
  * and picks up every wallet linked in the ledger. Wei → nano-USD and the pro-rata split round down. The ledger
  * honours a rise at once.
@@ -262,6 +265,15 @@ export interface AllowanceSync {
   stop(): void;
 }
 
+type NamedArgs = { account?: string; delegator?: string; member?: string };
+
+/** The wallets a DiemStaking event names: the staker, or an allocation's delegator and member (lowercase). */
+export function namedWallets(args: NamedArgs): string[] {
+  return [args.account, args.delegator, args.member].flatMap((address) =>
+    address === undefined ? [] : [address.toLowerCase()],
+  );
+}
+
 export function startAllowanceSync(
   deps: AllowanceSyncDeps,
   wallets: LinkedWallet[],
@@ -316,7 +328,7 @@ export function startAllowanceSync(
         address: deps.contracts.diemStaking,
         abi: diemStakingAbi,
         onLogs: (logs) => {
-          const named = new Set(logs.map((log) => String((log.args as { account?: string }).account).toLowerCase()));
+          const named = new Set(logs.flatMap((log) => namedWallets(log.args as NamedArgs)));
           linkedAmong(named)
             .then((affected) => (affected.length > 0 ? sync(affected) : undefined))
             .catch(options.onError);

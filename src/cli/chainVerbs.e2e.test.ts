@@ -1,6 +1,7 @@
 /**
  * The holder verbs on a real anvil, driven in-process through `main(argv, io)` with a state file in a temp home:
- * stake → mint (rate and quote shown) → stake-diem → unstake-diem → burn, a decoded revert, and a dead RPC.
+ * stake → mint (rate and quote shown) → stake-diem → unstake-diem → burn, a decoded revert, and a dead RPC; then
+ * allocate set → list (both sides) → refused allocations and unstakes → revoke.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,6 +150,54 @@ describe('chain verbs on anvil', () => {
     const holdings = JSON.parse(other.out).chain;
     expect(holdings.address).toBe(chain.deployer.account.address);
     expect(holdings.diem.stakedWei).toBe('0');
+  });
+
+  it('allocate set gives a member part of the allowance from the next epoch; list shows both sides', async () => {
+    const member = privateKeyToAccount(generatePrivateKey()).address;
+    const set = await run('allocate', 'set', member, '25');
+    expect(set.err).toBe('');
+    expect(set.code).toBe(0);
+    expect(set.out).toMatch(/^tx 0x[0-9a-f]{64}$/m);
+    expect(set.out).toMatch(/^allowance\s+100 DIEM this epoch, 35 DIEM next$/m);
+    expect(set.out).toMatch(/^allocated out\s+0 DIEM this epoch, 25 DIEM next$/m);
+    expect(set.out).toMatch(new RegExp(`^${member}\\s+0\\s+25$`, 'm'));
+
+    const json = JSON.parse((await run('allocate', 'list', '--wallet', member, '--json')).out);
+    expect(json.wallet).toBe(member);
+    expect(json.inCurrentWei).toBe('0');
+    expect(json.inNextWei).toBe(parseEther('25').toString());
+    expect(json.nextAllowanceWei).toBe(parseEther('25').toString());
+    expect(json.in).toEqual([{ wallet: holder, currentWei: '0', nextWei: parseEther('25').toString() }]);
+
+    // Beyond the stake (60 staked, 25 + 50 allocated): refused, in words.
+    const other = privateKeyToAccount(generatePrivateKey()).address;
+    const over = await run('allocate', 'set', other, '50');
+    expect(over.code).toBe(1);
+    expect(over.err).toMatch(
+      /^perdiem allocate: reverted: DiemStakingAllocationExceedsStake\(75000000000000000000, 60000000000000000000\) — allocations from the next epoch would total 75 DIEM/,
+    );
+    // An unstake that would leave less staked than allocated: refused until the allocation is lowered.
+    const unstake = await run('unstake-diem', '40');
+    expect(unstake.code).toBe(1);
+    expect(unstake.err).toMatch(
+      /^perdiem unstake-diem: reverted: DiemStakingStakeAllocated\(20000000000000000000, 25000000000000000000\) — /,
+    );
+
+    const revoked = JSON.parse((await run('allocate', 'revoke', member, '--json')).out);
+    expect(revoked.amountWei).toBe('0');
+    expect(revoked.allocations.outNextWei).toBe('0');
+    expect(revoked.allocations.out).toEqual([]);
+    expect(BigInt(revoked.effectiveEpoch)).toBe(BigInt(revoked.allocations.epoch) + 1n);
+  });
+
+  it('allocate refuses bad input before anything is sent, exit 2', async () => {
+    expect((await run('allocate', 'set', 'not-an-address', '1')).code).toBe(2);
+    expect((await run('allocate', 'set', holder)).code).toBe(2);
+    expect((await run('allocate', 'grant')).code).toBe(2);
+    expect((await run('allocate', 'revoke', holder, '--wallet', holder)).code).toBe(2);
+    const self = await run('allocate', 'set', holder, '1');
+    expect(self.code).toBe(1);
+    expect(self.err).toMatch(/DiemStakingSelfAllocation\(\) — a wallet cannot allocate to itself$/);
   });
 
   it('says it cannot reach an RPC that is down, exit 1', async () => {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDashboardBuilt } from '../../web/ensureBuilt.ts';
+import type { Clock } from '../core/epoch.ts';
 import { createProviderRegistry, loadLlamaRuntime } from '../gateway/providers/index.ts';
 import type { GatewayServer } from '../gateway/server.ts';
 import { removePidFile, takePidLock } from './processes.ts';
@@ -28,6 +29,8 @@ import { readStackState, type StackState, writeStackState } from './stateFile.ts
 export interface LocalStackOptions {
   config: StackConfig;
   progress: Progress;
+  /** The stack's clock (default Date.now); tests move it with the chain's time to cross epochs. */
+  clock?: Clock;
 }
 
 export interface LocalStack {
@@ -63,7 +66,10 @@ function lockHome(home: string, closers: Closer[]): void {
   closers.push(() => removePidFile(file, lock.record));
 }
 
-async function start({ config, progress }: LocalStackOptions, closers: Closer[]): Promise<StackState> {
+async function start(
+  { config, progress, clock = Date.now }: LocalStackOptions,
+  closers: Closer[],
+): Promise<StackState> {
   mkdirSync(path.join(config.home, 'chain'), { recursive: true });
   const previous = readStackState(config.home);
   // Before the chain and the deployment: a taken gateway port is said at once, not after a minute of setup.
@@ -73,7 +79,6 @@ async function start({ config, progress }: LocalStackOptions, closers: Closer[])
     ? await externalChain(config, progress)
     : await localChain(config, previous, closers, progress);
   const epochSeconds = await epochSecondsOf(chain);
-  const clock = Date.now;
   const ledger = await openLedger(config, clock, epochSeconds, progress);
   closers.push(() => ledger.close());
   const demo = chain.demo ? { ...chain.demo, ...(await demoAccount(ledger, previous, chain.demo.address)) } : undefined;

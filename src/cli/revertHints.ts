@@ -20,6 +20,8 @@ export const holderRevertHint: RevertHint = (errorName, args) => {
       return `during the launch window each address may mint at most ${formatToken(c)} DIEM; this one has minted ${formatToken(b)} and asked for ${formatToken(a)} more`;
     case 'StakedVVVInsufficientUnlocked':
       return `only ${formatToken(b)} sVVV is unlocked (asked for ${formatToken(a)}); locked sVVV backs the DIEM this wallet minted, cooling sVVV waits for withdraw`;
+    case 'DiemStakingStakeAllocated':
+      return `this wallet allocates ${formatToken(b)} DIEM of its allowance from the next epoch and must keep that much staked (this would leave ${formatToken(a)}); lower the allocations first with \`perdiem allocate\``;
     default:
       return undefined;
   }

@@ -1,4 +1,5 @@
 /** Every `perdiem` verb, one file each. */
+import { allocateCommand } from './allocate.ts';
 import { balanceCommand } from './balance.ts';
 import { budgetCommand } from './budget.ts';
 import { burnCommand } from './burn.ts';
@@ -34,6 +35,7 @@ export const verbs = {
   'stake-diem': stakeDiemCommand,
   'unstake-diem': unstakeDiemCommand,
   'withdraw-diem': withdrawDiemCommand,
+  allocate: allocateCommand,
   balance: balanceCommand,
   keys: keysCommand,
   wallets: walletsCommand,

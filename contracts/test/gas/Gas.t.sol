@@ -165,4 +165,28 @@ contract GasTest is Fixture {
         diemStaking.allowanceOf(alice, epoch - 15);
         vm.snapshotGasLastCall("allowanceOf (15 epochs back of 30, view)");
     }
+
+    function test_gas_setAllocation() public {
+        address carol = makeAddr("carol");
+        vm.startPrank(alice);
+        svvv.stake(1_000_000e18);
+        svvv.mintDiem(100e18, type(uint256).max);
+        diemStaking.stake(50e18);
+        // Another member already listed, as for a treasury with a team.
+        diemStaking.setAllocation(bob, 5e18);
+        skip(EPOCH);
+        diemStaking.setAllocation(carol, 10e18);
+        vm.snapshotGasLastCall("DIEM setAllocation (first, new member)");
+        skip(EPOCH);
+        diemStaking.setAllocation(carol, 20e18);
+        vm.snapshotGasLastCall("DIEM setAllocation (change, new epoch)");
+        diemStaking.setAllocation(carol, 15e18);
+        vm.snapshotGasLastCall("DIEM setAllocation (change again, same epoch)");
+        skip(EPOCH);
+        diemStaking.setAllocation(carol, 0);
+        vm.snapshotGasLastCall("DIEM setAllocation (revoke)");
+        vm.stopPrank();
+        diemStaking.allowanceOf(carol, diemStaking.currentEpoch());
+        vm.snapshotGasLastCall("allowanceOf (member with an allocation, view)");
+    }
 }

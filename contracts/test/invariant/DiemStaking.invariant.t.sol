@@ -7,8 +7,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Diem} from "../../src/Diem.sol";
 import {DiemStaking} from "../../src/DiemStaking.sol";
 
-/// @dev Drives DiemStaking with several actors: stake, initiateUnstake, withdraw, transfer, restake, mint, burn and
-/// time moves, in any interleaving, plus directed attacks on the cooldown (unstake again just before an earlier
+/// @dev Drives DiemStaking with several actors: stake, initiateUnstake, withdraw, transfer, restake, mint, burn,
+/// allocate, reallocate and revoke (between the actors) and time moves, in any interleaving, plus directed attacks on the cooldown (unstake again just before an earlier
 /// cooldown ends; unstake at an epoch's first second and withdraw at its last). It is the DIEM minter, so supply can
 /// grow and shrink. Withdrawals are always attempted, never pre-checked, so a cooldown the contract fails to enforce
 /// shows up as a payout.
@@ -16,7 +16,9 @@ import {DiemStaking} from "../../src/DiemStaking.sol";
 /// Ghosts, observed after every state change (and at the first moment of every epoch, including epochs a warp skips):
 ///   - per actor and epoch: the peak stake, the DIEM cooling at the epoch's start, the DIEM withdrawn in the epoch;
 ///   - per epoch: totalStaked and totalCooling at its start, DIEM staked and withdrawn during it, the highest supply;
-///   - per actor: the time of its latest initiateUnstake, and counters of withdrawals that broke the cooldown rule.
+///   - per actor: the time of its latest initiateUnstake, and counters of withdrawals that broke the cooldown rule;
+///   - per delegator and member: the scheduled allocation (the latest set), and per actor and epoch the allocated
+///     out and in totals, fixed from the schedule when the epoch opens (the rule under test, I8).
 contract DiemStakingHandler is Test {
     /// @dev Amounts up to this land around the 0.1 DIEM allowance floor.
     uint256 internal constant DUST_WEI = 0.25e18;
@@ -52,6 +54,17 @@ contract DiemStakingHandler is Test {
     ///   ...before a full cooldown has passed since its account's latest initiateUnstake:
     uint256 public withdrawalsBeforeCooldown;
 
+    mapping(address delegator => mapping(address member => uint256 wei_)) public scheduledWei;
+    mapping(address actor => mapping(uint256 epoch => uint256 wei_)) public outOfWei;
+    mapping(address actor => mapping(uint256 epoch => uint256 wei_)) public inOfWei;
+
+    /// @dev Violations of the allocation rule; each must stay 0: a setAllocation above the stake that succeeded, an
+    /// initiateUnstake below what is allocated out that succeeded, a lawful setAllocation that was refused.
+    uint256 public allocationsAboveStake;
+    uint256 public unstakesBelowAllocated;
+    uint256 public lawfulAllocationsRefused;
+
+    uint256 public ghostAllocations;
     uint256 public ghostStakeCalls;
     uint256 public ghostWithdrawCalls;
     uint256 public ghostRefusedWithdrawals;
@@ -194,12 +207,84 @@ contract DiemStakingHandler is Test {
         address to = _actor(toSeed);
         _ensureStake(actor, amountSeed);
         _unstake(actor, _amount(amountSeed, staking.stakedOf(actor)));
+        // Nothing unstaked now (all of it allocated): an older cooldown may have ended already.
         (, uint256 endsAt) = staking.coolingOf(actor);
+        if (endsAt <= block.timestamp) return;
         _warpTo(endsAt - 1);
         _moveAndRestake(actor, to, _tryWithdraw(actor));
         if (!finish) return;
         _warpTo(endsAt);
         _moveAndRestake(actor, to, _tryWithdraw(actor));
+    }
+
+    /// @dev Allocates (or reallocates) to another actor an amount the delegator's stake covers, at least the minimum.
+    function allocate(uint256 delegatorSeed, uint256 memberSeed, uint256 amountSeed) external observed {
+        (address delegator, address member) = _pair(delegatorSeed, memberSeed);
+        uint256 roomWei = staking.stakedOf(delegator) - scheduledOutWei(delegator) + scheduledWei[delegator][member];
+        uint256 minWei = staking.minAllowanceWei();
+        if (roomWei < minWei) return;
+        uint256 amountWei = minWei + _amount(amountSeed, roomWei - minWei + 1) - 1;
+        if (amountWei == scheduledWei[delegator][member]) return;
+        _setAllocation(delegator, member, amountWei);
+    }
+
+    function revoke(uint256 delegatorSeed, uint256 memberSeed) external observed {
+        (address delegator, address member) = _pair(delegatorSeed, memberSeed);
+        if (scheduledWei[delegator][member] == 0) return;
+        _setAllocation(delegator, member, 0);
+    }
+
+    /// @dev Tries to allocate beyond the stake; a success is a violation (and then the ghost follows the contract).
+    function overAllocate(uint256 delegatorSeed, uint256 memberSeed, uint256 excessSeed) external observed {
+        (address delegator, address member) = _pair(delegatorSeed, memberSeed);
+        uint256 roomWei = staking.stakedOf(delegator) - scheduledOutWei(delegator) + scheduledWei[delegator][member];
+        uint256 amountWei = roomWei + bound(excessSeed, 1, 10e18);
+        if (amountWei < staking.minAllowanceWei()) amountWei = staking.minAllowanceWei();
+        vm.prank(delegator);
+        try staking.setAllocation(member, amountWei) {
+            ++allocationsAboveStake;
+            scheduledWei[delegator][member] = amountWei;
+        } catch {}
+        _observe();
+    }
+
+    /// @dev Tries to unstake into what is allocated out; a success is a violation.
+    function unstakeAllocated(uint256 actorSeed, uint256 excessSeed) external observed {
+        address actor = _actor(actorSeed);
+        uint256 outWei = scheduledOutWei(actor);
+        if (outWei == 0) return;
+        uint256 amountWei = staking.stakedOf(actor) - outWei + bound(excessSeed, 1, outWei);
+        vm.prank(actor);
+        try staking.initiateUnstake(amountWei) {
+            ++unstakesBelowAllocated;
+            lastUnstakeAt[actor] = block.timestamp;
+        } catch {}
+        _observe();
+    }
+
+    /// @dev The allocation version of the double-count attempt, all in one epoch where the rule allows it: allocate
+    /// the whole free stake to a member, revoke it, unstake everything, then (after the cooldown) move the DIEM to
+    /// another actor, restake it there and allocate it to the same member.
+    function allocateRevokeUnstakeRestake(uint256 fromSeed, uint256 toSeed, uint256 memberSeed) external observed {
+        (address from, address member) = _pair(fromSeed, memberSeed);
+        uint256 roomWei = staking.stakedOf(from) - scheduledOutWei(from) + scheduledWei[from][member];
+        if (roomWei >= staking.minAllowanceWei() && roomWei != scheduledWei[from][member]) {
+            _setAllocation(from, member, roomWei);
+        }
+        for (uint256 i; i < actors.length; ++i) {
+            if (scheduledWei[from][actors[i]] != 0) _setAllocation(from, actors[i], 0);
+        }
+        _unstake(from, staking.stakedOf(from));
+        (uint256 coolingWei, uint256 endsAt) = staking.coolingOf(from);
+        if (coolingWei == 0) return;
+        if (block.timestamp < endsAt) _warpTo(endsAt);
+        address to = _actor(toSeed);
+        uint256 movedWei = _tryWithdraw(from);
+        _moveAndRestake(from, to, movedWei);
+        if (to != member && movedWei >= staking.minAllowanceWei()) {
+            uint256 amountWei = staking.stakedOf(to) - scheduledOutWei(to) + scheduledWei[to][member];
+            if (amountWei != scheduledWei[to][member]) _setAllocation(to, member, amountWei);
+        }
     }
 
     function warp(uint256 secondsAhead) external observed {
@@ -222,7 +307,11 @@ contract DiemStakingHandler is Test {
         _observe();
     }
 
+    /// @dev Unstakes at most what the actor's allocations leave free (the rest is tried by unstakeAllocated).
     function _unstake(address actor, uint256 amountWei) internal {
+        uint256 freeWei = staking.stakedOf(actor) - scheduledOutWei(actor);
+        if (amountWei > freeWei) amountWei = freeWei;
+        if (amountWei == 0) return;
         vm.prank(actor);
         staking.initiateUnstake(amountWei);
         lastUnstakeAt[actor] = block.timestamp;
@@ -268,7 +357,34 @@ contract DiemStakingHandler is Test {
         _stake(actor, _amount(seed, diem.balanceOf(actor)));
     }
 
+    function _setAllocation(address delegator, address member, uint256 amountWei) internal {
+        vm.prank(delegator);
+        try staking.setAllocation(member, amountWei) {
+            scheduledWei[delegator][member] = amountWei;
+            ++ghostAllocations;
+        } catch {
+            ++lawfulAllocationsRefused;
+        }
+        _observe();
+    }
+
+    /// @dev Σ of what `delegator` has scheduled out (takes effect at the next epoch).
+    function scheduledOutWei(address delegator) public view returns (uint256 sumWei) {
+        for (uint256 i; i < actors.length; ++i) {
+            sumWei += scheduledWei[delegator][actors[i]];
+        }
+    }
+
+    /// @dev Σ of what is scheduled to `member`.
+    function scheduledInWei(address member) public view returns (uint256 sumWei) {
+        for (uint256 i; i < actors.length; ++i) {
+            sumWei += scheduledWei[actors[i]][member];
+        }
+    }
+
+    /// @dev Time never moves back (the ghost's epochs are in increasing order).
     function _warpTo(uint256 timestamp) internal {
+        if (timestamp < block.timestamp) return;
         vm.warp(timestamp);
         _observe();
     }
@@ -300,6 +416,9 @@ contract DiemStakingHandler is Test {
             address actor = actors[i];
             peakWei[actor][epoch] = staking.stakedOf(actor);
             (coolingAtStartOfWei[actor][epoch],) = staking.coolingOf(actor);
+            // The rule: the allocations in force in `epoch` are the ones scheduled when it starts.
+            outOfWei[actor][epoch] = scheduledOutWei(actor);
+            inOfWei[actor][epoch] = scheduledInWei(actor);
         }
     }
 
@@ -314,6 +433,13 @@ contract DiemStakingHandler is Test {
 
     function _actor(uint256 seed) internal view returns (address) {
         return actors[seed % actors.length];
+    }
+
+    /// @dev Two different actors: a delegator and a member.
+    function _pair(uint256 delegatorSeed, uint256 memberSeed) internal view returns (address, address) {
+        uint256 d = delegatorSeed % actors.length;
+        uint256 m = (d + 1 + memberSeed % (actors.length - 1)) % actors.length;
+        return (actors[d], actors[m]);
     }
 }
 
@@ -366,6 +492,7 @@ contract DiemStakingInvariantTest is StdInvariant, Test {
         assertTrue(bytes(broken).length == 0, broken);
         broken = string.concat(
             _checkCooldownRule(),
+            _checkAllocationRule(fromIndex),
             _checkAllowancesAreGhostPeaks(fromIndex),
             _checkCurrentAllowanceCoversCurrentStake(),
             _checkAllowancesBacked(fromIndex),
@@ -411,8 +538,55 @@ contract DiemStakingInvariantTest is StdInvariant, Test {
         );
     }
 
-    /// @dev Every epoch's allowance is exactly the ghost's peak stake (floored at the minimum), the next epoch's is 0
-    /// (not granted yet), and nextEpochAllowanceOf is the floored current stake.
+    /// @dev I8: no allocation above the stake and no unstake into allocations got through, no lawful allocation was
+    /// refused; every epoch's out and in totals are the ghost's (fixed when the epoch opened), Σ out = Σ in, every
+    /// peak covers what its account allocated out, and every stake covers what is scheduled out.
+    function _checkAllocationRule(uint256 fromIndex) internal view returns (string memory) {
+        string memory broken = string.concat(
+            _brokenIfNonZero("allocation above the stake accepted", handler.allocationsAboveStake()),
+            _brokenIfNonZero("unstake below the allocated accepted", handler.unstakesBelowAllocated()),
+            _brokenIfNonZero("lawful allocation refused", handler.lawfulAllocationsRefused())
+        );
+        if (bytes(broken).length != 0) return broken;
+        uint256 epochs = handler.touchedEpochCount();
+        uint256 actors = handler.actorCount();
+        for (uint256 i = fromIndex; i < epochs; ++i) {
+            uint256 epoch = handler.touchedEpochs(i);
+            uint256 sumOutWei;
+            uint256 sumInWei;
+            for (uint256 j; j < actors; ++j) {
+                address actor = handler.actors(j);
+                uint256 outWei = staking.allocatedOutOf(actor, epoch);
+                uint256 inWei = staking.allocatedInOf(actor, epoch);
+                if (outWei != handler.outOfWei(actor, epoch)) {
+                    return _broken("allocatedOutOf != ghost", outWei, handler.outOfWei(actor, epoch));
+                }
+                if (inWei != handler.inOfWei(actor, epoch)) {
+                    return _broken("allocatedInOf != ghost", inWei, handler.inOfWei(actor, epoch));
+                }
+                uint256 peakWei = handler.peakWei(actor, epoch);
+                if (outWei > peakWei) return _broken("allocated out above the epoch's peak", outWei, peakWei);
+                sumOutWei += outWei;
+                sumInWei += inWei;
+            }
+            if (sumOutWei != sumInWei) return _broken("sum of out != sum of in", sumOutWei, sumInWei);
+        }
+        for (uint256 j; j < actors; ++j) {
+            address actor = handler.actors(j);
+            uint256 scheduledWei = staking.allocatedOutOf(actor, staking.currentEpoch() + 1);
+            if (scheduledWei != handler.scheduledOutWei(actor)) {
+                return _broken("scheduled out != ghost", scheduledWei, handler.scheduledOutWei(actor));
+            }
+            if (scheduledWei > staking.stakedOf(actor)) {
+                return _broken("scheduled out above the stake", scheduledWei, staking.stakedOf(actor));
+            }
+        }
+        return "";
+    }
+
+    /// @dev Every epoch's allowance is exactly the rule's figure from the ghost (peak stake minus out plus in, floored
+    /// at the minimum), the next epoch's is 0 (not granted yet), and nextEpochAllowanceOf is the same figure from the
+    /// current stake and the scheduled allocations.
     function _checkAllowancesAreGhostPeaks(uint256 fromIndex) internal view returns (string memory) {
         uint256 epochs = handler.touchedEpochCount();
         uint256 actors = handler.actorCount();
@@ -422,28 +596,32 @@ contract DiemStakingInvariantTest is StdInvariant, Test {
             for (uint256 i = fromIndex; i < epochs; ++i) {
                 uint256 epoch = handler.touchedEpochs(i);
                 uint256 allowanceWei = staking.allowanceOf(actor, epoch);
-                uint256 peakWei = _floored(handler.peakWei(actor, epoch));
-                if (allowanceWei != peakWei) return _broken("allowanceOf != ghost peak", allowanceWei, peakWei);
+                uint256 ruleWei = _rule(handler.peakWei(actor, epoch), handler.outOfWei(actor, epoch), handler.inOfWei(actor, epoch));
+                if (allowanceWei != ruleWei) return _broken("allowanceOf != ghost rule", allowanceWei, ruleWei);
             }
             uint256 futureWei = staking.allowanceOf(actor, current + 1);
             if (futureWei != 0) return _broken("allowanceOf stated for an epoch not reached", futureWei, 0);
             uint256 projectedWei = staking.nextEpochAllowanceOf(actor);
-            uint256 stakedWei = _floored(staking.stakedOf(actor));
-            if (projectedWei != stakedWei) return _broken("nextEpochAllowanceOf != stake", projectedWei, stakedWei);
+            uint256 expectedWei =
+                _rule(staking.stakedOf(actor), handler.scheduledOutWei(actor), handler.scheduledInWei(actor));
+            if (projectedWei != expectedWei) {
+                return _broken("nextEpochAllowanceOf != rule on the stake", projectedWei, expectedWei);
+            }
         }
         return "";
     }
 
-    /// @dev The current epoch's allowance is never below the current stake (a stake counts at once).
+    /// @dev The current epoch's allowance is never below the rule's figure on the current stake (a stake counts at
+    /// once).
     function _checkCurrentAllowanceCoversCurrentStake() internal view returns (string memory) {
         uint256 actors = handler.actorCount();
         uint256 epoch = staking.currentEpoch();
         for (uint256 j; j < actors; ++j) {
             address actor = handler.actors(j);
-            uint256 stakedWei = staking.stakedOf(actor);
+            uint256 stakedWei = _rule(staking.stakedOf(actor), staking.allocatedOutOf(actor, epoch), staking.allocatedInOf(actor, epoch));
             uint256 allowanceWei = staking.allowanceOf(actor, epoch);
-            if (stakedWei >= staking.minAllowanceWei() && allowanceWei < stakedWei) {
-                return _broken("current allowance below current stake", allowanceWei, stakedWei);
+            if (allowanceWei < stakedWei) {
+                return _broken("current allowance below the current stake's", allowanceWei, stakedWei);
             }
         }
         return "";
@@ -497,6 +675,12 @@ contract DiemStakingInvariantTest is StdInvariant, Test {
         for (uint256 j; j < actors; ++j) {
             sumWei += staking.allowanceOf(handler.actors(j), epoch);
         }
+    }
+
+    /// @dev I8: floor(max(0, peak - out) + in).
+    function _rule(uint256 peakWei, uint256 outWei, uint256 inWei) internal view returns (uint256) {
+        uint256 ownWei = peakWei > outWei ? peakWei - outWei : 0;
+        return _floored(ownWei + inWei);
     }
 
     function _floored(uint256 amountWei) internal view returns (uint256) {

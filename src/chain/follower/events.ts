@@ -6,7 +6,8 @@
  * sVVV `Transfer` is recorded only between two holders: stake and initiateUnstake also emit Transfer(0, a) and
  * Transfer(a, 0), which would repeat the `Staked` and `UnstakeInitiated` rows already recorded. The emission-rate
  * events name no account (the owner proposes and cancels, anyone applies): their `account` is the zero address, and
- * they are found by kind.
+ * they are found by kind. A DiemStaking `AllocationSet` is recorded with the delegator as `account` and the member as
+ * `counterparty` (so either finds it in its history), the amount from `effectiveEpoch` on as `amountWei` (0: revoked).
  */
 import {
   type AbiEvent,
@@ -36,7 +37,7 @@ export const trackedEvents = {
     'AnnualEmissionCancelled',
     'AnnualEmissionSet',
   ],
-  diemStaking: ['Staked', 'UnstakeInitiated', 'Withdrawn'],
+  diemStaking: ['Staked', 'UnstakeInitiated', 'Withdrawn', 'AllocationSet'],
   diem: ['Transfer'],
   vvv: ['Transfer'],
 } as const satisfies Record<TrackedContract, readonly string[]>;
@@ -67,7 +68,7 @@ export interface ChainEvent {
    * address for an emission-rate change (the log names no account).
    */
   account: Address;
-  /** For a transfer, the recipient (the zero address on a burn); otherwise null. */
+  /** For a transfer, the recipient (the zero address on a burn); for an allocation, the member; otherwise null. */
   counterparty: Address | null;
   /** The event's main amount: `amountWei`, `diemWei`, the transfer `value`, or the (new) `annualEmissionWei`. */
   amountWei: bigint;
@@ -144,24 +145,8 @@ export function decodeTrackedLog(contract: TrackedContract, log: RawLog): Decode
           return null;
       }
     }
-    case 'diemStaking': {
-      const event = tryDecode(() => decodeEventLog({ abi: diemStakingAbi, topics, data: log.data, strict: true }));
-      if (!event) return null;
-      switch (event.eventName) {
-        case 'Staked':
-          return actorEvent(contract, event.eventName, event.args.account, event.args.amountWei, {
-            stakedWei: event.args.stakedWei,
-          });
-        case 'UnstakeInitiated': {
-          const { account, amountWei, coolingWei, coolingEndsAt } = event.args;
-          return actorEvent(contract, event.eventName, account, amountWei, { coolingWei, coolingEndsAt });
-        }
-        case 'Withdrawn':
-          return actorEvent(contract, event.eventName, event.args.account, event.args.amountWei, {});
-        default:
-          return null;
-      }
-    }
+    case 'diemStaking':
+      return decodeDiemStakingLog(topics, log.data);
     case 'diem': {
       const event = tryDecode(() => decodeEventLog({ abi: diemAbi, topics, data: log.data, strict: true }));
       if (event?.eventName !== 'Transfer') return null;
@@ -174,6 +159,37 @@ export function decodeTrackedLog(contract: TrackedContract, log: RawLog): Decode
       const { from, to, value } = event.args;
       return { contract, kind: 'vvv.Transfer', account: from, counterparty: to, amountWei: value, details: {} };
     }
+  }
+}
+
+function decodeDiemStakingLog(topics: [Hex, ...Hex[]], data: Hex): DecodedEvent | null {
+  const contract = 'diemStaking';
+  const event = tryDecode(() => decodeEventLog({ abi: diemStakingAbi, topics, data, strict: true }));
+  if (!event) return null;
+  switch (event.eventName) {
+    case 'Staked':
+      return actorEvent(contract, event.eventName, event.args.account, event.args.amountWei, {
+        stakedWei: event.args.stakedWei,
+      });
+    case 'UnstakeInitiated': {
+      const { account, amountWei, coolingWei, coolingEndsAt } = event.args;
+      return actorEvent(contract, event.eventName, account, amountWei, { coolingWei, coolingEndsAt });
+    }
+    case 'Withdrawn':
+      return actorEvent(contract, event.eventName, event.args.account, event.args.amountWei, {});
+    case 'AllocationSet': {
+      const { delegator, member, amountWei, effectiveEpoch, delegatorOutWei, memberInWei } = event.args;
+      return {
+        contract,
+        kind: 'diemStaking.AllocationSet',
+        account: delegator,
+        counterparty: member,
+        amountWei,
+        details: { effectiveEpoch, delegatorOutWei, memberInWei },
+      };
+    }
+    default:
+      return null;
   }
 }
 

@@ -8,6 +8,7 @@ import {
   initiateVvvUnstake,
   mintDiem,
   quoteMint,
+  setAllocation,
   stakeDiem,
   stakeVvv,
   transferDiem,
@@ -247,6 +248,43 @@ for (const harness of harnesses) {
       expect(ofOther.events.map((event) => event.txHash)).toEqual([sent]);
       const changes = await store.history({ chainId: config.chainId, kinds: ['stakedVvv.AnnualEmissionSet'] });
       expect(changes.events.map((event) => event.txHash)).toEqual([applied]);
+    });
+
+    it('records allocations: set, changed and revoked, found from the delegator and from the member', async () => {
+      await stakeVvv(ctx, 10_000n * WAD);
+      await mintDiem(ctx, 10n * WAD);
+      await stakeDiem(ctx, 10n * WAD);
+      const epoch = (await chain.client.getBlock()).timestamp / BigInt(daySeconds);
+      const toOther = await setAllocation(ctx, other, 4n * WAD);
+      const toThird = await setAllocation(ctx, third, 3n * WAD);
+      const changed = await setAllocation(ctx, other, 6n * WAD);
+      const revoked = await setAllocation(ctx, third, 0n);
+      await followOnce({ client: chain.client, store }, config);
+
+      const allocations = await store.history({ chainId: config.chainId, kinds: ['diemStaking.AllocationSet'] });
+      const row = (txHash: Hex, member: Address, amountWei: bigint) => ({
+        kind: 'diemStaking.AllocationSet',
+        account: me,
+        counterparty: member,
+        amountWei,
+        txHash,
+      });
+      expect(summary(allocations.events)).toEqual([
+        row(revoked, third, 0n),
+        row(changed, other, 6n * WAD),
+        row(toThird, third, 3n * WAD),
+        row(toOther, other, 4n * WAD),
+      ]);
+      const next = epoch + 1n;
+      expect(allocations.events.map((event) => event.details)).toEqual([
+        { effectiveEpoch: next, delegatorOutWei: 6n * WAD, memberInWei: 0n },
+        { effectiveEpoch: next, delegatorOutWei: 9n * WAD, memberInWei: 6n * WAD },
+        { effectiveEpoch: next, delegatorOutWei: 7n * WAD, memberInWei: 3n * WAD },
+        { effectiveEpoch: next, delegatorOutWei: 4n * WAD, memberInWei: 4n * WAD },
+      ]);
+      // The member finds its allocations in its own history.
+      const ofThird = await store.history({ chainId: config.chainId, account: third });
+      expect(ofThird.events.map((event) => event.txHash)).toEqual([revoked, toThird]);
     });
 
     it('resumes after a stop mid-way with no gap and no duplicate', async () => {
