@@ -27,26 +27,29 @@ export const webhookLimits = {
 
 export type AlertEventType = 'budget.threshold';
 
+/** An alert's fields as the API and the webhooks show them (amounts in USD and, for webhooks, in nano-USD too). */
+export function alertFields(alert: BudgetAlert) {
+  return {
+    id: alert.id,
+    orgId: alert.orgId,
+    scope: alert.scope,
+    scopeId: alert.scopeId,
+    currency: alert.currency,
+    period: alert.period,
+    periodKey: alert.periodKey,
+    thresholdPercent: alert.thresholdPercent,
+    amount: formatUsd(alert.amountNano),
+    spent: formatUsd(alert.spentNano),
+  };
+}
+
 /** The JSON body of an alert's deliveries: the same bytes on every attempt. */
 export function alertEventBody(alert: BudgetAlert): string {
   return JSON.stringify({
     id: alert.id,
     type: 'budget.threshold' satisfies AlertEventType,
     created: new Date(alert.createdAtMs).toISOString(),
-    data: {
-      id: alert.id,
-      orgId: alert.orgId,
-      scope: alert.scope,
-      scopeId: alert.scopeId,
-      currency: alert.currency,
-      period: alert.period,
-      periodKey: alert.periodKey,
-      thresholdPercent: alert.thresholdPercent,
-      amount: formatUsd(alert.amountNano),
-      spent: formatUsd(alert.spentNano),
-      amountNano: alert.amountNano.toString(),
-      spentNano: alert.spentNano.toString(),
-    },
+    data: { ...alertFields(alert), amountNano: alert.amountNano.toString(), spentNano: alert.spentNano.toString() },
   });
 }
 

@@ -13,6 +13,7 @@ import type {
   ScopeSpend,
   Webhook,
 } from '../../ledger/types.ts';
+import { alertFields } from '../alerts/webhookDelivery.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -128,20 +129,7 @@ export function deliveryView(delivery: DeliveryState) {
 }
 
 export function alertView(alert: BudgetAlert, deliveries: readonly DeliveryState[]) {
-  return {
-    id: alert.id,
-    orgId: alert.orgId,
-    scope: alert.scope,
-    scopeId: alert.scopeId,
-    currency: alert.currency,
-    period: alert.period,
-    periodKey: alert.periodKey,
-    thresholdPercent: alert.thresholdPercent,
-    amount: formatUsd(alert.amountNano),
-    spent: formatUsd(alert.spentNano),
-    createdAt: iso(alert.createdAtMs),
-    deliveries: deliveries.map(deliveryView),
-  };
+  return { ...alertFields(alert), createdAt: iso(alert.createdAtMs), deliveries: deliveries.map(deliveryView) };
 }
 
 export function webhookView(webhook: Webhook) {
