@@ -145,8 +145,16 @@ export class UpstreamTimeoutError extends PerdiemError {
 
 /** Tokens delivered to a client, so that an interrupted request is charged only for what it received. */
 export interface TokenUsage {
+  /** Every prompt token, cached ones included (OpenAI's prompt_tokens). */
   promptTokens: number;
+  /** Every completion token, reasoning included (OpenAI's completion_tokens). */
   completionTokens: number;
+  /** Of `promptTokens`, those read from the upstream's prompt cache. */
+  cachedPromptTokens?: number;
+  /** Of `promptTokens`, those written to the upstream's prompt cache (priced at the cache-write rate). */
+  cacheWritePromptTokens?: number;
+  /** Of `completionTokens`, the model's reasoning (OpenAI's completion_tokens_details.reasoning_tokens). */
+  reasoningTokens?: number;
   /** True when the upstream reported no usage and the counts come from an estimator. */
   estimated: boolean;
 }

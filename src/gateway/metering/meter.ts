@@ -75,8 +75,29 @@ export interface MeterRequest {
   log: RequestLog;
 }
 
+/**
+ * The priced text usage of a token count: each token on one line. The upstream's prompt_tokens include the cache
+ * reads and writes and its completion_tokens the reasoning (extractUsage clamps the parts to their wholes), so the
+ * parts are taken out of the input and output lines rather than added to them.
+ */
 export function textUsage(usage: TokenUsage): PricedUsage {
-  return { kind: 'text', inputTokens: usage.promptTokens, outputTokens: usage.completionTokens };
+  const cacheRead = usage.cachedPromptTokens ?? 0;
+  const cacheWrite = usage.cacheWritePromptTokens ?? 0;
+  const reasoning = usage.reasoningTokens ?? 0;
+  return {
+    kind: 'text',
+    inputTokens: usage.promptTokens - cacheRead - cacheWrite,
+    outputTokens: usage.completionTokens - reasoning,
+    ...(cacheRead > 0 ? { cacheReadTokens: cacheRead } : {}),
+    ...(cacheWrite > 0 ? { cacheWriteTokens: cacheWrite } : {}),
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+  };
+}
+
+/** Prompt and completion tokens of a priced text usage, parts included (as the upstream counted them). */
+function textCounts(usage: Extract<PricedUsage, { kind: 'text' }>): [number, number] {
+  const prompt = usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0);
+  return [prompt, usage.outputTokens + (usage.reasoningTokens ?? 0)];
 }
 
 /**
@@ -147,11 +168,11 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
     const charged = settled.chargedNano ?? 0n;
     request.log.costNano = charged.toString();
     request.log.source = settled.source;
+    const [prompt, completion] = usage.kind === 'text' ? textCounts(usage) : [0, 0];
     if (usage.kind === 'text') {
-      request.log.promptTokens = usage.inputTokens;
-      request.log.completionTokens = usage.outputTokens;
+      request.log.promptTokens = prompt;
+      request.log.completionTokens = completion;
     }
-    const [prompt, completion] = usage.kind === 'text' ? [usage.inputTokens, usage.outputTokens] : [0, 0];
     deps.metrics.observeCharge(request.model, settled.source, charged, prompt, completion);
     return settled;
   };

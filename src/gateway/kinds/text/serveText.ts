@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono';
 import { ClientClosedError, StreamInterruptedError, type TokenUsage } from '../../../core/errors.ts';
-import type { Usage } from '../../../core/pricing.ts';
+import { textTokensOf as tokensOfText, type Usage } from '../../../core/pricing.ts';
 import type { GatewayDeps, GatewayEnv } from '../../env.ts';
 import { textUsage } from '../../metering/meter.ts';
 import { correctTokens } from '../../middleware/rateLimit.ts';
@@ -65,7 +65,7 @@ export function deliveredText(error: unknown): Usage | null {
 }
 
 export function textTokensOf(usage: Usage): number {
-  return usage.kind === 'text' ? usage.inputTokens + usage.outputTokens : 0;
+  return usage.kind === 'text' ? tokensOfText(usage) : 0;
 }
 
 /** The upstream request bounded by what was reserved; the client's max_tokens when it gave one. */

@@ -61,6 +61,11 @@ function completedUsage(response: Json, promptEstimate: () => number, text: () =
   );
 }
 
+/** The usage object the client sees: the upstream's own, as it sent it, or the estimate when it sent none. */
+function clientUsage(response: Json, usage: Usage): unknown {
+  return usage.estimated ? toOpenAiUsage(usage) : response.usage;
+}
+
 class OpenAiProvider implements Provider {
   readonly id: string;
   readonly kind = 'openai' as const;
@@ -193,7 +198,7 @@ class OpenAiProvider implements Provider {
       () => estimateChatPromptTokens(request.messages),
       () => chatText(json),
     );
-    return { usage, response: { ...json, model: request.model, usage: toOpenAiUsage(usage) } as ChatCompletion };
+    return { usage, response: { ...json, model: request.model, usage: clientUsage(json, usage) } as ChatCompletion };
   }
 
   streamChat(request: ChatCompletionRequest, options?: CallOptions): Promise<ProviderStream<ChatCompletionChunk>> {
@@ -208,7 +213,7 @@ class OpenAiProvider implements Provider {
       () => estimatePromptTokens(request.prompt),
       () => completionText(json),
     );
-    return { usage, response: { ...json, model: request.model, usage: toOpenAiUsage(usage) } as Completion };
+    return { usage, response: { ...json, model: request.model, usage: clientUsage(json, usage) } as Completion };
   }
 
   streamCompletion(request: CompletionRequest, options?: CallOptions): Promise<ProviderStream<CompletionChunk>> {

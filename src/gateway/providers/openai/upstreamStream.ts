@@ -80,12 +80,15 @@ export async function* relayEvents<TChunk>(
   options: RelayOptions,
 ): AsyncGenerator<StreamEvent<TChunk>> {
   let usage: Usage | null = null;
+  // The upstream's usage object as it sent it: the client sees the upstream's numbers.
+  let usageObject: unknown = null;
   let text = '';
   let finished = false;
   let last: Json = opened.first;
   let item: Json = opened.first;
   while (true) {
-    usage = extractUsage(item) ?? usage;
+    const reported = extractUsage(item);
+    if (reported !== null) [usage, usageObject] = [reported, item.usage];
     finished ||= hasFinish(item);
     last = item;
     if (hasChoices(item)) {
@@ -111,5 +114,6 @@ export async function* relayEvents<TChunk>(
     estimated: true,
   };
   const usageChunk = { id: last.id, object: last.object, created: last.created, model: options.model, choices: [] };
-  yield { kind: 'end', chunk: { ...usageChunk, usage: toOpenAiUsage(final) } as TChunk, usage: final };
+  const usageOut = usage === null ? toOpenAiUsage(final) : usageObject;
+  yield { kind: 'end', chunk: { ...usageChunk, usage: usageOut } as TChunk, usage: final };
 }
