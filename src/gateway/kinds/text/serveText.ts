@@ -3,7 +3,7 @@
  * (charged its usage) or a stream handed to the SSE body, which settles what it delivered when it ends.
  */
 import type { Context } from 'hono';
-import { ClientClosedError, StreamInterruptedError, type TokenUsage } from '../../../core/errors.ts';
+import { billedOf, ClientClosedError, StreamInterruptedError, type TokenUsage } from '../../../core/errors.ts';
 import { textTokensOf as tokensOfText, type Usage } from '../../../core/pricing.ts';
 import type { GatewayDeps, GatewayEnv } from '../../env.ts';
 import { textUsage } from '../../metering/meter.ts';
@@ -56,6 +56,12 @@ function streamDone(deps: GatewayDeps, c: Context<GatewayEnv>, delivered: TokenU
     { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: 200, latencyMs, ...log },
     'request',
   );
+}
+
+/** What an upstream billed with a failure that delivered nothing: the operator's loss (`earlyEndOf`). */
+export function lostText(error: unknown): Usage | null {
+  const billed = billedOf(error);
+  return billed === null ? null : textUsage(billed);
 }
 
 /** A text call cut off after its first byte is charged for what it delivered. */

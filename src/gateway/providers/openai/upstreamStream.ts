@@ -75,6 +75,16 @@ export interface RelayOptions {
   promptEstimate: number;
 }
 
+/** The next upstream event; a failure after the upstream reported its usage carries that usage (what it bills). */
+async function nextChunk(opened: OpenedStream, usage: Usage | null): Promise<IteratorResult<Json, 'done' | 'eof'>> {
+  try {
+    return await opened.chunks.next();
+  } catch (error) {
+    if (usage === null || !(error instanceof UpstreamError)) throw error;
+    throw new UpstreamError(error.message, { code: error.code, cause: error, billed: usage });
+  }
+}
+
 export async function* relayEvents<TChunk>(
   opened: OpenedStream,
   options: RelayOptions,
@@ -97,11 +107,12 @@ export async function* relayEvents<TChunk>(
       text += piece;
       yield { kind: 'chunk', chunk: { ...chunk, model: options.model } as TChunk, text: piece, tokens: null };
     }
-    const next = await opened.chunks.next();
+    const next = await nextChunk(opened, usage);
     if (next.done) {
       if (next.value === 'eof' && !finished) {
         throw new UpstreamError(`upstream ${opened.upstream} closed the stream before it finished`, {
           code: 'upstream_truncated_stream',
+          ...(usage === null ? {} : { billed: usage }),
         });
       }
       break;
