@@ -267,13 +267,37 @@ for (const adapter of adapters) {
       expect(await lossOf(requestId)).toBe(1_015_000n);
     });
 
+    it('records a recorded stream fixture that fails after reporting its usage, before any token, as loss', async () => {
+      replay.setBehaviour('/chat/completions', { kind: 'replay', fixture: 'chat-error-after-usage.stream.sse' });
+      const before = await gw.ledger.balance(gw.accountId);
+      const { data: stream, response } = await client.chat.completions
+        .create({ model, messages: [{ role: 'user', content: 'Hello' }], max_tokens: 20, stream: true })
+        .withResponse();
+      const requestId = response.headers.get('x-request-id')!;
+      const read = async () => {
+        for await (const _chunk of stream);
+      };
+      await expect(read()).rejects.toThrow(/invalid content/);
+      // The client stops at the error event; the void lands just after it, before the stream's [DONE].
+      await vi.waitFor(async () => expect((await linesOf(requestId)).length).toBeGreaterThan(0), { timeout: 5000 });
+      const after = await gw.ledger.balance(gw.accountId);
+      expect(total(after)).toBe(total(before));
+      expect(reserved(after)).toBe(0n);
+      // The upstream's own usage: 96 × 1,250 = 120,000 and 3 × 10,000 = 30,000 at list price, charged 0.
+      expect(await linesOf(requestId)).toEqual([
+        ['text.input', 96, 120_000n, 0n],
+        ['text.output', 3, 30_000n, 0n],
+      ]);
+      expect(await lossOf(requestId)).toBe(150_000n);
+    });
+
     it('shows the operator loss in usage analytics and history, and the reasoning rate in /v1/models', async () => {
       const analytics = (await fetch(`${gw.baseURL.replace(/\/v1$/, '')}/api/v1/billing/usage-analytics`, {
         headers: { authorization: `Bearer ${gw.apiKey}` },
       }).then((r) => r.json())) as { byModel: { group: string; amount: string; operatorLoss: string }[] };
       const row = analytics.byModel.find((r) => r.group === model)!;
-      // 11,250 (the left stream's prompt) + 1,015,000 (the billed 500).
-      expect(row.operatorLoss).toBe('0.00102625');
+      // 11,250 (the left stream's prompt) + 1,015,000 (the billed 500) + 150,000 (the stream that failed).
+      expect(row.operatorLoss).toBe('0.00117625');
       // 14,001,750 + 3,344,538 + 7,770,420 + 423,210.
       expect(row.amount).toBe('0.025539918');
       const models = await client.models.list();
