@@ -291,6 +291,34 @@ for (const adapter of adapters) {
       expect(await lossOf(requestId)).toBe(150_000n);
     });
 
+    it("charges a recorded stream fixture that fails after its usage by the upstream's count, no loss", async () => {
+      replay.setBehaviour('/chat/completions', { kind: 'replay', fixture: 'chat-error-after-finish.stream.sse' });
+      const before = await gw.ledger.balance(gw.accountId);
+      const { data: stream, response } = await client.chat.completions
+        .create({ model, messages: [{ role: 'user', content: 'Capital of France?' }], max_tokens: 200, stream: true })
+        .withResponse();
+      const requestId = response.headers.get('x-request-id')!;
+      let text = '';
+      const read = async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      };
+      await expect(read()).rejects.toThrow(/connection reset/);
+      expect(text).toBe('Paris is the capital of France.');
+      await vi.waitFor(async () => expect((await linesOf(requestId)).length).toBeGreaterThan(0), { timeout: 5000 });
+      // The upstream counted 420 prompt tokens (384 cached) and 108 completion tokens (100 reasoning):
+      // 36 × 1,250 = 45,000; 8 × 10,000 = 80,000; 100 × 12,000 = 1,200,000; 384 × 123.456789 = 47,407.4… → 47,408.
+      expect(await linesOf(requestId)).toEqual([
+        ['text.cache_read', 384, 47_408n, 47_408n],
+        ['text.input', 36, 45_000n, 45_000n],
+        ['text.output', 8, 80_000n, 80_000n],
+        ['text.reasoning', 100, 1_200_000n, 1_200_000n],
+      ]);
+      const after = await gw.ledger.balance(gw.accountId);
+      expect(total(before) - total(after)).toBe(1_372_408n);
+      expect(reserved(after)).toBe(0n);
+      expect(await lossOf(requestId)).toBe(0n);
+    });
+
     it('shows the operator loss in usage analytics and history, and the reasoning rate in /v1/models', async () => {
       const analytics = (await fetch(`${gw.baseURL.replace(/\/v1$/, '')}/api/v1/billing/usage-analytics`, {
         headers: { authorization: `Bearer ${gw.apiKey}` },
@@ -298,8 +326,8 @@ for (const adapter of adapters) {
       const row = analytics.byModel.find((r) => r.group === model)!;
       // 11,250 (the left stream's prompt) + 1,015,000 (the billed 500) + 150,000 (the stream that failed).
       expect(row.operatorLoss).toBe('0.00117625');
-      // 14,001,750 + 3,344,538 + 7,770,420 + 423,210.
-      expect(row.amount).toBe('0.025539918');
+      // 14,001,750 + 3,344,538 + 7,770,420 + 423,210 + 1,372,408.
+      expect(row.amount).toBe('0.026912326');
       const models = await client.models.list();
       const spec = (models.data.find((m) => m.id === model) as unknown as { model_spec: { pricing: unknown } })
         .model_spec;

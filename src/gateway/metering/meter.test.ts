@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { earlyEndOf } from './meter.ts';
 
 describe('who pays for a text request that ended early', () => {
-  it('charges what reached the client once a token did', () => {
+  it("charges what reached the client once a token did, by the upstream's count when it gave one", () => {
     expect(earlyEndOf({ promptTokens: 12, completionTokens: 3, estimated: true }, null)).toEqual({
       charge: { kind: 'text', inputTokens: 12, outputTokens: 3 },
+    });
+    const billed = { promptTokens: 10, completionTokens: 4, reasoningTokens: 1, estimated: false };
+    expect(earlyEndOf({ promptTokens: 12, completionTokens: 3, estimated: true }, billed)).toEqual({
+      charge: { kind: 'text', inputTokens: 10, outputTokens: 3, reasoningTokens: 1 },
     });
   });
 

@@ -101,15 +101,17 @@ export function textUsage(usage: TokenUsage): PricedUsage {
 
 /**
  * Who pays for a text request that ended before its answer was whole (a client that went away, an upstream that
- * failed). The client pays for what reached it, and nothing before its first output token: then the reservation is
- * voided. The work nobody paid for is the operator's loss: the upstream's own usage when it reported one with its
- * failure (`billed`), else the prompt once a stream had started (the engine or upstream had read it), else nothing.
+ * failed). The client pays for what reached it: by the upstream's own count when it reported one (`billed`: its
+ * usage comes with or after the chunks it counts, which were delivered), else by the gateway's count; and nothing
+ * before its first output token, when the reservation is voided. The work nobody paid for is then the operator's
+ * loss: the upstream's billed usage, else the prompt once a stream had started (the engine or upstream had read it),
+ * else nothing.
  */
 export function earlyEndOf(
   delivered: TokenUsage,
   billed: TokenUsage | null,
 ): { charge: PricedUsage } | { lose: PricedUsage | null } {
-  if (delivered.completionTokens > 0) return { charge: textUsage(delivered) };
+  if (delivered.completionTokens > 0) return { charge: textUsage(billed ?? delivered) };
   if (billed !== null) return { lose: textUsage(billed) };
   if (delivered.promptTokens === 0) return { lose: null };
   return {
