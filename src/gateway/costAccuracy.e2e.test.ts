@@ -187,7 +187,15 @@ for (const adapter of adapters) {
 
     it('charges a recorded DeepSeek stream fixture by its prompt_cache_hit_tokens on the finish chunk', async () => {
       const { last, requestId, charged, spent } = await streamChat('chat-cached-deepseek.stream.sse');
-      expect(last.usage).toMatchObject({ prompt_tokens: 640, completion_tokens: 20, prompt_cache_hit_tokens: 512 });
+      // DeepSeek's own fields, as it sent them, and OpenAI's filled in.
+      expect(last.usage).toMatchObject({
+        prompt_tokens: 640,
+        completion_tokens: 20,
+        total_tokens: 660,
+        prompt_cache_hit_tokens: 512,
+        prompt_cache_miss_tokens: 128,
+        prompt_tokens_details: { cached_tokens: 512 },
+      });
       // 128 × 1,250 = 160,000; 20 × 10,000 = 200,000; 512 × 123.456789 = 63,209.875968 → 63,210.
       expect(charged).toBe(423_210n);
       expect(spent).toBe(423_210n);

@@ -61,9 +61,12 @@ function completedUsage(response: Json, promptEstimate: () => number, text: () =
   );
 }
 
-/** The usage object the client sees: the upstream's own, as it sent it, or the estimate when it sent none. */
+/**
+ * The usage object the client sees: the upstream's own, as it sent it (with OpenAI's fields filled in where it left
+ * them out), or the estimate when it sent none.
+ */
 function clientUsage(response: Json, usage: Usage): unknown {
-  return usage.estimated ? toOpenAiUsage(usage) : response.usage;
+  return usage.estimated ? toOpenAiUsage(usage) : { ...toOpenAiUsage(usage), ...(response.usage as Json) };
 }
 
 class OpenAiProvider implements Provider {

@@ -90,7 +90,7 @@ export async function* relayEvents<TChunk>(
   options: RelayOptions,
 ): AsyncGenerator<StreamEvent<TChunk>> {
   let usage: Usage | null = null;
-  // The upstream's usage object as it sent it: the client sees the upstream's numbers.
+  // The upstream's usage object as it sent it: the client sees the upstream's numbers (OpenAI's filled in).
   let usageObject: unknown = null;
   let text = '';
   let finished = false;
@@ -125,6 +125,6 @@ export async function* relayEvents<TChunk>(
     estimated: true,
   };
   const usageChunk = { id: last.id, object: last.object, created: last.created, model: options.model, choices: [] };
-  const usageOut = usage === null ? toOpenAiUsage(final) : usageObject;
+  const usageOut = usage === null ? toOpenAiUsage(final) : { ...toOpenAiUsage(final), ...(usageObject as Json) };
   yield { kind: 'end', chunk: { ...usageChunk, usage: usageOut } as TChunk, usage: final };
 }
