@@ -27,12 +27,14 @@ function textPrice(values: Values): Record<string, string> {
   };
   const cacheRead = optional('cache-read-per-1m');
   const cacheWrite = optional('cache-write-per-1m');
+  const reasoning = optional('reasoning-per-1m');
   return {
     kind: 'text',
     inputPer1M: required('input-per-1m'),
     outputPer1M: required('output-per-1m'),
     ...(cacheRead === undefined ? {} : { cacheReadPer1M: cacheRead }),
     ...(cacheWrite === undefined ? {} : { cacheWritePer1M: cacheWrite }),
+    ...(reasoning === undefined ? {} : { reasoningPer1M: reasoning }),
   };
 }
 
@@ -90,7 +92,8 @@ export const pricesCommand: Command = {
     'usage: perdiem prices list [options]',
     '       perdiem prices history [--limit N] [options]',
     '       perdiem prices set MODEL --input-per-1m USD --output-per-1m USD [--cache-read-per-1m USD]',
-    '                                [--cache-write-per-1m USD] [--effective-from ISO] [options]',
+    '                                [--cache-write-per-1m USD] [--reasoning-per-1m USD] [--effective-from ISO]',
+    '                                [options]',
     '',
     "set copies the newest sheet, replaces MODEL's price with a text price, and adds it as a new version",
     '(effective now by default; versions only go forward, so requests in flight keep their price).',
@@ -104,6 +107,7 @@ export const pricesCommand: Command = {
     'output-per-1m': { type: 'string' },
     'cache-read-per-1m': { type: 'string' },
     'cache-write-per-1m': { type: 'string' },
+    'reasoning-per-1m': { type: 'string' },
     'effective-from': { type: 'string' },
     limit: { type: 'string' },
   },

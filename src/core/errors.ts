@@ -20,6 +20,11 @@ export interface PerdiemErrorOptions {
   headers?: Record<string, string>;
   /** Extra top-level fields of the error body, beside `error` (e.g. x402's `accepts` on a 402). */
   bodyFields?: Record<string, unknown>;
+  /**
+   * The usage an upstream reported with its failure (a 5xx with a usage body, a stream that broke after its usage):
+   * what its provider bills the operator for, though the client is not charged for it.
+   */
+  billed?: TokenUsage;
 }
 
 export abstract class PerdiemError extends Error {
@@ -31,6 +36,7 @@ export abstract class PerdiemError extends Error {
   readonly param: string | null;
   readonly headers: Record<string, string>;
   readonly bodyFields: Record<string, unknown>;
+  readonly billed: TokenUsage | null;
 
   constructor(message: string, options: PerdiemErrorOptions) {
     super(message, { cause: options.cause });
@@ -38,7 +44,21 @@ export abstract class PerdiemError extends Error {
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
     this.bodyFields = options.bodyFields ?? {};
+    this.billed = options.billed ?? null;
   }
+}
+
+/** How deep `billedOf` follows `cause`: a provider's error wrapped by the stream, wrapped by the gateway. */
+const billedCauseDepthMax = 4;
+
+/** The usage an upstream reported with a failure, on the error or along its causes; null when none did. */
+export function billedOf(error: unknown): TokenUsage | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < billedCauseDepthMax && current instanceof Error; depth++) {
+    if (current instanceof PerdiemError && current.billed !== null) return current.billed;
+    current = current.cause;
+  }
+  return null;
 }
 
 /** 400: the request is malformed or names something that does not exist. */
@@ -145,8 +165,16 @@ export class UpstreamTimeoutError extends PerdiemError {
 
 /** Tokens delivered to a client, so that an interrupted request is charged only for what it received. */
 export interface TokenUsage {
+  /** Every prompt token, cached ones included (OpenAI's prompt_tokens). */
   promptTokens: number;
+  /** Every completion token, reasoning included (OpenAI's completion_tokens). */
   completionTokens: number;
+  /** Of `promptTokens`, those read from the upstream's prompt cache. */
+  cachedPromptTokens?: number;
+  /** Of `promptTokens`, those written to the upstream's prompt cache (priced at the cache-write rate). */
+  cacheWritePromptTokens?: number;
+  /** Of `completionTokens`, the model's reasoning (OpenAI's completion_tokens_details.reasoning_tokens). */
+  reasoningTokens?: number;
   /** True when the upstream reported no usage and the counts come from an estimator. */
   estimated: boolean;
 }

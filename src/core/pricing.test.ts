@@ -39,6 +39,83 @@ describe('pricing', () => {
     expect(costOf(text, { kind: 'text', inputTokens: 128_000, outputTokens: 0 }).lines[0]!.sku).toBe('text.input');
   });
 
+  it('prices reasoning and cache reads once each, apart from input and output (sheet rates by hand)', () => {
+    const price: TextPrice = { ...text, reasoningPer1M: 2_000_000_000n, longContext: undefined };
+    // 1000 prompt tokens of which 400 cached; 300 completion tokens of which 120 reasoning.
+    const cost = costOf(price, {
+      kind: 'text',
+      inputTokens: 600,
+      cacheReadTokens: 400,
+      outputTokens: 180,
+      reasoningTokens: 120,
+    });
+    expect(cost.lines.map((l) => [l.sku, l.units, l.amountNano])).toEqual([
+      ['text.input', 600, 90_000n], // 600 × $0.15 / 1M
+      ['text.output', 180, 108_000n], // 180 × $0.60 / 1M
+      ['text.reasoning', 120, 240_000n], // 120 × $2 / 1M
+      ['text.cache_read', 400, 30_000n], // 400 × $0.075 / 1M
+    ]);
+    expect(cost.totalNano).toBe(468_000n);
+    // Without a reasoning rate, reasoning is priced as output; with no reasoning there is no line.
+    const plain = costOf(text, { kind: 'text', inputTokens: 0, outputTokens: 1, reasoningTokens: 1 });
+    expect(plain.lines.at(-1)).toMatchObject({ sku: 'text.reasoning', amountNano: 600n });
+    expect(costOf(text, { kind: 'text', inputTokens: 1, outputTokens: 1 }).lines.map((l) => l.sku)).toEqual([
+      'text.input',
+      'text.output',
+    ]);
+  });
+
+  it('bounds any split of prompt and answer: the reservation is never below the cost', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          input: fc.bigInt({ min: 0n, max: 10n ** 10n }),
+          output: fc.bigInt({ min: 0n, max: 10n ** 10n }),
+          cacheRead: fc.option(fc.bigInt({ min: 0n, max: 10n ** 10n }), { nil: undefined }),
+          cacheWrite: fc.option(fc.bigInt({ min: 0n, max: 10n ** 10n }), { nil: undefined }),
+          reasoning: fc.option(fc.bigInt({ min: 0n, max: 10n ** 10n }), { nil: undefined }),
+        }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 100 }),
+        (r, prompt, completion, readPct, writePct, reasoningPct) => {
+          const price: TextPrice = {
+            kind: 'text',
+            inputPer1M: r.input,
+            outputPer1M: r.output,
+            ...(r.cacheRead === undefined ? {} : { cacheReadPer1M: r.cacheRead }),
+            ...(r.cacheWrite === undefined ? {} : { cacheWritePer1M: r.cacheWrite }),
+            ...(r.reasoning === undefined ? {} : { reasoningPer1M: r.reasoning }),
+          };
+          const cacheReadTokens = Math.floor((prompt * readPct) / 100);
+          const cacheWriteTokens = Math.floor(((prompt - cacheReadTokens) * writePct) / 100);
+          const reasoningTokens = Math.floor((completion * reasoningPct) / 100);
+          const cost = costOf(price, {
+            kind: 'text',
+            inputTokens: prompt - cacheReadTokens - cacheWriteTokens,
+            cacheReadTokens,
+            cacheWriteTokens,
+            outputTokens: completion - reasoningTokens,
+            reasoningTokens,
+          });
+          return cost.totalNano <= maxTextCost(price, prompt, completion);
+        },
+      ),
+      { numRuns: 500, seed: 20261206 },
+    );
+  });
+
+  it('reserves answer tokens at the higher of the output and reasoning rates', () => {
+    const price: TextPrice = { kind: 'text', inputPer1M: 0n, outputPer1M: 1_000_000n, reasoningPer1M: 4_000_000n };
+    // 1M answer tokens at $0.004 (reasoning) + 1 nano for an answer split over two paid lines.
+    expect(maxTextCost(price, 0, 1_000_000)).toBe(4_000_001n);
+    expect(maxOutputTokensWithin(price, 0, 4_000_001n)).toBe(1_000_000);
+    // A free model reserves nothing: lines at a zero rate add no rounding.
+    expect(maxTextCost({ kind: 'text', inputPer1M: 0n, outputPer1M: 0n }, 100, 100)).toBe(0n);
+  });
+
   it('prices images by resolution and quality, then resolution, then per image', () => {
     const image: ImagePrice = {
       kind: 'image',
@@ -85,9 +162,10 @@ describe('pricing', () => {
 
   it('caps max output tokens at the largest safe integer when output is nearly free', () => {
     const price: TextPrice = { ...text, outputPer1M: 1n, longContext: undefined };
-    const n = maxOutputTokensWithin(price, 0, 9_007_199_255n);
+    // 9_007_199_255 for the output at the cap, and 3 for the rounding of splits (prompt over 3 lines, answer over 2).
+    const n = maxOutputTokensWithin(price, 0, 9_007_199_258n);
     expect(n).toBe(Number.MAX_SAFE_INTEGER);
-    expect(maxTextCost(price, 0, n)).toBeLessThanOrEqual(9_007_199_255n);
+    expect(maxTextCost(price, 0, n)).toBeLessThanOrEqual(9_007_199_258n);
   });
 
   it('sizes max output tokens so that the cost never exceeds the budget, and one more token would', () => {

@@ -4,17 +4,21 @@
  * operator is never paid less than the sheet says (and at most 1 nano-USD more per line).
  */
 import { InvalidRequestError } from './errors.ts';
-import { mulDivDown, mulDivUp, type NanoUsd } from './money.ts';
+import { maxNano, mulDivDown, mulDivUp, type NanoUsd } from './money.ts';
 
 export const tokensPerPriceUnit = 1_000_000;
 export const charactersPerPriceUnit = 1_000_000;
 
-/** Text prices, in nano-USD per 1M tokens. Cache prices default to the input price. */
+/**
+ * Text prices, in nano-USD per 1M tokens. Cache prices default to the input price, the reasoning price to the output
+ * price.
+ */
 export interface TextRates {
   inputPer1M: NanoUsd;
   outputPer1M: NanoUsd;
   cacheReadPer1M?: NanoUsd;
   cacheWritePer1M?: NanoUsd;
+  reasoningPer1M?: NanoUsd;
 }
 
 export interface TextPrice extends TextRates {
@@ -54,8 +58,19 @@ export interface PriceBook {
   versions: readonly PriceSheet[];
 }
 
+/**
+ * What a request used. Text counts are disjoint, each priced once: `inputTokens` excludes the cache reads and writes,
+ * `outputTokens` excludes the reasoning tokens (an upstream's prompt_tokens and completion_tokens include them).
+ */
 export type Usage =
-  | { kind: 'text'; inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }
+  | {
+      kind: 'text';
+      inputTokens: number;
+      outputTokens: number;
+      cacheReadTokens?: number;
+      cacheWriteTokens?: number;
+      reasoningTokens?: number;
+    }
   | { kind: 'image'; images: number; resolution?: string; quality?: string }
   | { kind: 'embedding'; inputTokens: number }
   | { kind: 'speech'; characters: number };
@@ -64,7 +79,7 @@ export type Usage =
 export function isEmptyUsage(usage: Usage): boolean {
   switch (usage.kind) {
     case 'text':
-      return usage.inputTokens + usage.outputTokens === 0;
+      return textTokensOf(usage) === 0;
     case 'embedding':
       return usage.inputTokens === 0;
     case 'image':
@@ -72,6 +87,15 @@ export function isEmptyUsage(usage: Usage): boolean {
     case 'speech':
       return usage.characters === 0;
   }
+}
+
+/** Every token a text usage counts: prompt (input and cache) and completion (output and reasoning). */
+export function textTokensOf(usage: Extract<Usage, { kind: 'text' }>): number {
+  return promptTokensOf(usage) + usage.outputTokens + (usage.reasoningTokens ?? 0);
+}
+
+function promptTokensOf(usage: Extract<Usage, { kind: 'text' }>): number {
+  return usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0);
 }
 
 /** One priced line: `amountNano = ceil(units × unitPriceNano / priceUnit)`. */
@@ -162,11 +186,15 @@ export function textRatesFor(price: TextPrice, promptTokens: number): { rates: T
 function textLines(price: TextPrice, usage: Extract<Usage, { kind: 'text' }>): CostLine[] {
   const cacheRead = usage.cacheReadTokens ?? 0;
   const cacheWrite = usage.cacheWriteTokens ?? 0;
-  const { rates, tier } = textRatesFor(price, usage.inputTokens + cacheRead + cacheWrite);
+  const reasoning = usage.reasoningTokens ?? 0;
+  const { rates, tier } = textRatesFor(price, promptTokensOf(usage));
   const lines = [
     line(`text.input${tier}`, usage.inputTokens, rates.inputPer1M, tokensPerPriceUnit),
     line(`text.output${tier}`, usage.outputTokens, rates.outputPer1M, tokensPerPriceUnit),
   ];
+  if (reasoning > 0) {
+    lines.push(line(`text.reasoning${tier}`, reasoning, rates.reasoningPer1M ?? rates.outputPer1M, tokensPerPriceUnit));
+  }
   if (cacheRead > 0) {
     lines.push(line(`text.cache_read${tier}`, cacheRead, rates.cacheReadPer1M ?? rates.inputPer1M, tokensPerPriceUnit));
   }
@@ -213,23 +241,72 @@ function line(sku: string, units: number, unitPriceNano: NanoUsd, priceUnit: num
 }
 
 /**
- * Budget-bounded generation: the most output tokens a prompt of `promptTokens` can be followed by without its cost
- * exceeding `budgetNano` (rounding DOWN, so the reservation is a true upper bound). Returns 0 when the prompt alone
- * does not fit and `Number.MAX_SAFE_INTEGER` when output is free.
+ * The highest per-token rates a text request can meet, for bounds: a prompt token may be read as input, a cache read
+ * or a cache write, an answer token as output or reasoning.
+ */
+export function boundingRates(rates: TextRates): { promptPer1M: NanoUsd; completionPer1M: NanoUsd } {
+  const promptPer1M = maxNano(
+    rates.inputPer1M,
+    maxNano(rates.cacheReadPer1M ?? rates.inputPer1M, rates.cacheWritePer1M ?? rates.inputPer1M),
+  );
+  return { promptPer1M, completionPer1M: maxNano(rates.outputPer1M, rates.reasoningPer1M ?? rates.outputPer1M) };
+}
+
+/**
+ * Each line rounds up on its own, so a count split over k priced lines may cost up to k − 1 nano-USD more than on
+ * one line: a prompt over input, cache-read and cache-write lines, an answer over output and reasoning lines. Lines
+ * at a zero rate cost nothing and add nothing.
+ */
+function splitSlackNano(rates: TextRates): { promptNano: NanoUsd; completionNano: NanoUsd } {
+  const paid = (...per1M: NanoUsd[]) => BigInt(per1M.filter((rate) => rate > 0n).length);
+  const prompt = paid(
+    rates.inputPer1M,
+    rates.cacheReadPer1M ?? rates.inputPer1M,
+    rates.cacheWritePer1M ?? rates.inputPer1M,
+  );
+  const completion = paid(rates.outputPer1M, rates.reasoningPer1M ?? rates.outputPer1M);
+  return {
+    promptNano: prompt > 1n ? prompt - 1n : 0n,
+    completionNano: completion > 1n ? completion - 1n : 0n,
+  };
+}
+
+/** The most a prompt of `promptTokens` can cost, however the upstream splits it over input and cache lines. */
+function promptBoundNano(rates: TextRates, promptTokens: number): NanoUsd {
+  return (
+    mulDivUp(BigInt(promptTokens), boundingRates(rates).promptPer1M, BigInt(tokensPerPriceUnit)) +
+    splitSlackNano(rates).promptNano
+  );
+}
+
+/**
+ * Budget-bounded generation: the most output tokens a prompt of `promptTokens` can be followed by without the bound
+ * on its cost (`maxTextCost`) exceeding `budgetNano` (rounding DOWN, so the reservation is a true upper bound).
+ * Returns 0 when the prompt alone does not fit and `Number.MAX_SAFE_INTEGER` when output is free.
  */
 export function maxOutputTokensWithin(price: TextPrice, promptTokens: number, budgetNano: NanoUsd): number {
-  const prompt = costOf(price, { kind: 'text', inputTokens: promptTokens, outputTokens: 0 }).totalNano;
-  if (prompt > budgetNano) return 0;
   const { rates } = textRatesFor(price, promptTokens);
-  if (rates.outputPer1M === 0n) return Number.MAX_SAFE_INTEGER;
+  const fixed = promptBoundNano(rates, promptTokens) + splitSlackNano(rates).completionNano;
+  if (fixed > budgetNano) return 0;
+  const { completionPer1M } = boundingRates(rates);
+  if (completionPer1M === 0n) return Number.MAX_SAFE_INTEGER;
   // ceil(n × p / 1e6) <= r  ⟺  n × p <= r × 1e6, so n = floor(r × 1e6 / p).
-  const tokens = mulDivDown(budgetNano - prompt, BigInt(tokensPerPriceUnit), rates.outputPer1M);
+  const tokens = mulDivDown(budgetNano - fixed, BigInt(tokensPerPriceUnit), completionPer1M);
   return tokens > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(tokens);
 }
 
-/** The most a text request can cost: its prompt plus `maxOutputTokens` of output. The amount to reserve. */
+/**
+ * The most a text request can cost, the amount to reserve: `promptTokens` and `maxOutputTokens` each at the highest
+ * rate they can be priced at, however the upstream splits them (cache, reasoning), with each split's rounding.
+ */
 export function maxTextCost(price: TextPrice, promptTokens: number, maxOutputTokens: number): NanoUsd {
-  return costOf(price, { kind: 'text', inputTokens: promptTokens, outputTokens: maxOutputTokens }).totalNano;
+  const { rates } = textRatesFor(price, promptTokens);
+  const completion = mulDivUp(
+    BigInt(maxOutputTokens),
+    boundingRates(rates).completionPer1M,
+    BigInt(tokensPerPriceUnit),
+  );
+  return promptBoundNano(rates, promptTokens) + completion + splitSlackNano(rates).completionNano;
 }
 
 function validatePrice(model: string, price: ModelPrice): void {
@@ -237,9 +314,10 @@ function validatePrice(model: string, price: ModelPrice): void {
   switch (price.kind) {
     case 'text':
       amounts.push(price.inputPer1M, price.outputPer1M, price.cacheReadPer1M, price.cacheWritePer1M);
+      amounts.push(price.reasoningPer1M);
       if (price.longContext) {
         const long = price.longContext;
-        amounts.push(long.inputPer1M, long.outputPer1M, long.cacheReadPer1M, long.cacheWritePer1M);
+        amounts.push(long.inputPer1M, long.outputPer1M, long.cacheReadPer1M, long.cacheWritePer1M, long.reasoningPer1M);
         if (!Number.isSafeInteger(long.thresholdTokens) || long.thresholdTokens < 0) {
           throw new InvalidRequestError(`${model}: invalid long-context threshold`, { code: 'invalid_price' });
         }

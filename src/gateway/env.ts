@@ -45,6 +45,8 @@ export interface RequestLog {
   keyId?: string;
   model?: string;
   costNano?: string;
+  /** What the operator lost on a request voided with operator loss (nano-USD, decimal). */
+  lossNano?: string;
   source?: string;
   stream?: boolean;
   promptTokens?: number;

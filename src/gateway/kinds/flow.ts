@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { InvalidRequestError, PerdiemError } from '../../core/errors.ts';
-import type { ModelPrice, Usage } from '../../core/pricing.ts';
+import { isEmptyUsage, type ModelPrice, type Usage } from '../../core/pricing.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
 import { costObjectOf, type Meter, openMeter, type Replay } from '../metering/meter.ts';
@@ -125,6 +125,8 @@ export async function runKind<B extends { model: string }, P extends ModelPrice,
     call: (fn) => withFailover(providers, (provider) => fn(provider, options), noteFailure(deps)),
   };
   let usage: Usage | null = null;
+  // What an upstream billed with a failure that delivered nothing: voided with it as the operator's loss.
+  let lost: Usage | null = null;
   let handedOff = false;
   try {
     const served = await kind.serve(run);
@@ -137,10 +139,12 @@ export async function runKind<B extends { model: string }, P extends ModelPrice,
     return respondAnswer(c, served.answer, costObjectOf(settled));
   } catch (error) {
     usage = kind.deliveredOf(error) ?? usage;
+    lost = kind.lostOf?.(error) ?? null;
     throw error;
   } finally {
     if (!handedOff) {
-      await meter.finish(usage);
+      if (lost !== null && (usage === null || isEmptyUsage(usage))) await meter.lose(lost);
+      else await meter.finish(usage);
       await correctTokens(deps, c, usage === null ? 0 : kind.tokensOf(usage));
     }
   }

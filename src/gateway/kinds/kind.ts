@@ -68,6 +68,11 @@ export interface RequestKind<
   tokensOf(usage: Usage): number;
   /** Usage delivered before a failure, to be charged (a text call cut off after its first byte); else null. */
   deliveredOf(error: unknown): Usage | null;
+  /**
+   * Usage an upstream billed with a failure that delivered nothing (a 5xx with a usage body): the operator's loss,
+   * recorded with the void. Absent or null: nothing known.
+   */
+  lostOf?(error: unknown): Usage | null;
 }
 
 /** Any kind, for lists of kinds (each entry keeps its own types where it is defined). */

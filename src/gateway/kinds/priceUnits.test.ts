@@ -10,6 +10,14 @@ const prices: Record<string, ModelPrice> = {
   draw: { kind: 'image', perImage: 40_000_000n, byResolution: { '1024x1024:hd': 80_000_000n } },
   sized: { kind: 'image', byResolution: { '1024x1024': 40_000_000n } },
   speak: { kind: 'speech', per1MCharacters: 15_000_000_007n },
+  think: {
+    kind: 'text',
+    inputPer1M: 1_000_000_000n,
+    outputPer1M: 4_000_000_000n,
+    cacheReadPer1M: 250_000_000n,
+    cacheWritePer1M: 1_250_000_000n,
+    reasoningPer1M: 6_000_000_000n,
+  },
 };
 
 describe('price units', () => {
@@ -20,6 +28,7 @@ describe('price units', () => {
       draw: '$0.04 per image',
       sized: 'by resolution',
       speak: '$15.000000007 per 1M characters',
+      think: '$1 in / $4 out / $0.25 cache read per 1M tokens',
     });
   });
 
@@ -31,6 +40,14 @@ describe('price units', () => {
     expect(pricingOf(prices.embed!)).toEqual({ input: { usd: 0.1, diem: 0.1 }, unit: 'per_1m_tokens' });
     expect(pricingOf(prices.draw!)).toMatchObject({ generation: { usd: 0.04 }, unit: 'per_image' });
     expect(pricingOf(null)).toBeNull();
+    expect(pricingOf(prices.think!)).toEqual({
+      input: { usd: 1, diem: 1 },
+      output: { usd: 4, diem: 4 },
+      cache_input: { usd: 0.25, diem: 0.25 },
+      cache_write: { usd: 1.25, diem: 1.25 },
+      reasoning: { usd: 6, diem: 6 },
+      unit: 'per_1m_tokens',
+    });
   });
 
   it('read back every unit from the price sheet JSON exactly', () => {

@@ -52,6 +52,11 @@ export interface Meter {
   settle(usage: PricedUsage, answer?: string): Promise<Reservation>;
   /** Settles `usage` when something was delivered and nothing was settled yet, else voids. Never throws. */
   finish(usage: PricedUsage | null): Promise<void>;
+  /**
+   * Voids the reservation, recording `usage` (at list price, charged 0) as the operator's loss, when nothing was
+   * settled yet; a plain void when `usage` is null or empty. Never throws.
+   */
+  lose(usage: PricedUsage | null): Promise<void>;
 }
 
 /** A retry of an idempotent request that already finished: its kept answer, charged once. */
@@ -75,8 +80,55 @@ export interface MeterRequest {
   log: RequestLog;
 }
 
+/**
+ * The priced text usage of a token count: each token on one line. The upstream's prompt_tokens include the cache
+ * reads and writes and its completion_tokens the reasoning (extractUsage clamps the parts to their wholes), so the
+ * parts are taken out of the input and output lines rather than added to them.
+ */
 export function textUsage(usage: TokenUsage): PricedUsage {
-  return { kind: 'text', inputTokens: usage.promptTokens, outputTokens: usage.completionTokens };
+  const cacheRead = usage.cachedPromptTokens ?? 0;
+  const cacheWrite = usage.cacheWritePromptTokens ?? 0;
+  const reasoning = usage.reasoningTokens ?? 0;
+  return {
+    kind: 'text',
+    inputTokens: usage.promptTokens - cacheRead - cacheWrite,
+    outputTokens: usage.completionTokens - reasoning,
+    ...(cacheRead > 0 ? { cacheReadTokens: cacheRead } : {}),
+    ...(cacheWrite > 0 ? { cacheWriteTokens: cacheWrite } : {}),
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+  };
+}
+
+/**
+ * Who pays for a text request that ended before its answer was whole (a client that went away, an upstream that
+ * failed). The client pays for what reached it: by the upstream's own count when it reported one (`billed`: its
+ * usage comes with or after the chunks it counts, which were delivered), else by the gateway's count; and nothing
+ * before its first output token, when the reservation is voided. The work nobody paid for is then the operator's
+ * loss: the upstream's billed usage, else the prompt once a stream had started (the engine or upstream had read it),
+ * else nothing.
+ */
+export function earlyEndOf(
+  delivered: TokenUsage,
+  billed: TokenUsage | null,
+): { charge: PricedUsage } | { lose: PricedUsage | null } {
+  if (delivered.completionTokens > 0) return { charge: textUsage(billed ?? delivered) };
+  if (billed !== null) return { lose: textUsage(billed) };
+  if (delivered.promptTokens === 0) return { lose: null };
+  return {
+    lose: textUsage({ promptTokens: delivered.promptTokens, completionTokens: 0, estimated: delivered.estimated }),
+  };
+}
+
+/** Finishes a text meter by `earlyEndOf`. Never throws. */
+export async function finishEarly(meter: Meter, delivered: TokenUsage, billed: TokenUsage | null): Promise<void> {
+  const end = earlyEndOf(delivered, billed);
+  await ('charge' in end ? meter.finish(end.charge) : meter.lose(end.lose));
+}
+
+/** Prompt and completion tokens of a priced text usage, parts included (as the upstream counted them). */
+function textCounts(usage: Extract<PricedUsage, { kind: 'text' }>): [number, number] {
+  const prompt = usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0);
+  return [prompt, usage.outputTokens + (usage.reasoningTokens ?? 0)];
 }
 
 /**
@@ -147,13 +199,46 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
     const charged = settled.chargedNano ?? 0n;
     request.log.costNano = charged.toString();
     request.log.source = settled.source;
+    const [prompt, completion] = usage.kind === 'text' ? textCounts(usage) : [0, 0];
     if (usage.kind === 'text') {
-      request.log.promptTokens = usage.inputTokens;
-      request.log.completionTokens = usage.outputTokens;
+      request.log.promptTokens = prompt;
+      request.log.completionTokens = completion;
     }
-    const [prompt, completion] = usage.kind === 'text' ? [usage.inputTokens, usage.outputTokens] : [0, 0];
     deps.metrics.observeCharge(request.model, settled.source, charged, prompt, completion);
     return settled;
+  };
+
+  const finish = async (usage: PricedUsage | null): Promise<void> => {
+    if (done) return;
+    try {
+      if (usage !== null && !isEmptyUsage(usage)) await settle(usage);
+      else await deps.ledger.void(reservation.id);
+      done = true;
+    } catch (error) {
+      // The reservation's TTL still releases it; say so loudly.
+      deps.logger.error(
+        { requestId: request.requestId, reservationId: reservation.id, err: error },
+        'settle failed; reservation left to expire',
+      );
+    }
+  };
+
+  const lose = async (usage: PricedUsage | null): Promise<void> => {
+    if (done) return;
+    if (usage === null || isEmptyUsage(usage)) return await finish(null);
+    try {
+      const cost = costOf(request.price, usage);
+      const latencyMs = Math.round(performance.now() - request.startedAt);
+      await deps.ledger.void(reservation.id, { lines: cost.lines, latencyMs });
+      done = true;
+      request.log.costNano = '0';
+      request.log.lossNano = cost.totalNano.toString();
+    } catch (error) {
+      deps.logger.error(
+        { requestId: request.requestId, reservationId: reservation.id, err: error },
+        'void with operator loss failed; reservation left to expire',
+      );
+    }
   };
 
   return {
@@ -163,19 +248,7 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
     availableAfterHold: available,
     headroom,
     settle,
-    async finish(usage) {
-      if (done) return;
-      try {
-        if (usage !== null && !isEmptyUsage(usage)) await settle(usage);
-        else await deps.ledger.void(reservation.id);
-        done = true;
-      } catch (error) {
-        // The reservation's TTL still releases it; say so loudly.
-        deps.logger.error(
-          { requestId: request.requestId, reservationId: reservation.id, err: error },
-          'settle failed; reservation left to expire',
-        );
-      }
-    },
+    finish,
+    lose,
   };
 }

@@ -20,6 +20,7 @@ import type {
   EmbeddingResponse,
   ImageGenerationRequest,
   ImageGenerationResponse,
+  OpenAiUsage,
 } from './openaiShapes.ts';
 
 export type * from './openaiShapes.ts';
@@ -116,16 +117,23 @@ export interface SpeechAudio {
   contentType: string;
 }
 
-export function toOpenAiUsage(usage: Usage): {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-} {
-  return {
+/** OpenAI's usage object: the totals, and the cache and reasoning parts of them when the upstream reported any. */
+export function toOpenAiUsage(usage: Usage): OpenAiUsage {
+  const out: OpenAiUsage = {
     prompt_tokens: usage.promptTokens,
     completion_tokens: usage.completionTokens,
     total_tokens: usage.promptTokens + usage.completionTokens,
   };
+  if (usage.cachedPromptTokens !== undefined || usage.cacheWritePromptTokens !== undefined) {
+    out.prompt_tokens_details = {
+      cached_tokens: usage.cachedPromptTokens ?? 0,
+      ...(usage.cacheWritePromptTokens === undefined ? {} : { cache_write_tokens: usage.cacheWritePromptTokens }),
+    };
+  }
+  if (usage.reasoningTokens !== undefined) {
+    out.completion_tokens_details = { reasoning_tokens: usage.reasoningTokens };
+  }
+  return out;
 }
 
 /** The effective max tokens: the smaller of `max_tokens` and `max_completion_tokens`, or null when neither is set. */

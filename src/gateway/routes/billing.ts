@@ -62,6 +62,7 @@ function analyticsRow(row: AnalyticsRow) {
     group: row.group,
     currency: row.currency,
     amount: formatUsd(row.amountNano),
+    operatorLoss: formatUsd(row.lossNano),
     requests: row.requests,
     units: row.units,
   };

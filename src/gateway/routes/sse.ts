@@ -1,11 +1,12 @@
 /**
  * A provider stream as an SSE response. The final (usage) chunk is always sent, with the `cost` of the settle that
  * runs just before it. A stream that fails after it started ends with an `error` event and `[DONE]` and is charged
- * for what was delivered; a client that goes away aborts generation and is charged for what was generated. The
- * meter finishes in `finally`, whatever happened.
+ * for what was delivered; a client that goes away aborts generation and is charged for what was delivered. Before
+ * the first output token either pays nothing, and the work is the operator's loss (`earlyEndOf`). The meter finishes
+ * in `finally`, whatever happened.
  */
-import { ClientClosedError, type TokenUsage, toOpenAiError } from '../../core/errors.ts';
-import { costObjectOf, type Meter, textUsage } from '../metering/meter.ts';
+import { billedOf, ClientClosedError, type TokenUsage, toOpenAiError } from '../../core/errors.ts';
+import { costObjectOf, finishEarly, type Meter, textUsage } from '../metering/meter.ts';
 import { ChunkRecorder } from '../metering/storedAnswer.ts';
 import type { ProviderStream } from '../providers/index.ts';
 
@@ -41,8 +42,9 @@ export function sseBody<TChunk extends { usage?: unknown }>(
           closed = true;
         }
       };
-      void pump(stream, meter, abort, send).then(async (outcome) => {
-        await meter.finish(textUsage(stream.usage));
+      void pump(stream, meter, abort, send).then(async ({ outcome, billed }) => {
+        if (outcome === 'ok') await meter.finish(textUsage(stream.usage));
+        else await finishEarly(meter, stream.usage, billed);
         options.onDone(stream.usage, outcome);
         if (closed) return;
         send('data: [DONE]\n\n');
@@ -63,12 +65,12 @@ async function pump<TChunk extends { usage?: unknown }>(
   meter: Meter,
   abort: AbortController,
   send: (text: string) => void,
-): Promise<string> {
+): Promise<{ outcome: string; billed: TokenUsage | null }> {
   // An idempotent request keeps its chunks, stored with the charge, for a retry to replay.
   const recorder = meter.keepsAnswer ? new ChunkRecorder() : null;
   try {
     for await (const chunk of stream) {
-      if (abort.signal.aborted) return 'client_closed';
+      if (abort.signal.aborted) return { outcome: 'client_closed', billed: null };
       if (chunk.usage != null) {
         recorder?.add(chunk, JSON.stringify(chunk));
         const settled = await meter.settle(textUsage(stream.usage), recorder?.encode());
@@ -79,10 +81,11 @@ async function pump<TChunk extends { usage?: unknown }>(
         send(`data: ${text}\n\n`);
       }
     }
-    return 'ok';
+    return { outcome: 'ok', billed: null };
   } catch (error) {
-    if (error instanceof ClientClosedError || abort.signal.aborted) return 'client_closed';
+    const billed = billedOf(error);
+    if (error instanceof ClientClosedError || abort.signal.aborted) return { outcome: 'client_closed', billed };
     send(`event: error\ndata: ${JSON.stringify(toOpenAiError(error).body)}\n\n`);
-    return toOpenAiError(error).body.error.code;
+    return { outcome: toOpenAiError(error).body.error.code, billed };
   }
 }

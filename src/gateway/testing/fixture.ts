@@ -1,5 +1,5 @@
 /**
- * A gateway for tests: a SQLite ledger file in a temp dir, the demo GGUF through the llama provider (and/or any
+ * A gateway for tests: a SQLite ledger file in a temp dir (or any ledger), the demo GGUF through the llama provider (and/or any
  * other provider configs), a price book, and a funded account with an INFERENCE key.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -87,14 +87,20 @@ export interface TestGatewayOptions {
   clock?: Clock;
   /** More model ids priced like the demo model. */
   pricedModels?: string[];
+  /** The price book to start with; the demo's by default. */
+  priceBook?: PriceBook;
+  /** The ledger to run on; by default a SQLite file in the gateway's temp dir. It is closed with the gateway. */
+  ledger?: (directory: string, clock: Clock) => Promise<Ledger>;
 }
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const directory = await mkdtemp(join(tmpdir(), 'perdiem-gateway-'));
   const clock = options.clock ?? Date.now;
-  const ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock });
+  const ledger = options.ledger
+    ? await options.ledger(directory, clock)
+    : openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock });
   const registry = createProviderRegistry(await options.providers(directory), { now: clock, llama: testLlama });
-  const prices = createPriceBookStore(demoPriceBook);
+  const prices = createPriceBookStore(options.priceBook ?? demoPriceBook);
   if (options.pricedModels) {
     const base = demoPriceBook.versions[0]!.models[demoModel]!;
     prices.add({

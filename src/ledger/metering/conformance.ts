@@ -147,6 +147,101 @@ export function describeMeteringConformance(harness: LedgerHarness): void {
       });
     });
 
+    it('voids with operator loss: lines at list price charged 0, a balanced LOSS pair, the hold released', async () => {
+      const account = await fundedAccount({ credits: usd(5) });
+      const { reservation } = await reserve(account.id, usd(1), { keyId: null, model: 'lossy' });
+      const loss = { lines: [line(usd(0.3), 'text.input'), line(usd(0.02), 'text.cache_read')], latencyMs: 7 };
+      const voided = await ledger.void(reservation.id, loss);
+      expect(voided).toMatchObject({ status: 'VOIDED', chargedNano: 0n, lossNano: usd(0.32) });
+      expect(await ledger.getReservation(reservation.id)).toMatchObject({ chargedNano: 0n, lossNano: usd(0.32) });
+      expect((await ledger.balance(account.id)).credits).toEqual({ availableNano: usd(5), reservedNano: 0n });
+      const { items } = await ledger.usageHistory({ accountId: account.id });
+      expect(items.map((u) => [u.sku, u.listAmountNano, u.amountNano, u.latencyMs]).sort()).toEqual([
+        ['text.cache_read', usd(0.02), 0n, 7],
+        ['text.input', usd(0.3), 0n, 7],
+      ]);
+      const journal = await ledger.journal();
+      expectBalancedJournal(journal);
+      const lossEntries = journal.filter((e) => e.reservationId === reservation.id);
+      expect(lossEntries.map((e) => [e.kind, e.side, e.ledgerAccount, e.amountNano])).toEqual([
+        ['LOSS', 'DEBIT', 'operator:loss', usd(0.32)],
+        ['LOSS', 'CREDIT', 'operator:revenue', usd(0.32)],
+      ]);
+      const analytics = await ledger.usageAnalytics({ accountId: account.id, fromMs: start - day, toMs: start + day });
+      expect(analytics.byModel.map((r) => [r.group, r.amountNano, r.lossNano, r.requests])).toEqual([
+        ['lossy', 0n, usd(0.32), 1],
+      ]);
+      // Idempotent: voiding again records nothing more; a settle after it is refused; the key is free again.
+      expect(await ledger.void(reservation.id, loss)).toMatchObject({ status: 'VOIDED', lossNano: usd(0.32) });
+      expect((await ledger.usageHistory({ accountId: account.id })).items).toHaveLength(2);
+      expect((await ledger.journal()).filter((e) => e.reservationId === reservation.id)).toHaveLength(2);
+      await expectError(
+        ledger.settle({ reservationId: reservation.id, lines: [line(1n)], latencyMs: null }),
+        409,
+        'reservation_not_active',
+      );
+      const retry = await reserve(account.id, usd(1), {
+        keyId: null,
+        model: 'lossy',
+        idempotencyKey: reservation.idempotencyKey,
+      });
+      expect(retry.replayed).toBe(false);
+    });
+
+    it('voids with loss concurrently with settles and plain voids (one group commit on PostgreSQL)', async () => {
+      const account = await fundedAccount({ usd: usd(10) });
+      const held = await Promise.all([1, 2, 3, 4].map(() => reserve(account.id, usd(1))));
+      const [a, b, c, d] = held.map((h) => h.reservation.id) as [string, string, string, string];
+      const results = await Promise.all([
+        ledger.void(a, { lines: [line(usd(0.1), 'text.input')], latencyMs: 1 }),
+        ledger.settle({ reservationId: b, lines: [line(usd(0.25))], latencyMs: 1 }),
+        ledger.void(c),
+        ledger.void(d, { lines: [line(usd(0.2), 'text.input'), line(usd(0.05), 'text.cache_read')], latencyMs: 2 }),
+      ]);
+      expect(results[0]).toMatchObject({ status: 'VOIDED', chargedNano: 0n, lossNano: usd(0.1) });
+      expect(results[2]).toMatchObject({ status: 'VOIDED', chargedNano: null, lossNano: null });
+      expect(results[3]).toMatchObject({ status: 'VOIDED', chargedNano: 0n, lossNano: usd(0.25) });
+      expect((await ledger.balance(account.id)).usd).toEqual({ availableNano: usd(9.75), reservedNano: 0n });
+      const items = (await ledger.usageHistory({ accountId: account.id })).items;
+      expect(items.map((u) => [u.reservationId, u.sku, u.listAmountNano, u.amountNano]).sort()).toEqual(
+        [
+          [a, 'text.input', usd(0.1), 0n],
+          [b, 'text.output', usd(0.25), usd(0.25)],
+          [d, 'text.cache_read', usd(0.05), 0n],
+          [d, 'text.input', usd(0.2), 0n],
+        ].sort(),
+      );
+      const journal = await ledger.journal();
+      expectBalancedJournal(journal);
+      const lost = journal.filter((e) => e.kind === 'LOSS' && e.side === 'DEBIT');
+      expect(lost.map((e) => [e.reservationId, e.amountNano]).sort()).toEqual([
+        [a, usd(0.1)],
+        [d, usd(0.25)],
+      ]);
+    });
+
+    it('refuses a void with loss after a settle, and bad loss lines, changing nothing', async () => {
+      const account = await fundedAccount({ usd: usd(2) });
+      const { reservation } = await reserve(account.id, usd(1));
+      await expectError(ledger.void(reservation.id, { lines: [line(-1n)], latencyMs: null }), 400, 'invalid_request');
+      expect((await ledger.getReservation(reservation.id))?.status).toBe('RESERVED');
+      await ledger.settle({ reservationId: reservation.id, lines: [line(usd(0.5))], latencyMs: null });
+      await expectError(
+        ledger.void(reservation.id, { lines: [line(usd(0.1))], latencyMs: null }),
+        409,
+        'already_settled',
+      );
+      expect((await ledger.usageHistory({ accountId: account.id })).items).toHaveLength(1);
+      expect((await ledger.balance(account.id)).usd.availableNano).toBe(usd(1.5));
+      // A void with an empty loss is a plain void with a zero loss: nothing journaled.
+      const other = await reserve(account.id, usd(1));
+      expect(await ledger.void(other.reservation.id, { lines: [], latencyMs: null })).toMatchObject({
+        status: 'VOIDED',
+        lossNano: 0n,
+      });
+      expect((await ledger.journal()).filter((e) => e.reservationId === other.reservation.id)).toEqual([]);
+    });
+
     it('charges a retried idempotency key once and frees it for a new attempt after a void', async () => {
       const account = await fundedAccount({ usd: usd(3) });
       const input = { accountId: account.id, keyId: null, idempotencyKey: 'req-1', model: 'm', amountNano: usd(1) };

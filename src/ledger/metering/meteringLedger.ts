@@ -50,7 +50,10 @@ export interface Reservation {
   month: string;
   amountNano: NanoUsd;
   status: ReservationStatus;
-  /** Set once settled: what the account paid (<= amountNano) and what the operator lost above it. */
+  /**
+   * Set once settled: what the account paid (<= amountNano) and what the operator lost above it. A void with operator
+   * loss (`void(id, loss)`) sets them too: charged 0, and the loss at list price.
+   */
   chargedNano: NanoUsd | null;
   lossNano: NanoUsd | null;
   createdAtMs: number;
@@ -104,6 +107,16 @@ export interface SettleInput {
   response?: string;
 }
 
+/**
+ * Usage the operator paid for and the account does not: a request cut off before its first token, or an upstream
+ * failure the provider bills for. Voided with the reservation, in the same transaction: its lines are recorded at
+ * list price and charged 0, and their sum is journaled as LOSS (operator:loss DEBIT, operator:revenue CREDIT).
+ */
+export interface OperatorLoss {
+  lines: UsageLineInput[];
+  latencyMs: number | null;
+}
+
 export interface SettleResult {
   reservation: Reservation;
   /** True when the reservation was already settled with the same cost: nothing was charged again. */
@@ -131,8 +144,12 @@ export interface MeteringLedger {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   /** Charges min(actual, reserved), releases the rest, records usage and journal. Idempotent for the same cost. */
   settle(input: SettleInput): Promise<SettleResult>;
-  /** Releases a reservation without charging. Idempotent. */
-  void(reservationId: string): Promise<Reservation>;
+  /**
+   * Releases a reservation without charging. Idempotent: a reservation already voided or expired is returned as it is
+   * (and `loss` is not recorded again). With `loss`, its lines are recorded as the operator's loss in the same
+   * transaction.
+   */
+  void(reservationId: string, loss?: OperatorLoss): Promise<Reservation>;
   /** Releases reservations whose TTL has passed; returns how many. The sweeper calls it. */
   expireReservations(limit?: number): Promise<number>;
   /**

@@ -8,7 +8,14 @@ import { minNano, type NanoUsd } from '../../core/money.ts';
 import { checkText, invalidInput } from '../inputChecks.ts';
 import { ledgerLimits } from '../limits.ts';
 import type { FundingSource, LimitPeriod } from '../vocabulary.ts';
-import type { Reservation, ReserveInput, SettleInput, SourceHeadroom, UsageLineInput } from './meteringLedger.ts';
+import type {
+  OperatorLoss,
+  Reservation,
+  ReserveInput,
+  SettleInput,
+  SourceHeadroom,
+  UsageLineInput,
+} from './meteringLedger.ts';
 import { replayRefusalCodes, replayVerdictOf } from './replayRule.ts';
 
 /** The counter a limit of `period` reads: "EPOCH:20090", "MONTH:2025-01" or "LIFETIME". */
@@ -63,6 +70,11 @@ export function validateHoldTtl(ttlMs: number): number {
     throw invalidInput(`ttlMs must be between 1 and ${ledgerLimits.reservationTtlMsMax}`, 'ttlMs');
   }
   return ttlMs;
+}
+
+/** A void's operator loss: the same checks as a settle's lines; returns their list total. */
+export function validateLoss(loss: OperatorLoss): NanoUsd {
+  return validateSettleInput({ reservationId: '', lines: loss.lines, latencyMs: loss.latencyMs });
 }
 
 export function validateSettleInput(input: SettleInput): NanoUsd {

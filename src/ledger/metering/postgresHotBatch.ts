@@ -9,7 +9,15 @@ import { variableOf } from '../postgres/ruleSql.ts';
 import { type Row, toReservation } from '../rows.ts';
 import type { BudgetLevel } from '../teams/teamsLedger.ts';
 import { type FundingSource, fundingSourceOrder } from '../vocabulary.ts';
-import type { Reservation, ReserveInput, ReserveResult, SettleInput, SettleResult } from './meteringLedger.ts';
+import type {
+  OperatorLoss,
+  Reservation,
+  ReserveInput,
+  ReserveResult,
+  SettleInput,
+  SettleResult,
+  UsageLineInput,
+} from './meteringLedger.ts';
 
 /** A reserve with everything the database needs, fixed when the caller made it (its time, its reservation id). */
 export interface ReserveCall {
@@ -33,15 +41,31 @@ export interface SettleCall {
 export type HotOp =
   | { kind: 'reserve'; call: ReserveCall }
   | { kind: 'settle'; call: SettleCall }
-  | { kind: 'void'; id: string; now: number };
+  | { kind: 'void'; id: string; now: number; loss?: OperatorLoss };
 export type HotResult = ReserveResult | SettleResult | Reservation;
 
-const kindCode = { reserve: 'R', settle: 'S', void: 'V' } as const;
+/** The batch's code of an operation: a void with operator loss is 'L'. */
+function kindCode(op: HotOp): 'R' | 'S' | 'V' | 'L' {
+  if (op.kind === 'reserve') return 'R';
+  if (op.kind === 'settle') return 'S';
+  return op.loss === undefined ? 'V' : 'L';
+}
+
+/** The usage lines an operation carries: a settle's, or a void's operator loss. */
+function linesOf(op: HotOp): UsageLineInput[] {
+  if (op.kind === 'settle') return op.call.input.lines;
+  return op.kind === 'void' ? (op.loss?.lines ?? []) : [];
+}
+
+function latencyOf(op: HotOp): number | null {
+  if (op.kind === 'settle') return op.call.input.latencyMs;
+  return op.kind === 'void' ? (op.loss?.latencyMs ?? null) : null;
+}
 
 /** Many hot-path operations in one call and one transaction (see perdiem_batch); results in call order. */
 export async function runHotBatch(sql: Sql, owner: string, ops: HotOp[]): Promise<HotResult[]> {
   const reserve = (op: HotOp) => (op.kind === 'reserve' ? op.call : null);
-  const lines = ops.flatMap((op) => (op.kind === 'settle' ? op.call.input.lines : []));
+  const lines = ops.flatMap(linesOf);
   const text = (f: (op: HotOp) => string | null | undefined) => ops.map((op) => f(op) ?? null);
   const big = (f: (op: HotOp) => bigint | number | null | undefined) =>
     ops.map((op) => {
@@ -49,7 +73,7 @@ export async function runHotBatch(sql: Sql, owner: string, ops: HotOp[]): Promis
       return value === null || value === undefined ? null : String(value);
     });
   const rows = await sql`SELECT * FROM perdiem_batch(
-    ${ops.map((op) => kindCode[op.kind])}::text[],
+    ${ops.map(kindCode)}::text[],
     ${text((op) => (op.kind === 'reserve' ? op.call.id : op.kind === 'settle' ? op.call.input.reservationId : op.id))}::text[],
     ${text((op) => reserve(op)?.input.accountId)}::text[], ${text((op) => reserve(op)?.input.keyId)}::text[],
     ${text((op) => reserve(op)?.input.idempotencyKey)}::text[], ${text((op) => reserve(op)?.requestId)}::text[],
@@ -59,11 +83,11 @@ export async function runHotBatch(sql: Sql, owner: string, ops: HotOp[]): Promis
     ${big((op) => (op.kind === 'void' ? op.now : op.call.now))}::bigint[],
     ${big((op) => reserve(op)?.expiresAtMs)}::bigint[], ${big((op) => reserve(op)?.epoch)}::bigint[],
     ${text((op) => reserve(op)?.month)}::text[],
-    ${ops.map((op) => (op.kind === 'settle' ? op.call.input.lines.length : 0))}::integer[],
+    ${ops.map((op) => linesOf(op).length)}::integer[],
     ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
     ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
     ${lines.map((l) => l.amountNano.toString())}::bigint[],
-    ${ops.map((op) => (op.kind === 'settle' ? op.call.input.latencyMs : null))}::integer[],
+    ${ops.map(latencyOf)}::integer[],
     ${text((op) => (op.kind === 'settle' ? op.call.input.response : null))}::text[])`;
   const out: HotResult[] = new Array(ops.length);
   for (const row of rows) {
@@ -100,9 +124,17 @@ export async function settleAlone(sql: Sql, { input, now }: SettleCall): Promise
   return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
 }
 
-/** One void alone: one call of perdiem_finish_unpaid. */
-export async function voidAlone(sql: Sql, id: string, now: number): Promise<Reservation> {
-  const [row] = await sql`SELECT * FROM perdiem_finish_unpaid(${id}, ${now}, 'VOIDED')`;
+/** One void alone: one call of perdiem_finish_unpaid, or of perdiem_void_with_loss with the operator's loss. */
+export async function voidAlone(sql: Sql, id: string, now: number, loss?: OperatorLoss): Promise<Reservation> {
+  if (loss === undefined) {
+    const [row] = await sql`SELECT * FROM perdiem_finish_unpaid(${id}, ${now}, 'VOIDED')`;
+    return toReservation(row!);
+  }
+  const lines = loss.lines;
+  const [row] = await sql`SELECT * FROM perdiem_void_with_loss(${id}, ${now},
+    ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
+    ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
+    ${lines.map((l) => l.amountNano.toString())}::bigint[], ${loss.latencyMs}::integer)`;
   return toReservation(row!);
 }
 

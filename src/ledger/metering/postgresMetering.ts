@@ -22,6 +22,7 @@ import { combinedCaps, levelCapsOf, refusalCodes, treeRefusal } from './budgetRu
 import { headroomsOf, type KeyHeadroom, keyHeadroomOf, noKeyHeadroom } from './keyLimitRules.ts';
 import type {
   MeteringLedger,
+  OperatorLoss,
   Reservation,
   ReserveInput,
   ReserveResult,
@@ -29,7 +30,7 @@ import type {
   SettleResult,
   Spendable,
 } from './meteringLedger.ts';
-import { validateHoldTtl, validateReserveInput, validateSettleInput } from './meteringRules.ts';
+import { validateHoldTtl, validateLoss, validateReserveInput, validateSettleInput } from './meteringRules.ts';
 import { budgetsOfKey } from './postgresBudgets.ts';
 import {
   finishUnpaid,
@@ -101,8 +102,10 @@ export class PostgresMetering implements MeteringLedger {
     return this.hot.run({ kind: 'settle', call: { input, now: this.storage.clock() } }) as Promise<SettleResult>;
   }
 
-  async void(reservationId: string): Promise<Reservation> {
-    return this.hot.run({ kind: 'void', id: reservationId, now: this.storage.clock() }) as Promise<Reservation>;
+  async void(reservationId: string, loss?: OperatorLoss): Promise<Reservation> {
+    if (loss !== undefined) validateLoss(loss);
+    const op: HotOp = { kind: 'void', id: reservationId, now: this.storage.clock(), ...(loss ? { loss } : {}) };
+    return this.hot.run(op) as Promise<Reservation>;
   }
 
   async expireReservations(limit: number = ledgerLimits.expireBatchSizeMax): Promise<number> {
@@ -160,7 +163,7 @@ export class PostgresMetering implements MeteringLedger {
   private runOne(op: HotOp): Promise<HotResult> {
     if (op.kind === 'reserve') return this.reserveOne(op.call);
     if (op.kind === 'settle') return mapped(() => settleAlone(this.sql, op.call));
-    return mapped(() => voidAlone(this.sql, op.id, op.now));
+    return mapped(() => voidAlone(this.sql, op.id, op.now, op.loss));
   }
 
   private async reserveOne(call: ReserveCall): Promise<ReserveResult> {

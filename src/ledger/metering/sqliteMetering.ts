@@ -23,6 +23,7 @@ import {
 import { headroomsOf } from './keyLimitRules.ts';
 import type {
   MeteringLedger,
+  OperatorLoss,
   Reservation,
   ReserveInput,
   ReserveResult,
@@ -40,6 +41,7 @@ import {
   type ResolvedReserve,
   replayOf,
   validateHoldTtl,
+  validateLoss,
   validateReserveInput,
   validateSettleInput,
 } from './meteringRules.ts';
@@ -122,7 +124,8 @@ export class SqliteMetering implements MeteringLedger {
     });
   }
 
-  async void(reservationId: string): Promise<Reservation> {
+  async void(reservationId: string, loss?: OperatorLoss): Promise<Reservation> {
+    const lossNano = loss === undefined ? null : validateLoss(loss);
     const now = this.clock();
     return this.storage.write(() => {
       const row = this.requireReservationRow(reservationId);
@@ -131,7 +134,9 @@ export class SqliteMetering implements MeteringLedger {
       if (reservation.status === 'SETTLED') {
         throw new ConflictError('reservation already settled', { code: 'already_settled' });
       }
-      return this.finishUnpaid(reservation, row, 'VOIDED', now);
+      const voided = this.finishUnpaid(reservation, row, 'VOIDED', now);
+      if (loss === undefined || lossNano === null) return voided;
+      return this.recordLoss(voided, loss, lossNano, now);
     });
   }
 
@@ -318,6 +323,22 @@ export class SqliteMetering implements MeteringLedger {
         ? this.keyLimits.budgets(key.projectId, key.orgId, epoch, month)
         : [];
     return { key, budgets, levels: levelCapsOf(headroomOf(key.usage), budgets) };
+  }
+
+  /** A void's operator loss: its lines at list price charged 0, the LOSS pair, and the reservation's loss. */
+  private recordLoss(voided: Reservation, loss: OperatorLoss, lossNano: NanoUsd, now: number): Reservation {
+    this.stmt.voidLoss.run(lossNano, BigInt(voided.id));
+    this.usage.insert(
+      voided,
+      loss.lines,
+      loss.lines.map(() => 0n),
+      loss.latencyMs,
+      now,
+    );
+    if (lossNano > 0n) {
+      this.journal.pair(`void:${voided.id}`, 'LOSS', operatorLoss, operatorRevenue, lossNano, voided.id, now);
+    }
+    return { ...voided, chargedNano: 0n, lossNano };
   }
 
   private finishUnpaid(reservation: Reservation, row: Row, status: 'VOIDED' | 'EXPIRED', now: number): Reservation {

@@ -49,6 +49,7 @@ export const meteringStatements = {
     loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2, response = ?4 WHERE id = ?3 AND status = 'RESERVED'
     RETURNING ${holdColumns}`,
   finishUnpaid: 'UPDATE reservations SET status = ?, released = 1, finished_at_ms = ? WHERE id = ?',
+  voidLoss: 'UPDATE reservations SET charged_nano = 0, loss_nano = ? WHERE id = ?',
   expiredReservations: `SELECT ${holdColumns} FROM reservations
     WHERE status = 'RESERVED' AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?`,
   renewHolds: `UPDATE reservations SET expires_at_ms = ?1

@@ -103,6 +103,7 @@ export const postgresFunctionNames = [
   'perdiem_reserve',
   'perdiem_settle',
   'perdiem_finish_unpaid',
+  'perdiem_void_with_loss',
   'perdiem_batch',
 ] as const;
 
@@ -333,13 +334,53 @@ BEGIN
   RETURN QUERY SELECT true, ${fieldsOf('r')};
 END $$;
 
+-- Voids a reservation and records the operator's loss in the same transaction: the lines at list price, charged 0,
+-- their sum as the reservation's loss and as a LOSS pair. A reservation already voided or expired is returned as it
+-- is (changed false, nothing recorded again); a settled one conflicts, as a plain void does.
+CREATE OR REPLACE FUNCTION perdiem_void_with_loss(
+  p_id text, p_now bigint, p_skus text[], p_units bigint[], p_prices bigint[], p_price_units bigint[],
+  p_amounts bigint[], p_latency integer
+) RETURNS TABLE (changed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  r reservations%ROWTYPE;
+  v_loss bigint := 0;
+  v_line bigint;
+BEGIN
+  SELECT * INTO r FROM reservations x WHERE x.id = p_id FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'perdiem:reservation_not_found'; END IF;
+  IF r.status = 'SETTLED' THEN RAISE EXCEPTION 'perdiem:already_settled'; END IF;
+  IF r.status <> 'RESERVED' THEN
+    RETURN QUERY SELECT false, ${fieldsOf('r')};
+    RETURN;
+  END IF;
+  FOREACH v_line IN ARRAY coalesce(p_amounts, ARRAY[]::bigint[]) LOOP v_loss := v_loss + v_line; END LOOP;
+  PERFORM perdiem_release_hold(r, 0);
+  UPDATE reservations SET status = 'VOIDED', finished_at_ms = p_now, charged_nano = 0, loss_nano = v_loss
+    WHERE id = p_id;
+  INSERT INTO usage_records (reservation_id, request_id, account_id, key_id, model, sku, units, unit_price_nano,
+      price_unit, list_amount_nano, amount_nano, currency, source, latency_ms, epoch, created_at_ms)
+    SELECT r.id, coalesce(r.request_id, r.idempotency_key), r.account_id, r.key_id, r.model, t.sku, t.units, t.price,
+        t.price_unit, t.amount, 0, ${spendCurrencySql('r.source')}, r.source, p_latency, r.epoch, p_now
+      FROM unnest(p_skus, p_units, p_prices, p_price_units, p_amounts) WITH ORDINALITY
+        AS t (sku, units, price, price_unit, amount, ord)
+      ORDER BY t.ord;
+  INSERT INTO journal_entries (txn_id, kind, ledger_account, side, amount_nano, reservation_id, created_at_ms)
+    SELECT 'void:' || r.id, 'LOSS', e.account, e.side, v_loss, r.id, p_now
+      FROM (VALUES (${quoteSql(operatorLoss)}, 'DEBIT', 1), (${revenue}, 'CREDIT', 2)) AS e (account, side, ord)
+      WHERE v_loss > 0 ORDER BY e.ord;
+  r.status := 'VOIDED'; r.finished_at_ms := p_now; r.charged_nano := 0; r.loss_nano := v_loss;
+  RETURN QUERY SELECT true, ${fieldsOf('r')};
+END $$;
+
 -- Group commit for concurrent requests: many reserves, settles and voids in one call and one transaction. Each runs
 -- exactly as a lone perdiem_reserve, perdiem_settle or perdiem_finish_unpaid would, in the order the adapter received
 -- them within each account; any error aborts the batch and the adapter replays its operations one by one.
 -- Deadlock freedom: the batch first locks the reservations it settles or voids, in id order, then takes its accounts
 -- in ascending order, so that two batches never wait on each other in a cycle.
--- p_kinds: 'R' reserve (p_ids holds the new reservation's id), 'S' settle, 'V' void (p_ids holds the reservation).
--- The usage lines of every settle are concatenated; p_line_counts says how many belong to each operation.
+-- p_kinds: 'R' reserve (p_ids holds the new reservation's id), 'S' settle, 'V' void, 'L' void with operator loss
+-- (p_ids holds the reservation). The usage lines of every settle and loss are concatenated; p_line_counts says how
+-- many belong to each operation.
 -- Settles and voids return NULL reserve columns.
 CREATE OR REPLACE FUNCTION perdiem_batch(
   p_kinds text[], p_ids text[], p_accounts text[], p_keys text[], p_idems text[], p_request_ids text[],
@@ -374,6 +415,11 @@ BEGIN
       RETURN QUERY SELECT i, r.*, ${noReserveColumns} FROM perdiem_settle(p_ids[i],
         p_nows[i], p_skus[f:t], p_units[f:t], p_prices[f:t], p_price_units[f:t], p_line_amounts[f:t], p_latencies[i],
         p_responses[i]) r;
+    ELSIF p_kinds[i] = 'L' THEN
+      f := v_first[i];
+      t := v_first[i] + p_line_counts[i] - 1;
+      RETURN QUERY SELECT i, r.*, ${noReserveColumns} FROM perdiem_void_with_loss(p_ids[i], p_nows[i],
+        p_skus[f:t], p_units[f:t], p_prices[f:t], p_price_units[f:t], p_line_amounts[f:t], p_latencies[i]) r;
     ELSE
       RETURN QUERY SELECT i, r.*, ${noReserveColumns}
         FROM perdiem_finish_unpaid(p_ids[i], p_nows[i], 'VOIDED') r;

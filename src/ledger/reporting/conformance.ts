@@ -74,9 +74,9 @@ export function describeReportingConformance(harness: LedgerHarness): void {
         toMs: start + 2 * day,
       });
       expect(analytics.byDay).toEqual([
-        { group: '2025-01-15', currency: 'DIEM', amountNano: usd(1), requests: 1, units: Number(usd(1)) },
-        { group: '2025-01-15', currency: 'USD', amountNano: usd(2), requests: 1, units: Number(usd(2)) },
-        { group: '2025-01-16', currency: 'USD', amountNano: usd(3), requests: 1, units: Number(usd(3)) },
+        { group: '2025-01-15', currency: 'DIEM', amountNano: usd(1), lossNano: 0n, requests: 1, units: Number(usd(1)) },
+        { group: '2025-01-15', currency: 'USD', amountNano: usd(2), lossNano: 0n, requests: 1, units: Number(usd(2)) },
+        { group: '2025-01-16', currency: 'USD', amountNano: usd(3), lossNano: 0n, requests: 1, units: Number(usd(3)) },
       ]);
       expect(analytics.byModel.map((r) => [r.group, r.currency, r.amountNano])).toEqual([
         ['x', 'DIEM', usd(1)],

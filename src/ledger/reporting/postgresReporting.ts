@@ -55,7 +55,8 @@ export class PostgresReporting implements ReportingLedger {
   private async analytics(query: AnalyticsQuery, group: string): Promise<AnalyticsRow[]> {
     const rows = await this.sql.unsafe(
       // Two shapes, so that an account's query keeps using the (account_id, created_at_ms) index.
-      `SELECT ${group} AS grp, currency, sum(amount_nano)::text AS amount, count(DISTINCT reservation_id) AS requests,
+      `SELECT ${group} AS grp, currency, sum(amount_nano)::text AS amount,
+        sum(list_amount_nano - amount_nano)::text AS loss, count(DISTINCT reservation_id) AS requests,
         sum(units)::text AS units FROM usage_records WHERE ${query.accountId === null ? '$1::text IS NULL' : 'account_id = $1'}
         AND created_at_ms >= $2 AND created_at_ms < $3 AND ($4::text IS NULL OR key_id = $4) GROUP BY 1, 2`,
       [query.accountId, query.fromMs, query.toMs, query.keyId ?? null],
@@ -64,6 +65,7 @@ export class PostgresReporting implements ReportingLedger {
       group: row.grp as string,
       currency: row.currency as AnalyticsRow['currency'],
       amountNano: BigInt(row.amount as string),
+      lossNano: BigInt(row.loss as string),
       requests: Number(row.requests),
       units: Number(row.units),
     }));

@@ -57,6 +57,11 @@ export interface AnalyticsRow {
   group: string;
   currency: SpendCurrency;
   amountNano: NanoUsd;
+  /**
+   * What the operator lost on these rows: list price above the charge (a settle capped at its reservation, or a void
+   * with operator loss, charged 0).
+   */
+  lossNano: NanoUsd;
   requests: number;
   units: number;
 }

@@ -17,7 +17,8 @@ import { decodeCursor, encodeCursor, pageSizeOf } from './reportingRules.ts';
 
 /** Usage grouped by `group`, in one account or every account (?1 null), over [?2, ?3), for one key or all (?4). */
 function analyticsSql(group: string): string {
-  return `SELECT ${group} AS grp, currency, sum(amount_nano) AS amount, count(DISTINCT reservation_id) AS requests,
+  return `SELECT ${group} AS grp, currency, sum(amount_nano) AS amount,
+        sum(list_amount_nano - amount_nano) AS loss, count(DISTINCT reservation_id) AS requests,
         sum(units) AS units FROM usage_records WHERE (?1 IS NULL OR account_id = ?1) AND created_at_ms >= ?2
         AND created_at_ms < ?3
         AND (?4 IS NULL OR key_id = ?4) GROUP BY grp, currency ORDER BY grp, currency`;
@@ -78,6 +79,7 @@ function toAnalyticsRow(row: Row): AnalyticsRow {
     group: row.grp as string,
     currency: row.currency as AnalyticsRow['currency'],
     amountNano: row.amount as bigint,
+    lossNano: row.loss as bigint,
     requests: Number(row.requests),
     units: Number(row.units),
   };

@@ -6,7 +6,7 @@ import { chatPromptTokensMax } from '../../metering/promptBound.ts';
 import { type ChatCompletionRequest, requestedMaxTokens } from '../../providers/index.ts';
 import type { RequestKind } from '../kind.ts';
 import { maxTokens, sampling, streamOptionsIssue, streamOptionsNeedStream, veniceSampling } from '../text/sampling.ts';
-import { deliveredText, serveText, type TextCalls, textTokensOf, withMaxTokens } from '../text/serveText.ts';
+import { deliveredText, lostText, serveText, type TextCalls, textTokensOf, withMaxTokens } from '../text/serveText.ts';
 import { quoteText, type TextQuote, textPriceOf } from '../text/textQuote.ts';
 
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
@@ -71,4 +71,5 @@ export const chatKind: RequestKind<ChatCompletionBody, TextPrice, TextQuote, 'ch
   serve: (run) => serveText(run, chatCalls),
   tokensOf: textTokensOf,
   deliveredOf: deliveredText,
+  lostOf: lostText,
 };

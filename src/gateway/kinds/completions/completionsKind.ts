@@ -6,7 +6,7 @@ import { textPromptTokensMax } from '../../metering/promptBound.ts';
 import { type CompletionRequest, requestedMaxTokens } from '../../providers/index.ts';
 import type { RequestKind } from '../kind.ts';
 import { sampling, streamOptionsIssue, streamOptionsNeedStream, veniceSampling } from '../text/sampling.ts';
-import { deliveredText, serveText, type TextCalls, textTokensOf, withMaxTokens } from '../text/serveText.ts';
+import { deliveredText, lostText, serveText, type TextCalls, textTokensOf, withMaxTokens } from '../text/serveText.ts';
 import { quoteText, type TextQuote, textPriceOf } from '../text/textQuote.ts';
 
 const promptText = z.string().max(gatewayLimits.requestBodyBytesMax);
@@ -45,4 +45,5 @@ export const completionsKind: RequestKind<CompletionBody, TextPrice, TextQuote, 
   serve: (run) => serveText(run, completionCalls),
   tokensOf: textTokensOf,
   deliveredOf: deliveredText,
+  lostOf: lostText,
 };

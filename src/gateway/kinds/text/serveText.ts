@@ -3,8 +3,8 @@
  * (charged its usage) or a stream handed to the SSE body, which settles what it delivered when it ends.
  */
 import type { Context } from 'hono';
-import { ClientClosedError, StreamInterruptedError, type TokenUsage } from '../../../core/errors.ts';
-import type { Usage } from '../../../core/pricing.ts';
+import { billedOf, ClientClosedError, StreamInterruptedError, type TokenUsage } from '../../../core/errors.ts';
+import { textTokensOf as tokensOfText, type Usage } from '../../../core/pricing.ts';
 import type { GatewayDeps, GatewayEnv } from '../../env.ts';
 import { textUsage } from '../../metering/meter.ts';
 import { correctTokens } from '../../middleware/rateLimit.ts';
@@ -58,6 +58,12 @@ function streamDone(deps: GatewayDeps, c: Context<GatewayEnv>, delivered: TokenU
   );
 }
 
+/** What an upstream billed with a failure that delivered nothing: the operator's loss (`earlyEndOf`). */
+export function lostText(error: unknown): Usage | null {
+  const billed = billedOf(error);
+  return billed === null ? null : textUsage(billed);
+}
+
 /** A text call cut off after its first byte is charged for what it delivered. */
 export function deliveredText(error: unknown): Usage | null {
   if (error instanceof StreamInterruptedError || error instanceof ClientClosedError) return textUsage(error.delivered);
@@ -65,7 +71,7 @@ export function deliveredText(error: unknown): Usage | null {
 }
 
 export function textTokensOf(usage: Usage): number {
-  return usage.kind === 'text' ? usage.inputTokens + usage.outputTokens : 0;
+  return usage.kind === 'text' ? tokensOfText(usage) : 0;
 }
 
 /** The upstream request bounded by what was reserved; the client's max_tokens when it gave one. */

@@ -1,4 +1,7 @@
-/** Text is priced per 1M input, output, cache-read and cache-write tokens, with an optional long-context tier. */
+/**
+ * Text is priced per 1M input, output, cache-read, cache-write and reasoning tokens, with an optional long-context
+ * tier.
+ */
 import { z } from 'zod';
 import { formatUsd, parseUsd } from '../../../core/money.ts';
 import type { TextPrice, TextRates } from '../../../core/pricing.ts';
@@ -9,6 +12,7 @@ const rates = {
   outputPer1M: usdJson,
   cacheReadPer1M: usdJson.optional(),
   cacheWritePer1M: usdJson.optional(),
+  reasoningPer1M: usdJson.optional(),
 };
 
 const textJson = z.strictObject({
@@ -17,12 +21,19 @@ const textJson = z.strictObject({
   longContext: z.strictObject({ ...rates, thresholdTokens: z.int().min(0) }).optional(),
 });
 
-type RatesJson = { inputPer1M: string; outputPer1M: string; cacheReadPer1M?: string; cacheWritePer1M?: string };
+type RatesJson = {
+  inputPer1M: string;
+  outputPer1M: string;
+  cacheReadPer1M?: string;
+  cacheWritePer1M?: string;
+  reasoningPer1M?: string;
+};
 
 function ratesOf(json: RatesJson): TextRates {
   const out: TextRates = { inputPer1M: parseUsd(json.inputPer1M), outputPer1M: parseUsd(json.outputPer1M) };
   if (json.cacheReadPer1M !== undefined) out.cacheReadPer1M = parseUsd(json.cacheReadPer1M);
   if (json.cacheWritePer1M !== undefined) out.cacheWritePer1M = parseUsd(json.cacheWritePer1M);
+  if (json.reasoningPer1M !== undefined) out.reasoningPer1M = parseUsd(json.reasoningPer1M);
   return out;
 }
 
@@ -40,6 +51,8 @@ export const textUnit: PriceUnit<TextPrice, typeof textJson> = {
     input: usdAndDiem(price.inputPer1M),
     output: usdAndDiem(price.outputPer1M),
     ...(price.cacheReadPer1M === undefined ? {} : { cache_input: usdAndDiem(price.cacheReadPer1M) }),
+    ...(price.cacheWritePer1M === undefined ? {} : { cache_write: usdAndDiem(price.cacheWritePer1M) }),
+    ...(price.reasoningPer1M === undefined ? {} : { reasoning: usdAndDiem(price.reasoningPer1M) }),
     ...(price.longContext
       ? {
           long_context: {

@@ -5,10 +5,12 @@
 import {
   InvalidRequestError,
   type PerdiemError,
+  type TokenUsage,
   UnavailableError,
   UpstreamError,
   UpstreamTimeoutError,
 } from '../../../core/errors.ts';
+import { extractUsage } from './usage.ts';
 
 export interface AttemptFailure {
   error: PerdiemError;
@@ -66,11 +68,24 @@ export function failureFromStatus(
       retrySame: false,
     };
   }
+  const billed = status >= 500 ? reportedUsage(bodyText) : null;
   return {
-    error: new UpstreamError(`upstream ${upstream} answered ${status}: ${detail}`, { code: `upstream_${status}` }),
+    error: new UpstreamError(`upstream ${upstream} answered ${status}: ${detail}`, {
+      code: `upstream_${status}`,
+      ...(billed === null ? {} : { billed }),
+    }),
     failover: true,
     retrySame: status >= 500,
   };
+}
+
+/** The usage a failed upstream reported in its error body (what its provider bills), or null. */
+function reportedUsage(bodyText: string): TokenUsage | null {
+  try {
+    return extractUsage(JSON.parse(bodyText));
+  } catch {
+    return null;
+  }
 }
 
 export function failureFromError(upstream: string, error: unknown): AttemptFailure {

@@ -61,6 +61,14 @@ function completedUsage(response: Json, promptEstimate: () => number, text: () =
   );
 }
 
+/**
+ * The usage object the client sees: the upstream's own, as it sent it (with OpenAI's fields filled in where it left
+ * them out), or the estimate when it sent none.
+ */
+function clientUsage(response: Json, usage: Usage): unknown {
+  return usage.estimated ? toOpenAiUsage(usage) : { ...toOpenAiUsage(usage), ...(response.usage as Json) };
+}
+
 class OpenAiProvider implements Provider {
   readonly id: string;
   readonly kind = 'openai' as const;
@@ -193,7 +201,7 @@ class OpenAiProvider implements Provider {
       () => estimateChatPromptTokens(request.messages),
       () => chatText(json),
     );
-    return { usage, response: { ...json, model: request.model, usage: toOpenAiUsage(usage) } as ChatCompletion };
+    return { usage, response: { ...json, model: request.model, usage: clientUsage(json, usage) } as ChatCompletion };
   }
 
   streamChat(request: ChatCompletionRequest, options?: CallOptions): Promise<ProviderStream<ChatCompletionChunk>> {
@@ -208,7 +216,7 @@ class OpenAiProvider implements Provider {
       () => estimatePromptTokens(request.prompt),
       () => completionText(json),
     );
-    return { usage, response: { ...json, model: request.model, usage: toOpenAiUsage(usage) } as Completion };
+    return { usage, response: { ...json, model: request.model, usage: clientUsage(json, usage) } as Completion };
   }
 
   streamCompletion(request: CompletionRequest, options?: CallOptions): Promise<ProviderStream<CompletionChunk>> {

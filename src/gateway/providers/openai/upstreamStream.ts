@@ -75,17 +75,30 @@ export interface RelayOptions {
   promptEstimate: number;
 }
 
+/** The next upstream event; a failure after the upstream reported its usage carries that usage (what it bills). */
+async function nextChunk(opened: OpenedStream, usage: Usage | null): Promise<IteratorResult<Json, 'done' | 'eof'>> {
+  try {
+    return await opened.chunks.next();
+  } catch (error) {
+    if (usage === null || !(error instanceof UpstreamError)) throw error;
+    throw new UpstreamError(error.message, { code: error.code, cause: error, billed: usage });
+  }
+}
+
 export async function* relayEvents<TChunk>(
   opened: OpenedStream,
   options: RelayOptions,
 ): AsyncGenerator<StreamEvent<TChunk>> {
   let usage: Usage | null = null;
+  // The upstream's usage object as it sent it: the client sees the upstream's numbers (OpenAI's filled in).
+  let usageObject: unknown = null;
   let text = '';
   let finished = false;
   let last: Json = opened.first;
   let item: Json = opened.first;
   while (true) {
-    usage = extractUsage(item) ?? usage;
+    const reported = extractUsage(item);
+    if (reported !== null) [usage, usageObject] = [reported, item.usage];
     finished ||= hasFinish(item);
     last = item;
     if (hasChoices(item)) {
@@ -94,11 +107,12 @@ export async function* relayEvents<TChunk>(
       text += piece;
       yield { kind: 'chunk', chunk: { ...chunk, model: options.model } as TChunk, text: piece, tokens: null };
     }
-    const next = await opened.chunks.next();
+    const next = await nextChunk(opened, usage);
     if (next.done) {
       if (next.value === 'eof' && !finished) {
         throw new UpstreamError(`upstream ${opened.upstream} closed the stream before it finished`, {
           code: 'upstream_truncated_stream',
+          ...(usage === null ? {} : { billed: usage }),
         });
       }
       break;
@@ -111,5 +125,6 @@ export async function* relayEvents<TChunk>(
     estimated: true,
   };
   const usageChunk = { id: last.id, object: last.object, created: last.created, model: options.model, choices: [] };
-  yield { kind: 'end', chunk: { ...usageChunk, usage: toOpenAiUsage(final) } as TChunk, usage: final };
+  const usageOut = usage === null ? toOpenAiUsage(final) : { ...toOpenAiUsage(final), ...(usageObject as Json) };
+  yield { kind: 'end', chunk: { ...usageChunk, usage: usageOut } as TChunk, usage: final };
 }
