@@ -32,6 +32,8 @@ export const upCommand: Command = {
     '  --webhook-attempts-max N       attempts per webhook delivery before giving up (default 20)',
     '  --webhook-private-destinations true|false  send webhooks to loopback and private addresses (default: true',
     '                                 only with a loopback --host)',
+    '  --unanchored-prices refuse|warn  a price sheet not anchored on chain for its epoch is refused (default;',
+    '                                 the sheet before it stays in force) or only warned about',
     '  --rate-limit-key-rpm N         requests per minute per key (default 500)',
     '  --rate-limit-key-tpm N         tokens per minute per key (default 1000000)',
     '  --rate-limit-account-rpm N     requests per minute per account (default 2000)',
