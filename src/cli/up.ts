@@ -21,7 +21,7 @@ export const upCommand: Command = {
     '  --host ADDRESS                 gateway bind address (default 127.0.0.1; another needs --dev-wallet false)',
     '  --chain-port N                 local anvil port (default 8545; 0 = any free port)',
     '  --rpc URL                      an external EVM chain instead of the local anvil',
-    '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking})',
+    '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking[, priceRegistry]})',
     '  --follow-from-block N          with --contracts: where the event follower starts (default: the head)',
     '  --operator-key 0x…             deploy the contracts on --rpc with this key instead',
     '  --confirmations N              blocks before a stake counts (default 0)',
@@ -92,6 +92,7 @@ export function summary(state: StackState, home: string): string {
     `               sVVV ${state.contracts.stakedVvv}`,
     `               DIEM ${state.contracts.diem}`,
     `               DIEM staking ${state.contracts.diemStaking}`,
+    ...(state.contracts.priceRegistry ? [`               price registry ${state.contracts.priceRegistry}`] : []),
   ];
   if (state.demo) {
     lines.push(
