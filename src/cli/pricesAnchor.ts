@@ -183,7 +183,7 @@ export async function anchorAction(values: Values, io: CliIo): Promise<number> {
   return 0;
 }
 
-type Verdict = 'anchored' | 'mismatch' | 'unanchored' | 'predates-registry' | 'no-sheet';
+type Verdict = 'anchored' | 'mismatch' | 'unanchored' | 'predates-registry' | 'no-sheet' | 'not-served';
 
 function verdictOf(
   sheet: IndexedSheet | undefined,
@@ -203,6 +203,7 @@ const verdictText: Record<Verdict, string> = {
   unanchored: 'UNANCHORED: no sheet is anchored on chain for its epoch',
   'predates-registry': 'exempt: the sheet takes effect before the registry existed, so it could not be anchored',
   'no-sheet': 'the gateway holds no sheet for this epoch',
+  'not-served': 'NOT SERVED: the gateway lists the sheet but does not serve its bytes',
 };
 
 export async function verifyAction(values: Values, io: CliIo): Promise<number> {
@@ -218,7 +219,7 @@ export async function verifyAction(values: Values, io: CliIo): Promise<number> {
   // Re-hash the bytes the gateway serves for the sheet: the gateway's own claim is not taken on trust.
   const servedHash = sheet ? await hashOfServedBytes(`${gatewayUrl}/v1/prices/sheets/${sheet.hash}`) : null;
   const served = sheet && servedHash ? { ...sheet, hash: servedHash } : undefined;
-  const verdict = verdictOf(served, sheetEpoch, anchor, registry.deploymentEpoch);
+  const verdict = sheet && !served ? 'not-served' : verdictOf(served, sheetEpoch, anchor, registry.deploymentEpoch);
   const startsMs = sheetEpoch === null ? null : epochStartMs(sheetEpoch, registry.epochSeconds);
   const announced =
     anchor && isAnchored(anchor) && startsMs !== null ? Math.floor(startsMs / 1000) - anchor.anchoredAtSeconds : null;
