@@ -14,6 +14,7 @@ export const exportedContracts = {
   Diem: 'diem',
   DiemStaking: 'diemStaking',
   TestUSDC: 'testUsdc',
+  PriceRegistry: 'priceRegistry',
 } as const;
 
 const chunks = [

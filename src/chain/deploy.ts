@@ -1,6 +1,6 @@
 /**
- * Deploys the four perdiem contracts to any RPC and wires them together. Order: VVV → Diem → StakedVVV →
- * DiemStaking, then VVV.setEmissionsMinter(StakedVVV) and Diem.setMinter(StakedVVV), each settable once. Before
+ * Deploys the perdiem contracts to any RPC and wires them together. Order: VVV → Diem → StakedVVV → DiemStaking →
+ * PriceRegistry (owned by the operator, on DiemStaking's epochs), then VVV.setEmissionsMinter(StakedVVV) and Diem.setMinter(StakedVVV), each settable once. Before
  * anything is sent, StakedVVV's constructor is dry-run with the config, so settings it refuses cost nothing and leave
  * no half-deployed set behind.
  */
@@ -21,6 +21,8 @@ import {
   diemBytecode,
   diemStakingAbi,
   diemStakingBytecode,
+  priceRegistryAbi,
+  priceRegistryBytecode,
   stakedVvvAbi,
   stakedVvvBytecode,
   vvvAbi,
@@ -33,12 +35,17 @@ export interface PerdiemContracts {
   stakedVvv: Address;
   diem: Address;
   diemStaking: Address;
+  /**
+   * Where the operator anchors its price sheets (see `chain/priceRegistry.ts`). Absent for a deployment from before
+   * the registry: the gateway then admits every sheet, as without a chain.
+   */
+  priceRegistry?: Address;
 }
 
 export interface DeployConfig {
   /**
-   * May propose emission-rate changes (timelocked, bounded by the ceiling schedule) and hand ownership over (the new
-   * owner must accept); can never move a holder's tokens.
+   * May propose emission-rate changes (timelocked, bounded by the ceiling schedule), anchors price sheets in the
+   * PriceRegistry, and hands ownership over (the new owner must accept); can never move a holder's tokens.
    */
   owner: Address;
   /** Receives the genesis VVV supply. */
@@ -162,7 +169,7 @@ export async function deployPerdiem(
   wallet: WalletClient,
   client: PublicClient,
   config: DeployConfig,
-): Promise<PerdiemContracts> {
+): Promise<Required<PerdiemContracts>> {
   await checkStakedVvvConfig(client, wallet.account, config);
   const deploy = async (abi: Abi, bytecode: Hex, args: readonly unknown[]) => {
     const hash = await wallet.deployContract({ abi, bytecode, args });
@@ -181,6 +188,7 @@ export async function deployPerdiem(
     cooldownSeconds,
     minAllowanceWei,
   ]);
+  const priceRegistry = await deploy(priceRegistryAbi, priceRegistryBytecode, [config.owner, diemStaking]);
 
   const wire = async (hash: Hex) => {
     const receipt = await client.waitForTransactionReceipt({ hash, timeout: receiptTimeoutMs });
@@ -190,5 +198,5 @@ export async function deployPerdiem(
     await wallet.writeContract({ address: vvv, abi: vvvAbi, functionName: 'setEmissionsMinter', args: [stakedVvv] }),
   );
   await wire(await wallet.writeContract({ address: diem, abi: diemAbi, functionName: 'setMinter', args: [stakedVvv] }));
-  return { vvv, stakedVvv, diem, diemStaking };
+  return { vvv, stakedVvv, diem, diemStaking, priceRegistry };
 }

@@ -1,5 +1,5 @@
 /**
- * `perdiem deploy`: deploys the four contracts to any RPC with the given key, with the emission schedule and the
+ * `perdiem deploy`: deploys the contracts (with the PriceRegistry) to any RPC with the given key, with the emission schedule and the
  * launch guard from flags, and prints their addresses and the schedule as deployed. StakedVVV's constructor is
  * dry-run first, so settings it refuses are a usage error that names its custom error, and nothing is sent.
  */
@@ -127,7 +127,7 @@ export const deployCommand: Command = {
     }
     io.out(
       Object.entries(contracts)
-        .map(([name, address]) => `${name.padEnd(12)} ${address}`)
+        .map(([name, address]) => `${name.padEnd(13)} ${address}`)
         .join('\n'),
     );
     io.out('');

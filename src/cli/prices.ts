@@ -9,6 +9,7 @@ import { type Command, UsageError } from './command.ts';
 import { stringOption, type Values } from './context.ts';
 import { type Gateway, openGateway, operatorOptions, operatorUsage } from './gatewayClient.ts';
 import { jsonText, table } from './output.ts';
+import { anchorAction, pricesAnchorOptions, pricesAnchorUsage, verifyAction } from './pricesAnchor.ts';
 
 interface SheetJson {
   effectiveFrom: string;
@@ -94,6 +95,7 @@ export const pricesCommand: Command = {
     '       perdiem prices set MODEL --input-per-1m USD --output-per-1m USD [--cache-read-per-1m USD]',
     '                                [--cache-write-per-1m USD] [--reasoning-per-1m USD] [--effective-from ISO]',
     '                                [options]',
+    pricesAnchorUsage,
     '',
     "set copies the newest sheet, replaces MODEL's price with a text price, and adds it as a new version",
     '(effective now by default; versions only go forward, so requests in flight keep their price).',
@@ -110,10 +112,14 @@ export const pricesCommand: Command = {
     'reasoning-per-1m': { type: 'string' },
     'effective-from': { type: 'string' },
     limit: { type: 'string' },
+    ...pricesAnchorOptions,
   },
   async run(values, positionals, io) {
     const [action, ...rest] = positionals;
     const json = values.json === true;
+    if ((action === 'anchor' || action === 'verify') && rest.length === 0) {
+      return action === 'anchor' ? anchorAction(values, io) : verifyAction(values, io);
+    }
     if (action === 'list' && rest.length === 0) {
       const all = await versions(openGateway(values, io, 'operator'));
       io.out(json ? jsonText(all) : all.map(sheetTable).join('\n\n') || 'no price sheets');

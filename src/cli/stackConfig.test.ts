@@ -106,6 +106,13 @@ describe('perdiem up configuration', () => {
     writeFileSync(file, JSON.stringify({ prot: 1 }));
     expect(() => resolveStackConfig({ config: file }, {}, cwd)).toThrow(/config/);
   });
+
+  it('refuses unanchored price sheets by default; --unanchored-prices or PERDIEM_UNANCHORED_PRICES downgrades to warn', () => {
+    expect(resolveStackConfig({}, {}, cwd).unanchoredPrices).toBe('refuse');
+    expect(resolveStackConfig({ 'unanchored-prices': 'warn' }, {}, cwd).unanchoredPrices).toBe('warn');
+    expect(resolveStackConfig({}, { PERDIEM_UNANCHORED_PRICES: 'warn' }, cwd).unanchoredPrices).toBe('warn');
+    expect(() => resolveStackConfig({ 'unanchored-prices': 'ignore' }, {}, cwd)).toThrow(/unanchoredPrices/);
+  });
 });
 
 describe('perdiem up prices', () => {

@@ -73,6 +73,11 @@ export const stackConfigSchema = z.strictObject({
   webhookAttemptsMax: z.coerce.number({ error: 'a positive integer' }).int().min(1).max(100).optional(),
   /** Deliver webhooks to loopback and private addresses (default: only when `host` is loopback). */
   webhookPrivateDestinations: bool.optional(),
+  /**
+   * A price sheet not anchored in the PriceRegistry for its epoch: `refuse` (the sheet before it stays in force) or
+   * `warn` (in force anyway, with a warning log and metric).
+   */
+  unanchoredPrices: z.enum(['refuse', 'warn']).default('refuse'),
   /** Redis for rate limits (shared by replicas) instead of memory. */
   redisUrl: z
     .string()

@@ -21,7 +21,7 @@ export const upCommand: Command = {
     '  --host ADDRESS                 gateway bind address (default 127.0.0.1; another needs --dev-wallet false)',
     '  --chain-port N                 local anvil port (default 8545; 0 = any free port)',
     '  --rpc URL                      an external EVM chain instead of the local anvil',
-    '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking})',
+    '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking[, priceRegistry]})',
     '  --follow-from-block N          with --contracts: where the event follower starts (default: the head)',
     '  --operator-key 0x…             deploy the contracts on --rpc with this key instead',
     '  --confirmations N              blocks before a stake counts (default 0)',
@@ -32,6 +32,8 @@ export const upCommand: Command = {
     '  --webhook-attempts-max N       attempts per webhook delivery before giving up (default 20)',
     '  --webhook-private-destinations true|false  send webhooks to loopback and private addresses (default: true',
     '                                 only with a loopback --host)',
+    '  --unanchored-prices refuse|warn  a price sheet not anchored on chain for its epoch is refused (default;',
+    '                                 the sheet before it stays in force) or only warned about',
     '  --rate-limit-key-rpm N         requests per minute per key (default 500)',
     '  --rate-limit-key-tpm N         tokens per minute per key (default 1000000)',
     '  --rate-limit-account-rpm N     requests per minute per account (default 2000)',
@@ -90,6 +92,7 @@ export function summary(state: StackState, home: string): string {
     `               sVVV ${state.contracts.stakedVvv}`,
     `               DIEM ${state.contracts.diem}`,
     `               DIEM staking ${state.contracts.diemStaking}`,
+    ...(state.contracts.priceRegistry ? [`               price registry ${state.contracts.priceRegistry}`] : []),
   ];
   if (state.demo) {
     lines.push(

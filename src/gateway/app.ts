@@ -21,6 +21,8 @@ import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { createKeyCache } from './middleware/keyCache.ts';
 import { requestIdMiddleware } from './middleware/requestId.ts';
 import { createPriceBookStore, type PriceBookStore } from './priceBookStore.ts';
+import { gatedPriceBookStore } from './pricing/gatedPrices.ts';
+import type { SheetGate } from './pricing/sheetGate.ts';
 import type { ProviderRegistry } from './providers/index.ts';
 import { withRoutingSettings } from './providers/registry.ts';
 import { createMemoryRateLimiter } from './rateLimit/memoryRateLimiter.ts';
@@ -30,6 +32,7 @@ import { inferenceRoutes } from './routes/inference.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { openApiDocument } from './routes/openapi.ts';
+import { priceSheetRoutes } from './routes/priceSheets.ts';
 import { memoryOperatorSettings, type OperatorSettings } from './settings/operatorSettings.ts';
 import { teamsRoutes } from './teams/teamsRoutes.ts';
 import type { X402Config } from './x402/config.ts';
@@ -45,6 +48,11 @@ export interface GatewayOptions {
    * given, `prices` and `rateLimits` are not read (its defaults hold them). Default: in memory, from those two.
    */
   settings?: OperatorSettings;
+  /**
+   * Which price sheets may be in force (`pricing/anchorGate.ts` with a chain): lookups skip the sheets it does not
+   * admit. Default: every sheet (`openSheetGate`).
+   */
+  sheetGate?: SheetGate;
   /** Unix ms; default Date.now. Prices, rate limits and epochs read it. */
   clock?: Clock;
   /** Default: pino at `info` on stdout, with authorization headers redacted. */
@@ -167,10 +175,11 @@ export function gatewayLogger(
 
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const clock = options.clock ?? Date.now;
-  const prices =
+  const allPrices =
     options.settings?.prices ?? (isStore(options.prices) ? options.prices : createPriceBookStore(options.prices));
+  const prices = options.sheetGate ? gatedPriceBookStore(allPrices, options.sheetGate, clock) : allPrices;
   const settings =
-    options.settings ?? memoryOperatorSettings({ prices: prices.current(), rateLimits: options.rateLimits, clock });
+    options.settings ?? memoryOperatorSettings({ prices: allPrices.current(), rateLimits: options.rateLimits, clock });
   const deps: GatewayDeps = {
     ledger: options.ledger,
     keys: createKeyCache(options.ledger, {
@@ -223,6 +232,9 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   // Before the authenticated sub-apps: the wallet key flow is how a wallet without a key gets one.
   if (x402) app.route('/api/v1', x402.routes);
+  // Public, before the authenticated sub-apps: the URI anchored on chain for each sheet.
+  app.route('/v1', priceSheetRoutes(allPrices));
+  app.route('/api/v1', priceSheetRoutes(allPrices));
   if (options.walletKeys) {
     app.route('/api/v1', walletKeyRoutes({ ...options.walletKeys, ledger: deps.ledger, clock: deps.clock }));
   }

@@ -25,6 +25,8 @@ export interface GatewayMetrics {
   observeUpstreamError(code: string): void;
   /** One alert sweeper pass: alerts raised, and webhook deliveries by outcome. */
   observeAlerts(pass: { raised: number; delivered: number; failed: number; gaveUp: number }): void;
+  /** A price sheet reached its start without an anchor on chain: refused (the one before stays) or only warned. */
+  observeUnanchoredSheet(outcome: 'refused' | 'warned'): void;
   render(): string;
 }
 
@@ -58,6 +60,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   const upstreamErrors = new Map<string, number>();
   const alertsRaised = new Map<string, number>();
   const webhookDeliveries = new Map<string, number>();
+  const unanchoredSheets = new Map<string, number>();
   const latencyCounts = new Map<string, number[]>();
   const latencySums = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, by = 1) => map.set(key, (map.get(key) ?? 0) + by);
@@ -94,6 +97,9 @@ export function createGatewayMetrics(): GatewayMetrics {
         bump(webhookDeliveries, labels({ outcome: outcome === 'gaveUp' ? 'gave_up' : outcome }), pass[outcome]);
       }
     },
+    observeUnanchoredSheet(outcome) {
+      bump(unanchoredSheets, labels({ outcome }));
+    },
     render() {
       const out: string[] = [];
       const counter = (name: string, help: string, map: Map<string, number | bigint>) => {
@@ -107,6 +113,8 @@ export function createGatewayMetrics(): GatewayMetrics {
       counter('perdiem_upstream_errors_total', 'Upstream failures by code.', upstreamErrors);
       counter('perdiem_budget_alerts_raised_total', 'Budget alerts raised by this gateway.', alertsRaised);
       counter('perdiem_webhook_deliveries_total', 'Webhook delivery attempts by outcome.', webhookDeliveries);
+      const unanchoredHelp = 'Price sheets that reached their start unanchored on chain, refused or warned.';
+      counter('perdiem_price_sheets_unanchored_total', unanchoredHelp, unanchoredSheets);
       const name = 'perdiem_request_duration_seconds';
       out.push(`# HELP ${name} Request latency.`, `# TYPE ${name} histogram`);
       for (const [key, counts] of latencyCounts) {

@@ -189,4 +189,24 @@ contract GasTest is Fixture {
         diemStaking.allowanceOf(carol, diemStaking.currentEpoch());
         vm.snapshotGasLastCall("allowanceOf (member with an allocation, view)");
     }
+
+    function test_gas_anchorSheet() public {
+        uint256 next = priceRegistry.currentEpoch() + 1;
+        // The URI the gateway serves a sheet at: its origin, the route and the 32-byte hash in hex.
+        string memory uri = string.concat(
+            "https://gateway.example.com/v1/prices/sheets/", vm.toString(keccak256("sheet for the next epoch"))
+        );
+        vm.prank(owner);
+        priceRegistry.anchor(next, keccak256("sheet for the next epoch"), uri);
+        vm.snapshotGasLastCall("PriceRegistry anchor (first anchor, next epoch)");
+        skip(1 hours);
+        vm.prank(owner);
+        priceRegistry.anchor(next, keccak256("corrected sheet"), uri);
+        vm.snapshotGasLastCall("PriceRegistry anchor (replace before the epoch)");
+        vm.prank(owner);
+        priceRegistry.anchor(next + 1, keccak256("sheet after that"), uri);
+        vm.snapshotGasLastCall("PriceRegistry anchor (a later epoch)");
+        priceRegistry.anchorOf(next);
+        vm.snapshotGasLastCall("PriceRegistry anchorOf (view)");
+    }
 }

@@ -7,9 +7,10 @@ import {VVV} from "../../src/VVV.sol";
 import {Diem} from "../../src/Diem.sol";
 import {StakedVVV} from "../../src/StakedVVV.sol";
 import {DiemStaking} from "../../src/DiemStaking.sol";
+import {PriceRegistry} from "../../src/PriceRegistry.sol";
 import {IStakedVVV} from "../../src/interfaces/IStakedVVV.sol";
 
-/// @dev Deploys and wires the four contracts exactly as the TypeScript deployer does, with the default parameters.
+/// @dev Deploys and wires the contracts exactly as the TypeScript deployer does, with the default parameters.
 abstract contract Fixture is Test {
     /// @dev 2026-01-01T00:00:00Z, an epoch boundary.
     uint256 internal constant T0 = 1_767_225_600;
@@ -30,6 +31,7 @@ abstract contract Fixture is Test {
     Diem internal diem;
     StakedVVV internal svvv;
     DiemStaking internal diemStaking;
+    PriceRegistry internal priceRegistry;
 
     function defaultConfig() internal pure returns (IStakedVVV.Config memory) {
         return IStakedVVV.Config({
@@ -63,6 +65,7 @@ abstract contract Fixture is Test {
         vvv.setEmissionsMinter(address(svvv));
         diem.setMinter(address(svvv));
         diemStaking = new DiemStaking(IERC20(address(diem)), EPOCH, EPOCH, 0.1e18);
+        priceRegistry = new PriceRegistry(owner, diemStaking);
         vm.stopPrank();
     }
 

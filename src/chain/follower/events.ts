@@ -22,7 +22,8 @@ import {
 import type { PerdiemContracts } from '../deploy.ts';
 import { diemAbi, diemStakingAbi, stakedVvvAbi, vvvAbi } from '../generated/contracts.ts';
 
-export type TrackedContract = keyof PerdiemContracts;
+/** The follower keeps no history of the PriceRegistry: the gateway reads its anchors directly. */
+export type TrackedContract = Exclude<keyof PerdiemContracts, 'priceRegistry'>;
 
 export const trackedEvents = {
   stakedVvv: [

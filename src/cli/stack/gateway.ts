@@ -1,13 +1,18 @@
 /** The gateway `perdiem up` serves: on the stack's ledger, chain, models and settings, with the dashboard. */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { AllowanceSync } from '../../chain/allowanceSync.ts';
 import { stakedVvvAbi } from '../../chain/generated/contracts.ts';
+import { readAnchor, readDeploymentEpoch } from '../../chain/priceRegistry.ts';
 import type { Clock } from '../../core/epoch.ts';
 import type { GatewayOptions } from '../../gateway/app.ts';
 import { createRedisNonceStore } from '../../gateway/identity/redisNonceStore.ts';
 import { createMemoryNonceStore, type NonceStore } from '../../gateway/identity/walletToken.ts';
+import { createGatewayMetrics, type GatewayMetrics } from '../../gateway/metrics.ts';
+import { createAnchorGate } from '../../gateway/pricing/anchorGate.ts';
+import { startAnchorRefresh } from '../../gateway/pricing/anchorRefresh.ts';
+import type { SheetGate } from '../../gateway/pricing/sheetGate.ts';
 import type { ProviderRegistry } from '../../gateway/providers/index.ts';
 import { createRedisRateLimiter, type RedisRateLimiter } from '../../gateway/rateLimit/redisRateLimiter.ts';
 import { type GatewayServer, startGatewayServer } from '../../gateway/server.ts';
@@ -95,14 +100,48 @@ function dashboardOf(parts: GatewayParts): NonNullable<GatewayOptions['dashboard
   };
 }
 
+/**
+ * With a PriceRegistry in the deployment, a sheet takes effect only when anchored for its epoch (or, with
+ * --unanchored-prices warn, with a loud warning). The anchors are read once before the gateway serves, then kept
+ * current. Without a registry (contracts from before it), every sheet is admitted.
+ */
+async function sheetGateOf(
+  parts: GatewayParts,
+  logger: Logger,
+  metrics: GatewayMetrics,
+  closers: Closer[],
+): Promise<SheetGate | undefined> {
+  const { chain, config } = parts;
+  const registry = chain.contracts.priceRegistry;
+  if (!registry) return undefined;
+  const gate = createAnchorGate({
+    readAnchor: (epoch) => readAnchor(chain.client, registry, epoch),
+    deploymentEpoch: await readDeploymentEpoch(chain.client, registry),
+    epochSeconds: parts.epochSeconds,
+    mode: config.unanchoredPrices,
+    clock: parts.clock,
+    logger,
+    metrics,
+  });
+  const refresh = startAnchorRefresh({ gate, book: () => parts.settings.prices.current(), clock: parts.clock, logger });
+  closers.push(() => refresh.stop());
+  await refresh.refreshNow();
+  return gate;
+}
+
 export async function startStackGateway(parts: GatewayParts, closers: Closer[]): Promise<GatewayServer> {
   const { config, chain, sync, x402, rateLimiter, port } = parts;
   const x402Nonces = x402 ? nonceStoreFor(config, closers, 'perdiem:nonce:x402:') : undefined;
+  const logger = gatewayLogger(config.home);
+  const metrics = createGatewayMetrics();
+  const sheetGate = await sheetGateOf(parts, logger, metrics, closers);
   const server = await startGatewayServer({
     ledger: parts.ledger,
     registry: parts.registry,
     prices: parts.settings.prices,
     settings: parts.settings,
+    ...(sheetGate ? { sheetGate } : {}),
+    metrics,
     clock: parts.clock,
     epochSeconds: parts.epochSeconds,
     operatorToken: parts.operatorToken,
@@ -120,7 +159,7 @@ export async function startStackGateway(parts: GatewayParts, closers: Closer[]):
     health: () => ({ chain: { rpcUrl: chain.rpcUrl, ...sync.status() } }),
     host: config.host,
     port,
-    logger: gatewayLogger(config.home),
+    logger,
     walletKeys: walletKeysOf(parts, nonceStoreFor(config, closers, 'perdiem:nonce:web3key:')),
     dashboard: dashboardOf(parts),
   }).catch((error: NodeJS.ErrnoException) => {

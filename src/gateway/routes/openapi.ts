@@ -47,6 +47,12 @@ export function openApiDocument(): unknown {
   const inference: Record<string, unknown> = {};
   for (const kind of Object.values(requestKinds)) inference[kind.path] = { post: op(kind.summary, kind.schema) };
   inference['/models'] = { get: op('Models with model_spec.pricing') };
+  inference['/prices/sheets'] = {
+    get: op('The price sheets the gateway holds: hash and effectiveFrom', undefined, null),
+  };
+  inference['/prices/sheets/{hash}'] = {
+    get: op("A price sheet's canonical JSON by its keccak256 (the URI anchored in the PriceRegistry)", undefined, null),
+  };
   const paths: Record<string, unknown> = {};
   for (const prefix of ['/v1', '/api/v1']) {
     for (const [path, item] of Object.entries(inference)) paths[`${prefix}${path}`] = item;
