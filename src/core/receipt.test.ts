@@ -60,7 +60,10 @@ describe('receipts', () => {
     expect(await verifySignedReceipt(inflated, signer.address)).toBe(false);
     const otherChain = { ...signed, domain: { ...signed.domain, chainId: 1 } };
     expect(await verifySignedReceipt(otherChain, signer.address)).toBe(false);
-    const moreTokens = { ...signed, receipt: { ...signed.receipt, usage: { ...signed.receipt.usage, outputTokens: 8 } } };
+    const moreTokens = {
+      ...signed,
+      receipt: { ...signed.receipt, usage: { ...signed.receipt.usage, outputTokens: 8 } },
+    };
     expect(await verifySignedReceipt(moreTokens, signer.address)).toBe(false);
   });
 });
