@@ -22,6 +22,7 @@ import {
   writeDemoModel,
 } from '../providers/index.ts';
 import type { Llama } from '../providers/llama/runtime.ts';
+import type { ReceiptKeyConfig } from '../receipts/receiptSigner.ts';
 import { type GatewayServer, startGatewayServer } from '../server.ts';
 
 export const demoModel = 'perdiem-demo';
@@ -87,12 +88,18 @@ export interface TestGatewayOptions {
   clock?: Clock;
   /** More model ids priced like the demo model. */
   pricedModels?: string[];
+  /** Signs a receipt for every charge. */
+  receiptKey?: ReceiptKeyConfig;
+  /** Default: a SQLite file in the gateway's directory. Closed with the gateway. */
+  ledger?: (clock: Clock) => Promise<Ledger>;
 }
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const directory = await mkdtemp(join(tmpdir(), 'perdiem-gateway-'));
   const clock = options.clock ?? Date.now;
-  const ledger = openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock });
+  const ledger = options.ledger
+    ? await options.ledger(clock)
+    : openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock });
   const registry = createProviderRegistry(await options.providers(directory), { now: clock, llama: testLlama });
   const prices = createPriceBookStore(demoPriceBook);
   if (options.pricedModels) {
@@ -113,6 +120,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     logger: gatewayLogger(process.env.PERDIEM_TEST_LOG ? 'info' : 'silent'),
     operatorToken,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.receiptKey ? { receiptKey: options.receiptKey } : {}),
   });
   let references = 0;
   const fund = async (accountId: string, funding: Funding) => {
