@@ -94,7 +94,9 @@ async function sendToFaultyUpstream(client: OpenAI, kind: 'failed' | 'cut') {
     return { requestId: response.headers.get('x-request-id')!, carried: null };
   } catch (error) {
     if (!(error instanceof OpenAI.APIError)) throw error;
-    return { requestId: error.headers?.get('x-request-id')!, carried: null };
+    const requestId = error.headers?.get('x-request-id');
+    if (!requestId) throw new Error(`a failed answer without x-request-id: ${error.message}`);
+    return { requestId, carried: null };
   }
 }
 
