@@ -100,6 +100,9 @@ export function summary(state: StackState, home: string): string {
   } else {
     lines.push('  API keys     get one with a wallet: GET then POST /api/v1/api_keys/generate_web3_key');
   }
+  if (state.receipts) {
+    lines.push(`  receipts     signed by ${state.receipts.signer} (\`perdiem receipts verify <x-request-id>\`)`);
+  }
   if (state.x402) {
     lines.push(
       `  x402         wallets top up at ${state.gatewayUrl}/api/v1/x402/top-up (test USDC ${state.x402.usdc},`,
