@@ -146,6 +146,26 @@ export function describeReportingConformance(harness: LedgerHarness): void {
         'invalid_request',
       );
       expect(await ledger.chargeOf({ accountId: account.id, requestId: 'req_bad' })).toBeNull();
+
+      // Settled together (one group commit where the adapter batches): each keeps its own sheet.
+      const together = await Promise.all(
+        [0, 1, 2, 3].map((i) => reserve(account.id, 10n, { requestId: `req_together_${i}` })),
+      );
+      const sheets = [0, 1, 2, 3].map((i) => `0x${String(i).repeat(64)}`);
+      await Promise.all(
+        together.map(({ reservation: r }, i) =>
+          ledger.settle({
+            reservationId: r.id,
+            lines: [line(BigInt(i + 1))],
+            latencyMs: 1,
+            priceSheetHash: sheets[i]!,
+          }),
+        ),
+      );
+      for (const i of [0, 1, 2, 3]) {
+        const settled = await ledger.chargeOf({ accountId: account.id, requestId: `req_together_${i}` });
+        expect([settled?.priceSheetHash, settled?.reservation.chargedNano]).toEqual([sheets[i], BigInt(i + 1)]);
+      }
     });
 
     it('aggregates the whole fleet when no account is given', async () => {
