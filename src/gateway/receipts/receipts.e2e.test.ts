@@ -139,6 +139,21 @@ describe('signed receipts through the openai client', () => {
     expect(second.response.headers.get('idempotent-replayed')).toBe('true');
     expect(second.response.headers.get(receiptHeader)).toBe(first.response.headers.get(receiptHeader));
     expect(first.response.headers.get(receiptHeader)).not.toBeNull();
+
+    const streamed = async () => {
+      const body = { ...ask('Streamed again'), stream: true as const };
+      const { data, response } = await client.chat.completions
+        .create(body, { headers: { 'Idempotency-Key': 'receipt-replay-stream' } })
+        .withResponse();
+      let receipt: SignedReceipt | undefined;
+      for await (const chunk of data) receipt = (chunk as { receipt?: SignedReceipt }).receipt ?? receipt;
+      return { receipt, replayed: response.headers.get('idempotent-replayed') };
+    };
+    const original = await streamed();
+    const replayed = await streamed();
+    expect(replayed.replayed).toBe('true');
+    expect(original.receipt).toBeDefined();
+    expect(replayed.receipt).toEqual(original.receipt);
   });
 
   it("refuses another account's receipt and an unknown request with an OpenAI-shaped 404", async () => {
