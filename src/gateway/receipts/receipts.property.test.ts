@@ -102,7 +102,7 @@ async function sendToFaultyUpstream(client: OpenAI, kind: 'failed' | 'cut') {
 
 function describeReceiptsProperty(
   name: string,
-  openLedger: ((clock: () => number) => Promise<Ledger>) | null | undefined,
+  openLedger: ((directory: string, clock: () => number) => Promise<Ledger>) | null | undefined,
 ) {
   describe.skipIf(openLedger === null)(`receipts against the ledger (${name})`, { timeout: 300_000 }, () => {
     let gw: TestGateway;
@@ -202,4 +202,7 @@ function describeReceiptsProperty(
 
 const postgresReachable = (await postgresSkipReason()) === null;
 describeReceiptsProperty('sqlite', undefined);
-describeReceiptsProperty('postgres', postgresReachable ? (clock) => openTestPostgresLedger({ clock }) : null);
+describeReceiptsProperty(
+  'postgres',
+  postgresReachable ? (_directory, clock) => openTestPostgresLedger({ clock }) : null,
+);

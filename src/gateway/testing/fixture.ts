@@ -90,15 +90,15 @@ export interface TestGatewayOptions {
   pricedModels?: string[];
   /** Signs a receipt for every charge. */
   receiptKey?: ReceiptKeyConfig;
-  /** Default: a SQLite file in the gateway's directory. Closed with the gateway. */
-  ledger?: (clock: Clock) => Promise<Ledger>;
+  /** The ledger to run on; by default a SQLite file in the gateway's temp dir. It is closed with the gateway. */
+  ledger?: (directory: string, clock: Clock) => Promise<Ledger>;
 }
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const directory = await mkdtemp(join(tmpdir(), 'perdiem-gateway-'));
   const clock = options.clock ?? Date.now;
   const ledger = options.ledger
-    ? await options.ledger(clock)
+    ? await options.ledger(directory, clock)
     : openSqliteLedger({ path: join(directory, 'ledger.sqlite'), clock });
   const registry = createProviderRegistry(await options.providers(directory), { now: clock, llama: testLlama });
   const prices = createPriceBookStore(demoPriceBook);
