@@ -24,6 +24,7 @@ export const upCommand: Command = {
     '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking})',
     '  --follow-from-block N          with --contracts: where the event follower starts (default: the head)',
     '  --operator-key 0x…             deploy the contracts on --rpc with this key instead',
+    "  --receipt-key 0x…              the key that signs each charge's receipt (default: one kept in DIR/receipt-key)",
     '  --confirmations N              blocks before a stake counts (default 0)',
     '  --database-url postgres://…    PostgreSQL ledger instead of SQLite',
     '  --database-schema NAME         its schema (default perdiem)',
