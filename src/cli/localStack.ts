@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { privateKeyToAccount } from 'viem/accounts';
 import { ensureDashboardBuilt } from '../../web/ensureBuilt.ts';
 import type { Clock } from '../core/epoch.ts';
 import { createProviderRegistry, loadLlamaRuntime } from '../gateway/providers/index.ts';
@@ -23,6 +24,7 @@ import { inference } from './stack/inference.ts';
 import { demoAccount, openLedger } from './stack/ledger.ts';
 import { openStackSettings } from './stack/operatorSettings.ts';
 import { freePort, portFree, portInUse } from './stack/ports.ts';
+import { receiptKeyOf } from './stack/receiptKey.ts';
 import type { StackConfig } from './stackConfig.ts';
 import { readStackState, type StackState, writeStackState } from './stateFile.ts';
 
@@ -98,6 +100,7 @@ async function start(
   const rateLimiter = openRateLimiter(config, closers);
   const settings = await openStackSettings(config, served, clock, progress, closers);
   const operatorToken = previous?.operatorToken ?? `pd-operator-${randomBytes(24).toString('hex')}`;
+  const receiptKey = receiptKeyOf(config, chain.chainId);
   progress('starting the gateway…');
   const domain = `${config.host}:${port}`;
   const parts: GatewayParts = {
@@ -116,6 +119,7 @@ async function start(
     domain,
     dashboardRoot,
     demo,
+    receiptKey,
   };
   const server = await startStackGateway(parts, closers);
   const state = stackStateOf(parts, server, served.models);
@@ -135,5 +139,6 @@ function stackStateOf(parts: GatewayParts, server: GatewayServer, models: string
     ...(parts.demo ? { demo: parts.demo } : {}),
     ...(x402 ? { x402: { usdc: x402.usdc, facilitatorUrl: x402.facilitatorUrl, payTo: x402.payTo } } : {}),
     operatorToken: parts.operatorToken,
+    receipts: { signer: privateKeyToAccount(parts.receiptKey.privateKey).address, chainId: parts.receiptKey.chainId },
   };
 }

@@ -45,6 +45,11 @@ export const stackConfigSchema = z.strictObject({
   followFromBlock: z.coerce.number().int().min(0).optional(),
   /** Deploys the contracts on `rpc` when `contracts` is not given. */
   operatorKey: hexKey.optional(),
+  /**
+   * The key that signs each charge's receipt (EIP-712). Default: a key `up` creates once and keeps in `home`
+   * (`receipt-key`), so receipts verify against the same signer across restarts.
+   */
+  receiptKey: hexKey.optional(),
   /** Blocks a stake must be buried under before it counts. */
   confirmations: z.coerce.number().int().min(0).max(1_000).default(0),
   /** PostgreSQL ledger instead of SQLite in `home`. */

@@ -20,6 +20,8 @@ export interface StackState {
   x402?: { usdc: Address; facilitatorUrl: string; payTo: Address };
   /** Bearer token for the gateway's /admin routes. */
   operatorToken: string;
+  /** Who signs the receipts (`perdiem receipts verify` trusts this address) and the chain of their EIP-712 domain. */
+  receipts?: { signer: Address; chainId: number };
 }
 
 export function stateFilePath(home: string): string {

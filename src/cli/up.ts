@@ -24,6 +24,7 @@ export const upCommand: Command = {
     '  --contracts FILE               deployed addresses on --rpc ({vvv, stakedVvv, diem, diemStaking[, priceRegistry]})',
     '  --follow-from-block N          with --contracts: where the event follower starts (default: the head)',
     '  --operator-key 0x…             deploy the contracts on --rpc with this key instead',
+    "  --receipt-key 0x…              the key that signs each charge's receipt (default: one kept in DIR/receipt-key)",
     '  --confirmations N              blocks before a stake counts (default 0)',
     '  --database-url postgres://…    PostgreSQL ledger instead of SQLite',
     '  --database-schema NAME         its schema (default perdiem)',
@@ -102,6 +103,9 @@ export function summary(state: StackState, home: string): string {
     );
   } else {
     lines.push('  API keys     get one with a wallet: GET then POST /api/v1/api_keys/generate_web3_key');
+  }
+  if (state.receipts) {
+    lines.push(`  receipts     signed by ${state.receipts.signer} (\`perdiem receipts verify <x-request-id>\`)`);
   }
   if (state.x402) {
     lines.push(

@@ -11,6 +11,7 @@ import { modelsCommand } from './models.ts';
 import { orgCommand } from './org.ts';
 import { pricesCommand } from './prices.ts';
 import { projectCommand } from './project.ts';
+import { receiptsCommand } from './receipts.ts';
 import { stakeCommand } from './stake.ts';
 import { stakeDiemCommand } from './stakeDiem.ts';
 import { transferSvvvCommand } from './transferSvvv.ts';
@@ -40,6 +41,7 @@ export const verbs = {
   keys: keysCommand,
   wallets: walletsCommand,
   usage: usageCommand,
+  receipts: receiptsCommand,
   models: modelsCommand,
   prices: pricesCommand,
   org: orgCommand,

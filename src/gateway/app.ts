@@ -27,6 +27,8 @@ import type { ProviderRegistry } from './providers/index.ts';
 import { withRoutingSettings } from './providers/registry.ts';
 import { createMemoryRateLimiter } from './rateLimit/memoryRateLimiter.ts';
 import type { RateLimiter } from './rateLimit/types.ts';
+import { receiptRoutes } from './receipts/receiptRoutes.ts';
+import { createReceiptSigner, type ReceiptKeyConfig } from './receipts/receiptSigner.ts';
 import { billingRoutes } from './routes/billing.ts';
 import { inferenceRoutes } from './routes/inference.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -64,6 +66,8 @@ export interface GatewayOptions {
   epochSeconds?: number;
   /** Bearer token for /admin/*; omitted or null disables the operator routes (401). */
   operatorToken?: string | null;
+  /** The operator's receipt key and chain: every metered response then carries a signed receipt. */
+  receiptKey?: ReceiptKeyConfig;
   /** See GatewayDeps.refreshAllowance: `perdiem up` re-reads the chain allowance here. */
   refreshAllowance?: (accountId: string) => Promise<boolean>;
   /** More dependencies for /healthz (e.g. the chain RPC); a failing one makes `ok` false but the gateway serves on. */
@@ -200,6 +204,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     epochSeconds: options.epochSeconds ?? epochSecondsDefault,
     operatorToken: options.operatorToken ?? null,
     ...(options.refreshAllowance ? { refreshAllowance: options.refreshAllowance } : {}),
+    ...(options.receiptKey ? { receipts: createReceiptSigner(options.receiptKey) } : {}),
   };
 
   const app = new Hono<GatewayEnv>();
@@ -226,6 +231,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const account = new Hono<GatewayEnv>();
   account.use('*', auth);
   account.route('/', billingRoutes(deps));
+  account.route('/', receiptRoutes(deps));
   account.route('/', keyRoutes(deps));
   account.route('/', accountWalletRoutes(deps, options.walletKeys ?? null));
   account.route('/', teamsRoutes(deps));

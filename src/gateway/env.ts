@@ -8,6 +8,7 @@ import type { KeyCache } from './middleware/keyCache.ts';
 import type { PriceBookStore } from './priceBookStore.ts';
 import type { Provider, ProviderRegistry } from './providers/index.ts';
 import type { BucketTake, RateLimiter } from './rateLimit/types.ts';
+import type { ReceiptSigner } from './receipts/receiptSigner.ts';
 import type { OperatorSettings } from './settings/operatorSettings.ts';
 
 export interface GatewayDeps {
@@ -32,6 +33,8 @@ export interface GatewayDeps {
    * Resolves true when it may have changed, so the reservation is worth trying again.
    */
   refreshAllowance?: (accountId: string) => Promise<boolean>;
+  /** Signs each charge's receipt (header, final SSE chunk, /api/v1/receipts); absent, responses carry none. */
+  receipts?: ReceiptSigner;
 }
 
 /** Who is calling: an API key of an account. */

@@ -48,6 +48,7 @@ const meteringMethods = {
 } as const satisfies Record<keyof MeteringLedger, true>;
 
 const reportingMethods = {
+  chargeOf: true,
   usageHistory: true,
   usageAnalytics: true,
   journal: true,

@@ -15,6 +15,7 @@ import { startAnchorRefresh } from '../../gateway/pricing/anchorRefresh.ts';
 import type { SheetGate } from '../../gateway/pricing/sheetGate.ts';
 import type { ProviderRegistry } from '../../gateway/providers/index.ts';
 import { createRedisRateLimiter, type RedisRateLimiter } from '../../gateway/rateLimit/redisRateLimiter.ts';
+import type { ReceiptKeyConfig } from '../../gateway/receipts/receiptSigner.ts';
 import { type GatewayServer, startGatewayServer } from '../../gateway/server.ts';
 import type { OperatorSettings } from '../../gateway/settings/operatorSettings.ts';
 import { localX402GatewayConfig } from '../../gateway/x402/localConfig.ts';
@@ -44,6 +45,8 @@ export interface GatewayParts {
   dashboardRoot: string;
   /** The demo wallet and its account, on the local chain. */
   demo: StackState['demo'];
+  /** Signs every charge's receipt. */
+  receiptKey: ReceiptKeyConfig;
 }
 
 /** Token buckets in Redis when replicas share one; otherwise the gateway keeps them in memory. */
@@ -145,6 +148,7 @@ export async function startStackGateway(parts: GatewayParts, closers: Closer[]):
     clock: parts.clock,
     epochSeconds: parts.epochSeconds,
     operatorToken: parts.operatorToken,
+    receiptKey: parts.receiptKey,
     ...(rateLimiter ? { rateLimiter } : {}),
     ...(config.alertIntervalMs === undefined ? {} : { alertIntervalMs: config.alertIntervalMs }),
     ...(config.webhookAttemptsMax === undefined ? {} : { webhookAttemptsMax: config.webhookAttemptsMax }),

@@ -15,6 +15,8 @@ import { noteBalanceBeforeHold, noteHeadroom } from '../middleware/balance.ts';
 import { noteKeyLimits } from '../middleware/keyLimitHeaders.ts';
 import { correctTokens } from '../middleware/rateLimit.ts';
 import type { Provider } from '../providers/index.ts';
+import { noteReceipt } from '../receipts/receiptHeader.ts';
+import { priceSheetHashAt } from '../receipts/sheetHashes.ts';
 import { withFailover } from '../routes/failover.ts';
 import { replayAnswer } from '../routes/replay.ts';
 import { respondAnswer } from '../routes/respond.ts';
@@ -22,8 +24,8 @@ import type { Admitted, Answer, RequestKind, ReservationBounds, Run } from './ki
 
 type C = Context<GatewayEnv>;
 
-function modelPriceOf(deps: GatewayDeps, model: string): ModelPrice {
-  const price = deps.prices.priceAt(model, deps.clock());
+function modelPriceOf(deps: GatewayDeps, model: string, atMs: number): ModelPrice {
+  const price = deps.prices.priceAt(model, atMs);
   if (price === null) {
     throw new InvalidRequestError(`model ${model} has no price; it cannot be served`, {
       code: 'model_not_priced',
@@ -54,6 +56,7 @@ async function reserve(
   request: Admitted<unknown>,
   price: ModelPrice,
   bounds: ReservationBounds,
+  priceSheetHash: string | null,
 ): Promise<Meter | Replay> {
   const opened = await openMeter(deps, {
     principal: c.get('principal'),
@@ -64,6 +67,7 @@ async function reserve(
     bounds,
     startedAt: c.get('startedAt'),
     log: c.get('log'),
+    priceSheetHash,
   });
   if (opened.replayed) return opened;
   try {
@@ -109,9 +113,12 @@ export async function runKind<B extends { model: string }, P extends ModelPrice,
   request: Admitted<B>,
 ): Promise<Response> {
   const { model, providers } = request.admission;
-  const price = kind.priceOf(model, modelPriceOf(deps, model));
+  // The price and its sheet's hash are read from one book at one time, before anything awaits.
+  const pricedAtMs = deps.clock();
+  const price = kind.priceOf(model, modelPriceOf(deps, model, pricedAtMs));
+  const priceSheetHash = priceSheetHashAt(deps.prices.current(), pricedAtMs);
   const quote = kind.quote(price, request);
-  const meter = await reserve(deps, c, request, price, quote);
+  const meter = await reserve(deps, c, request, price, quote, priceSheetHash);
   if (meter.replayed) return await replayAnswer(deps, c, meter);
   const abort = new AbortController();
   const options = { signal: callSignal(c, abort), requestId: c.get('requestId') };
@@ -136,6 +143,7 @@ export async function runKind<B extends { model: string }, P extends ModelPrice,
     }
     usage = served.usage;
     const settled = await meter.settle(usage, keptAnswer(meter, served.answer));
+    noteReceipt(c, await meter.receipt());
     return respondAnswer(c, served.answer, costObjectOf(settled));
   } catch (error) {
     usage = kind.deliveredOf(error) ?? usage;

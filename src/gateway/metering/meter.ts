@@ -6,9 +6,11 @@
 import { ConflictError, InsufficientFundsError, type TokenUsage } from '../../core/errors.ts';
 import { type NanoUsd, nanoUsdToNumber } from '../../core/money.ts';
 import { costOf, isEmptyUsage, type ModelPrice, type Usage as PricedUsage } from '../../core/pricing.ts';
+import type { ChargeRecord, SignedReceipt } from '../../core/receipt.ts';
 import type { FundingSource, Reservation, ReserveResult } from '../../ledger/types.ts';
 import type { GatewayDeps, Principal, RequestLog } from '../env.ts';
 import { gatewayLimits } from '../limits.ts';
+import { chargeRecordOf } from '../receipts/chargeReceipt.ts';
 import { decodeAnswer, type StoredAnswer } from './storedAnswer.ts';
 
 /** The cost object in every non-streaming response and the final streamed chunk. 1 DIEM pays for $1. */
@@ -52,6 +54,8 @@ export interface Meter {
   settle(usage: PricedUsage, answer?: string): Promise<Reservation>;
   /** Settles `usage` when something was delivered and nothing was settled yet, else voids. Never throws. */
   finish(usage: PricedUsage | null): Promise<void>;
+  /** The signed receipt of the settle, once settled; undefined before, or when the gateway signs none. */
+  receipt(): Promise<SignedReceipt | undefined>;
   /**
    * Voids the reservation, recording `usage` (at list price, charged 0) as the operator's loss, when nothing was
    * settled yet; a plain void when `usage` is null or empty. Never throws.
@@ -78,6 +82,8 @@ export interface MeterRequest {
   bounds: ReservationBounds;
   startedAt: number;
   log: RequestLog;
+  /** The keccak256 of the price sheet `price` comes from, kept with the charge for its receipt. */
+  priceSheetHash?: string | null;
 }
 
 /**
@@ -185,6 +191,7 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
   if (replayed) return replayOf(reservation, response);
   let done = false;
   let settled: Reservation | null = null;
+  let charge: ChargeRecord | null = null;
 
   const settle = async (usage: PricedUsage, answer?: string): Promise<Reservation> => {
     const cost = costOf(request.price, usage);
@@ -193,8 +200,10 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
       lines: cost.lines,
       latencyMs: Math.round(performance.now() - request.startedAt),
       ...(answer !== undefined && request.requestHash !== null ? { response: answer } : {}),
+      ...(request.priceSheetHash ? { priceSheetHash: request.priceSheetHash } : {}),
     });
     settled = result.reservation;
+    charge = chargeRecordOf(settled, cost.lines, request.priceSheetHash ?? null);
     done = true;
     const charged = settled.chargedNano ?? 0n;
     request.log.costNano = charged.toString();
@@ -250,5 +259,6 @@ export async function openMeter(deps: GatewayDeps, request: MeterRequest): Promi
     settle,
     finish,
     lose,
+    receipt: async () => (charge && deps.receipts ? await deps.receipts.sign(charge) : undefined),
   };
 }

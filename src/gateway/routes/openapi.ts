@@ -61,6 +61,11 @@ export function openApiDocument(): unknown {
     '/api/v1/billing/balance': { get: op('Balance (DIEM allowance, credits, USD)') },
     '/api/v1/billing/usage-history': { get: op('Usage history, cursor-paginated; CSV with Accept: text/csv') },
     '/api/v1/billing/usage-analytics': { get: op('Usage by day, model and key') },
+    '/api/v1/receipts/{requestId}': {
+      get: op(
+        "The signed receipt of one of this account's charges: {receipt, signature, signer, domain}, EIP-712 typed data (domain perdiem/1 on the gateway's chain) the operator's receipt key signed; the same receipt the answer carried in its x-perdiem-receipt header or final SSE chunk. 404 receipt_not_found for another account's request or one not charged",
+      ),
+    },
     '/api/v1/api_keys': {
       get: op('List API keys'),
       post: op('Create an API key (ADMIN key)', createKeySchema),

@@ -74,7 +74,8 @@ async function pump<TChunk extends { usage?: unknown }>(
       if (chunk.usage != null) {
         recorder?.add(chunk, JSON.stringify(chunk));
         const settled = await meter.settle(textUsage(stream.usage), recorder?.encode());
-        send(`data: ${JSON.stringify({ ...chunk, cost: costObjectOf(settled) })}\n\n`);
+        const receipt = await meter.receipt();
+        send(`data: ${JSON.stringify({ ...chunk, cost: costObjectOf(settled), ...(receipt ? { receipt } : {}) })}\n\n`);
       } else {
         const text = JSON.stringify(chunk);
         recorder?.add(chunk, text);

@@ -22,6 +22,7 @@ import {
   writeDemoModel,
 } from '../providers/index.ts';
 import type { Llama } from '../providers/llama/runtime.ts';
+import type { ReceiptKeyConfig } from '../receipts/receiptSigner.ts';
 import { type GatewayServer, startGatewayServer } from '../server.ts';
 
 export const demoModel = 'perdiem-demo';
@@ -87,6 +88,8 @@ export interface TestGatewayOptions {
   clock?: Clock;
   /** More model ids priced like the demo model. */
   pricedModels?: string[];
+  /** Signs a receipt for every charge. */
+  receiptKey?: ReceiptKeyConfig;
   /** The price book to start with; the demo's by default. */
   priceBook?: PriceBook;
   /** The ledger to run on; by default a SQLite file in the gateway's temp dir. It is closed with the gateway. */
@@ -119,6 +122,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     logger: gatewayLogger(process.env.PERDIEM_TEST_LOG ? 'info' : 'silent'),
     operatorToken,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.receiptKey ? { receiptKey: options.receiptKey } : {}),
   });
   let references = 0;
   const fund = async (accountId: string, funding: Funding) => {

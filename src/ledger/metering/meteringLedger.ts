@@ -105,6 +105,8 @@ export interface SettleInput {
    * bytes), stored in the same transaction as the charge, so a request is never charged without its answer kept.
    */
   response?: string;
+  /** The keccak256 of the price sheet that priced the lines (`core/priceSheetHash`), kept for the charge's receipt. */
+  priceSheetHash?: string;
 }
 
 /**

@@ -103,6 +103,9 @@ export function validateSettleInput(input: SettleInput): NanoUsd {
       throw invalidInput(`a stored response is at most ${ledgerLimits.storedResponseBytesMax} bytes`, 'response');
     }
   }
+  if (input.priceSheetHash !== undefined && !/^0x[0-9a-f]{64}$/.test(input.priceSheetHash)) {
+    throw invalidInput('priceSheetHash must be 0x and 64 lower-case hex digits', 'priceSheetHash');
+  }
   return total;
 }
 

@@ -88,7 +88,8 @@ export async function runHotBatch(sql: Sql, owner: string, ops: HotOp[]): Promis
     ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
     ${lines.map((l) => l.amountNano.toString())}::bigint[],
     ${ops.map(latencyOf)}::integer[],
-    ${text((op) => (op.kind === 'settle' ? op.call.input.response : null))}::text[])`;
+    ${text((op) => (op.kind === 'settle' ? op.call.input.response : null))}::text[],
+    ${text((op) => (op.kind === 'settle' ? op.call.input.priceSheetHash : null))}::text[])`;
   const out: HotResult[] = new Array(ops.length);
   for (const row of rows) {
     const op = ops[Number(row.ord) - 1]!;
@@ -120,7 +121,7 @@ export async function settleAlone(sql: Sql, { input, now }: SettleCall): Promise
     ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => String(l.units))}::bigint[],
     ${lines.map((l) => l.unitPriceNano.toString())}::bigint[], ${lines.map((l) => String(l.priceUnit))}::bigint[],
     ${lines.map((l) => l.amountNano.toString())}::bigint[], ${input.latencyMs}::integer,
-    ${input.response ?? null}::text)`;
+    ${input.response ?? null}::text, ${input.priceSheetHash ?? null}::text)`;
   return { reservation: toReservation(row!), replayed: row!.replayed as boolean };
 }
 

@@ -107,7 +107,13 @@ export class SqliteMetering implements MeteringLedger {
     const now = this.clock();
     return this.storage.write(() => {
       const id = /^\d{1,18}$/.test(input.reservationId) ? BigInt(input.reservationId) : -1n;
-      const row = this.stmt.settleReservation.get(actualNano, now, id, input.response ?? null);
+      const row = this.stmt.settleReservation.get(
+        actualNano,
+        now,
+        id,
+        input.response ?? null,
+        input.priceSheetHash ?? null,
+      );
       if (!row) return { reservation: this.settledBefore(input.reservationId, actualNano), replayed: true };
       const reservation = toReservation(row);
       const chargedNano = reservation.chargedNano!;

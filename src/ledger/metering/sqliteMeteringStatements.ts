@@ -46,7 +46,8 @@ export const meteringStatements = {
     (SELECT id FROM reservations WHERE account_id = ?1 AND idempotency_key = ?3 AND released = 0) AS existing`,
   // The settle's state change and read in one step; no row: not live (the caller reads it to say why).
   settleReservation: `UPDATE reservations SET status = 'SETTLED', charged_nano = min(amount_nano, ?1),
-    loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2, response = ?4 WHERE id = ?3 AND status = 'RESERVED'
+    loss_nano = ?1 - min(amount_nano, ?1), finished_at_ms = ?2, response = ?4,
+    price_sheet_hash = ?5 WHERE id = ?3 AND status = 'RESERVED'
     RETURNING ${holdColumns}`,
   finishUnpaid: 'UPDATE reservations SET status = ?, released = 1, finished_at_ms = ? WHERE id = ?',
   voidLoss: 'UPDATE reservations SET charged_nano = 0, loss_nano = ? WHERE id = ?',

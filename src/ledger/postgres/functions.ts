@@ -267,7 +267,7 @@ END $$;
 -- Settles a reservation, keeping p_response (the answer replays return) in the same transaction as the charge.
 CREATE OR REPLACE FUNCTION perdiem_settle(
   p_id text, p_now bigint, p_skus text[], p_units bigint[], p_prices bigint[], p_price_units bigint[],
-  p_amounts bigint[], p_latency integer, p_response text
+  p_amounts bigint[], p_latency integer, p_response text, p_price_sheet text
 ) RETURNS TABLE (replayed boolean, ${reservationColumns}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -293,7 +293,7 @@ BEGIN
   ${releaseHoldSql('r', 'v_charged')}
   v_payer := ${ledgerAccountSql('r.account_id', 'r.source', 'r.epoch')};
   UPDATE reservations SET status = 'SETTLED', charged_nano = v_charged, loss_nano = v_loss, finished_at_ms = p_now,
-      response = p_response
+      response = p_response, price_sheet_hash = p_price_sheet
     WHERE id = p_id;
   -- The charge is spread over the lines in order, so that usage rows sum to exactly what was charged.
   INSERT INTO usage_records (reservation_id, request_id, account_id, key_id, model, sku, units, unit_price_nano,
@@ -386,7 +386,8 @@ CREATE OR REPLACE FUNCTION perdiem_batch(
   p_kinds text[], p_ids text[], p_accounts text[], p_keys text[], p_idems text[], p_request_ids text[],
   p_request_hashes text[], p_owner text, p_models text[], p_amounts bigint[], p_mins bigint[], p_nows bigint[],
   p_expires bigint[], p_epochs bigint[], p_months text[], p_line_counts integer[], p_skus text[], p_units bigint[],
-  p_prices bigint[], p_price_units bigint[], p_line_amounts bigint[], p_latencies integer[], p_responses text[]
+  p_prices bigint[], p_price_units bigint[], p_line_amounts bigint[], p_latencies integer[], p_responses text[],
+  p_price_sheets text[]
 ) RETURNS TABLE (ord integer, replayed boolean, ${reservationColumns}, ${reserveColumns}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -414,7 +415,7 @@ BEGIN
       t := v_first[i] + p_line_counts[i] - 1;
       RETURN QUERY SELECT i, r.*, ${noReserveColumns} FROM perdiem_settle(p_ids[i],
         p_nows[i], p_skus[f:t], p_units[f:t], p_prices[f:t], p_price_units[f:t], p_line_amounts[f:t], p_latencies[i],
-        p_responses[i]) r;
+        p_responses[i], p_price_sheets[i]) r;
     ELSIF p_kinds[i] = 'L' THEN
       f := v_first[i];
       t := v_first[i] + p_line_counts[i] - 1;

@@ -329,4 +329,13 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) WHERE next_attempt_at_ms IS NOT NULL;
 `,
   },
+  {
+    version: 9,
+    name: 'receipts: price sheet of each charge',
+    // The sheet's keccak256 (0x + 64 hex), set by the settle; and the charge of a request, found by its id.
+    sql: `
+ALTER TABLE reservations ADD COLUMN price_sheet_hash text;
+CREATE INDEX reservations_request ON reservations (request_id);
+`,
+  },
 ];

@@ -99,6 +99,75 @@ export function describeReportingConformance(harness: LedgerHarness): void {
       expect(forKey.byModel.map((r) => r.amountNano)).toEqual([usd(1)]);
     });
 
+    it('finds a settled charge by request id, with its lines and price sheet, for its own account only', async () => {
+      const account = await fundedAccount({ usd: usd(100) });
+      const other = await fundedAccount({ usd: usd(100) });
+      const sheet = `0x${'a1'.repeat(32)}`;
+      const { reservation } = await reserve(account.id, 10n, { requestId: 'req_charge', model: 'mm' });
+      expect(await ledger.chargeOf({ accountId: account.id, requestId: 'req_charge' })).toBeNull(); // still held
+      clock.advance(5);
+      // 12 listed, capped at the 10 held: the rows sum to what was charged.
+      await ledger.settle({
+        reservationId: reservation.id,
+        lines: [line(7n, 'text.input'), line(5n, 'text.output')],
+        latencyMs: 3,
+        priceSheetHash: sheet,
+      });
+      const charge = await ledger.chargeOf({ accountId: account.id, requestId: 'req_charge' });
+      expect(charge?.reservation).toMatchObject({
+        id: reservation.id,
+        requestId: 'req_charge',
+        status: 'SETTLED',
+        chargedNano: 10n,
+        model: 'mm',
+        source: 'USD',
+        finishedAtMs: start + 5,
+      });
+      expect(charge?.priceSheetHash).toBe(sheet);
+      expect(charge?.lines.map((l) => [l.sku, l.units, l.amountNano, l.listAmountNano])).toEqual([
+        ['text.input', 7, 7n, 7n],
+        ['text.output', 5, 3n, 5n],
+      ]);
+      expect(await ledger.chargeOf({ accountId: other.id, requestId: 'req_charge' })).toBeNull();
+      expect(await ledger.chargeOf({ accountId: account.id, requestId: 'req_nothing' })).toBeNull();
+
+      const voided = await reserve(account.id, 10n, { requestId: 'req_voided' });
+      await ledger.void(voided.reservation.id);
+      expect(await ledger.chargeOf({ accountId: account.id, requestId: 'req_voided' })).toBeNull();
+
+      const bare = await reserve(account.id, 10n, { requestId: 'req_bare' });
+      await ledger.settle({ reservationId: bare.reservation.id, lines: [line(2n)], latencyMs: null });
+      expect((await ledger.chargeOf({ accountId: account.id, requestId: 'req_bare' }))?.priceSheetHash).toBeNull();
+
+      const bad = await reserve(account.id, 10n, { requestId: 'req_bad' });
+      await expectError(
+        ledger.settle({ reservationId: bad.reservation.id, lines: [line(2n)], latencyMs: null, priceSheetHash: 'x' }),
+        400,
+        'invalid_request',
+      );
+      expect(await ledger.chargeOf({ accountId: account.id, requestId: 'req_bad' })).toBeNull();
+
+      // Settled together (one group commit where the adapter batches): each keeps its own sheet.
+      const together = await Promise.all(
+        [0, 1, 2, 3].map((i) => reserve(account.id, 10n, { requestId: `req_together_${i}` })),
+      );
+      const sheets = [0, 1, 2, 3].map((i) => `0x${String(i).repeat(64)}`);
+      await Promise.all(
+        together.map(({ reservation: r }, i) =>
+          ledger.settle({
+            reservationId: r.id,
+            lines: [line(BigInt(i + 1))],
+            latencyMs: 1,
+            priceSheetHash: sheets[i]!,
+          }),
+        ),
+      );
+      for (const i of [0, 1, 2, 3]) {
+        const settled = await ledger.chargeOf({ accountId: account.id, requestId: `req_together_${i}` });
+        expect([settled?.priceSheetHash, settled?.reservation.chargedNano]).toEqual([sheets[i], BigInt(i + 1)]);
+      }
+    });
+
     it('aggregates the whole fleet when no account is given', async () => {
       const model = `fleet-${Math.random().toString(36).slice(2)}`;
       for (const amount of [usd(1), usd(2)]) {

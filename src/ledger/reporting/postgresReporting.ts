@@ -2,12 +2,13 @@
 import { ledgerLimits } from '../limits.ts';
 import type { LedgerStorage } from '../postgres/ledgerStorage.ts';
 import type { Sql } from '../postgres/pool.ts';
-import { toUsage } from '../rows.ts';
+import { toReservation, toUsage } from '../rows.ts';
 import type {
   AnalyticsQuery,
   AnalyticsRow,
   JournalEntry,
   ReportingLedger,
+  SettledCharge,
   UsageAnalytics,
   UsagePage,
   UsageQuery,
@@ -23,6 +24,17 @@ export class PostgresReporting implements ReportingLedger {
 
   private get sql(): Sql {
     return this.storage.sql;
+  }
+
+  async chargeOf(input: { accountId: string; requestId: string }): Promise<SettledCharge | null> {
+    const [row] = await this.sql`SELECT * FROM reservations WHERE request_id = ${input.requestId}
+      AND account_id = ${input.accountId} AND status = 'SETTLED'`;
+    if (!row) return null;
+    const reservation = toReservation(row);
+    // Usage rows carry their settle's time: the (account, time) index finds them.
+    const lines = await this.sql`SELECT * FROM usage_records WHERE account_id = ${input.accountId}
+      AND created_at_ms = ${reservation.finishedAtMs} AND reservation_id = ${reservation.id} ORDER BY id`;
+    return { reservation, lines: lines.map(toUsage), priceSheetHash: (row.price_sheet_hash as string | null) ?? null };
   }
 
   async usageHistory(query: UsageQuery): Promise<UsagePage> {

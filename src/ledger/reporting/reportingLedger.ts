@@ -1,5 +1,6 @@
 /** What was spent: usage rows, analytics and the double-entry journal. */
 import type { NanoUsd } from '../../core/money.ts';
+import type { Reservation } from '../metering/meteringLedger.ts';
 import type { FundingSource, SpendCurrency } from '../vocabulary.ts';
 
 export interface UsageRecord {
@@ -87,8 +88,20 @@ export interface JournalEntry {
   createdAtMs: number;
 }
 
+/** One settled charge, whole: what its receipt states (gateway/receipts). */
+export interface SettledCharge {
+  /** SETTLED; `chargedNano` is what the account paid and `lines` sum to it. */
+  reservation: Reservation;
+  /** Its usage rows, in line order. */
+  lines: UsageRecord[];
+  /** The keccak256 of the price sheet that priced it; null for charges settled without one. */
+  priceSheetHash: string | null;
+}
+
 /** Usage history, analytics and the journal, read-only. */
 export interface ReportingLedger {
+  /** The settled charge of the request `requestId` of `accountId`; null when there is none (or it is another's). */
+  chargeOf(input: { accountId: string; requestId: string }): Promise<SettledCharge | null>;
   usageHistory(query: UsageQuery): Promise<UsagePage>;
   usageAnalytics(query: AnalyticsQuery): Promise<UsageAnalytics>;
   /** Journal entries in id order, for audits and reconciliation. */

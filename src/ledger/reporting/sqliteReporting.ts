@@ -2,13 +2,14 @@
 
 import { ledgerLimits } from '../limits.ts';
 import type { Row } from '../rows.ts';
-import { toUsage } from '../rows.ts';
+import { toReservation, toUsage } from '../rows.ts';
 import type { PreparedCatalog, SqliteStorage } from '../sqlite/sqliteStorage.ts';
 import type {
   AnalyticsQuery,
   AnalyticsRow,
   JournalEntry,
   ReportingLedger,
+  SettledCharge,
   UsageAnalytics,
   UsagePage,
   UsageQuery,
@@ -25,6 +26,10 @@ function analyticsSql(group: string): string {
 }
 
 const reportingStatements = {
+  chargeReservation: `SELECT * FROM reservations WHERE request_id = ?1 AND account_id = ?2 AND status = 'SETTLED'`,
+  // Usage rows carry their settle's time: the (account, time) index finds them.
+  chargeLines: `SELECT * FROM usage_records WHERE account_id = ?1 AND created_at_ms = ?2 AND reservation_id = ?3
+    ORDER BY id`,
   journal: 'SELECT * FROM journal_entries WHERE id > ? ORDER BY id LIMIT ?',
   usagePage: `SELECT * FROM usage_records WHERE account_id = ?1 AND (?2 IS NULL OR key_id = ?2)
     AND (?3 IS NULL OR model = ?3) AND created_at_ms >= ?4 AND created_at_ms < ?5
@@ -39,6 +44,14 @@ export class SqliteReporting implements ReportingLedger {
 
   constructor(storage: SqliteStorage) {
     this.stmt = storage.prepare(reportingStatements);
+  }
+
+  async chargeOf(input: { accountId: string; requestId: string }): Promise<SettledCharge | null> {
+    const row = this.stmt.chargeReservation.get(input.requestId, input.accountId);
+    if (!row) return null;
+    const reservation = toReservation(row);
+    const lines = this.stmt.chargeLines.all(input.accountId, reservation.finishedAtMs, reservation.id).map(toUsage);
+    return { reservation, lines, priceSheetHash: (row.price_sheet_hash as string | null) ?? null };
   }
 
   async usageHistory(query: UsageQuery): Promise<UsagePage> {
