@@ -214,10 +214,12 @@ export function describeMeteringConformance(harness: LedgerHarness): void {
       const journal = await ledger.journal();
       expectBalancedJournal(journal);
       const lost = journal.filter((e) => e.kind === 'LOSS' && e.side === 'DEBIT');
-      expect(lost.map((e) => [e.reservationId, e.amountNano]).sort()).toEqual([
-        [a, usd(0.1)],
-        [d, usd(0.25)],
-      ]);
+      expect(lost.map((e) => [e.reservationId, e.amountNano]).sort()).toEqual(
+        [
+          [a, usd(0.1)],
+          [d, usd(0.25)],
+        ].sort(),
+      );
     });
 
     it('refuses a void with loss after a settle, and bad loss lines, changing nothing', async () => {
