@@ -156,7 +156,7 @@ describe('gateway verbs', () => {
     expect(after.err).toMatch(/^perdiem balance: gateway answered 401/);
   });
 
-  it('prices set adds a sheet version with the new price and keeps the other models', async () => {
+  it('prices set announces a sheet version from the next epoch with the new price and keeps the other models', async () => {
     const { code, out, err } = await run(
       'prices',
       'set',
@@ -165,16 +165,38 @@ describe('gateway verbs', () => {
       '0.2',
       '--output-per-1m',
       '0.8',
+      '--override',
+      '--reason',
+      'the demo gets cheaper',
       '--operator-token',
       operatorToken,
     );
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(out).toMatch(new RegExp(`^${demoModel}: \\$0\\.2 in / \\$0\\.8 out per 1M tokens`));
+    const nextEpoch = new Date((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000).toISOString();
+    expect(out).toMatch(
+      new RegExp(`^${demoModel}: \\$0\\.2 in / \\$0\\.8 out per 1M tokens, effective from ${nextEpoch}`),
+    );
     expect(out).toMatch(/^upstream-demo\s+text\s+\$2 in \/ \$8 out per 1M tokens$/m);
-    expect((await run('models')).out).toMatch(new RegExp(`^${demoModel}\\s+text\\s+\\d+\\s+\\$0\\.2\\s+\\$0\\.8`, 'm'));
+    // In force from the next epoch; until then the models list keeps the price and shows the next one.
+    expect((await run('models')).out).toMatch(new RegExp(`^${demoModel}\\s+text\\s+\\d+\\s+\\$2\\s+\\$8`, 'm'));
+    const models = JSON.parse((await run('models', '--json')).out) as {
+      id: string;
+      model_spec: { pricing: { next?: unknown } };
+    }[];
+    expect(models.find((model) => model.id === demoModel)!.model_spec.pricing.next).toMatchObject({
+      input: { usd: 0.2 },
+      output: { usd: 0.8 },
+      effective_from: nextEpoch,
+      notice: 'the demo gets cheaper',
+    });
     const listed = JSON.parse((await run('prices', 'list', '--json', '--operator-token', operatorToken)).out);
     expect(listed.length).toBe(2);
+    const refused = await run(
+      ...['prices', 'set', demoModel, '--input-per-1m', '9', '--output-per-1m', '9', '--operator-token', operatorToken],
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/gateway answered 400 \(price_change_exceeds_bound\)/);
   });
 
   it('prices set without the operator token is a 401; a bad price is a usage error', async () => {

@@ -61,7 +61,10 @@ describe('perdiem prices', () => {
     try {
       const empty = await run('prices', 'history');
       expect(empty).toMatchObject({ code: 0, out: 'no stored price sheets (the gateway runs on its default prices)' });
-      const set = await run('prices', 'set', fakeModels.text, '--input-per-1m', '0.3', '--output-per-1m', '0.9');
+      const set = await run(
+        ...['prices', 'set', fakeModels.text, '--input-per-1m', '0.3', '--output-per-1m', '0.9'],
+        ...['--override', '--reason', 'cheaper hardware'],
+      );
       expect(set.err).toBe('');
       expect(set.code).toBe(0);
 
@@ -79,6 +82,27 @@ describe('perdiem prices', () => {
       expect(json).toHaveLength(1);
       const bad = await run('prices', 'history', '--limit', '0');
       expect(bad.code).toBe(2);
+
+      // The model's price in every version: the default, then the one announced for the next epoch, with its reason.
+      const nextEpoch = new Date((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000).toISOString();
+      const modelHistory = await run('prices', 'history', fakeModels.text);
+      expect(modelHistory.out).toMatch(/^EFFECTIVE FROM\s+EPOCH\s+PRICE\s+SHEET\s+OVERRIDE$/m);
+      expect(modelHistory.out).toMatch(
+        /^1970-01-01T00:00:00\.000Z\s+0\s+\$1 in \/ \$4 out per 1M tokens\s+0x[0-9a-f]{8}…$/m,
+      );
+      expect(modelHistory.out).toContain(`${nextEpoch}`);
+      expect(modelHistory.out).toMatch(/\$0\.3 in \/ \$0\.9 out per 1M tokens\s+0x[0-9a-f]{8}…\s+cheaper hardware$/m);
+      const noReason = await run(
+        'prices',
+        'set',
+        fakeModels.text,
+        '--input-per-1m',
+        '1',
+        '--output-per-1m',
+        '1',
+        '--override',
+      );
+      expect(noReason).toMatchObject({ code: 2, err: expect.stringMatching(/--override needs --reason/) });
     } finally {
       await gateway.close();
     }

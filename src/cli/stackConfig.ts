@@ -83,6 +83,17 @@ export const stackConfigSchema = z.strictObject({
    * `warn` (in force anyway, with a warning log and metric).
    */
   unanchoredPrices: z.enum(['refuse', 'warn']).default('refuse'),
+  /** What one compute unit (a reference-accelerator second) is priced at, in USD, when calibrating (default 0.001). */
+  cuPriceUsd: z
+    .string()
+    .regex(/^\d+(\.\d{1,9})?$/, 'a decimal USD amount')
+    .optional(),
+  /** Calibration's markup over compute cost, basis points (default 2000: 20%). */
+  priceMarginBps: z.coerce.number({ error: 'an integer of basis points' }).int().min(0).max(1_000_000).optional(),
+  /** The most a priced model's rate moves per epoch, basis points (default 2000: 20%); more needs an override. */
+  priceStepBpsMax: z.coerce.number({ error: 'an integer of basis points' }).int().min(0).max(1_000_000).optional(),
+  /** Announce the calibrated price sheet for the next epoch, once per epoch (default false). */
+  autoCalibrate: bool.default(false),
   /** Redis for rate limits (shared by replicas) instead of memory. */
   redisUrl: z
     .string()

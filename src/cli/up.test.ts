@@ -71,12 +71,14 @@ describe('perdiem up', { timeout: 180_000 }, () => {
 
   it('resumes the same chain, ledger, key and operator prices on a second start', async () => {
     const first = await startUpProcess(home);
-    // The operator reprices the demo model, as `perdiem prices set` does.
+    // The operator reprices the demo model, as `perdiem prices set` does: from the next epoch (a UTC day on the
+    // local chain), past the 20% step bound with a reason.
     const admin = { authorization: `Bearer ${first.state.operatorToken}`, 'content-type': 'application/json' };
     const sheet = {
-      effectiveFrom: new Date(Date.now() - 1_000).toISOString(),
       models: { 'perdiem-demo': { kind: 'text', inputPer1M: '0.3', outputPer1M: '0.9' } },
+      override: { reason: 'demo repricing' },
     };
+    const nextEpoch = new Date((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000).toISOString();
     const posted = await fetch(`${first.state.gatewayUrl}/admin/prices`, {
       method: 'POST',
       headers: admin,
@@ -91,14 +93,21 @@ describe('perdiem up', { timeout: 180_000 }, () => {
       expect(second.state.contracts).toEqual(first.state.contracts);
       expect(second.state.demo!.apiKey).toBe(first.state.demo!.apiKey);
       expect(await balance(second.state)).toEqual(before);
-      // The price survived the restart, and requests are charged at it: $0.30 / $0.90 per 1M tokens.
+      // The announced price survived the restart as the next one; requests are charged at the one in force until its
+      // epoch begins: $0.20 / $0.80 per 1M tokens.
       const openai = new OpenAI({ baseURL: `${second.state.gatewayUrl}/v1`, apiKey: second.state.demo!.apiKey });
+      const models = await openai.models.list();
+      const demo = models.data.find((m) => m.id === 'perdiem-demo') as unknown as { model_spec: { pricing: unknown } };
+      expect(demo.model_spec.pricing).toMatchObject({
+        input: { usd: 0.2 },
+        next: { input: { usd: 0.3 }, output: { usd: 0.9 }, effective_from: nextEpoch, notice: 'demo repricing' },
+      });
       const { usage, cost } = (await openai.chat.completions.create({
         model: 'perdiem-demo',
         messages: [{ role: 'user', content: 'Hello' }],
         max_tokens: 4,
       })) as unknown as { usage: { prompt_tokens: number; completion_tokens: number }; cost: { nanoUsd: string } };
-      expect(BigInt(cost.nanoUsd)).toBe(BigInt(usage.prompt_tokens * 300 + usage.completion_tokens * 900));
+      expect(BigInt(cost.nanoUsd)).toBe(BigInt(usage.prompt_tokens * 200 + usage.completion_tokens * 800));
     } finally {
       expect(await stopUpProcess(second)).toBe(0);
     }

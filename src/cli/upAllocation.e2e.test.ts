@@ -168,7 +168,11 @@ describe('on-chain allocation through the gateway', { timeout: 300_000 }, () => 
     const config = resolveStackConfig({ home, port: '0', rpc: chain.anvil.rpcUrl, contracts: contractsFile }, {}, home);
     stack = await startLocalStack({ config, progress: () => {}, clock });
     const model = stack.state.models[0]!;
-    const priced = await perdiem('prices', 'set', model, '--input-per-1m', '0', '--output-per-1m', '200000');
+    // In force from e1 (a price change takes effect at the next epoch boundary), past the step bound with a reason.
+    const priced = await perdiem(
+      ...['prices', 'set', model, '--input-per-1m', '0', '--output-per-1m', '200000'],
+      ...['--override', '--reason', 'a price that makes each request cost a visible slice'],
+    );
     expect(priced.err).toBe('');
 
     // Epoch e0: the treasury allocates 2 DIEM to alice and 1 DIEM to bob, from e0 + 1.

@@ -6,6 +6,8 @@
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, type Env, Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import { type CalibrationTerms, calibrationTermsDefault } from '../core/calibration.ts';
+import type { ComputeMeasurements } from '../core/computeUnits.ts';
 import type { Clock } from '../core/epoch.ts';
 import { epochSecondsDefault } from '../core/epoch.ts';
 import type { PriceBook } from '../core/pricing.ts';
@@ -20,7 +22,8 @@ import { authMiddleware } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { createKeyCache } from './middleware/keyCache.ts';
 import { requestIdMiddleware } from './middleware/requestId.ts';
-import { createPriceBookStore, type PriceBookStore } from './priceBookStore.ts';
+import type { PriceBookStore } from './priceBookStore.ts';
+import { noComputeMeasurements } from './pricing/computeMeasurementsOf.ts';
 import { gatedPriceBookStore } from './pricing/gatedPrices.ts';
 import type { SheetGate } from './pricing/sheetGate.ts';
 import type { ProviderRegistry } from './providers/index.ts';
@@ -55,6 +58,10 @@ export interface GatewayOptions {
    * admit. Default: every sheet (`openSheetGate`).
    */
   sheetGate?: SheetGate;
+  /** Each model's CU estimate; default none (calibration keeps every price, /v1/models shows no CU rates). */
+  compute?: ComputeMeasurements;
+  /** CU price, margin and the step bound of price changes; each one not given is `calibrationTermsDefault`'s. */
+  pricing?: Partial<CalibrationTerms>;
   /** Unix ms; default Date.now. Prices, rate limits and epochs read it. */
   clock?: Clock;
   /** Default: pino at `info` on stdout, with authorization headers redacted. */
@@ -177,14 +184,23 @@ export function gatewayLogger(
   return pino({ level, redact: logRedactions }, lines);
 }
 
-export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
+/**
+ * The dependencies a gateway with `options` runs on. Without `settings`, a price book given as a book is held by
+ * in-memory settings (so its changes show in the settings history); a store given is used as it is.
+ */
+export function gatewayDeps(options: GatewayOptions): GatewayDeps {
   const clock = options.clock ?? Date.now;
-  const allPrices =
-    options.settings?.prices ?? (isStore(options.prices) ? options.prices : createPriceBookStore(options.prices));
-  const prices = options.sheetGate ? gatedPriceBookStore(allPrices, options.sheetGate, clock) : allPrices;
+  const given = options.prices;
   const settings =
-    options.settings ?? memoryOperatorSettings({ prices: allPrices.current(), rateLimits: options.rateLimits, clock });
-  const deps: GatewayDeps = {
+    options.settings ??
+    memoryOperatorSettings({
+      prices: isStore(given) ? given.current() : given,
+      rateLimits: options.rateLimits,
+      clock,
+    });
+  const allPrices = options.settings?.prices ?? (isStore(given) ? given : settings.prices);
+  const prices = options.sheetGate ? gatedPriceBookStore(allPrices, options.sheetGate, clock) : allPrices;
+  return {
     ledger: options.ledger,
     keys: createKeyCache(options.ledger, {
       ttlMs: gatewayLimits.authenticatedKeyTtlMs,
@@ -192,6 +208,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     }),
     registry: withRoutingSettings(options.registry, settings),
     prices,
+    compute: options.compute ?? noComputeMeasurements,
+    pricing: { ...calibrationTermsDefault, ...options.pricing },
     clock,
     logger: options.logger ?? gatewayLogger(),
     rateLimiter: options.rateLimiter ?? createMemoryRateLimiter(),
@@ -206,7 +224,10 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     ...(options.refreshAllowance ? { refreshAllowance: options.refreshAllowance } : {}),
     ...(options.receiptKey ? { receipts: createReceiptSigner(options.receiptKey) } : {}),
   };
+}
 
+/** The app; `deps` default to `gatewayDeps(options)` (the server passes them, to run timers on the same ones). */
+export function createGateway(options: GatewayOptions, deps: GatewayDeps = gatewayDeps(options)): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.onError(errorHandler(deps));
   app.notFound(notFoundHandler);
@@ -238,7 +259,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
 
   // Before the authenticated sub-apps: the wallet key flow is how a wallet without a key gets one.
   if (x402) app.route('/api/v1', x402.routes);
-  // Public, before the authenticated sub-apps: the URI anchored on chain for each sheet.
+  // Public, before the authenticated sub-apps: the URI anchored on chain for each sheet, the gate's refusals included.
+  const allPrices = options.settings?.prices ?? (isStore(options.prices) ? options.prices : deps.settings.prices);
   app.route('/v1', priceSheetRoutes(allPrices));
   app.route('/api/v1', priceSheetRoutes(allPrices));
   if (options.walletKeys) {

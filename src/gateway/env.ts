@@ -1,5 +1,7 @@
 /** What every gateway handler can reach: the injected dependencies and the per-request variables. */
 import type { Logger } from 'pino';
+import type { CalibrationTerms } from '../core/calibration.ts';
+import type { ComputeMeasurements } from '../core/computeUnits.ts';
 import type { Clock } from '../core/epoch.ts';
 import type { ApiKey, Balance, Ledger } from '../ledger/types.ts';
 import type { RateLimitConfig } from './limits.ts';
@@ -17,6 +19,10 @@ export interface GatewayDeps {
   keys: KeyCache;
   registry: ProviderRegistry;
   prices: PriceBookStore;
+  /** Each model's CU estimate: /v1/models shows it, calibration prices from it. */
+  compute: ComputeMeasurements;
+  /** The CU price and margin calibration prices at, and the step bound every price change is held to. */
+  pricing: CalibrationTerms;
   clock: Clock;
   logger: Logger;
   rateLimiter: RateLimiter;

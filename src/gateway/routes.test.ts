@@ -213,16 +213,26 @@ describe('operator and service routes', () => {
   });
   afterAll(async () => gw?.close());
 
-  it('reprices through /admin/prices, and the next request is charged at the new price', async () => {
+  it('reprices through /admin/prices from the next epoch, and requests from then on are charged at the new price', async () => {
+    const nextEpoch = epochAt(gw.clock.now()) + 1;
+    const nextEpochMs = nextEpoch * 86_400_000;
+    await gw.ledger.setDiemAllowance(gw.accountId, nextEpoch, 10_000_000_000n);
     const sheet = {
-      effectiveFrom: new Date(gw.clock.now() - 1).toISOString(),
+      effectiveFrom: new Date(nextEpochMs).toISOString(),
       models: { [model]: { kind: 'text', inputPer1M: '10', outputPer1M: '10' } },
+      override: { reason: 'a tenfold repricing, announced a day ahead' },
     };
     const posted = await gw.request('/admin/prices', { headers: operator, key: null, json: sheet });
     expect(posted.status).toBe(201);
-    const response = await gw.request('/v1/chat/completions', { json: chat });
-    const body = (await response.json()) as { cost: { nanoUsd: string } };
-    expect(body.cost.nanoUsd).toBe(String(10 * 10_000));
+    const cost = async () => {
+      const response = await gw.request('/v1/chat/completions', { json: chat });
+      return ((await response.json()) as { cost: { nanoUsd: string } }).cost.nanoUsd;
+    };
+    // 7 prompt tokens at $1 and 3 output tokens at $4 per 1M until the epoch ends; $10 and $10 from its start.
+    gw.clock.advance(nextEpochMs - 1 - gw.clock.now());
+    expect(await cost()).toBe(String(7 * 1_000 + 3 * 4_000));
+    gw.clock.advance(1);
+    expect(await cost()).toBe(String(10 * 10_000));
   });
 
   it('creates an account, grants credits once per reference, and sets a DIEM allowance', async () => {

@@ -2,15 +2,17 @@
  * startGatewayServer: the gateway on a real port (Node adapter), loopback by default, with the ledger's sweeper:
  * every pass renews this gateway's own holds (a live gateway's reservations never expire, however long a stream
  * runs) and expires the holds whose TTL has passed (those of a gateway that died); and with the alert sweeper, which
- * raises budget alerts and delivers their webhooks (alerts/alertSweeper.ts).
+ * raises budget alerts and delivers their webhooks (alerts/alertSweeper.ts); and with `autoCalibrate`, the timer that
+ * announces the calibrated price sheet once per epoch (pricing/autoCalibration.ts).
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startSweeper } from '../ledger/sweeper.ts';
 import { startAlertSweeper } from './alerts/alertSweeper.ts';
-import { createGateway, type GatewayOptions, isLoopback } from './app.ts';
+import { createGateway, type GatewayOptions, gatewayDeps, isLoopback } from './app.ts';
 import { gatewayLimits } from './limits.ts';
 import { createGatewayMetrics } from './metrics.ts';
+import { type AutoCalibration, startAutoCalibration } from './pricing/autoCalibration.ts';
 
 export interface GatewayServerOptions extends GatewayOptions {
   /** Default 127.0.0.1. */
@@ -30,6 +32,10 @@ export interface GatewayServerOptions extends GatewayOptions {
    * server is bound to loopback.
    */
   webhookPrivateDestinations?: boolean;
+  /** Announce the calibrated sheet for the next epoch, once per epoch, when it changes a price. Default false. */
+  autoCalibrate?: boolean;
+  /** How often automatic calibration looks; default `calibrationIntervalMsDefault`. */
+  calibrateIntervalMs?: number;
 }
 
 export interface GatewayServer {
@@ -43,7 +49,9 @@ export interface GatewayServer {
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const host = options.host ?? '127.0.0.1';
   const metrics = options.metrics ?? createGatewayMetrics();
-  const app = createGateway({ ...options, metrics, bindHost: host });
+  const gatewayOptions = { ...options, metrics, bindHost: host };
+  const deps = gatewayDeps(gatewayOptions);
+  const app = createGateway(gatewayOptions, deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, () => resolve(started));
     started.once('error', reject);
@@ -73,6 +81,18 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       options.logger?.info({ alerts: pass }, 'budget alerts raised and webhooks delivered');
     },
   });
+  const calibration: AutoCalibration | null = options.autoCalibrate
+    ? startAutoCalibration({
+        deps,
+        ...(options.calibrateIntervalMs === undefined ? {} : { intervalMs: options.calibrateIntervalMs }),
+        onError: (error) => deps.logger.error({ err: error }, 'automatic calibration failed; retrying next pass'),
+        onAnnounce: (sheet) =>
+          deps.logger.info(
+            { effectiveFrom: new Date(sheet.effectiveFromMs).toISOString() },
+            'calibrated price sheet announced',
+          ),
+      })
+    : null;
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
@@ -82,7 +102,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         server.close(() => done());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await Promise.all([sweeper.stop(), alerts.stop()]);
+      await Promise.all([sweeper.stop(), alerts.stop(), calibration?.stop()]);
     },
   };
 }

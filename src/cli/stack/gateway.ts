@@ -6,6 +6,7 @@ import type { AllowanceSync } from '../../chain/allowanceSync.ts';
 import { stakedVvvAbi } from '../../chain/generated/contracts.ts';
 import { readAnchor, readDeploymentEpoch } from '../../chain/priceRegistry.ts';
 import type { Clock } from '../../core/epoch.ts';
+import { parseUsd } from '../../core/money.ts';
 import type { GatewayOptions } from '../../gateway/app.ts';
 import { createRedisNonceStore } from '../../gateway/identity/redisNonceStore.ts';
 import { createMemoryNonceStore, type NonceStore } from '../../gateway/identity/walletToken.ts';
@@ -47,6 +48,15 @@ export interface GatewayParts {
   demo: StackState['demo'];
   /** Signs every charge's receipt. */
   receiptKey: ReceiptKeyConfig;
+}
+
+/** Calibration's terms from the config; each one not given keeps the gateway's default. */
+export function pricingTermsOf(config: StackConfig): NonNullable<GatewayOptions['pricing']> {
+  return {
+    ...(config.cuPriceUsd === undefined ? {} : { cuPriceNano: parseUsd(config.cuPriceUsd) }),
+    ...(config.priceMarginBps === undefined ? {} : { marginBps: config.priceMarginBps }),
+    ...(config.priceStepBpsMax === undefined ? {} : { stepBpsMax: config.priceStepBpsMax }),
+  };
 }
 
 /** Token buckets in Redis when replicas share one; otherwise the gateway keeps them in memory. */
@@ -155,6 +165,8 @@ export async function startStackGateway(parts: GatewayParts, closers: Closer[]):
     ...(config.webhookPrivateDestinations === undefined
       ? {}
       : { webhookPrivateDestinations: config.webhookPrivateDestinations }),
+    pricing: pricingTermsOf(config),
+    autoCalibrate: config.autoCalibrate,
     refreshAllowance: (accountId) => sync.refresh(accountId),
     ...(x402 && x402Nonces
       ? { x402: localX402GatewayConfig(x402, { client: chain.client, domain: parts.domain, nonces: x402Nonces }) }

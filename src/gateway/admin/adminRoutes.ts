@@ -12,8 +12,9 @@ import { operatorAuth } from '../middleware/auth.ts';
 import { usageAnalyticsView } from '../routes/billing.ts';
 import { keyView } from '../routes/keys.ts';
 import { parseWith, readJsonBody } from '../validate/body.ts';
-import { priceSheetFromJson, priceSheetJsonSchema, priceSheetToJson } from './priceSheetJson.ts';
-import { adminActor, settingsRoutes } from './settingsRoutes.ts';
+import { priceRoutes } from './priceRoutes.ts';
+import { priceSheetToJson } from './priceSheetJson.ts';
+import { settingsRoutes } from './settingsRoutes.ts';
 
 const usd = z.string().regex(/^\d+(\.\d{1,9})?$/, 'must be a USD decimal string with at most 9 places');
 
@@ -37,11 +38,7 @@ export function adminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.get('/prices', (c) => c.json({ versions: deps.prices.current().versions.map(priceSheetToJson) }));
 
-  app.post('/prices', async (c) => {
-    const sheet = priceSheetFromJson(parseWith(priceSheetJsonSchema, await readJsonBody(c)));
-    await deps.prices.add(sheet, { actor: adminActor });
-    return c.json({ data: priceSheetToJson(sheet) }, 201);
-  });
+  app.route('/', priceRoutes(deps));
 
   // The whole fleet's spend: the daily usage the operator sets against total staked DIEM (the daily liability).
   app.get('/usage-analytics', async (c) => c.json(await usageAnalyticsView(deps, null, c.req.query())));

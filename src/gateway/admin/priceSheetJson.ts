@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { formatUsd } from '../../core/money.ts';
-import type { PriceSheet } from '../../core/pricing.ts';
+import type { ModelPrice, PriceSheet } from '../../core/pricing.ts';
 import { modelPriceJsonSchema, priceFromJson } from '../kinds/priceUnits.ts';
 
 export const priceSheetJsonSchema = z.strictObject({
@@ -21,11 +21,16 @@ export function priceSheetFromJson(json: PriceSheetJson): PriceSheet {
   };
 }
 
+const usdStrings = (_: string, v: unknown) => (typeof v === 'bigint' ? formatUsd(v) : v);
+
 /** Any bigint as a USD decimal string, for JSON. */
 export function priceSheetToJson(sheet: PriceSheet): unknown {
   return JSON.parse(
-    JSON.stringify({ effectiveFrom: new Date(sheet.effectiveFromMs).toISOString(), models: sheet.models }, (_, v) =>
-      typeof v === 'bigint' ? formatUsd(v) : v,
-    ),
+    JSON.stringify({ effectiveFrom: new Date(sheet.effectiveFromMs).toISOString(), models: sheet.models }, usdStrings),
   );
+}
+
+/** One model's price as `priceSheetToJson` renders it in a sheet. */
+export function modelPriceToJson(price: ModelPrice): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(price, usdStrings)) as Record<string, unknown>;
 }

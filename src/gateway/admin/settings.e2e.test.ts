@@ -31,22 +31,26 @@ interface Running {
 
 type Where = { sqlitePath: string } | { databaseUrl: string; databaseSchema: string };
 
+/** The clock every part reads: the SQLite test moves it past the epoch boundary its price sheet is announced for. */
+let nowMs = Date.now();
+const clock = () => nowMs;
+
 async function start(where: Where): Promise<Running> {
   const ledger =
     'sqlitePath' in where
-      ? openSqliteLedger({ path: where.sqlitePath, clock: Date.now })
+      ? openSqliteLedger({ path: where.sqlitePath, clock })
       : await openPostgresLedger({
           url: where.databaseUrl,
           schema: where.databaseSchema,
           createSchema: true,
-          clock: Date.now,
+          clock,
           poolMax: 2,
         });
   const settings = await openOperatorSettingsFor({
     sqlitePath: '',
     ...where,
     defaults: { prices: fakePriceBook, rateLimits: rateLimitsDefault },
-    clock: Date.now,
+    clock,
     pollIntervalMs: 0,
   });
   const server = await startGatewayServer({
@@ -54,6 +58,7 @@ async function start(where: Where): Promise<Running> {
     registry: fakeRegistry(),
     prices: fakePriceBook,
     settings,
+    clock,
     logger: gatewayLogger('silent'),
     operatorToken,
   });
@@ -73,10 +78,12 @@ describe('operator settings across a gateway restart (SQLite file, real port)', 
   let directory: string;
   let sqlitePath: string;
   let running: Running | null = null;
+  const nextEpochMs = (epochAt(nowMs) + 1) * 86_400_000;
   const sheet = {
-    effectiveFrom: new Date().toISOString(),
+    effectiveFrom: new Date(nextEpochMs).toISOString(),
     models: { [fakeModels.text]: { kind: 'text', inputPer1M: '3', outputPer1M: '12.000000001' } },
   };
+  const override = { reason: 'tripled, announced for the next epoch' };
   const limits = {
     key: { requestsPerMinute: 40, tokensPerMinute: 40_000 },
     account: { requestsPerMinute: 400, tokensPerMinute: 400_000 },
@@ -101,7 +108,7 @@ describe('operator settings across a gateway restart (SQLite file, real port)', 
 
   it('keeps a price sheet, rate limits and model and provider settings, and charges at the stored price', async () => {
     running = await start({ sqlitePath });
-    expect((await admin('/admin/prices', { method: 'POST', json: sheet })).status).toBe(201);
+    expect((await admin('/admin/prices', { method: 'POST', json: { ...sheet, override } })).status).toBe(201);
     expect((await admin('/admin/rate-limits', { method: 'PUT', json: limits })).status).toBe(200);
     const disabled = await admin(`/admin/models/${fakeModels.embed}`, { method: 'PATCH', json: { enabled: false } });
     expect(disabled.status).toBe(200);
@@ -109,6 +116,7 @@ describe('operator settings across a gateway restart (SQLite file, real port)', 
     await running.close();
     running = null;
 
+    nowMs = nextEpochMs + 1_000;
     running = await start({ sqlitePath });
     const prices = (await admin('/admin/prices')).body as { versions: unknown[] };
     expect(prices.versions.at(-1)).toEqual(sheet);
@@ -120,7 +128,7 @@ describe('operator settings across a gateway restart (SQLite file, real port)', 
 
     const { ledger } = running;
     const account = await ledger.createAccount();
-    await ledger.setDiemAllowance(account.id, epochAt(Date.now()), 1_000_000_000n);
+    await ledger.setDiemAllowance(account.id, epochAt(nowMs), 1_000_000_000n);
     const key = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'e2e' });
     const client = new OpenAI({ apiKey: key.secret, baseURL: `${running.server.url}/v1`, maxRetries: 0 });
 

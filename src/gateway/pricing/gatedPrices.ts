@@ -27,6 +27,7 @@ export function gatedPriceBookStore(store: PriceBookStore, gate: SheetGate, cloc
       return versions.length === book.versions.length ? book : { versions };
     },
     priceAt: (model, atMs) => admittedSheetAt(store.current(), gate, atMs)?.models[model] ?? null,
-    add: (sheet, note) => store.add(sheet, note),
+    add: (sheet, note, check) => store.add(sheet, note, check),
+    noteOf: (effectiveFromMs) => store.noteOf(effectiveFromMs),
   };
 }

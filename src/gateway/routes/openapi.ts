@@ -1,6 +1,6 @@
 /** /openapi.json: the routes, with request bodies generated from the same zod schemas that validate them. */
 import { z } from 'zod';
-import { priceSheetJsonSchema } from '../admin/priceSheetJson.ts';
+import { pricePaths } from '../admin/pricesOpenApi.ts';
 import { linkWalletSchema } from '../identity/accountWalletRoutes.ts';
 import { generateWeb3KeySchema } from '../identity/walletKeyRoutes.ts';
 import { requestKinds } from '../kinds/requestKinds.ts';
@@ -90,10 +90,7 @@ export function openApiDocument(): unknown {
       ),
     },
     '/admin/models': { get: op('Served models, providers and prices', undefined, 'operator') },
-    '/admin/prices': {
-      get: op('Price book', undefined, 'operator'),
-      post: op('Add a price sheet version', priceSheetJsonSchema, 'operator'),
-    },
+    ...pricePaths((summary, body) => op(summary, body, 'operator')),
     '/admin/providers': { get: op('Providers and their health', undefined, 'operator') },
     '/admin/accounts': { post: op('Create an account and its first ADMIN key', undefined, 'operator') },
     '/admin/accounts/{id}/credits': { post: op('Grant credits or USD once per reference', undefined, 'operator') },

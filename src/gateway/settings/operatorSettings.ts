@@ -85,6 +85,8 @@ interface State {
   /** The newest applied version of each kind: what a change is based on. */
   newest: Record<SettingsKind, number | null>;
   storedSheets: PriceSheet[];
+  /** The note each stored sheet was added with, by its `effectiveFromMs` (an override's reason is kept there). */
+  sheetNotes: Map<number, string>;
   book: PriceBook;
   rateLimits: RateLimitConfig;
   providers: Record<string, ProviderSetting>;
@@ -103,6 +105,7 @@ function initialState(defaults: OperatorSettingsDefaults): State {
     applied: 0,
     newest: { prices: null, rateLimits: null, providers: null, models: null },
     storedSheets: [],
+    sheetNotes: new Map(),
     book: defaults.prices,
     rateLimits: defaults.rateLimits,
     providers: {},
@@ -124,6 +127,7 @@ function applyRecord(state: State, record: SettingsRecord, defaults: OperatorSet
       } else {
         state.storedSheets = [...state.storedSheets, sheet];
         state.book = bookOf(defaults.prices, state.storedSheets);
+        if (record.note) state.sheetNotes.set(sheet.effectiveFromMs, record.note);
       }
       break;
     }
@@ -222,15 +226,17 @@ function pricesOn(state: State, change: Change): PriceBookStore {
   return {
     current: () => state.book,
     priceAt: (model, atMs) => priceSheetAt(state.book, atMs)?.models[model] ?? null,
-    add: (sheet, note) =>
+    add: (sheet, note, check) =>
       change(
         'prices',
         () => {
+          check?.(state.book); // against the freshest book, again on every attempt
           addPriceSheet(state.book, sheet); // a 400 when it does not go forward
           return priceSheetToStored(sheet);
         },
         note,
       ),
+    noteOf: (effectiveFromMs) => state.sheetNotes.get(effectiveFromMs) ?? null,
   };
 }
 

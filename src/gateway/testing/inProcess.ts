@@ -24,7 +24,13 @@ export interface InProcessGateway {
 export const operatorToken = 'operator-test-token';
 
 export async function startInProcessGateway(
-  options: { rateLimits?: Partial<RateLimitConfig>; diemNano?: bigint; walletKeys?: GatewayOptions['walletKeys'] } = {},
+  options: {
+    rateLimits?: Partial<RateLimitConfig>;
+    diemNano?: bigint;
+    walletKeys?: GatewayOptions['walletKeys'];
+    compute?: GatewayOptions['compute'];
+    pricing?: GatewayOptions['pricing'];
+  } = {},
 ): Promise<InProcessGateway> {
   const directory = await mkdtemp(join(tmpdir(), 'perdiem-gw-unit-'));
   let nowMs = Date.UTC(2025, 0, 2, 12);
@@ -48,6 +54,8 @@ export async function startInProcessGateway(
     operatorToken,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.walletKeys ? { walletKeys: options.walletKeys } : {}),
+    ...(options.compute ? { compute: options.compute } : {}),
+    ...(options.pricing ? { pricing: options.pricing } : {}),
   });
   return {
     app,

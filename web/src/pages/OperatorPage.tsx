@@ -2,7 +2,7 @@
  * Operator (operator token): models and prices (edit a price sheet with an effective date), providers and their
  * health, and total staked DIEM — the daily liability — against what the gateway has charged.
  */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import type { PublicClient } from 'viem';
 import { diemStakingAbi } from '../../../src/chain/generated/contracts.ts';
 import { dayMs, minuteMs } from '../../../src/core/epoch.ts';
@@ -330,6 +330,12 @@ function PriceEditor({
   const latest = [...versions].sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0];
   const [models, setModels] = useState<Record<string, ModelPriceJson>>(() => structuredClone(latest?.models ?? {}));
   const [effective, setEffective] = useState(() => localDateTimeInput(Date.now() + minuteMs));
+  // A change to a priced model takes effect only at an epoch start: default to the next one the gateway allows.
+  useEffect(() => {
+    apiJson<{ data: { effectiveFrom: string } }>('/admin/prices/proposal', { bearer })
+      .then(({ data }) => setEffective(localDateTimeInput(Date.parse(data.effectiveFrom))))
+      .catch(() => {});
+  }, [bearer]);
   const [error, setError] = useState<Error | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -366,7 +372,8 @@ function PriceEditor({
     <Card title="Price sheet">
       <p className="muted">
         Prices are versioned: a new sheet applies to requests that start after its effective date, and requests in
-        flight keep their price.
+        flight keep their price. A change to a priced model takes effect only at the start of an epoch, and moves each
+        rate at most the step bound.
       </p>
       <ol className="versions" data-testid="price-versions">
         {[...versions]
