@@ -6,11 +6,16 @@
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, type Env, Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import { type ComputeMeasurements, referenceComputeRate } from '../core/computeUnits.ts';
 import type { Clock } from '../core/epoch.ts';
 import { epochSecondsDefault } from '../core/epoch.ts';
 import type { PriceBook } from '../core/pricing.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
+import { type ComputeMeter, createComputeMeter } from './compute/computeMeter.ts';
+import { computeMetricsText } from './compute/computeMetrics.ts';
+import { type MeasuredCompute, measuredCompute } from './compute/measuredCompute.ts';
+import { withComputeTiming } from './compute/timedProvider.ts';
 import type { GatewayDeps, GatewayEnv } from './env.ts';
 import { accountWalletRoutes } from './identity/accountWalletRoutes.ts';
 import { type WalletKeyDeps, walletKeyRoutes } from './identity/walletKeyRoutes.ts';
@@ -53,6 +58,13 @@ export interface GatewayOptions {
   /** Default: in-memory token buckets. */
   rateLimiter?: RateLimiter;
   metrics?: GatewayMetrics;
+  /**
+   * Where this gateway's compute readings go (startGatewayServer passes one it persists in the ledger). Default: a
+   * meter in memory.
+   */
+  computeMeter?: ComputeMeter;
+  /** What each model costs in CU; default: read from `computeMeter` at the providers' declared rates. */
+  compute?: ComputeMeasurements;
   epochSeconds?: number;
   /** Bearer token for /admin/*; omitted or null disables the operator routes (401). */
   operatorToken?: string | null;
@@ -165,19 +177,41 @@ export function gatewayLogger(
   return pino({ level, redact: logRedactions }, lines);
 }
 
+/** The meter's readings at each provider's declared rate, with the predecessors the operator named. */
+function measuredComputeOf(
+  meter: ComputeMeter,
+  registry: ProviderRegistry,
+  settings: OperatorSettings,
+): MeasuredCompute {
+  const rates = new Map(registry.providers.map((provider) => [provider.id, provider.computeRate]));
+  return measuredCompute(meter.table, {
+    rateOf: (provider) => rates.get(provider) ?? referenceComputeRate,
+    predecessorOf: (model) => settings.models()[model]?.predecessor ?? null,
+    modelsWithPredecessor: () =>
+      Object.entries(settings.models())
+        .filter(([, setting]) => setting.predecessor !== undefined)
+        .map(([model]) => model),
+  });
+}
+
 export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const clock = options.clock ?? Date.now;
   const prices =
     options.settings?.prices ?? (isStore(options.prices) ? options.prices : createPriceBookStore(options.prices));
   const settings =
     options.settings ?? memoryOperatorSettings({ prices: prices.current(), rateLimits: options.rateLimits, clock });
+  const meter = options.computeMeter ?? createComputeMeter(clock);
+  const measurements = measuredComputeOf(meter, options.registry, settings);
   const deps: GatewayDeps = {
     ledger: options.ledger,
     keys: createKeyCache(options.ledger, {
       ttlMs: gatewayLimits.authenticatedKeyTtlMs,
       entriesMax: gatewayLimits.authenticatedKeysMax,
     }),
-    registry: withRoutingSettings(options.registry, settings),
+    registry: withRoutingSettings(
+      withComputeTiming(options.registry, meter, () => performance.now()),
+      settings,
+    ),
     prices,
     clock,
     logger: options.logger ?? gatewayLogger(),
@@ -188,6 +222,8 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     },
     settings,
     metrics: options.metrics ?? createGatewayMetrics(),
+    compute: options.compute ?? measurements,
+    measurements,
     epochSeconds: options.epochSeconds ?? epochSecondsDefault,
     operatorToken: options.operatorToken ?? null,
     ...(options.refreshAllowance ? { refreshAllowance: options.refreshAllowance } : {}),
@@ -204,7 +240,11 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     const ok = Object.values(dependencies).every((dependency) => dependency.ok);
     return c.json({ ok, providers, ...dependencies });
   });
-  app.get('/metrics', (c) => c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', (c) =>
+    c.body(deps.metrics.render() + computeMetricsText(deps.measurements.views()), 200, {
+      'content-type': 'text/plain; version=0.0.4',
+    }),
+  );
   const openApi = openApiDocument();
   app.get('/openapi.json', (c) => c.json(openApi));
 

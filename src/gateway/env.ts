@@ -1,7 +1,9 @@
 /** What every gateway handler can reach: the injected dependencies and the per-request variables. */
 import type { Logger } from 'pino';
+import type { ComputeMeasurements } from '../core/computeUnits.ts';
 import type { Clock } from '../core/epoch.ts';
 import type { ApiKey, Balance, Ledger } from '../ledger/types.ts';
+import type { MeasuredCompute } from './compute/measuredCompute.ts';
 import type { RateLimitConfig } from './limits.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { KeyCache } from './middleware/keyCache.ts';
@@ -24,6 +26,10 @@ export interface GatewayDeps {
   /** Prices, rate limits, provider and model settings, durable when the gateway was given a store. */
   settings: OperatorSettings;
   metrics: GatewayMetrics;
+  /** What each model costs to run, in CU, measured from this gateway's traffic (gateway/compute/). */
+  compute: ComputeMeasurements;
+  /** The same measurements, row by row, as the operator sees them (GET /admin/measurements, /metrics). */
+  measurements: MeasuredCompute;
   epochSeconds: number;
   /** Bearer token for /admin/*; null disables the operator routes. */
   operatorToken: string | null;

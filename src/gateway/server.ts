@@ -2,13 +2,17 @@
  * startGatewayServer: the gateway on a real port (Node adapter), loopback by default, with the ledger's sweeper:
  * every pass renews this gateway's own holds (a live gateway's reservations never expire, however long a stream
  * runs) and expires the holds whose TTL has passed (those of a gateway that died); and with the alert sweeper, which
- * raises budget alerts and delivers their webhooks (alerts/alertSweeper.ts).
+ * raises budget alerts and delivers their webhooks (alerts/alertSweeper.ts); and with the compute meter's estimates
+ * loaded from the ledger before it serves, written back while it runs and once more when it closes
+ * (compute/measurementPersistence.ts).
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startSweeper } from '../ledger/sweeper.ts';
 import { startAlertSweeper } from './alerts/alertSweeper.ts';
 import { createGateway, type GatewayOptions, isLoopback } from './app.ts';
+import { createComputeMeter } from './compute/computeMeter.ts';
+import { startMeasurementPersistence } from './compute/measurementPersistence.ts';
 import { gatewayLimits } from './limits.ts';
 import { createGatewayMetrics } from './metrics.ts';
 
@@ -30,6 +34,8 @@ export interface GatewayServerOptions extends GatewayOptions {
    * server is bound to loopback.
    */
   webhookPrivateDestinations?: boolean;
+  /** How often changed compute measurements are written to the ledger; default `computeLimits.persistIntervalMs`. */
+  measurementsPersistIntervalMs?: number;
 }
 
 export interface GatewayServer {
@@ -43,7 +49,18 @@ export interface GatewayServer {
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const host = options.host ?? '127.0.0.1';
   const metrics = options.metrics ?? createGatewayMetrics();
-  const app = createGateway({ ...options, metrics, bindHost: host });
+  const computeMeter = options.computeMeter ?? createComputeMeter(options.clock ?? Date.now);
+  const logError = (message: string) => (error: unknown) =>
+    options.logger ? options.logger.error({ err: error }, message) : console.error(`perdiem: ${message}:`, error);
+  const measurements = await startMeasurementPersistence({
+    ledger: options.ledger,
+    table: computeMeter.table,
+    ...(options.measurementsPersistIntervalMs === undefined
+      ? {}
+      : { intervalMs: options.measurementsPersistIntervalMs }),
+    onError: logError('saving compute measurements failed; retrying next pass'),
+  });
+  const app = createGateway({ ...options, metrics, computeMeter, bindHost: host });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 }, () => resolve(started));
     started.once('error', reject);
@@ -82,7 +99,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         server.close(() => done());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await Promise.all([sweeper.stop(), alerts.stop()]);
+      await Promise.all([sweeper.stop(), alerts.stop(), measurements.stop()]);
     },
   };
 }
