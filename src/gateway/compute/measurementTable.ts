@@ -24,6 +24,7 @@ export interface MeasurementTable {
    * provider)'s current estimates; ignored until both exist (streams provide them).
    */
   recordWhole(sample: WholeSample, atMs: number): void;
+  /** Ordered by model, provider and kind (as the ledger lists them). */
   rows(): ComputeMeasurement[];
   /** Rows loaded from the ledger; readings already taken in this process are kept. */
   load(rows: readonly ComputeMeasurement[]): void;
@@ -115,7 +116,8 @@ export function createMeasurementTable(): MeasurementTable {
         atMs,
       );
     },
-    rows: () => [...entries.values()].map(rowOf),
+    rows: () =>
+      [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, found]) => rowOf(found)),
     load(rows) {
       for (const row of rows) {
         const key = keyOf(row.model, row.provider, row.kind);
