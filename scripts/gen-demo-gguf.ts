@@ -20,8 +20,11 @@ if (!Object.hasOwn(demoModelShapes, values.size)) {
 }
 const size = values.size as DemoModelSize;
 const shape = demoModelShapes[size];
-const out = values.out ?? (size === 'small' ? demoModelPathDefault : demoModelPathDefault.replace(/\.gguf$/, `-${size}.gguf`));
+const out =
+  values.out ?? (size === 'small' ? demoModelPathDefault : demoModelPathDefault.replace(/\.gguf$/, `-${size}.gguf`));
 const result = await writeDemoModel(out, shape);
 const verb = result.written ? 'wrote' : 'unchanged';
 const macs = demoModelMacsPerToken(shape);
-console.log(`${verb} ${result.path} (${size}, ${macs} multiply-adds per token, ${result.bytes} bytes, sha256 ${result.sha256})`);
+console.log(
+  `${verb} ${result.path} (${size}, ${macs} multiply-adds per token, ${result.bytes} bytes, sha256 ${result.sha256})`,
+);
