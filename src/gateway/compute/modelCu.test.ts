@@ -3,7 +3,6 @@ import { type ComputeRate, computeRateOf, formatCu, referenceComputeRate } from 
 import type { ComputeMeasurement } from '../../ledger/measurements/measurementsLedger.ts';
 import { computeLimits } from './limits.ts';
 import { modelCuOf, ownModelCu } from './modelCu.ts';
-import { withReading } from './rollingRate.ts';
 
 const row = (over: Partial<ComputeMeasurement>): ComputeMeasurement => ({
   model: 'm',
@@ -21,24 +20,6 @@ const row = (over: Partial<ComputeMeasurement>): ComputeMeasurement => ({
 });
 const reference = () => referenceComputeRate;
 const noPredecessor = () => null;
-
-describe('rolling rate', () => {
-  it('averages the first readings evenly, then weights new ones at least readingWeightMin', () => {
-    let rate = withReading({ secondsPerUnit: null, samples: 0 }, 10, 1);
-    rate = withReading(rate, 10, 3);
-    expect(rate).toEqual({ secondsPerUnit: 0.2, samples: 2 });
-    for (let i = 2; i < 100; i++) rate = withReading(rate, 1, 0.2);
-    const moved = withReading(rate, 1, 1.2);
-    expect(moved.secondsPerUnit).toBeCloseTo(0.2 + computeLimits.readingWeightMin * 1, 12);
-  });
-
-  it('ignores a reading with no units or a time that is not a finite number ≥ 0', () => {
-    const rate = { secondsPerUnit: 0.5, samples: 3 };
-    expect(withReading(rate, 0, 1)).toBe(rate);
-    expect(withReading(rate, 4, Number.NaN)).toBe(rate);
-    expect(withReading(rate, 4, -1)).toBe(rate);
-  });
-});
 
 describe('CU of a model', () => {
   it('converts seconds per token at the provider rate into micro-CU per 1M tokens, rounded up', () => {
