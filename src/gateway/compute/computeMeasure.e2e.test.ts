@@ -27,8 +27,14 @@ import type { MeasurementJson } from './measurementJson.ts';
 const operatorToken = 'operator-measure-token';
 const smaller = 'demo-medium';
 const larger = 'demo-large';
-const rounds = 5;
-const outputTokens = 16;
+const rounds = 6;
+/**
+ * Long enough that one lost scheduler time slice (the machine runs other work) is a small part of a request's
+ * engine time; the smaller model's requests are the shortest.
+ */
+const outputTokens = 64;
+const prompt = (round: number) =>
+  `Round ${round}: ${'tell me about per diem tokens, daily capacity and the compute each model needs. '.repeat(6)}`;
 
 const textPrice = { kind: 'text', inputPer1M: 1_000_000_000n, outputPer1M: 2_000_000_000n } as const;
 const prices: PriceBook = { versions: [{ effectiveFromMs: 0, models: { [smaller]: textPrice, [larger]: textPrice } }] };
@@ -103,7 +109,7 @@ describe('compute measured from real inference (node-llama-cpp, threads 1, SQLit
       for (const model of [smaller, larger]) {
         const request = {
           model,
-          messages: [{ role: 'user' as const, content: `Round ${round}: tell me about per diem tokens and compute.` }],
+          messages: [{ role: 'user' as const, content: prompt(round) }],
           max_tokens: outputTokens,
           temperature: 0,
         };
