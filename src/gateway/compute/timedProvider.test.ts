@@ -18,7 +18,7 @@ const chunk = (content: string): ChatCompletionChunk => ({
 });
 
 /** A stub upstream whose stream advances the fake stopwatch: 300 ms to the first token, then 20 ms per token. */
-function stubRegistry(stopwatch: { now: number }): ProviderRegistry {
+function stubRegistry(stopwatch: { now: number }, reportsEngineTiming = false): ProviderRegistry {
   const usage = { promptTokens: 60, completionTokens: 11, estimated: false };
   async function* events(): AsyncGenerator<StreamEvent<ChatCompletionChunk>> {
     stopwatch.now += 300;
@@ -33,6 +33,7 @@ function stubRegistry(stopwatch: { now: number }): ProviderRegistry {
     id: 'upstream',
     kind: 'openai',
     priority: 0,
+    reportsEngineTiming,
     listModels: () => [{ id: 'up-model', ownedBy: 't', capabilities: ['chat'], contextLength: null }],
     streamChat: async () =>
       startStream({ events: events(), promptTokens: 60, promptEstimated: false, cancel: () => {}, signal: undefined }),
@@ -71,5 +72,18 @@ describe('upstream timing (stub provider, fake stopwatch)', () => {
     const [after] = meter.table.rows();
     expect(after?.samples).toBe(2);
     expect(after?.decodeSecondsPerToken).toBeCloseTo((0.02 + 0.02 / 0.52) / 2, 12);
+  });
+
+  it('never estimates from outside for an adapter that reports its engine: a stream cut short is not measured', async () => {
+    const stopwatch = { now: 0 };
+    const meter = createComputeMeter(() => 1);
+    const registry = withComputeTiming(stubRegistry(stopwatch, true), meter, () => stopwatch.now);
+    const [provider] = registry.providersFor('up-model');
+    const stream = await provider!.streamChat({ model: 'up-model', messages: [{ role: 'user', content: 'hi' }] });
+    let seen = 0;
+    for await (const _ of stream) {
+      if (++seen === 3) break;
+    }
+    expect(meter.table.rows()).toEqual([]);
   });
 });

@@ -77,7 +77,7 @@ function timedProvider(provider: Provider, meter: Recorder, stopwatch: Stopwatch
     const startedMs = stopwatch();
     const result = await call();
     if (result.engine) exact(model, 'text', result.engine);
-    else whole(model, result.usage, secondsSince(startedMs));
+    else if (!provider.reportsEngineTiming) whole(model, result.usage, secondsSince(startedMs));
     return result;
   }
 
@@ -86,7 +86,7 @@ function timedProvider(provider: Provider, meter: Recorder, stopwatch: Stopwatch
     const inner = await call();
     return timedStream(inner, stopwatch, (ended, watched) => {
       if (ended.engine) return exact(model, 'text', ended.engine);
-      if (watched === null) return;
+      if (watched === null || provider.reportsEngineTiming) return;
       meter.record(
         sampleOf(model, id, 'text', {
           prefillTokens: ended.usage.promptTokens,
@@ -103,6 +103,7 @@ function timedProvider(provider: Provider, meter: Recorder, stopwatch: Stopwatch
     kind: provider.kind,
     priority: provider.priority,
     ...(provider.computeRate ? { computeRate: provider.computeRate } : {}),
+    ...(provider.reportsEngineTiming ? { reportsEngineTiming: true } : {}),
     listModels: () => provider.listModels(),
     chat: (request, options) => text(request.model, () => provider.chat(request, options)),
     complete: (request, options) => text(request.model, () => provider.complete(request, options)),
@@ -111,6 +112,7 @@ function timedProvider(provider: Provider, meter: Recorder, stopwatch: Stopwatch
     async embed(request, options) {
       const startedMs = stopwatch();
       const result = await provider.embed(request, options);
+      if (!result.engine && provider.reportsEngineTiming) return result;
       const engine = result.engine ?? {
         prefillTokens: result.usage.promptTokens,
         prefillSeconds: secondsSince(startedMs),

@@ -94,6 +94,11 @@ export interface Provider {
   readonly priority: number;
   /** How one second of this provider's engine compares to the reference, and its cost; default the reference. */
   readonly computeRate?: ComputeRate;
+  /**
+   * Set when the adapter reports its engine's own timing (`engine`) with every finished result: the gateway then
+   * never estimates from outside for it (a stream cut short has no timing, and is not measured).
+   */
+  readonly reportsEngineTiming?: boolean;
   listModels(): readonly ModelInfo[];
   chat(request: ChatCompletionRequest, options?: CallOptions): Promise<Completed<ChatCompletion>>;
   streamChat(request: ChatCompletionRequest, options?: CallOptions): Promise<ProviderStream<ChatCompletionChunk>>;

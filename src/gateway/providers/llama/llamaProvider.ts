@@ -105,6 +105,7 @@ export function createLlamaProvider(config: LlamaProviderConfig, deps: LlamaProv
     kind: 'llama',
     priority: config.priority ?? 0,
     computeRate: computeRateOf(config.computeRate),
+    reportsEngineTiming: true,
     listModels: () => listModels(config),
     async chat(request, options) {
       const result = await run(hostFor(request.model), 'chat', request, options);
