@@ -5,6 +5,13 @@ export const computeLimits = {
    * 1/n), later ones move the estimate by at least this much, so it follows a model whose cost changes.
    */
   readingWeightMin: 0.05,
+  /**
+   * Once an estimate rests on `readingClipAfterSamples` readings, a new reading counts as at most this factor away
+   * from it (either way): a request stalled by something else on the machine or at the upstream moves the estimate
+   * a step, not all the way, while a lasting change still gets through in a few steps.
+   */
+  readingClipFactor: 4,
+  readingClipAfterSamples: 3,
   /** Samples a model needs of its own before its predecessor's measurements stop standing in for it. */
   samplesMin: 20,
   /** How often changed estimates are written to the ledger (and once more on shutdown). */
