@@ -1,7 +1,8 @@
-/** `perdiem models`: the models the gateway serves, with their prices. */
+/** `perdiem models`: the models the gateway serves, with their prices; `perdiem models measurements`: their compute. */
 import { noArguments } from './amounts.ts';
 import type { Command } from './command.ts';
-import { gatewayOptions, gatewayUsage, openGateway } from './gatewayClient.ts';
+import { gatewayOptions, gatewayUsage, openGateway, operatorOptions, operatorUsage } from './gatewayClient.ts';
+import { showMeasurements } from './measurements.ts';
 import { jsonText, table } from './output.ts';
 
 interface Price {
@@ -36,9 +37,22 @@ function priceCells(pricing: ModelView['model_spec']['pricing']): [string, strin
 
 export const modelsCommand: Command = {
   summary: 'the models the gateway serves, with prices',
-  usage: ['usage: perdiem models [options]', '', gatewayUsage].join('\n'),
-  options: gatewayOptions,
+  usage: [
+    'usage: perdiem models [options]',
+    '       perdiem models measurements [operator options]',
+    '',
+    gatewayUsage,
+    '',
+    'measurements: engine-seconds per token, samples and CU per 1M tokens per (model, provider), as measured from',
+    'traffic (operator token):',
+    operatorUsage,
+  ].join('\n'),
+  options: { ...gatewayOptions, ...operatorOptions },
   async run(values, positionals, io) {
+    if (positionals[0] === 'measurements') {
+      noArguments(positionals.slice(1));
+      return await showMeasurements(values, io);
+    }
     noArguments(positionals);
     const models = (
       (await openGateway(values, io, 'api-key').request('GET', '/v1/models')).body as {

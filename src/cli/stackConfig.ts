@@ -110,6 +110,15 @@ export const stackConfigSchema = z.strictObject({
   upstreamImageModels: list.optional(),
   /** Model ids the upstreams speak text with (`audio/speech`), priced per 1M characters. */
   upstreamSpeechModels: list.optional(),
+  /**
+   * The served provider's hardware against the reference accelerator: compute units per engine-second (default 1,
+   * the reference itself), and what an hour of it costs in USD. Measured engine-seconds become CU at this rate.
+   */
+  computeCuPerSecond: z.coerce.number({ error: 'a number > 0' }).positive().max(1_000_000).optional(),
+  computeCostPerHourUsd: z
+    .string()
+    .regex(/^\d+(\.\d{1,9})?$/, 'a decimal USD amount')
+    .optional(),
   /** `diem`: allowance from staked DIEM. `legacy`: a daily USD capacity split pro rata by sVVV stake. */
   allocation: z.enum(['diem', 'legacy']).default('diem'),
   /** The daily capacity in USD for `legacy` allocation. */

@@ -54,6 +54,8 @@ export const upCommand: Command = {
     '  --auto-calibrate true|false    announce the calibrated sheet for the next epoch, once per epoch (default false)',
     '  --allocation diem|legacy       allowance from staked DIEM (default), or a daily USD capacity split by sVVV',
     '  --legacy-daily-capacity-usd N  that capacity, for --allocation legacy',
+    '  --compute-cu-per-second N      compute units one engine-second of the served provider is worth (default 1)',
+    '  --compute-cost-per-hour-usd USD  what an hour of that hardware costs',
     '  --json                         print the state as one line of JSON instead of a summary',
     '',
     'Ctrl-C stops everything it started; the next `perdiem up` resumes the same chain, ledger and key.',

@@ -9,7 +9,7 @@
  * Measurements are physical readings (floats); amounts that feed prices are integers in micro-CU (1e-6 CU), rounded
  * UP where a reading becomes an amount, so a derived price never undercounts the compute it pays for.
  */
-import type { NanoUsd } from './money.ts';
+import { type NanoUsd, parseUsd } from './money.ts';
 
 /** 1 CU = 1e6 micro-CU. */
 export const microCuPerCu = 1_000_000n;
@@ -48,4 +48,38 @@ export interface ModelCu {
 export interface ComputeMeasurements {
   cuOf(model: string): ModelCu | null;
   all(): ModelCu[];
+}
+
+/** How a provider's config states its rate: CU per engine-second (a decimal), and the hardware's USD per hour. */
+export interface ComputeRateConfig {
+  cuPerEngineSecond: number;
+  /** USD decimal string, at most 9 places. */
+  costPerHourUsd?: string;
+}
+
+/** The rate a provider declared, or the reference when it declared none. */
+export function computeRateOf(config: ComputeRateConfig | undefined): ComputeRate {
+  if (config === undefined) return referenceComputeRate;
+  if (!(Number.isFinite(config.cuPerEngineSecond) && config.cuPerEngineSecond > 0)) {
+    throw new TypeError(`computeRate.cuPerEngineSecond must be a number > 0, got ${config.cuPerEngineSecond}`);
+  }
+  return {
+    cuPerEngineSecondPpm: Math.round(config.cuPerEngineSecond * 1_000_000),
+    costPerHourNano: config.costPerHourUsd === undefined ? 0n : parseUsd(config.costPerHourUsd),
+  };
+}
+
+/**
+ * micro-CU for `units` units that each took `secondsPerUnit` engine-seconds at `rate`, rounded UP:
+ * seconds × (ppm / 1e6) CU per second × 1e6 micro-CU per CU = seconds × ppm.
+ */
+export function microCuOf(secondsPerUnit: number, units: number, rate: ComputeRate): bigint {
+  return BigInt(Math.ceil(secondsPerUnit * units * rate.cuPerEngineSecondPpm));
+}
+
+/** micro-CU as a decimal CU string with 6 places, e.g. 1_500_000n → "1.500000". */
+export function formatCu(microCu: bigint): string {
+  const sign = microCu < 0n ? '-' : '';
+  const magnitude = microCu < 0n ? -microCu : microCu;
+  return `${sign}${magnitude / microCuPerCu}.${(magnitude % microCuPerCu).toString().padStart(6, '0')}`;
 }

@@ -7,12 +7,16 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, type Env, Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { type CalibrationTerms, calibrationTermsDefault } from '../core/calibration.ts';
-import type { ComputeMeasurements } from '../core/computeUnits.ts';
+import { type ComputeMeasurements, referenceComputeRate } from '../core/computeUnits.ts';
 import type { Clock } from '../core/epoch.ts';
 import { epochSecondsDefault } from '../core/epoch.ts';
 import type { PriceBook } from '../core/pricing.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
+import { type ComputeMeter, createComputeMeter } from './compute/computeMeter.ts';
+import { computeMetricsText } from './compute/computeMetrics.ts';
+import { type MeasuredCompute, measuredCompute } from './compute/measuredCompute.ts';
+import { withComputeTiming } from './compute/timedProvider.ts';
 import type { GatewayDeps, GatewayEnv } from './env.ts';
 import { accountWalletRoutes } from './identity/accountWalletRoutes.ts';
 import { type WalletKeyDeps, walletKeyRoutes } from './identity/walletKeyRoutes.ts';
@@ -23,7 +27,6 @@ import { errorHandler, notFoundHandler } from './middleware/errors.ts';
 import { createKeyCache } from './middleware/keyCache.ts';
 import { requestIdMiddleware } from './middleware/requestId.ts';
 import type { PriceBookStore } from './priceBookStore.ts';
-import { noComputeMeasurements } from './pricing/computeMeasurementsOf.ts';
 import { gatedPriceBookStore } from './pricing/gatedPrices.ts';
 import type { SheetGate } from './pricing/sheetGate.ts';
 import type { ProviderRegistry } from './providers/index.ts';
@@ -58,8 +61,6 @@ export interface GatewayOptions {
    * admit. Default: every sheet (`openSheetGate`).
    */
   sheetGate?: SheetGate;
-  /** Each model's CU estimate; default none (calibration keeps every price, /v1/models shows no CU rates). */
-  compute?: ComputeMeasurements;
   /** CU price, margin and the step bound of price changes; each one not given is `calibrationTermsDefault`'s. */
   pricing?: Partial<CalibrationTerms>;
   /** Unix ms; default Date.now. Prices, rate limits and epochs read it. */
@@ -70,6 +71,13 @@ export interface GatewayOptions {
   /** Default: in-memory token buckets. */
   rateLimiter?: RateLimiter;
   metrics?: GatewayMetrics;
+  /**
+   * Where this gateway's compute readings go (startGatewayServer passes one it persists in the ledger). Default: a
+   * meter in memory.
+   */
+  computeMeter?: ComputeMeter;
+  /** What each model costs in CU; default: read from `computeMeter` at the providers' declared rates. */
+  compute?: ComputeMeasurements;
   epochSeconds?: number;
   /** Bearer token for /admin/*; omitted or null disables the operator routes (401). */
   operatorToken?: string | null;
@@ -184,6 +192,23 @@ export function gatewayLogger(
   return pino({ level, redact: logRedactions }, lines);
 }
 
+/** The meter's readings at each provider's declared rate, with the predecessors the operator named. */
+function measuredComputeOf(
+  meter: ComputeMeter,
+  registry: ProviderRegistry,
+  settings: OperatorSettings,
+): MeasuredCompute {
+  const rates = new Map(registry.providers.map((provider) => [provider.id, provider.computeRate]));
+  return measuredCompute(meter.table, {
+    rateOf: (provider) => rates.get(provider) ?? referenceComputeRate,
+    predecessorOf: (model) => settings.models()[model]?.predecessor ?? null,
+    modelsWithPredecessor: () =>
+      Object.entries(settings.models())
+        .filter(([, setting]) => setting.predecessor !== undefined)
+        .map(([model]) => model),
+  });
+}
+
 /**
  * The dependencies a gateway with `options` runs on. Without `settings`, a price book given as a book is held by
  * in-memory settings (so its changes show in the settings history); a store given is used as it is.
@@ -200,15 +225,19 @@ export function gatewayDeps(options: GatewayOptions): GatewayDeps {
     });
   const allPrices = options.settings?.prices ?? (isStore(given) ? given : settings.prices);
   const prices = options.sheetGate ? gatedPriceBookStore(allPrices, options.sheetGate, clock) : allPrices;
+  const meter = options.computeMeter ?? createComputeMeter(clock);
+  const measurements = measuredComputeOf(meter, options.registry, settings);
   return {
     ledger: options.ledger,
     keys: createKeyCache(options.ledger, {
       ttlMs: gatewayLimits.authenticatedKeyTtlMs,
       entriesMax: gatewayLimits.authenticatedKeysMax,
     }),
-    registry: withRoutingSettings(options.registry, settings),
+    registry: withRoutingSettings(
+      withComputeTiming(options.registry, meter, () => performance.now()),
+      settings,
+    ),
     prices,
-    compute: options.compute ?? noComputeMeasurements,
     pricing: { ...calibrationTermsDefault, ...options.pricing },
     clock,
     logger: options.logger ?? gatewayLogger(),
@@ -219,6 +248,8 @@ export function gatewayDeps(options: GatewayOptions): GatewayDeps {
     },
     settings,
     metrics: options.metrics ?? createGatewayMetrics(),
+    compute: options.compute ?? measurements,
+    measurements,
     epochSeconds: options.epochSeconds ?? epochSecondsDefault,
     operatorToken: options.operatorToken ?? null,
     ...(options.refreshAllowance ? { refreshAllowance: options.refreshAllowance } : {}),
@@ -239,7 +270,11 @@ export function createGateway(options: GatewayOptions, deps: GatewayDeps = gatew
     const ok = Object.values(dependencies).every((dependency) => dependency.ok);
     return c.json({ ok, providers, ...dependencies });
   });
-  app.get('/metrics', (c) => c.body(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', (c) =>
+    c.body(deps.metrics.render() + computeMetricsText(deps.measurements.views()), 200, {
+      'content-type': 'text/plain; version=0.0.4',
+    }),
+  );
   const openApi = openApiDocument();
   app.get('/openapi.json', (c) => c.json(openApi));
 

@@ -4,6 +4,7 @@ import type { CalibrationTerms } from '../core/calibration.ts';
 import type { ComputeMeasurements } from '../core/computeUnits.ts';
 import type { Clock } from '../core/epoch.ts';
 import type { ApiKey, Balance, Ledger } from '../ledger/types.ts';
+import type { MeasuredCompute } from './compute/measuredCompute.ts';
 import type { RateLimitConfig } from './limits.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { KeyCache } from './middleware/keyCache.ts';
@@ -19,8 +20,6 @@ export interface GatewayDeps {
   keys: KeyCache;
   registry: ProviderRegistry;
   prices: PriceBookStore;
-  /** Each model's CU estimate: /v1/models shows it, calibration prices from it. */
-  compute: ComputeMeasurements;
   /** The CU price and margin calibration prices at, and the step bound every price change is held to. */
   pricing: CalibrationTerms;
   clock: Clock;
@@ -31,6 +30,13 @@ export interface GatewayDeps {
   /** Prices, rate limits, provider and model settings, durable when the gateway was given a store. */
   settings: OperatorSettings;
   metrics: GatewayMetrics;
+  /**
+   * What each model costs to run, in CU, measured from this gateway's traffic (gateway/compute/): /v1/models shows
+   * it, calibration prices from it.
+   */
+  compute: ComputeMeasurements;
+  /** The same measurements, row by row, as the operator sees them (GET /admin/measurements, /metrics). */
+  measurements: MeasuredCompute;
   epochSeconds: number;
   /** Bearer token for /admin/*; null disables the operator routes. */
   operatorToken: string | null;

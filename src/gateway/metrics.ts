@@ -30,7 +30,7 @@ export interface GatewayMetrics {
   render(): string;
 }
 
-function labels(values: Record<string, string | number>): string {
+export function labels(values: Record<string, string | number>): string {
   const parts = Object.entries(values).map(([name, value]) => `${name}="${String(value).replace(/["\\\n]/g, '_')}"`);
   return `{${parts.join(',')}}`;
 }

@@ -3,13 +3,17 @@
  * every pass renews this gateway's own holds (a live gateway's reservations never expire, however long a stream
  * runs) and expires the holds whose TTL has passed (those of a gateway that died); and with the alert sweeper, which
  * raises budget alerts and delivers their webhooks (alerts/alertSweeper.ts); and with `autoCalibrate`, the timer that
- * announces the calibrated price sheet once per epoch (pricing/autoCalibration.ts).
+ * announces the calibrated price sheet once per epoch (pricing/autoCalibration.ts); and with the compute meter's
+ * estimates loaded from the ledger before it serves, written back while it runs and once more when it closes
+ * (compute/measurementPersistence.ts).
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startSweeper } from '../ledger/sweeper.ts';
 import { startAlertSweeper } from './alerts/alertSweeper.ts';
 import { createGateway, type GatewayOptions, gatewayDeps, isLoopback } from './app.ts';
+import { createComputeMeter } from './compute/computeMeter.ts';
+import { startMeasurementPersistence } from './compute/measurementPersistence.ts';
 import { gatewayLimits } from './limits.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { type AutoCalibration, startAutoCalibration } from './pricing/autoCalibration.ts';
@@ -36,6 +40,8 @@ export interface GatewayServerOptions extends GatewayOptions {
   autoCalibrate?: boolean;
   /** How often automatic calibration looks; default `calibrationIntervalMsDefault`. */
   calibrateIntervalMs?: number;
+  /** How often changed compute measurements are written to the ledger; default `computeLimits.persistIntervalMs`. */
+  measurementsPersistIntervalMs?: number;
 }
 
 export interface GatewayServer {
@@ -49,7 +55,18 @@ export interface GatewayServer {
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const host = options.host ?? '127.0.0.1';
   const metrics = options.metrics ?? createGatewayMetrics();
-  const gatewayOptions = { ...options, metrics, bindHost: host };
+  const computeMeter = options.computeMeter ?? createComputeMeter(options.clock ?? Date.now);
+  const logError = (message: string) => (error: unknown) =>
+    options.logger ? options.logger.error({ err: error }, message) : console.error(`perdiem: ${message}:`, error);
+  const measurements = await startMeasurementPersistence({
+    ledger: options.ledger,
+    table: computeMeter.table,
+    ...(options.measurementsPersistIntervalMs === undefined
+      ? {}
+      : { intervalMs: options.measurementsPersistIntervalMs }),
+    onError: logError('saving compute measurements failed; retrying next pass'),
+  });
+  const gatewayOptions = { ...options, metrics, computeMeter, bindHost: host };
   const deps = gatewayDeps(gatewayOptions);
   const app = createGateway(gatewayOptions, deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -102,7 +119,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         server.close(() => done());
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await Promise.all([sweeper.stop(), alerts.stop(), calibration?.stop()]);
+      await Promise.all([sweeper.stop(), alerts.stop(), calibration?.stop(), measurements.stop()]);
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { AccountsLedger } from './accounts/accountsLedger.ts';
 import type { AlertsLedger } from './alerts/alertsLedger.ts';
 import type { FundingLedger } from './funding/fundingLedger.ts';
+import type { MeasurementsLedger } from './measurements/measurementsLedger.ts';
 import type { MeteringLedger } from './metering/meteringLedger.ts';
 import type { ReportingLedger } from './reporting/reportingLedger.ts';
 import type { TeamsLedger } from './teams/teamsLedger.ts';
@@ -82,6 +83,11 @@ const alertsMethods = {
   recordDelivery: true,
 } as const satisfies Record<keyof AlertsLedger, true>;
 
+const measurementsMethods = {
+  saveMeasurements: true,
+  listMeasurements: true,
+} as const satisfies Record<keyof MeasurementsLedger, true>;
+
 export interface LedgerParts {
   adapter: Ledger['adapter'];
   instanceId: string;
@@ -91,6 +97,7 @@ export interface LedgerParts {
   reporting: ReportingLedger;
   teams: TeamsLedger;
   alerts: AlertsLedger;
+  measurements: MeasurementsLedger;
   /** Closes the storage the parts share, once. */
   close(): Promise<void>;
 }
@@ -107,6 +114,7 @@ export function composeLedger(parts: LedgerParts): Ledger {
   bind(ledger, parts.reporting, reportingMethods);
   bind(ledger, parts.teams, teamsMethods);
   bind(ledger, parts.alerts, alertsMethods);
+  bind(ledger, parts.measurements, measurementsMethods);
   return Object.freeze(ledger) as unknown as Ledger;
 }
 

@@ -5,6 +5,7 @@
 import { describeAccountsConformance } from './accounts/conformance.ts';
 import { describeAlertsConformance } from './alerts/conformance.ts';
 import { describeFundingConformance } from './funding/conformance.ts';
+import { describeMeasurementsConformance } from './measurements/conformance.ts';
 import { describeMeteringConformance } from './metering/conformance.ts';
 import { describeReportingConformance } from './reporting/conformance.ts';
 import { describeTeamsConformance } from './teams/conformance.ts';
@@ -19,4 +20,5 @@ export function describeLedgerConformance(harness: LedgerHarness): void {
   describeReportingConformance(harness);
   describeTeamsConformance(harness);
   describeAlertsConformance(harness);
+  describeMeasurementsConformance(harness);
 }

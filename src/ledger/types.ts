@@ -19,6 +19,7 @@
 import type { AccountsLedger } from './accounts/accountsLedger.ts';
 import type { AlertsLedger } from './alerts/alertsLedger.ts';
 import type { FundingLedger } from './funding/fundingLedger.ts';
+import type { MeasurementsLedger } from './measurements/measurementsLedger.ts';
 import type { MeteringLedger } from './metering/meteringLedger.ts';
 import type { ReportingLedger } from './reporting/reportingLedger.ts';
 import type { TeamsLedger } from './teams/teamsLedger.ts';
@@ -26,6 +27,7 @@ import type { TeamsLedger } from './teams/teamsLedger.ts';
 export * from './accounts/accountsLedger.ts';
 export * from './alerts/alertsLedger.ts';
 export * from './funding/fundingLedger.ts';
+export * from './measurements/measurementsLedger.ts';
 export * from './metering/meteringLedger.ts';
 export * from './reporting/reportingLedger.ts';
 export * from './teams/teamsLedger.ts';
@@ -38,7 +40,8 @@ export interface Ledger
     MeteringLedger,
     ReportingLedger,
     TeamsLedger,
-    AlertsLedger {
+    AlertsLedger,
+    MeasurementsLedger {
   readonly adapter: 'sqlite' | 'postgres';
   /**
    * This open ledger's id, unique per process start (a random id unless given at open). Every reservation records

@@ -1,5 +1,6 @@
 /** What `perdiem up` serves: the in-process model (a GGUF, or the generated demo model), or configured upstreams. */
 import path from 'node:path';
+import type { ComputeRateConfig } from '../../core/computeUnits.ts';
 import { type ProviderConfig, providerLimits, writeDemoModel } from '../../gateway/providers/index.ts';
 import { UsageError } from '../command.ts';
 import { upstreamProbeTimeoutMs } from '../limits.ts';
@@ -41,7 +42,9 @@ export async function inference(config: StackConfig, progress: Progress): Promis
       ...imageModels.map((id) => ({ id, capabilities: ['image' as const] })),
       ...speechModels.map((id) => ({ id, capabilities: ['speech' as const] })),
     ];
-    const providers: ProviderConfig[] = [{ kind: 'openai', id: 'upstream', upstreams, models: served }];
+    const providers: ProviderConfig[] = [
+      { kind: 'openai', id: 'upstream', upstreams, models: served, ...computeRateOf(config) },
+    ];
     return { providers, models, imageModels, speechModels };
   }
   let modelPath = config.model;
@@ -55,10 +58,21 @@ export async function inference(config: StackConfig, progress: Progress): Promis
   const contextSize = await llamaContextTokens(modelPath);
   const model = { id, path: path.resolve(modelPath), ...(contextSize === undefined ? {} : { contextSize }) };
   return {
-    providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1 }],
+    providers: [{ kind: 'llama', id: 'local', models: [model], threads: 1, ...computeRateOf(config) }],
     models: [id],
     imageModels: [],
     speechModels: [],
+  };
+}
+
+/** The rate the operator declared for the served provider (--compute-cu-per-second, --compute-cost-per-hour-usd). */
+function computeRateOf(config: StackConfig): { computeRate?: ComputeRateConfig } {
+  if (config.computeCuPerSecond === undefined && config.computeCostPerHourUsd === undefined) return {};
+  return {
+    computeRate: {
+      cuPerEngineSecond: config.computeCuPerSecond ?? 1,
+      ...(config.computeCostPerHourUsd === undefined ? {} : { costPerHourUsd: config.computeCostPerHourUsd }),
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { epochAt } from '../../core/epoch.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { parseUsd } from '../../core/money.ts';
+import { measurementJson } from '../compute/measurementJson.ts';
 import type { GatewayDeps, GatewayEnv } from '../env.ts';
 import { operatorAuth } from '../middleware/auth.ts';
 import { usageAnalyticsView } from '../routes/billing.ts';
@@ -44,6 +45,8 @@ export function adminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get('/usage-analytics', async (c) => c.json(await usageAnalyticsView(deps, null, c.req.query())));
 
   app.route('/', settingsRoutes(deps));
+
+  app.get('/measurements', (c) => c.json({ data: deps.measurements.views().map(measurementJson) }));
 
   app.post('/accounts', async (c) => {
     const body = parseWith(createAccountSchema, await readJsonBody(c));

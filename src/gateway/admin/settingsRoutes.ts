@@ -32,6 +32,8 @@ export const modelPatchSchema = z.strictObject({
   enabled: z.boolean().optional(),
   /** null removes the override. */
   contextLength: z.int().min(1).max(limits.contextLengthMax).nullable().optional(),
+  /** The model this one is a new version of; null removes it. */
+  predecessor: z.string().min(1).max(limits.idLengthMax).nullable().optional(),
 });
 
 const historyQuerySchema = z.strictObject({
@@ -87,9 +89,11 @@ function routedProviders(deps: GatewayDeps, id: string): string[] {
 /** The model's setting after a PATCH: given fields replace, the rest keep their current value. */
 function patchedModel(body: z.infer<typeof modelPatchSchema>, current: ModelSetting | undefined): ModelSetting {
   const contextLength = body.contextLength === undefined ? current?.contextLength : body.contextLength;
+  const predecessor = body.predecessor === undefined ? current?.predecessor : body.predecessor;
   return {
     enabled: body.enabled ?? current?.enabled ?? true,
     ...(contextLength === null || contextLength === undefined ? {} : { contextLength }),
+    ...(predecessor === null || predecessor === undefined ? {} : { predecessor }),
   };
 }
 
@@ -118,7 +122,15 @@ function modelRoutes(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const model = allModels(deps.registry.providers).get(id);
     if (model === undefined) throw new NotFoundError(`no provider has a model ${id}`, { code: 'model_not_found' });
     const body = parseWith(modelPatchSchema, await readJsonBody(c));
-    if (body.enabled === undefined && body.contextLength === undefined) throw nothingToChange('enabled contextLength');
+    if (body.enabled === undefined && body.contextLength === undefined && body.predecessor === undefined) {
+      throw nothingToChange('enabled contextLength predecessor');
+    }
+    if (body.predecessor === id) {
+      throw new InvalidRequestError('a model cannot be its own predecessor', {
+        code: 'invalid_value',
+        param: 'predecessor',
+      });
+    }
     const native = model.info.contextLength;
     if (typeof body.contextLength === 'number' && native !== null && body.contextLength > native) {
       throw new InvalidRequestError(`contextLength may not exceed ${id}'s own context of ${native} tokens`, {

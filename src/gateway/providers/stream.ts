@@ -5,13 +5,13 @@
  */
 import { ClientClosedError, type PerdiemError, StreamInterruptedError, UpstreamError } from '../../core/errors.ts';
 import { estimateTokens } from './estimate.ts';
-import type { ProviderStream, Usage } from './types.ts';
+import type { EngineTiming, ProviderStream, Usage } from './types.ts';
 
 export type StreamEvent<TChunk> =
   /** `tokens` is the exact completion-token count of this chunk, or null when the source cannot know it. */
   | { kind: 'chunk'; chunk: TChunk; text: string; tokens: number | null }
   /** The last event: the engine's or upstream's final usage and the OpenAI usage chunk to forward. */
-  | { kind: 'end'; chunk: TChunk; usage: Usage };
+  | { kind: 'end'; chunk: TChunk; usage: Usage; engine?: EngineTiming };
 
 export interface StreamSource<TChunk> {
   events: AsyncIterator<StreamEvent<TChunk>>;
@@ -29,6 +29,7 @@ class MeteredStream<TChunk> implements ProviderStream<TChunk> {
   private deliveredTokens = 0;
   private tokensKnown = true;
   private finalUsage: Usage | null = null;
+  private engineTiming: EngineTiming | undefined = undefined;
   private consumed = false;
   private readonly source: StreamSource<TChunk>;
   private readonly first: StreamEvent<TChunk>;
@@ -36,6 +37,10 @@ class MeteredStream<TChunk> implements ProviderStream<TChunk> {
   constructor(source: StreamSource<TChunk>, first: StreamEvent<TChunk>) {
     this.source = source;
     this.first = first;
+  }
+
+  get engine(): EngineTiming | undefined {
+    return this.engineTiming;
   }
 
   get usage(): Usage {
@@ -50,6 +55,7 @@ class MeteredStream<TChunk> implements ProviderStream<TChunk> {
   private record(event: StreamEvent<TChunk>): void {
     if (event.kind === 'end') {
       this.finalUsage = event.usage;
+      this.engineTiming = event.engine;
       return;
     }
     this.deliveredText += event.text;

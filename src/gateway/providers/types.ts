@@ -8,6 +8,7 @@
  * - after the first chunk: `StreamInterruptedError` 502, or `ClientClosedError` 499 when the caller's signal fired;
  *   both carry `delivered`, the only usage that may be charged.
  */
+import type { ComputeRate } from '../../core/computeUnits.ts';
 import type { TokenUsage } from '../../core/errors.ts';
 import type {
   ChatCompletion,
@@ -35,10 +36,24 @@ export interface CallOptions {
   requestId?: string;
 }
 
+/**
+ * What a request cost the engine, from the engine itself (the in-process provider): prompt tokens evaluated and the
+ * seconds that took, output tokens generated and the seconds those took. Adapters that cannot see their engine
+ * leave it out; the gateway then estimates from the outside (gateway/compute/timedProvider.ts).
+ */
+export interface EngineTiming {
+  prefillTokens: number;
+  prefillSeconds: number;
+  decodeTokens: number;
+  decodeSeconds: number;
+}
+
 /** A non-streaming result: the OpenAI response (model = the public id) and the usage to charge. */
 export interface Completed<TResponse> {
   response: TResponse;
   usage: Usage;
+  /** The engine's own timing, when the adapter has it. */
+  engine?: EngineTiming;
 }
 
 /**
@@ -51,6 +66,8 @@ export interface Completed<TResponse> {
  */
 export interface ProviderStream<TChunk> extends AsyncIterable<TChunk> {
   readonly usage: Usage;
+  /** The engine's own timing once the stream has ended, when the adapter has it. */
+  readonly engine?: EngineTiming | undefined;
 }
 
 export type Capability = 'chat' | 'completion' | 'embedding' | 'image' | 'speech';
@@ -76,6 +93,13 @@ export interface Provider {
   readonly kind: ProviderKind;
   /** Lower runs first when two providers serve the same public model. */
   readonly priority: number;
+  /** How one second of this provider's engine compares to the reference, and its cost; default the reference. */
+  readonly computeRate?: ComputeRate;
+  /**
+   * Set when the adapter reports its engine's own timing (`engine`) with every finished result: the gateway then
+   * never estimates from outside for it (a stream cut short has no timing, and is not measured).
+   */
+  readonly reportsEngineTiming?: boolean;
   listModels(): readonly ModelInfo[];
   chat(request: ChatCompletionRequest, options?: CallOptions): Promise<Completed<ChatCompletion>>;
   streamChat(request: ChatCompletionRequest, options?: CallOptions): Promise<ProviderStream<ChatCompletionChunk>>;

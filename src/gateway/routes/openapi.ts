@@ -92,6 +92,13 @@ export function openApiDocument(): unknown {
     '/admin/models': { get: op('Served models, providers and prices', undefined, 'operator') },
     ...pricePaths((summary, body) => op(summary, body, 'operator')),
     '/admin/providers': { get: op('Providers and their health', undefined, 'operator') },
+    '/admin/measurements': {
+      get: op(
+        'Measured compute per (model, provider, kind): engine-seconds per prompt and output token and per image, samples, CU at the provider rate (decimal strings), and the predecessor a model inherits from',
+        undefined,
+        'operator',
+      ),
+    },
     '/admin/accounts': { post: op('Create an account and its first ADMIN key', undefined, 'operator') },
     '/admin/accounts/{id}/credits': { post: op('Grant credits or USD once per reference', undefined, 'operator') },
     '/admin/accounts/{id}/diem-allowance': {

@@ -20,18 +20,24 @@ export const providerSettingSchema = z.strictObject({
   priority: z.int().min(-limits.priorityAbsMax).max(limits.priorityAbsMax),
 });
 
+const id = z.string().min(1).max(limits.idLengthMax);
+
 export const modelSettingSchema = z.strictObject({
   enabled: z.boolean(),
   contextLength: z.int().min(1).max(limits.contextLengthMax).optional(),
+  /** The model this one is a new version of: its measured compute stands in until this one has enough samples. */
+  predecessor: id.optional(),
 });
 
-const id = z.string().min(1).max(limits.idLengthMax);
 export const providerSettingsSchema = z.record(id, providerSettingSchema);
 export const modelSettingsSchema = z.record(id, modelSettingSchema);
 
 /** What the operator set for a provider: a disabled one serves nothing; lower priority runs first. */
 export type ProviderSetting = z.infer<typeof providerSettingSchema>;
-/** What the operator set for a model: a disabled one is not served; contextLength bounds its requests. */
+/**
+ * What the operator set for a model: a disabled one is not served; contextLength bounds its requests; predecessor
+ * names the model whose compute measurements it inherits (gateway/compute/modelCu.ts).
+ */
 export type ModelSetting = z.infer<typeof modelSettingSchema>;
 
 export function rateLimitsFromJson(value: unknown): RateLimitConfig {

@@ -330,6 +330,27 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) W
 `,
   },
   {
+    version: 8,
+    name: 'compute measurements',
+    // As SQLite's version 8.
+    sql: `
+CREATE TABLE compute_measurements (
+  model text NOT NULL,
+  provider text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('text', 'embedding', 'image')),
+  prefill_seconds_per_token double precision,
+  prefill_samples integer NOT NULL,
+  decode_seconds_per_token double precision,
+  decode_samples integer NOT NULL,
+  seconds_per_image double precision,
+  image_samples integer NOT NULL,
+  samples bigint NOT NULL,
+  updated_at_ms bigint NOT NULL,
+  PRIMARY KEY (model, provider, kind)
+);
+`,
+  },
+  {
     version: 9,
     name: 'receipts: price sheet of each charge',
     // The sheet's keccak256 (0x + 64 hex), set by the settle; and the charge of a request, found by its id.

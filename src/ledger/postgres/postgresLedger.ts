@@ -9,6 +9,7 @@ import { PostgresAccounts } from '../accounts/postgresAccounts.ts';
 import { PostgresAlerts } from '../alerts/postgresAlerts.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { PostgresFunding } from '../funding/postgresFunding.ts';
+import { PostgresMeasurements } from '../measurements/postgresMeasurements.ts';
 import { PostgresMetering } from '../metering/postgresMetering.ts';
 import { PostgresReporting } from '../reporting/postgresReporting.ts';
 import { PostgresTeams } from '../teams/postgresTeams.ts';
@@ -62,6 +63,7 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
     reporting: new PostgresReporting(storage),
     teams: new PostgresTeams(storage),
     alerts: new PostgresAlerts(storage),
+    measurements: new PostgresMeasurements(storage),
     close: () => sql.end({ timeout: 5 }),
   });
 }

@@ -359,6 +359,28 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) W
 `,
   },
   {
+    version: 8,
+    name: 'compute measurements',
+    // The gateway's rolling estimates of engine-seconds per token (prefill, decode) and per image, per (model,
+    // provider, kind): physical readings, stored as floating point (see ledger/measurements/).
+    sql: `
+CREATE TABLE compute_measurements (
+  model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('text', 'embedding', 'image')),
+  prefill_seconds_per_token REAL,
+  prefill_samples INTEGER NOT NULL,
+  decode_seconds_per_token REAL,
+  decode_samples INTEGER NOT NULL,
+  seconds_per_image REAL,
+  image_samples INTEGER NOT NULL,
+  samples INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (model, provider, kind)
+) STRICT;
+`,
+  },
+  {
     version: 9,
     name: 'receipts: price sheet of each charge',
     // The sheet's keccak256 (0x + 64 hex), set by the settle; and the charge of a request, found by its id.

@@ -8,6 +8,7 @@ import { SqliteAccounts } from '../accounts/sqliteAccounts.ts';
 import { SqliteAlerts } from '../alerts/sqliteAlerts.ts';
 import { composeLedger } from '../composeLedger.ts';
 import { SqliteFunding } from '../funding/sqliteFunding.ts';
+import { SqliteMeasurements } from '../measurements/sqliteMeasurements.ts';
 import { SqliteMetering } from '../metering/sqliteMetering.ts';
 import { SqliteJournalWriter } from '../reporting/sqliteJournalWriter.ts';
 import { SqliteReporting } from '../reporting/sqliteReporting.ts';
@@ -38,6 +39,7 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
     reporting: new SqliteReporting(storage),
     teams: new SqliteTeams(storage, accounts, clock, epochSeconds),
     alerts: new SqliteAlerts(storage, clock, epochSeconds),
+    measurements: new SqliteMeasurements(storage),
     close: () => storage.close(),
   });
 }

@@ -75,6 +75,7 @@ function withClose(ledger: Ledger, close: () => Promise<void>): Ledger {
     reporting: ledger,
     teams: ledger,
     alerts: ledger,
+    measurements: ledger,
     close,
   });
 }

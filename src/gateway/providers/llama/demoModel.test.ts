@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoModelName, demoModelShape, demoVocabulary, encodeDemoModel, writeDemoModel } from './demoModel.ts';
+import {
+  demoModelFile,
+  demoModelMacsPerToken,
+  demoModelName,
+  demoModelShape,
+  demoModelShapes,
+  demoVocabulary,
+  encodeDemoModel,
+  writeDemoModel,
+} from './demoModel.ts';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '../../../..');
@@ -82,5 +91,25 @@ describe('demo GGUF', () => {
     expect(result.first.length).toBeGreaterThan(0);
     expect(result.second).toBe(result.first);
     expect(result.embedding).toBe(demoModelShape.embeddingLength);
+  });
+});
+
+describe('demo GGUF sizes', () => {
+  it('grow in multiply-adds per token, and repeat their first blocks’ weights past distinctBlocks', () => {
+    const small = demoModelMacsPerToken(demoModelShapes.small);
+    const medium = demoModelMacsPerToken(demoModelShapes.medium);
+    const large = demoModelMacsPerToken(demoModelShapes.large);
+    expect(small).toBeLessThan(medium);
+    expect(large / medium).toBeGreaterThan(3);
+    const file = demoModelFile(demoModelShapes.large);
+    const named = new Map(file.tensors.map((tensor) => [tensor.name, tensor.data]));
+    expect(named.get('blk.3.ffn_up.weight')).toEqual(named.get('blk.0.ffn_up.weight'));
+    expect(file.tensors.filter((tensor) => tensor.name.startsWith('blk.')).length).toBe(
+      demoModelShapes.large.blockCount * 9,
+    );
+  });
+
+  it('the default (small) file is unchanged by the size option', () => {
+    expect(encodeDemoModel().equals(encodeDemoModel(demoModelShapes.small))).toBe(true);
   });
 });

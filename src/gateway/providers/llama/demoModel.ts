@@ -22,6 +22,12 @@ export interface DemoModelShape {
   headCount: number;
   contextLength: number;
   seed: number;
+  /**
+   * Blocks with weights of their own; the blocks after them repeat these blocks' weights in turn. The engine still
+   * computes every block, so a deep model costs its full compute while only these are drawn (generation stays
+   * quick). Default: every block.
+   */
+  distinctBlocks?: number;
 }
 
 export const demoModelShape: DemoModelShape = {
@@ -32,6 +38,43 @@ export const demoModelShape: DemoModelShape = {
   contextLength: 512,
   seed: 20_240_601,
 };
+
+/**
+ * The demo model in sizes of clearly different compute, for measuring (gateway/compute): `small` is the default;
+ * `medium` and `large` are wider and deeper (same vocabulary, same random-weight recipe, still not real models).
+ */
+export const demoModelShapes = {
+  small: demoModelShape,
+  medium: {
+    ...demoModelShape,
+    embeddingLength: 256,
+    blockCount: 4,
+    feedForwardLength: 704,
+    headCount: 4,
+    distinctBlocks: 1,
+  },
+  large: {
+    ...demoModelShape,
+    embeddingLength: 512,
+    blockCount: 4,
+    feedForwardLength: 1408,
+    headCount: 8,
+    distinctBlocks: 1,
+  },
+} as const satisfies Record<string, DemoModelShape>;
+
+export type DemoModelSize = keyof typeof demoModelShapes;
+
+/**
+ * Multiply-adds per generated token, as the engine does them: per block the attention projections (4·n²) and the
+ * gated feed-forward (3·n·ff), then the output projection (n·vocab). Attention over the context is left out: it is
+ * small beside these at the short contexts the demo runs.
+ */
+export function demoModelMacsPerToken(shape: DemoModelShape): number {
+  const n = shape.embeddingLength;
+  const perBlock = 4 * n * n + 3 * n * shape.feedForwardLength;
+  return shape.blockCount * perBlock + n * demoVocabulary().tokens.length;
+}
 
 /** SentencePiece token types, as numbered by llama.cpp. */
 const tokenType = { normal: 1, unknown: 2, control: 3, byte: 6 } as const;
@@ -120,6 +163,9 @@ function ones(name: string, length: number): GgufTensor {
 }
 
 const biasInput = 3;
+/** token_embd, output_norm and output come first, then each block's 9 tensors. */
+const headTensorCount = 3;
+const tensorsPerBlock = 9;
 
 function demoTensors(shape: DemoModelShape, vocab: DemoVocabulary): GgufTensor[] {
   const gaussian = createGaussian(createRandom(shape.seed));
@@ -135,8 +181,16 @@ function demoTensors(shape: DemoModelShape, vocab: DemoVocabulary): GgufTensor[]
 
   const tensors: GgufTensor[] = [embeddings, ones('output_norm.weight', n), output];
   const attentionStd = 1 / Math.sqrt(n);
+  const distinct = Math.min(shape.distinctBlocks ?? shape.blockCount, shape.blockCount);
   for (let block = 0; block < shape.blockCount; block++) {
     const prefix = `blk.${block}`;
+    if (block >= distinct) {
+      // A repeat: the same data under this block's names.
+      const first = headTensorCount + (block % distinct) * tensorsPerBlock;
+      const source = tensors.slice(first, first + tensorsPerBlock);
+      tensors.push(...source.map((tensor) => ({ ...tensor, name: tensor.name.replace(/^blk\.\d+\./, `${prefix}.`) })));
+      continue;
+    }
     tensors.push(
       ones(`${prefix}.attn_norm.weight`, n),
       matrix(gaussian, `${prefix}.attn_q.weight`, n, n, attentionStd),

@@ -42,8 +42,13 @@ export interface GgufFile {
 
 /** Append-only little-endian byte sink that grows as needed. */
 class ByteSink {
-  private buffer = Buffer.alloc(1 << 16);
+  private buffer: Buffer;
   length = 0;
+
+  /** `expectedBytes`: allocated at once, so a large file is not copied as it grows. */
+  constructor(expectedBytes = 1 << 16) {
+    this.buffer = Buffer.allocUnsafe(expectedBytes);
+  }
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
@@ -148,13 +153,17 @@ function writeValue(sink: ByteSink, entry: GgufValue): void {
   }
 }
 
+/** Room for the header, metadata and tensor infos before the tensor data; the sink grows past it if need be. */
+const metadataBytesReserve = 1 << 20;
+
 function alignUp(value: number, alignment: number): number {
   return Math.ceil(value / alignment) * alignment;
 }
 
 /** Serialises a GGUF file to bytes. Deterministic: the same input gives the same bytes. */
 export function encodeGguf(file: GgufFile): Buffer {
-  const sink = new ByteSink();
+  const tensorBytes = file.tensors.reduce((total, t) => total + alignUp(t.data.byteLength, ggufAlignmentBytes), 0);
+  const sink = new ByteSink(tensorBytes + metadataBytesReserve);
   sink.bytes(Buffer.from('GGUF', 'ascii'));
   sink.u32(3);
   sink.u64(file.tensors.length);

@@ -19,7 +19,7 @@ function inputsOf(request: EmbeddingRequest): string[] {
 
 async function vectorsOf(loaded: LoadedModel, inputs: string[], signal: AbortSignal | undefined) {
   const context = await loaded.embeddingContext();
-  const results: Array<{ vector: number[]; tokens: number }> = [];
+  const results: Array<{ vector: number[]; tokens: number; seconds: number }> = [];
   for (const [index, input] of inputs.entries()) {
     if (signal?.aborted) {
       throw new ClientClosedError('client closed the request', { code: 'client_closed', delivered: zeroUsage });
@@ -31,8 +31,9 @@ async function vectorsOf(loaded: LoadedModel, inputs: string[], signal: AbortSig
         param: `input[${index}]`,
       });
     }
+    const started = performance.now();
     const embedding = await context.getEmbeddingFor(input);
-    results.push({ vector: [...embedding.vector], tokens });
+    results.push({ vector: [...embedding.vector], tokens, seconds: (performance.now() - started) / 1000 });
   }
   return results;
 }
@@ -46,8 +47,11 @@ export async function embed(
   const loaded = await host.load();
   const vectors = await host.queue.run(() => vectorsOf(loaded, inputs, options?.signal), options?.signal);
   const promptTokens = vectors.reduce((total, item) => total + item.tokens, 0);
+  const seconds = vectors.reduce((total, item) => total + item.seconds, 0);
   return {
     usage: { promptTokens, completionTokens: 0, estimated: false },
+    // An embedding is one prompt evaluation: all of its time is prefill.
+    engine: { prefillTokens: promptTokens, prefillSeconds: seconds, decodeTokens: 0, decodeSeconds: 0 },
     response: {
       object: 'list',
       model: request.model,

@@ -50,6 +50,26 @@ describe('llama provider on the demo model', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
+  it('times its engine: prefill evaluates the prompt less the prefix it kept, decode one step per output token', async () => {
+    const fresh = chatRequest({ messages: [{ role: 'user', content: 'A prompt not seen before: 7f3a, per diem.' }] });
+    const first = await provider.chat(fresh);
+    const engine = first.engine!;
+    expect(engine.prefillTokens).toBeGreaterThan(0);
+    // The last prompt token is evaluated by the first decode step, and a prefix kept from earlier is not evaluated.
+    expect(engine.prefillTokens).toBeLessThanOrEqual(first.usage.promptTokens - 1);
+    expect(engine.decodeTokens).toBe(first.usage.completionTokens);
+    expect(engine.prefillSeconds).toBeGreaterThan(0);
+    expect(engine.decodeSeconds).toBeGreaterThan(0);
+    const again = await provider.chat(fresh);
+    expect(again.engine?.prefillTokens).toBe(0);
+    const stream = await provider.streamChat({ ...fresh, messages: [{ role: 'user', content: 'Another: 91c2.' }] });
+    expect(stream.engine).toBeUndefined();
+    await collect(stream);
+    expect(stream.engine?.decodeTokens).toBe(stream.usage.completionTokens);
+    const embedded = await provider.embed({ model, input: ['per diem', 'compute units'] });
+    expect(embedded.engine).toMatchObject({ prefillTokens: embedded.usage.promptTokens, decodeTokens: 0 });
+  });
+
   it('answers a chat with text and exact engine usage', async () => {
     const { response, usage } = await provider.chat(chatRequest());
     expect(response.object).toBe('chat.completion');

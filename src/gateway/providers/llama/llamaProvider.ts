@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import type { Llama } from 'node-llama-cpp';
+import { type ComputeRateConfig, computeRateOf } from '../../../core/computeUnits.ts';
 import { secondMs } from '../../../core/epoch.ts';
 import { NotFoundError } from '../../../core/errors.ts';
 import { providerLimits } from '../limits.ts';
@@ -32,6 +33,8 @@ export interface LlamaProviderConfig {
   threads?: number;
   /** Requests waiting per model beyond the one running. Default `queueLengthMax`. */
   queueLengthMax?: number;
+  /** This machine's CPU against the reference accelerator (1 CU per engine-second), and its cost per hour. */
+  computeRate?: ComputeRateConfig;
 }
 
 export interface LlamaProviderDeps {
@@ -101,6 +104,8 @@ export function createLlamaProvider(config: LlamaProviderConfig, deps: LlamaProv
     id: config.id,
     kind: 'llama',
     priority: config.priority ?? 0,
+    computeRate: computeRateOf(config.computeRate),
+    reportsEngineTiming: true,
     listModels: () => listModels(config),
     async chat(request, options) {
       const result = await run(hostFor(request.model), 'chat', request, options);

@@ -15,6 +15,7 @@ export function chatResponse(stamp: ResponseStamp, result: GenerationResult): Co
   const usage = engineUsage(result);
   return {
     usage,
+    engine: result.engine,
     response: {
       id: stamp.id,
       object: 'chat.completion',
@@ -37,6 +38,7 @@ export function completionResponse(stamp: ResponseStamp, result: GenerationResul
   const usage = engineUsage(result);
   return {
     usage,
+    engine: result.engine,
     response: {
       id: stamp.id,
       object: 'text_completion',

@@ -150,7 +150,7 @@ export async function runStream<TChunk>(
       if (!started) onText('', 0);
       const usage = engineUsage(result);
       channel.push({ kind: 'chunk', chunk: build.finish(result.finishReason), text: '', tokens: 0 });
-      channel.push({ kind: 'end', chunk: build.usage(usage), usage });
+      channel.push({ kind: 'end', chunk: build.usage(usage), usage, engine: result.engine });
       channel.close();
     })
     .catch((error: unknown) => channel.fail(engineError(error)));

@@ -1,4 +1,5 @@
 /** The `openai` provider as typed data: an ordered list of OpenAI-compatible upstreams serving a set of models. */
+import type { ComputeRateConfig } from '../../../core/computeUnits.ts';
 import type { Capability } from '../types.ts';
 
 export interface OpenAiUpstreamConfig {
@@ -41,6 +42,8 @@ export interface OpenAiProviderConfig {
   timeouts?: Partial<OpenAiTimeouts>;
   /** Extra attempts on the same upstream before moving to the next. Default `upstreamRetriesMax`. */
   retries?: number;
+  /** The upstreams' hardware against the reference accelerator (1 CU per engine-second), and its cost per hour. */
+  computeRate?: ComputeRateConfig;
 }
 
 export function upstreamModelId(

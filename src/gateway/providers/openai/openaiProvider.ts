@@ -6,6 +6,7 @@
  * `upstreamStream.ts`; this file maps each OpenAI route to them.
  */
 import { Agent, type Dispatcher } from 'undici';
+import { type ComputeRate, computeRateOf } from '../../../core/computeUnits.ts';
 import { UpstreamError } from '../../../core/errors.ts';
 import { estimateChatPromptTokens, estimatePromptTokens, estimateTokens } from '../estimate.ts';
 import { providerLimits } from '../limits.ts';
@@ -73,6 +74,7 @@ class OpenAiProvider implements Provider {
   readonly id: string;
   readonly kind = 'openai' as const;
   readonly priority: number;
+  readonly computeRate: ComputeRate;
   readonly #config: OpenAiProviderConfig;
   readonly #deps: OpenAiProviderDeps;
   readonly #policy: FailoverPolicy;
@@ -84,6 +86,7 @@ class OpenAiProvider implements Provider {
   constructor(config: OpenAiProviderConfig, deps: OpenAiProviderDeps) {
     this.id = config.id;
     this.priority = config.priority ?? 0;
+    this.computeRate = computeRateOf(config.computeRate);
     this.#config = config;
     this.#deps = deps;
     const timeouts = {
