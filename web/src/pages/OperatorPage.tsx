@@ -1,6 +1,7 @@
 /**
- * Operator (operator token): models and prices (edit a price sheet with an effective date), providers and their
- * health, and total staked DIEM — the daily liability — against what the gateway has charged.
+ * Operator (operator token): models and prices (edit a price sheet with an effective date), the calibration
+ * proposal as a diff with announcing it for the next epoch, each model's price history, providers and their health,
+ * and total staked DIEM — the daily liability — against what the gateway has charged.
  */
 import { type FormEvent, useState } from 'react';
 import type { PublicClient } from 'viem';
@@ -19,6 +20,7 @@ import { Async, Card, Empty, ErrorNote, Stat } from '../components/ui.tsx';
 import type { DashboardConfig } from '../config.ts';
 import { formatToken, formatUsdNano, parseDecimal, usdToNano } from '../format.ts';
 import { useAsync } from '../hooks.ts';
+import { PriceHistoryCard, PriceProposalCard } from './operator/PricePanels.tsx';
 import { dayBars } from './UsagePage.tsx';
 
 const tokenStorageKey = 'perdiem.operatorToken';
@@ -111,6 +113,7 @@ function Operator({
     [...(prices.data ?? [])]
       .filter((sheet) => Date.parse(sheet.effectiveFrom) <= Date.now())
       .sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0]?.models[model];
+  const [pricesVersion, setPricesVersion] = useState(0);
   const denied = [models.error, prices.error, providers.error].some((e) => e && /401|operator|token/i.test(e.message));
   return (
     <div className="page operator-page">
@@ -180,6 +183,21 @@ function Operator({
             }
           </Async>
         </Card>
+      </div>
+      <div className="stack" data-testid="price-panels">
+        <PriceProposalCard
+          bearer={bearer}
+          onAnnounced={() => {
+            setPricesVersion((v) => v + 1);
+            void prices.reload();
+            void models.reload();
+          }}
+        />
+        <PriceHistoryCard
+          bearer={bearer}
+          models={(models.data ?? []).filter((m) => m.pricing !== null).map((m) => m.id)}
+          version={pricesVersion}
+        />
       </div>
       <Async state={prices} what="price sheets">
         {(versions) => (
