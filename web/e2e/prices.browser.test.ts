@@ -2,8 +2,8 @@
  * The operator's price calibration in headless Chromium, through the real gateway server (startGatewayServer on a
  * loopback port, serving the built dashboard) with a SQLite ledger file and the fake provider registry. The CU
  * estimates are given in memory (`computeMeasurementsOf`, the interface the measured estimates implement). The page
- * shows the proposal as a diff with the expected numbers, announces it for the next epoch and shows it as "next",
- * shows a refusal of the gateway (another sheet took the epoch) in the page, and draws the model's price history with
+ * shows the proposal as a diff with the expected numbers, announces it for the next epoch and lists it as "next" with
+ * its hash, shows a refusal of the gateway (another sheet took the epoch) in the page, and draws the model's price history with
  * the announced points marked as scheduled. Screenshots land in web/screenshots/.
  */
 import assert from 'node:assert/strict';
@@ -194,6 +194,7 @@ describe('price calibration on the operator page, in Chromium against the gatewa
       nextEpochStart,
     ]);
     expect(await next.textContent()).toContain(`epoch ${nextEpoch}`);
+    expect(await next.textContent()).toContain('next');
     expect(await page.getByTestId('announced-hash').getAttribute('title')).toBe(history[1].hash);
     const account = await ledger.createAccount();
     const key = await ledger.createKey({ accountId: account.id, kind: 'INFERENCE', name: 'models' });
@@ -252,7 +253,12 @@ describe('price calibration on the operator page, in Chromium against the gatewa
       .getByTestId('proposal-effective')
       .filter({ hasText: `epoch ${nextEpoch + 2},` })
       .waitFor({ timeout: stepTimeoutMs });
-    expect(await page.getByTestId('announced-hash').getAttribute('title')).toBe(history[1].hash);
+    // Both announced sheets are listed, the one announced behind the page's back too, each with its hash.
+    await page.getByTestId('announced-next').nth(1).waitFor({ timeout: stepTimeoutMs });
+    expect(await page.getByTestId('announced-next').nth(1).textContent()).toContain(`epoch ${nextEpoch + 1}`);
+    expect(
+      await page.getByTestId('announced-hash').evaluateAll((codes) => codes.map((c) => c.getAttribute('title'))),
+    ).toEqual([history[1].hash, taken.body.data.hash]);
 
     // At phone width the panels fit the screen: tables become labelled cards, the chart is redrawn narrower.
     await page.setViewportSize({ width: 390, height: 844 });

@@ -31,7 +31,7 @@ export function PriceProposalCard({ bearer, onAnnounced }: { bearer: string; onA
     async () => (await apiJson<{ data: ProposalView }>('/admin/prices/proposal', { bearer })).data,
     [bearer],
   );
-  const [announced, setAnnounced] = useState<Announced | null>(null);
+  const scheduled = useAsync(() => scheduledSheets(bearer), [bearer]);
   return (
     <Card title="Price proposal" className="price-proposal">
       <Async state={proposal} what="the price proposal">
@@ -43,17 +43,20 @@ export function PriceProposalCard({ bearer, onAnnounced }: { bearer: string; onA
               bearer={bearer}
               epoch={view.epoch}
               effectiveFrom={view.effectiveFrom}
-              onRefused={() => void proposal.reload()}
-              onAnnounced={(sheet) => {
-                setAnnounced(sheet);
+              onRefused={() => {
                 void proposal.reload();
+                void scheduled.reload();
+              }}
+              onAnnounced={() => {
+                void proposal.reload();
+                void scheduled.reload();
                 onAnnounced();
               }}
             />
           </>
         )}
       </Async>
-      {announced && <NextSheet announced={announced} />}
+      {scheduled.data && scheduled.data.length > 0 && <NextSheets sheets={scheduled.data} />}
     </Card>
   );
 }
@@ -173,7 +176,7 @@ function AnnounceForm({
   bearer: string;
   epoch: number;
   effectiveFrom: string;
-  onAnnounced: (sheet: Announced) => void;
+  onAnnounced: () => void;
   onRefused: () => void;
 }) {
   const [override, setOverride] = useState(false);
@@ -186,10 +189,10 @@ function AnnounceForm({
     setBusy(true);
     try {
       const json = { effectiveFrom, ...(override ? { override: { reason: reason.trim() } } : {}) };
-      const answer = await apiJson<{ data: Announced }>('/admin/prices/announce', { bearer, json });
+      await apiJson<{ data: Announced }>('/admin/prices/announce', { bearer, json });
       setOverride(false);
       setReason('');
-      onAnnounced(answer.data);
+      onAnnounced();
     } catch (caught) {
       setError(caught as Error);
       onRefused();
@@ -231,16 +234,62 @@ function AnnounceForm({
   );
 }
 
-function NextSheet({ announced }: { announced: Announced }) {
+/** A sheet announced for a future epoch: when, its hash and an override's reason. */
+interface ScheduledSheet {
+  effectiveFrom: string;
+  epoch: number | null;
+  hash: string | null;
+  override: { reason: string } | null;
+  models: number;
+}
+
+/**
+ * The sheets that take effect after now, however they were announced (this page, the CLI, auto mode). GET
+ * /admin/prices lists them without their epoch and hash, so those come from the history of a model each one prices.
+ */
+async function scheduledSheets(bearer: string): Promise<ScheduledSheet[]> {
+  const { versions } = await apiJson<{ versions: Announced['sheet'][] }>('/admin/prices', { bearer });
+  const future = versions.filter((sheet) => Date.parse(sheet.effectiveFrom) > Date.now());
+  return Promise.all(
+    future.map(async (sheet) => {
+      const model = Object.keys(sheet.models)[0];
+      const points = model === undefined ? [] : (await historyOf(bearer, model)).points;
+      const point = points.find((p) => p.effectiveFrom === sheet.effectiveFrom);
+      return {
+        effectiveFrom: sheet.effectiveFrom,
+        epoch: point?.epoch ?? null,
+        hash: point?.hash ?? null,
+        override: point?.override ?? null,
+        models: Object.keys(sheet.models).length,
+      };
+    }),
+  );
+}
+
+async function historyOf(bearer: string, model: string): Promise<PriceHistory> {
+  const path = `/admin/prices/history?model=${encodeURIComponent(model)}`;
+  return (await apiJson<{ data: PriceHistory }>(path, { bearer })).data;
+}
+
+function NextSheets({ sheets }: { sheets: ScheduledSheet[] }) {
   return (
-    <div className="ok-note next-sheet" data-testid="announced-next" role="status">
-      <span className="badge warn">next</span> Announced the sheet for epoch {announced.epoch}, effective{' '}
-      {new Date(announced.effectiveFrom).toLocaleString()}; hash{' '}
-      <code title={announced.hash} data-testid="announced-hash">
-        {shortHash(announced.hash)}
-      </code>
-      {announced.override && <> · override: {announced.override.reason}</>}
-    </div>
+    <ul className="next-sheets" aria-label="Announced price sheets">
+      {sheets.map((sheet, i) => (
+        <li key={sheet.effectiveFrom} className="next-sheet" data-testid="announced-next">
+          <span className={`badge ${i === 0 ? 'warn' : ''}`}>{i === 0 ? 'next' : 'then'}</span> Sheet for epoch{' '}
+          {sheet.epoch ?? '?'}, effective {new Date(sheet.effectiveFrom).toLocaleString()}, {sheet.models} model
+          {sheet.models === 1 ? '' : 's'}; hash{' '}
+          {sheet.hash ? (
+            <code title={sheet.hash} data-testid="announced-hash">
+              {shortHash(sheet.hash)}
+            </code>
+          ) : (
+            '?'
+          )}
+          {sheet.override && <> · override: {sheet.override.reason}</>}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -249,17 +298,7 @@ export function PriceHistoryCard({ bearer, models, version }: { bearer: string; 
   const [chosen, setChosen] = useState<string | null>(null);
   const model = chosen ?? models[0] ?? null;
   const now = useNow(60_000);
-  const history = useAsync(
-    async () =>
-      model === null
-        ? null
-        : (
-            await apiJson<{ data: PriceHistory }>(`/admin/prices/history?model=${encodeURIComponent(model)}`, {
-              bearer,
-            })
-          ).data,
-    [bearer, model, version],
-  );
+  const history = useAsync(async () => (model === null ? null : historyOf(bearer, model)), [bearer, model, version]);
   return (
     <Card
       title="Price history"
