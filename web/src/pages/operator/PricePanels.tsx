@@ -25,13 +25,24 @@ import {
 
 const usd = (value: unknown) => (typeof value === 'string' ? `$${value}` : '—');
 
-/** The proposal, announcing it, and what was announced; `onAnnounced` lets the other panels reload. */
-export function PriceProposalCard({ bearer, onAnnounced }: { bearer: string; onAnnounced: () => void }) {
+/**
+ * The proposal, announcing it, and the sheets announced; `onAnnounced` lets the other panels reload, and a new
+ * `version` (a sheet published elsewhere on the page) reloads this one.
+ */
+export function PriceProposalCard({
+  bearer,
+  version,
+  onAnnounced,
+}: {
+  bearer: string;
+  version: number;
+  onAnnounced: () => void;
+}) {
   const proposal = useAsync(
     async () => (await apiJson<{ data: ProposalView }>('/admin/prices/proposal', { bearer })).data,
-    [bearer],
+    [bearer, version],
   );
-  const scheduled = useAsync(() => scheduledSheets(bearer), [bearer]);
+  const scheduled = useAsync(() => scheduledSheets(bearer), [bearer, version]);
   return (
     <Card title="Price proposal" className="price-proposal">
       <Async state={proposal} what="the price proposal">
@@ -47,11 +58,7 @@ export function PriceProposalCard({ bearer, onAnnounced }: { bearer: string; onA
                 void proposal.reload();
                 void scheduled.reload();
               }}
-              onAnnounced={() => {
-                void proposal.reload();
-                void scheduled.reload();
-                onAnnounced();
-              }}
+              onAnnounced={onAnnounced}
             />
           </>
         )}
