@@ -67,6 +67,14 @@ export function ErrorNote({ error, retry }: { error: Error; retry?: () => void }
   return (
     <div className="state error" role="alert">
       <strong>{refusedKey ? 'Not authorized.' : 'Something went wrong.'}</strong> {error.message}
+      {error instanceof GatewayError && error.code && (
+        <>
+          {' '}
+          <code className="error-code" data-testid="error-code">
+            {error.code}
+          </code>
+        </>
+      )}
       {refusedKey && ' If your sign-in expired or its key was revoked, sign out and sign in again.'}
       {retry && (
         <button type="button" className="link" onClick={retry}>

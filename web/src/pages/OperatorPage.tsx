@@ -1,11 +1,12 @@
 /**
- * Operator (operator token): models and prices (edit a price sheet with an effective date), providers and their
- * health, and total staked DIEM — the daily liability — against what the gateway has charged.
+ * Operator (operator token): models and prices (edit a price sheet with an effective date), the calibration
+ * proposal as a diff with announcing it for the next epoch, each model's price history, providers and their health,
+ * and total staked DIEM — the daily liability — against what the gateway has charged.
  */
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { PublicClient } from 'viem';
 import { diemStakingAbi } from '../../../src/chain/generated/contracts.ts';
-import { dayMs, minuteMs } from '../../../src/core/epoch.ts';
+import { dayMs } from '../../../src/core/epoch.ts';
 import {
   describePrice,
   modelPriceJsonSchema,
@@ -19,6 +20,7 @@ import { Async, Card, Empty, ErrorNote, Stat } from '../components/ui.tsx';
 import type { DashboardConfig } from '../config.ts';
 import { formatToken, formatUsdNano, parseDecimal, usdToNano } from '../format.ts';
 import { useAsync } from '../hooks.ts';
+import { PriceHistoryCard, PriceProposalCard } from './operator/PricePanels.tsx';
 import { dayBars } from './UsagePage.tsx';
 
 const tokenStorageKey = 'perdiem.operatorToken';
@@ -111,6 +113,13 @@ function Operator({
     [...(prices.data ?? [])]
       .filter((sheet) => Date.parse(sheet.effectiveFrom) <= Date.now())
       .sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0]?.models[model];
+  const [pricesVersion, setPricesVersion] = useState(0);
+  /** A sheet was announced or published: every price panel reloads. */
+  const pricesChanged = () => {
+    setPricesVersion((v) => v + 1);
+    void prices.reload();
+    void models.reload();
+  };
   const denied = [models.error, prices.error, providers.error].some((e) => e && /401|operator|token/i.test(e.message));
   return (
     <div className="page operator-page">
@@ -181,17 +190,16 @@ function Operator({
           </Async>
         </Card>
       </div>
+      <div className="stack" data-testid="price-panels">
+        <PriceProposalCard bearer={bearer} version={pricesVersion} onAnnounced={pricesChanged} />
+        <PriceHistoryCard
+          bearer={bearer}
+          models={(models.data ?? []).filter((m) => m.pricing !== null).map((m) => m.id)}
+          version={pricesVersion}
+        />
+      </div>
       <Async state={prices} what="price sheets">
-        {(versions) => (
-          <PriceEditor
-            versions={versions}
-            bearer={bearer}
-            onSaved={() => {
-              void prices.reload();
-              void models.reload();
-            }}
-          />
-        )}
+        {(versions) => <PriceEditor versions={versions} bearer={bearer} onSaved={pricesChanged} />}
       </Async>
     </div>
   );
@@ -313,11 +321,6 @@ export function averageOfLastDays(analytics: Analytics, days: number): bigint {
   return total / BigInt(days);
 }
 
-function localDateTimeInput(ms: number): string {
-  const date = new Date(ms - new Date(ms).getTimezoneOffset() * minuteMs);
-  return date.toISOString().slice(0, 16);
-}
-
 function PriceEditor({
   versions,
   bearer,
@@ -329,13 +332,8 @@ function PriceEditor({
 }) {
   const latest = [...versions].sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0];
   const [models, setModels] = useState<Record<string, ModelPriceJson>>(() => structuredClone(latest?.models ?? {}));
-  const [effective, setEffective] = useState(() => localDateTimeInput(Date.now() + minuteMs));
-  // A change to a priced model takes effect only at an epoch start: default to the next one the gateway allows.
-  useEffect(() => {
-    apiJson<{ data: { effectiveFrom: string } }>('/admin/prices/proposal', { bearer })
-      .then(({ data }) => setEffective(localDateTimeInput(Date.parse(data.effectiveFrom))))
-      .catch(() => {});
-  }, [bearer]);
+  /** Empty: the gateway picks the time (the next epoch boundary, or now when only unpriced models get a price). */
+  const [effective, setEffective] = useState('');
   const [error, setError] = useState<Error | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -357,9 +355,9 @@ function PriceEditor({
     }
     setBusy(true);
     try {
-      const sheet = { effectiveFrom: new Date(effective).toISOString(), models };
-      await apiJson('/admin/prices', { bearer, json: sheet });
-      setSaved(sheet.effectiveFrom);
+      const sheet = { ...(effective ? { effectiveFrom: new Date(effective).toISOString() } : {}), models };
+      const answer = await apiJson<{ data: { effectiveFrom: string } }>('/admin/prices', { bearer, json: sheet });
+      setSaved(answer.data.effectiveFrom);
       onSaved();
     } catch (caught) {
       setError(caught as Error);
@@ -372,8 +370,8 @@ function PriceEditor({
     <Card title="Price sheet">
       <p className="muted">
         Prices are versioned: a new sheet applies to requests that start after its effective date, and requests in
-        flight keep their price. A change to a priced model takes effect only at the start of an epoch, and moves each
-        rate at most the step bound.
+        flight keep their price. A change to a priced model takes effect at an epoch boundary and moves each rate at
+        most the step bound.
       </p>
       <ol className="versions" data-testid="price-versions">
         {[...versions]
@@ -432,8 +430,13 @@ function PriceEditor({
         </div>
         <div className="row">
           <label>
-            <span className="field-label">Effective from</span>
-            <input type="datetime-local" value={effective} onChange={(e) => setEffective(e.target.value)} required />
+            <span className="field-label">Effective from (empty: the next epoch)</span>
+            <input
+              type="datetime-local"
+              value={effective}
+              onChange={(e) => setEffective(e.target.value)}
+              aria-label="Effective from"
+            />
           </label>
           <button type="submit" disabled={busy} data-testid="publish-prices">
             {busy ? 'Saving…' : 'Publish price sheet'}
