@@ -3,8 +3,9 @@
  * process by node-llama-cpp (threads: 1) through the real gateway on a SQLite file, each on its own llama provider.
  * Real requests through the official openai client; the gateway's engine timings must put the larger model's CU per
  * output token above the smaller one's, in roughly the ratio of their multiply-adds per token. The measurements are
- * then read through the operator API, /metrics and the CLI, inherited by a model that names a predecessor, and kept
- * across a gateway restart.
+ * then read through the operator API, /metrics and the CLI; calibration proposes prices in the same ratio, which
+ * `perdiem prices calibrate --apply` announces for the next epoch; the measurements are inherited by a model that
+ * names a predecessor, and kept across a gateway restart.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,8 @@ describe('compute measured from real inference (node-llama-cpp, threads 1, SQLit
       prices,
       logger: gatewayLogger('silent'),
       operatorToken,
+      // A bound wide enough that calibration moves straight to the measured cost (the bound has its own tests).
+      pricing: { stepBpsMax: 1_000_000 },
     });
     return { ledger, registry, server };
   };
@@ -158,6 +161,48 @@ describe('compute measured from real inference (node-llama-cpp, threads 1, SQLit
     expect(code).toBe(0);
     expect(JSON.parse(cli.stdout())).toEqual(body.data);
   }, 120_000);
+
+  it('calibrates prices that follow the measured compute, and announces them for the next epoch', async () => {
+    const proposal = (await (
+      await admin('/admin/prices/proposal')
+    ).body) as unknown as {
+      data: {
+        effectiveFrom: string;
+        models: { model: string; proposed: { outputPer1M: string }; clamped: boolean; cu: { outputPer1M: string } }[];
+      };
+    };
+    const proposed = (model: string) => {
+      const row = proposal.data.models.find((one) => one.model === model);
+      if (!row) throw new Error(`no proposal for ${model}`);
+      expect(row.clamped).toBe(false);
+      return { price: Number(row.proposed.outputPer1M), cu: Number(row.cu.outputPer1M) };
+    };
+    const [a, b] = [proposed(smaller), proposed(larger)];
+    // Each price is CU × CU price × margin rounded up to a nano-USD: the prices' ratio is the CU ratio.
+    expect(b.price).toBeGreaterThan(a.price);
+    expect(b.price / a.price).toBeCloseTo(b.cu / a.cu, 3);
+    expect(a.price).not.toBe(Number(textPrice.outputPer1M) / 1e9);
+
+    const cli = captureIo(directory);
+    const code = await main(
+      ['prices', 'calibrate', '--apply', '--json', '--gateway', running.server.url, '--operator-token', operatorToken],
+      cli.io,
+    );
+    expect(code).toBe(0);
+    const models = (await (
+      await fetch(`${running.server.url}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } })
+    ).json()) as {
+      data: { id: string; model_spec: { pricing: { next?: { effective_from: string; output: { usd: number } } } } }[];
+    };
+    for (const [model, expected] of [
+      [smaller, a],
+      [larger, b],
+    ] as const) {
+      const next = models.data.find((one) => one.id === model)?.model_spec.pricing.next;
+      expect(next?.effective_from).toBe(proposal.data.effectiveFrom);
+      expect(next?.output.usd).toBeCloseTo(expected.price, 9);
+    }
+  }, 60_000);
 
   it('a model that names a predecessor inherits its measurements until it has samples of its own', async () => {
     const patched = await admin(`/admin/models/${larger}`, {
