@@ -14,18 +14,24 @@ import { type BudgetUse, budgetClassSql } from './budgetRules.ts';
 import { type KeyHeadroom, keyHeadroomOf, keyLimitUsageOf, noKeyHeadroom } from './keyLimitRules.ts';
 import { periodKeyOf } from './meteringRules.ts';
 
+// What a key spent and holds in a period, in one spend class (a DIEM or USD limit) or both (a TOTAL limit).
 const keySpendSql =
   'SELECT spent_nano, reserved_nano FROM key_spend WHERE key_id = ? AND currency = ? AND period_key = ?';
+const keySpendTotalSql = `SELECT coalesce(sum(spent_nano), 0) AS spent_nano,
+    coalesce(sum(reserved_nano), 0) AS reserved_nano
+  FROM key_spend WHERE key_id = ? AND currency IN ('DIEM', 'USD') AND period_key = ?`;
 // A project key's organization is the one its account funds (org_id NULL otherwise: the key is refused).
 const keyForUseSql = `SELECT account_id, expires_at_ms, revoked_at_ms, allowed_models, project_id,
     (SELECT p.org_id FROM projects p JOIN organizations o ON o.id = p.org_id
       WHERE p.id = api_keys.project_id AND o.account_id = api_keys.account_id) AS org_id,
     (SELECT json_group_array(json_array(currency, period, cast(amount_nano AS TEXT))) FROM key_limits WHERE key_id = ?1)
       AS limits FROM api_keys WHERE id = ?1`;
-// Each budget of the project (?1) and the organization (?2) with what its scope used in its current period.
+// Each budget of the project (?1) and the organization (?2) with what its scope used in its current period; the
+// spend rows are sought by their whole key (both classes), not scanned over every period the scope ever had.
 const budgetUseSql = `SELECT b.scope, b.currency, b.period, b.amount_nano,
     coalesce((SELECT sum(s.spent_nano + s.reserved_nano) FROM budget_spend s
-      WHERE s.scope_id = b.scope_id AND s.period_key = CASE b.period WHEN 'EPOCH' THEN ?3 ELSE ?4 END
+      WHERE s.scope_id = b.scope_id AND s.class IN ('DIEM', 'USD')
+        AND s.period_key = CASE b.period WHEN 'EPOCH' THEN ?3 ELSE ?4 END
         AND ${budgetClassSql('b.currency', 's.class')}), 0) AS used
   FROM budgets b WHERE b.scope_id IN (?1, ?2)`;
 
@@ -38,11 +44,13 @@ export interface KeyInUse {
 
 export class SqliteKeyLimits {
   private readonly keySpend: StatementSync;
+  private readonly keySpendTotal: StatementSync;
   private readonly keyForUse: StatementSync;
   private readonly budgetUse: StatementSync;
 
   constructor(storage: SqliteStorage) {
     this.keySpend = storage.prepareOne(keySpendSql);
+    this.keySpendTotal = storage.prepareOne(keySpendTotalSql);
     this.keyForUse = storage.prepareOne(keyForUseSql);
     this.budgetUse = storage.prepareOne(budgetUseSql);
   }
@@ -87,7 +95,10 @@ export class SqliteKeyLimits {
   usage(keyId: string, limits: KeyLimit[], epoch: number, month: string): KeyLimitUsage[] {
     return limits.map((limit) => {
       const periodKey = periodKeyOf(limit.period, epoch, month);
-      const spend = this.keySpend.get(keyId, limit.currency, periodKey);
+      const spend =
+        limit.currency === 'TOTAL'
+          ? this.keySpendTotal.get(keyId, periodKey)
+          : this.keySpend.get(keyId, limit.currency, periodKey);
       return keyLimitUsageOf(
         limit,
         periodKey,

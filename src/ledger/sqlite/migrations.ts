@@ -358,4 +358,11 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at_ms) WHERE next_attempt_at_ms IS NOT NULL;
 `,
   },
+  {
+    version: 11,
+    name: 'sqlite: key spend by class only',
+    // From here a counted reservation moves its class counters only, and a TOTAL limit reads the sum of both classes
+    // (as a TOTAL budget reads budget_spend): the TOTAL counters, each the sum of its class counters, go.
+    sql: `DELETE FROM key_spend WHERE currency = 'TOTAL';`,
+  },
 ];
