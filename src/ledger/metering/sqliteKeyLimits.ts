@@ -64,13 +64,13 @@ export class SqliteKeyLimits {
 
   /** Checks the key may be used now; returns its limits with their current use, its project and organization. */
   inUse(accountId: string, keyId: string, model: string | null, now: number, epoch: number, month: string): KeyInUse {
-    const row = this.pending.memo(`key\u0000${keyId}`, () => this.keyForUse.get(keyId));
+    const row = this.pending.memo('key', keyId, () => this.keyForUse.get(keyId));
     if (!row || row.account_id !== accountId) checkKeyUsable(null, accountId, model, now);
     checkKeyUsable(keyForUse(keyId, row!), accountId, model, now);
     const projectId = (row!.project_id as string | null) ?? null;
     const orgId = (row!.org_id as string | null) ?? null;
     if (projectId !== null && orgId === null) checkKeyUsable(null, accountId, model, now);
-    const limits = this.pending.memo(`limits\u0000${keyId}`, () => limitsOf(row!.limits as string));
+    const limits = this.pending.memo('limits', keyId, () => limitsOf(row!.limits as string));
     if (limits.length === 0) return { usage: null, projectId, orgId };
     return { usage: this.usage(keyId, limits, epoch, month), projectId, orgId };
   }
@@ -78,7 +78,7 @@ export class SqliteKeyLimits {
   /** The budgets of a project and its organization with what each scope used in the budget's current period. */
   budgets(projectId: string, orgId: string, epoch: number, month: string): BudgetUse[] {
     const [e, m] = [periodKeyOf('EPOCH', epoch, month), periodKeyOf('MONTH', epoch, month)];
-    const rows = this.pending.memo(`budgets\u0000${projectId}\u0000${orgId}\u0000${e}\u0000${m}`, () =>
+    const rows = this.pending.memo('budgets', `${projectId}\u0000${orgId}\u0000${e}\u0000${m}`, () =>
       this.budgetUse.all(projectId, orgId, e, m),
     );
     return rows.map((row) => {
@@ -102,7 +102,7 @@ export class SqliteKeyLimits {
   usage(keyId: string, limits: KeyLimit[], epoch: number, month: string): KeyLimitUsage[] {
     return limits.map((limit) => {
       const periodKey = periodKeyOf(limit.period, epoch, month);
-      const spend = this.pending.memo(`spend\u0000${keyId}\u0000${limit.currency}\u0000${periodKey}`, () =>
+      const spend = this.pending.memo('keySpend', `${keyId}\u0000${limit.currency}\u0000${periodKey}`, () =>
         limit.currency === 'TOTAL'
           ? this.keySpendTotal.get(keyId, periodKey)
           : this.keySpend.get(keyId, limit.currency, periodKey),

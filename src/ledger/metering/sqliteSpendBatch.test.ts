@@ -69,15 +69,15 @@ describe('SqliteSpendBatch', () => {
     const { storage: s, batch } = open();
     let reads = 0;
     const read = () => ++reads;
-    expect([batch.memo('x', read), batch.memo('x', read)]).toEqual([1, 2]);
-    expect(s.tx(() => [batch.memo('x', read), batch.memo('x', read)])).toEqual([3, 3]);
-    expect(s.tx(() => batch.memo('x', read))).toBe(4);
+    expect([batch.memo('key', 'x', read), batch.memo('key', 'x', read)]).toEqual([1, 2]);
+    expect(s.tx(() => [batch.memo('key', 'x', read), batch.memo('key', 'x', read)])).toEqual([3, 3]);
+    expect(s.tx(() => batch.memo('key', 'x', read))).toBe(4);
     expect(() =>
       s.tx(() => {
-        batch.memo('y', read);
+        batch.memo('budgets', 'y', read);
         throw new Error('boom');
       }),
     ).toThrow('boom');
-    expect(s.tx(() => batch.memo('y', read))).toBe(6);
+    expect(s.tx(() => batch.memo('budgets', 'y', read))).toBe(6);
   });
 });

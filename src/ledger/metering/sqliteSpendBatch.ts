@@ -41,10 +41,19 @@ interface PendingSpend {
 type SpendParts = 'spentNano' | 'reservedNano';
 const noSpend: Readonly<Pick<PendingSpend, SpendParts>> = { spentNano: 0n, reservedNano: 0n };
 
+/** Reads remembered for a transaction, by kind, each under its own key. */
+export type MemoKind = 'key' | 'limits' | 'keySpend' | 'budgets';
+
 export class SqliteSpendBatch implements CommitHook {
   private readonly upsert: Record<Counter, StatementSync>;
-  private readonly pending = new Map<string, PendingSpend>();
-  private readonly reads = new Map<string, unknown>();
+  /** Pending rows by counter and id (a key, project or organization has a few: classes × periods). */
+  private readonly pending: Record<Counter, Map<string, PendingSpend[]>> = { key: new Map(), budget: new Map() };
+  private readonly reads: Record<MemoKind, Map<string, unknown>> = {
+    key: new Map(),
+    limits: new Map(),
+    keySpend: new Map(),
+    budgets: new Map(),
+  };
   private readonly db: SqliteStorage['db'];
 
   constructor(storage: SqliteStorage) {
@@ -68,35 +77,47 @@ export class SqliteSpendBatch implements CommitHook {
 
   /** What is pending on a key's counter (nothing outside a transaction). */
   keySpend(keyId: string, spendClass: SpendCurrency, periodKey: string): Readonly<Pick<PendingSpend, SpendParts>> {
-    return this.pending.get(rowKey('key', keyId, spendClass, periodKey)) ?? noSpend;
+    return this.find('key', keyId, spendClass, periodKey) ?? noSpend;
   }
 
   /** What is pending (spent and reserved) on a project's or an organization's counter. */
   budgetUsed(scopeId: string, spendClass: SpendCurrency, periodKey: string): NanoUsd {
-    const row = this.pending.get(rowKey('budget', scopeId, spendClass, periodKey));
+    const row = this.find('budget', scopeId, spendClass, periodKey);
     return row ? row.spentNano + row.reservedNano : 0n;
   }
 
   /** `read()`, remembered until the end of the current transaction; outside a transaction, read each time. */
-  memo<T>(key: string, read: () => T): T {
+  memo<T>(kind: MemoKind, key: string, read: () => T): T {
     if (!this.db.isTransaction) return read();
-    if (this.reads.has(key)) return this.reads.get(key) as T;
+    const reads = this.reads[kind];
+    if (reads.has(key)) return reads.get(key) as T;
     const value = read();
-    this.reads.set(key, value);
+    reads.set(key, value);
     return value;
   }
 
   flush(): void {
-    for (const row of this.pending.values()) {
-      this.upsert[row.counter].run(row.id, row.spendClass, row.periodKey, row.spentNano, row.reservedNano);
+    for (const counter of ['key', 'budget'] as const) {
+      for (const rows of this.pending[counter].values()) {
+        for (const row of rows) {
+          this.upsert[counter].run(row.id, row.spendClass, row.periodKey, row.spentNano, row.reservedNano);
+        }
+      }
     }
-    this.pending.clear();
-    this.reads.clear();
+    this.discard();
   }
 
   discard(): void {
-    this.pending.clear();
-    this.reads.clear();
+    this.pending.key.clear();
+    this.pending.budget.clear();
+    for (const reads of Object.values(this.reads)) reads.clear();
+  }
+
+  private find(counter: Counter, id: string, spendClass: SpendCurrency, periodKey: string): PendingSpend | undefined {
+    const rows = this.pending[counter].get(id);
+    if (!rows) return undefined;
+    for (const row of rows) if (row.spendClass === spendClass && row.periodKey === periodKey) return row;
+    return undefined;
   }
 
   private add(
@@ -107,17 +128,15 @@ export class SqliteSpendBatch implements CommitHook {
     spentNano: NanoUsd,
     reservedNano: NanoUsd,
   ): void {
-    const key = rowKey(counter, id, spendClass, periodKey);
-    const row = this.pending.get(key);
+    const row = this.find(counter, id, spendClass, periodKey);
     if (row) {
       row.spentNano += spentNano;
       row.reservedNano += reservedNano;
-    } else {
-      this.pending.set(key, { counter, id, spendClass, periodKey, spentNano, reservedNano });
+      return;
     }
+    const added: PendingSpend = { counter, id, spendClass, periodKey, spentNano, reservedNano };
+    const rows = this.pending[counter].get(id);
+    if (rows) rows.push(added);
+    else this.pending[counter].set(id, [added]);
   }
-}
-
-function rowKey(counter: Counter, id: string, spendClass: SpendCurrency, periodKey: string): string {
-  return `${counter}\u0000${id}\u0000${spendClass}\u0000${periodKey}`;
 }
