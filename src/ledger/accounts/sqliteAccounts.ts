@@ -44,15 +44,14 @@ const accountsStatements = {
   // The key's live reservations are counted in its counters exactly while it has limits.
   markCounted: `UPDATE reservations SET counted = ?1
     WHERE account_id = ?2 AND released = 0 AND key_id = ?3 AND status = 'RESERVED'`,
-  // A key's counters rebuilt from its reservations: what settled (in the current periods) and what is held (in the
+  // A key's class counters rebuilt from its reservations: what settled (in the current periods) and what is held (in the
   // periods it was reserved in, which its settle will move). Read through the idempotency index, which holds every
   // settled and live reservation of the account.
-  backfillKeySpend: `WITH byClass AS (
+  backfillKeySpend: `WITH r AS (
       SELECT CASE source WHEN 'DIEM' THEN 'DIEM' ELSE 'USD' END AS currency, epoch, month, status,
         CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END AS spent,
         CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END AS held
-      FROM reservations WHERE account_id = ?2 AND released = 0 AND key_id = ?1),
-    r AS (SELECT * FROM byClass UNION ALL SELECT 'TOTAL', epoch, month, status, spent, held FROM byClass)
+      FROM reservations WHERE account_id = ?2 AND released = 0 AND key_id = ?1)
     INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
     SELECT ?1, currency, period_key, sum(spent), sum(held) FROM (
       SELECT currency, 'EPOCH:' || epoch AS period_key, spent, held FROM r WHERE epoch = ?3 OR status = 'RESERVED'

@@ -42,8 +42,13 @@ export const noLevelCaps: Readonly<LevelCaps> = {
 
 /** Spend classes a budget in `currency` reads from budget_spend: its class, or both for TOTAL. */
 export const spendClasses: readonly SpendCurrency[] = ['DIEM', 'USD'];
-export function budgetClassesOf(currency: LimitCurrency): SpendCurrency[] {
-  return spendClasses.filter((c) => currency === 'TOTAL' || currency === c);
+const classesByCurrency: Record<LimitCurrency, readonly SpendCurrency[]> = {
+  DIEM: ['DIEM'],
+  USD: ['USD'],
+  TOTAL: spendClasses,
+};
+export function budgetClassesOf(currency: LimitCurrency): readonly SpendCurrency[] {
+  return classesByCurrency[currency];
 }
 
 /** A project's or an organization's budget with what its scope used (spent + reserved) in the current period. */

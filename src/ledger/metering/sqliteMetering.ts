@@ -47,6 +47,7 @@ import {
 } from './meteringRules.ts';
 import { headroomOf, type KeyInUse, SqliteKeyLimits } from './sqliteKeyLimits.ts';
 import { meteringStatements } from './sqliteMeteringStatements.ts';
+import { SqliteSpendBatch } from './sqliteSpendBatch.ts';
 import { SqliteUsageWriter } from './sqliteUsageWriter.ts';
 
 export interface SqliteMeteringDeps {
@@ -68,6 +69,8 @@ export class SqliteMetering implements MeteringLedger {
   private readonly instanceId: string;
   private readonly stmt: PreparedCatalog<typeof meteringStatements>;
   private readonly keyLimits: SqliteKeyLimits;
+  /** Key, project and organization counters, written once per row per transaction (see sqliteSpendBatch.ts). */
+  private readonly spend: SqliteSpendBatch;
   private readonly usage: SqliteUsageWriter;
 
   constructor(deps: SqliteMeteringDeps) {
@@ -78,7 +81,8 @@ export class SqliteMetering implements MeteringLedger {
     this.epochSeconds = deps.epochSeconds;
     this.instanceId = deps.instanceId;
     this.stmt = deps.storage.prepare(meteringStatements);
-    this.keyLimits = new SqliteKeyLimits(deps.storage);
+    this.spend = new SqliteSpendBatch(deps.storage);
+    this.keyLimits = new SqliteKeyLimits(deps.storage, this.spend);
     this.usage = new SqliteUsageWriter(deps.storage);
   }
 
@@ -253,11 +257,20 @@ export class SqliteMetering implements MeteringLedger {
     if (source === 'DIEM') this.stmt.holdDiem.run(amountNano, accountId, epoch);
     else this.stmt.holdBalance.run(amountNano, accountId, source);
     const [e, m, l] = periodKeysOf(epoch, month);
-    if (counted) this.stmt.reserveKeySpend.run(keyId, limitCurrencyOf(source), e, m, l, amountNano);
+    const cls = limitCurrencyOf(source);
+    // A counted reservation moves its source's class counters in each period: a limit of any currency, added later,
+    // then finds the key's spend already counted (a TOTAL limit reads both classes).
+    if (counted && keyId) for (const p of [e, m, l]) this.spend.addKey(keyId, cls, p, 0n, amountNano);
     const projectId = key?.projectId ?? null;
     const orgId = key?.orgId ?? null;
-    if (projectId !== null)
-      this.stmt.reserveBudgetSpend.run(projectId, orgId, limitCurrencyOf(source), e, m, amountNano);
+    // A project key's reservation counts for its project and its organization, per period of a budget, in its
+    // source's spend class, whether or not they have budgets (a budget set later sees the period's spend).
+    if (projectId !== null && orgId !== null) {
+      for (const p of [e, m]) {
+        this.spend.addBudget(projectId, cls, p, 0n, amountNano);
+        this.spend.addBudget(orgId, cls, p, 0n, amountNano);
+      }
+    }
     const inserted = this.stmt.insertReservation.run(
       accountId,
       keyId,
@@ -312,12 +325,15 @@ export class SqliteMetering implements MeteringLedger {
     if (source === 'DIEM') this.stmt.releaseDiem.run(amountNano, chargedNano, accountId, epoch);
     else this.stmt.releaseBalance.run(amountNano, chargedNano, accountId, source);
     const [e, m, l] = periodKeysOf(epoch, reservation.month);
+    const cls = limitCurrencyOf(source);
     if (row.counted === 1n && reservation.keyId) {
-      this.stmt.releaseKeySpend.run(amountNano, chargedNano, reservation.keyId, limitCurrencyOf(source), e, m, l);
+      for (const p of [e, m, l]) this.spend.addKey(reservation.keyId, cls, p, chargedNano, -amountNano);
     }
     if (typeof row.project_id === 'string') {
-      const [projectId, orgId, cls] = [row.project_id, row.org_id as string, limitCurrencyOf(source)];
-      this.stmt.releaseBudgetSpend.run(amountNano, chargedNano, projectId, orgId, cls, e, m);
+      for (const p of [e, m]) {
+        this.spend.addBudget(row.project_id, cls, p, chargedNano, -amountNano);
+        this.spend.addBudget(row.org_id as string, cls, p, chargedNano, -amountNano);
+      }
     }
   }
 

@@ -6,21 +6,6 @@ export const reservationColumns =
 const holdColumns = `${reservationColumns}, counted, project_id, org_id`;
 
 export const meteringStatements = {
-  // A project key's reservation counts for its project and its organization, per period of a budget, in its
-  // source's spend class, whether or not they have budgets (a budget set later sees the period's spend).
-  reserveBudgetSpend: `INSERT INTO budget_spend (scope_id, class, period_key, spent_nano, reserved_nano)
-    VALUES (?1, ?3, ?4, 0, ?6), (?1, ?3, ?5, 0, ?6), (?2, ?3, ?4, 0, ?6), (?2, ?3, ?5, 0, ?6)
-    ON CONFLICT DO UPDATE SET reserved_nano = reserved_nano + excluded.reserved_nano`,
-  releaseBudgetSpend: `UPDATE budget_spend SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
-    WHERE scope_id IN (?3, ?4) AND class = ?5 AND period_key IN (?6, ?7)`,
-  // A counted reservation moves the counters of its source's class (DIEM or USD) and the TOTAL counters, in each
-  // period: a limit of any currency, added later, then finds the key's spend already counted.
-  reserveKeySpend: `INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
-    VALUES (?1, ?2, ?3, 0, ?6), (?1, ?2, ?4, 0, ?6), (?1, ?2, ?5, 0, ?6),
-      (?1, 'TOTAL', ?3, 0, ?6), (?1, 'TOTAL', ?4, 0, ?6), (?1, 'TOTAL', ?5, 0, ?6)
-    ON CONFLICT DO UPDATE SET reserved_nano = reserved_nano + excluded.reserved_nano`,
-  releaseKeySpend: `UPDATE key_spend SET reserved_nano = reserved_nano - ?1, spent_nano = spent_nano + ?2
-    WHERE key_id = ?3 AND currency IN (?4, 'TOTAL') AND period_key IN (?5, ?6, ?7)`,
   sources: `SELECT source, available_nano, reserved_nano, 0 AS allowance_nano FROM balances WHERE account_id = ?1
     UNION ALL SELECT 'DIEM', allowance_nano - spent_nano - reserved_nano, reserved_nano, allowance_nano
       FROM diem_allowances WHERE account_id = ?1 AND epoch = ?2`,

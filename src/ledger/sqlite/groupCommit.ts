@@ -12,6 +12,15 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { PerdiemError } from '../../core/errors.ts';
 
+/**
+ * Writes an adapter keeps in memory during a transaction and makes right before its COMMIT (`flush`), or drops when
+ * the transaction rolls back (`discard`).
+ */
+export interface CommitHook {
+  flush(): void;
+  discard(): void;
+}
+
 interface PendingOp {
   body: () => unknown;
   resolve: (value: unknown) => void;
@@ -24,6 +33,7 @@ export class GroupCommit {
   private readonly commit: StatementSync;
   private readonly rollback: StatementSync;
   private pending: PendingOp[] = [];
+  private readonly hooks: CommitHook[] = [];
   /** Set while commits are held (a WAL checkpoint catching up); operations queue meanwhile. */
   private held = false;
   private readonly flushBound = () => this.flush();
@@ -35,15 +45,20 @@ export class GroupCommit {
     this.rollback = db.prepare('ROLLBACK');
   }
 
+  /** Runs `hook` before every COMMIT of this connection (and its `discard` on every rollback). */
+  addHook(hook: CommitHook): void {
+    this.hooks.push(hook);
+  }
+
   /** One transaction around `body`, at once, for writes outside the group commit (admin operations). */
   tx<T>(body: () => T): T {
     this.begin.run();
     try {
       const result = body();
-      this.commit.run();
+      this.commitNow();
       return result;
     } catch (error) {
-      if (this.db.isTransaction) this.rollback.run();
+      this.rollbackNow();
       throw error;
     }
   }
@@ -96,9 +111,9 @@ export class GroupCommit {
           outcomes.push({ ok: false, value: error });
         }
       }
-      this.commit.run();
+      this.commitNow();
     } catch {
-      if (this.db.isTransaction) this.rollback.run();
+      this.rollbackNow();
       return false;
     }
     group.forEach((op, i) => {
@@ -107,5 +122,15 @@ export class GroupCommit {
       else op.reject(outcome.value);
     });
     return true;
+  }
+
+  private commitNow(): void {
+    for (const hook of this.hooks) hook.flush();
+    this.commit.run();
+  }
+
+  private rollbackNow(): void {
+    for (const hook of this.hooks) hook.discard();
+    if (this.db.isTransaction) this.rollback.run();
   }
 }

@@ -70,7 +70,7 @@ describe('SQLite migration 3: key spend counted only for keys with limits', () =
         return row?.n;
       };
       expect(spendRows('free')).toBe(0);
-      expect(spendRows('limited')).toBe(6); // USD and (from migration 4) TOTAL, per period
+      expect(spendRows('limited')).toBe(3); // USD per period (migration 4's TOTAL counters went in 11)
       expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(15));
       // Both holds settle: the free key's leaves no counter behind, the limited key's moves to spent.
       await ledger.settle({ reservationId: '1', lines: [line(usd(4))], latencyMs: null });
@@ -227,6 +227,72 @@ describe('SQLite migration 5: allowance per wallet, summed per account', () => {
       expect(await diem('granted')).toMatchObject({ allowanceNano: usd(15), spentNano: usd(2) });
       await ledger.setDiemAllowance('granted', epoch, usd(1));
       expect(await diem('granted')).toMatchObject({ allowanceNano: usd(6) });
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+/**
+ * A database as version 7 left it: key 'limited' (a TOTAL limit) has spent $2 of DIEM and holds $5 of USD, in its
+ * class counters and in the TOTAL counters (their sum) of each period.
+ */
+function versionSevenDatabase(path: string): void {
+  const db = new DatabaseSync(path);
+  db.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)',
+  );
+  for (const migration of sqliteMigrations.filter((m) => m.version <= 7)) {
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+  }
+  const epoch = epochAt(start);
+  const month = monthAt(start);
+  db.exec(`INSERT INTO accounts VALUES ('a', NULL, 0)`);
+  db.exec(`INSERT INTO balances VALUES ('a', 'CREDITS', 0, 0), ('a', 'USD', ${usd(90)}, ${usd(5)})`);
+  db.exec(`INSERT INTO diem_allowances VALUES ('a', ${epoch}, ${usd(10)}, ${usd(2)}, 0, ${usd(10)})`);
+  db.exec(`INSERT INTO api_keys (id, account_id, kind, name, secret_hash, secret_prefix, created_at_ms)
+    VALUES ('limited', 'a', 'INFERENCE', 'limited', 'hash-limited', 'pd_abc', 0)`);
+  db.exec(`INSERT INTO key_limits VALUES ('limited', 'TOTAL', 'MONTH', ${usd(10)})`);
+  db.exec(`INSERT INTO reservations (id, account_id, key_id, idempotency_key, request_id, owner, model, source, epoch,
+    month, amount_nano, status, created_at_ms, expires_at_ms, counted) VALUES (1, 'a', 'limited', 'r1', 'r1', 'old',
+    'm', 'USD', ${epoch}, '${month}', ${usd(5)}, 'RESERVED', ${start}, ${start + 600_000}, 1)`);
+  for (const period of [`EPOCH:${epoch}`, `MONTH:${month}`, 'LIFETIME']) {
+    db.exec(`INSERT INTO key_spend VALUES ('limited', 'USD', '${period}', 0, ${usd(5)})`);
+    db.exec(`INSERT INTO key_spend VALUES ('limited', 'DIEM', '${period}', ${usd(2)}, 0)`);
+    db.exec(`INSERT INTO key_spend VALUES ('limited', 'TOTAL', '${period}', ${usd(2)}, ${usd(5)})`);
+  }
+  db.close();
+}
+
+describe('SQLite migration 11: key spend by class only', () => {
+  it('drops the TOTAL counters; a TOTAL limit reads the sum of the class counters, before and after a settle', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'perdiem-migrate-'));
+    const path = join(directory, 'ledger.sqlite');
+    versionSevenDatabase(path);
+    const ledger = openSqliteLedger({ path, clock: fakeClock(start).now, backgroundCheckpoints: false });
+    try {
+      const reader = new DatabaseSync(path, { readOnly: true });
+      const currencies = reader.prepare('SELECT DISTINCT currency FROM key_spend ORDER BY currency').all();
+      reader.close();
+      expect(currencies.map((r) => r.currency)).toEqual(['DIEM', 'USD']);
+      const total = async () => (await ledger.keyLimitUsage('limited'))[0];
+      expect(await total()).toMatchObject({ spentNano: usd(2), reservedNano: usd(5), remainingNano: usd(3) });
+      expect((await ledger.spendable({ accountId: 'a', keyId: 'limited' })).maxNano).toBe(usd(3));
+      await ledger.settle({ reservationId: '1', lines: [line(usd(4))], latencyMs: null });
+      expect(await total()).toMatchObject({ spentNano: usd(6), reservedNano: 0n, remainingNano: usd(4) });
+      const { reservation } = await ledger.reserve({
+        accountId: 'a',
+        keyId: 'limited',
+        idempotencyKey: 'after',
+        model: 'm',
+        amountNano: usd(4),
+      });
+      expect(reservation.source).toBe('DIEM');
+      expect(await total()).toMatchObject({ spentNano: usd(6), reservedNano: usd(4), remainingNano: 0n });
+      await expect(
+        ledger.reserve({ accountId: 'a', keyId: 'limited', idempotencyKey: 'over', model: 'm', amountNano: 1n }),
+      ).rejects.toMatchObject({ code: 'key_limit_exceeded' });
     } finally {
       await ledger.close();
     }

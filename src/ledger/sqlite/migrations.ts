@@ -389,4 +389,11 @@ ALTER TABLE reservations ADD COLUMN price_sheet_hash TEXT;
 CREATE INDEX reservations_request ON reservations (request_id);
 `,
   },
+  {
+    version: 11,
+    name: 'sqlite: key spend by class only',
+    // From here a counted reservation moves its class counters only, and a TOTAL limit reads the sum of both classes
+    // (as a TOTAL budget reads budget_spend): the TOTAL counters, each the sum of its class counters, go.
+    sql: `DELETE FROM key_spend WHERE currency = 'TOTAL';`,
+  },
 ];

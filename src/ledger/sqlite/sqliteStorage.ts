@@ -8,7 +8,7 @@
  * run at once (`tx`).
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { GroupCommit } from './groupCommit.ts';
+import { type CommitHook, GroupCommit } from './groupCommit.ts';
 import { applySqliteMigrations } from './migrate.ts';
 import { sqliteMigrations } from './migrations.ts';
 import { openSqliteDatabase, type SqliteConnectionOptions } from './openDatabase.ts';
@@ -61,6 +61,11 @@ export class SqliteStorage {
   /** A hot-path write: joins the group commit of this event-loop turn (see groupCommit.ts). */
   write<T>(body: () => T): Promise<T> {
     return this.commits.write(body);
+  }
+
+  /** Runs `hook` before every COMMIT of this storage, and its `discard` on every rollback. */
+  addCommitHook(hook: CommitHook): void {
+    this.commits.addHook(hook);
   }
 
   /** Prepares every statement of a catalog, reading integers as bigint (money columns are nano-USD). */
