@@ -3,22 +3,11 @@
  * (GET /admin/measurements, operator token): engine-seconds per prompt and output token, samples, and CU per 1M
  * tokens at the provider's declared rate.
  */
+import type { MeasurementJson } from '../gateway/compute/measurementJson.ts';
 import type { CliIo } from './command.ts';
 import type { Values } from './context.ts';
 import { openGateway } from './gatewayClient.ts';
 import { jsonText, table } from './output.ts';
-
-interface MeasurementJson {
-  model: string;
-  provider: string;
-  kind: string;
-  prefillSecondsPerToken: number | null;
-  decodeSecondsPerToken: number | null;
-  secondsPerImage: number | null;
-  samples: number;
-  cu: { inputPer1M: string | null; outputPer1M: string | null; perImage: string | null };
-  inheritedFrom: string | null;
-}
 
 const seconds = (value: number | null) => (value === null ? '-' : value.toPrecision(3));
 
