@@ -4,6 +4,7 @@
  * an alert is raised once however many replicas raise it, and a due delivery is leased to the replica that took it.
  */
 import { secondMs } from '../../core/epoch.ts';
+import { type PeriodicTask, startPeriodicTask } from '../periodicTask.ts';
 import { type DeliveryOutcome, deliverDueWebhooks, type WebhookDeliveryOptions } from './webhookDelivery.ts';
 
 export const alertSweepIntervalMsDefault = 2 * secondMs;
@@ -21,36 +22,17 @@ export interface AlertPass extends DeliveryOutcome {
   raised: number;
 }
 
-export interface AlertSweeper {
-  runOnce(): Promise<AlertPass>;
-  stop(): Promise<void>;
-}
+export type AlertSweeper = PeriodicTask<AlertPass>;
 
 export function startAlertSweeper(options: AlertSweeperOptions): AlertSweeper {
-  let running: Promise<unknown> | null = null;
-  let stopped = false;
   const runOnce = async (): Promise<AlertPass> => {
     const raised = (await options.ledger.raiseAlerts()).length;
     const pass = { raised, ...(await deliverDueWebhooks(options)) };
     if (pass.raised + pass.delivered + pass.failed + pass.gaveUp > 0) options.onPass?.(pass);
     return pass;
   };
-  const tick = () => {
-    if (running || stopped) return;
-    running = runOnce()
-      .catch((error: unknown) => options.onError(error))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, options.intervalMs ?? alertSweepIntervalMsDefault);
-  timer.unref();
-  return {
-    runOnce,
-    stop: async () => {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicTask(runOnce, {
+    intervalMs: options.intervalMs ?? alertSweepIntervalMsDefault,
+    onError: options.onError,
+  });
 }

@@ -9,6 +9,7 @@ import { minuteMs } from '../../core/epoch.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { nextBoundaryMs } from '../../core/priceChange.ts';
 import type { PriceSheet } from '../../core/pricing.ts';
+import { type PeriodicTask, startPeriodicTask } from '../periodicTask.ts';
 import { announceProposal, proposalAt, proposalChangesPrices } from './priceProposal.ts';
 import type { PricingDeps } from './scheduleSheet.ts';
 
@@ -38,36 +39,17 @@ export interface AutoCalibrationOptions {
   onAnnounce?: (sheet: PriceSheet) => void;
 }
 
-export interface AutoCalibration {
-  runOnce(): Promise<PriceSheet | null>;
-  stop(): Promise<void>;
-}
+export type AutoCalibration = PeriodicTask<PriceSheet | null>;
 
 export function startAutoCalibration(options: AutoCalibrationOptions): AutoCalibration {
-  let running: Promise<unknown> | null = null;
-  let stopped = false;
   const runOnce = async () => {
     const sheet = await calibrateOnce(options.deps);
     if (sheet) options.onAnnounce?.(sheet);
     return sheet;
   };
-  const tick = () => {
-    if (running || stopped) return;
-    running = runOnce()
-      .catch((error: unknown) => options.onError(error))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, options.intervalMs ?? calibrationIntervalMsDefault);
-  timer.unref();
-  tick();
-  return {
-    runOnce,
-    stop: async () => {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicTask(runOnce, {
+    intervalMs: options.intervalMs ?? calibrationIntervalMsDefault,
+    onError: options.onError,
+    runAtStart: true,
+  });
 }
