@@ -12,6 +12,8 @@
  * BENCH_CEILING=1 adds a diagnostic fourth path, `ceiling`: the same gateway with the ledger's reserve, settle and void
  * answered from memory (no storage at all), to show how much of the pass-through's throughput the rest of the metered
  * request path leaves room for. It is not a configuration the product offers, and it is reported apart.
+ * BENCH_RECEIPTS=1 adds the path `receipts`: the metered gateway signing an EIP-712 receipt for every charge, as
+ * `perdiem up` runs it, compared with the same gateway without receipts within each round.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import type { Ledger, Reservation } from '../src/ledger/types.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const withCeiling = process.env.BENCH_CEILING === '1';
+const withReceipts = process.env.BENCH_RECEIPTS === '1';
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 3);
 const model = 'bench-model';
@@ -100,7 +103,8 @@ async function runPassthrough(upstream: string): Promise<void> {
   server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as AddressInfo).port}`));
 }
 
-async function runGateway(upstream: string, ceiling: boolean): Promise<void> {
+async function runGateway(upstream: string, ceiling: boolean, receipts = false): Promise<void> {
+  const { generatePrivateKey } = await import('viem/accounts');
   const { gatewayLogger } = await import('../src/gateway/app.ts');
   const { epochAt } = await import('../src/core/epoch.ts');
   const { openSqliteLedger } = await import('../src/ledger/sqlite/sqliteLedger.ts');
@@ -125,6 +129,8 @@ async function runGateway(upstream: string, ceiling: boolean): Promise<void> {
   const server = await startGatewayServer({
     ledger: ceiling ? storageFree(ledger) : ledger,
     registry,
+    // The `receipts` path: every metered answer carries a signed EIP-712 receipt, as under `perdiem up`.
+    ...(receipts ? { receiptKey: { privateKey: generatePrivateKey(), chainId: 31337 } } : {}),
     prices: {
       versions: [
         {
@@ -230,7 +236,7 @@ function start(role: string, ...args: string[]): Promise<Started> {
 }
 
 interface Target {
-  name: 'direct' | 'passthrough' | 'gateway' | 'ceiling';
+  name: 'direct' | 'passthrough' | 'gateway' | 'ceiling' | 'receipts';
   pool: Pool;
   headers: Record<string, string>;
 }
@@ -322,6 +328,7 @@ async function main(): Promise<void> {
   const passthrough = await start('passthrough', upstreamUrl);
   const gateway = await start('gateway', upstreamUrl);
   const ceiling = withCeiling ? await start('ceiling', upstreamUrl) : null;
+  const receipts = withReceipts ? await start('receipts', upstreamUrl) : null;
   const json = { 'content-type': 'application/json' };
   const pool = (port: number) => new Pool(`http://127.0.0.1:${port}`, { connections: concurrency, pipelining: 1 });
   const bearer = (started: Started) => ({ ...json, authorization: `Bearer ${started.extra[0]}` });
@@ -331,13 +338,19 @@ async function main(): Promise<void> {
     { name: 'gateway', pool: pool(gateway.port), headers: bearer(gateway) },
   ];
   if (ceiling) targets.push({ name: 'ceiling', pool: pool(ceiling.port), headers: bearer(ceiling) });
-  const children: Partial<Record<Target['name'], Started>> = { gateway, ...(ceiling ? { ceiling } : {}) };
+  if (receipts) targets.push({ name: 'receipts', pool: pool(receipts.port), headers: bearer(receipts) });
+  const children: Partial<Record<Target['name'], Started>> = {
+    gateway,
+    ...(ceiling ? { ceiling } : {}),
+    ...(receipts ? { receipts } : {}),
+  };
   type Row = { p50Ms: number; p99Ms: number; rps: number; cpuUsPerRequest?: number | null };
   const rounds: {
     direct: Row;
     passthrough: Row;
     gateway: Row;
     ceiling?: Row;
+    receipts?: Row;
     ttftAddedMs: number;
     gatewayCpuUsPerRequest: number | null;
   }[] = [];
@@ -370,7 +383,13 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const target of targets) await target.pool.close();
-    for (const started of [...(ceiling ? [ceiling] : []), gateway, passthrough, upstream]) {
+    for (const started of [
+      ...(ceiling ? [ceiling] : []),
+      ...(receipts ? [receipts] : []),
+      gateway,
+      passthrough,
+      upstream,
+    ]) {
       const exited = new Promise((resolve) => started.child.once('exit', resolve));
       started.child.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3_000))]);
@@ -386,16 +405,36 @@ async function main(): Promise<void> {
   const ceilingRounds = rounds.flatMap((r) => (r.ceiling ? [{ ceiling: r.ceiling, passthrough: r.passthrough }] : []));
   const ceilingRatios = ceilingRounds.map((r) => Math.round((r.ceiling.rps / r.passthrough.rps) * 1000) / 1000);
   const ceilingCpu = ceilingRounds.flatMap((r) => (r.ceiling.cpuUsPerRequest ? [r.ceiling.cpuUsPerRequest] : []));
+  // The receipts path: its throughput against the plain gateway, within each round, and its CPU per request.
+  const receiptRounds = rounds.flatMap((r) => (r.receipts ? [{ receipts: r.receipts, gateway: r.gateway }] : []));
+  const receiptRatios = receiptRounds.map((r) => Math.round((r.receipts.rps / r.gateway.rps) * 1000) / 1000);
+  const receiptCpu = receiptRounds.flatMap((r) => (r.receipts.cpuUsPerRequest ? [r.receipts.cpuUsPerRequest] : []));
   const diagnostics =
-    ceilingRounds.length > 0
+    ceilingRounds.length > 0 || receiptRounds.length > 0
       ? {
-          ceiling: {
-            about: 'the gateway with reserve, settle and void answered from memory: no ledger storage at all',
-            rps: Math.round(median(ceilingRounds.map((r) => r.ceiling.rps))),
-            vsPassthrough: median(ceilingRatios),
-            vsPassthroughRange: [Math.min(...ceilingRatios), Math.max(...ceilingRatios)],
-            cpuUsPerRequest: ceilingCpu.length > 0 ? median(ceilingCpu) : null,
-          },
+          ...(ceilingRounds.length > 0
+            ? {
+                ceiling: {
+                  about: 'the gateway with reserve, settle and void answered from memory: no ledger storage at all',
+                  rps: Math.round(median(ceilingRounds.map((r) => r.ceiling.rps))),
+                  vsPassthrough: median(ceilingRatios),
+                  vsPassthroughRange: [Math.min(...ceilingRatios), Math.max(...ceilingRatios)],
+                  cpuUsPerRequest: ceilingCpu.length > 0 ? median(ceilingCpu) : null,
+                },
+              }
+            : {}),
+          ...(receiptRounds.length > 0
+            ? {
+                receipts: {
+                  about: 'the metered gateway signing an EIP-712 receipt for every charge (as `perdiem up` runs it)',
+                  rps: Math.round(median(receiptRounds.map((r) => r.receipts.rps))),
+                  p50Ms: median(receiptRounds.map((r) => r.receipts.p50Ms)),
+                  vsGateway: median(receiptRatios),
+                  vsGatewayRange: [Math.min(...receiptRatios), Math.max(...receiptRatios)],
+                  cpuUsPerRequest: receiptCpu.length > 0 ? median(receiptCpu) : null,
+                },
+              }
+            : {}),
         }
       : null;
   const results = {
@@ -474,7 +513,14 @@ async function main(): Promise<void> {
       `Throughput: ${Math.round(throughputRatio * 100)}% of the pass-through proxy (range ${output.ranges.throughputVsPassthrough.map((r) => `${Math.round(r * 100)}%`).join('–')}; target ≥ 50%).`,
       `Streaming time to first token added: ${gw.ttftAddedMs} ms (range ${output.ranges.ttftAddedMs.join('–')}).`,
       `Gateway CPU per request in the throughput phase: ${output.gatewayCpuUsPerRequest ?? 'n/a'} µs (all its threads).`,
-      ...(diagnostics
+      ...(diagnostics?.receipts
+        ? [
+            '',
+            `With receipts (BENCH_RECEIPTS=1): the metered gateway signing an EIP-712 receipt for every charge reaches`,
+            `${diagnostics.receipts.rps} req/s, ${Math.round(diagnostics.receipts.vsGateway * 100)}% of the same gateway without (range ${diagnostics.receipts.vsGatewayRange.map((r) => `${Math.round(r * 100)}%`).join('–')}), p50 ${diagnostics.receipts.p50Ms} ms, ${diagnostics.receipts.cpuUsPerRequest ?? 'n/a'} µs of CPU per request.`,
+          ]
+        : []),
+      ...(diagnostics?.ceiling
         ? [
             '',
             `Diagnostic (BENCH_CEILING=1; not a product configuration): the same gateway with reserve, settle and void`,
@@ -493,4 +539,5 @@ if (role === 'upstream') await runUpstream();
 else if (role === 'passthrough') await runPassthrough(process.argv[3]!);
 else if (role === 'gateway') await runGateway(process.argv[3]!, false);
 else if (role === 'ceiling') await runGateway(process.argv[3]!, true);
+else if (role === 'receipts') await runGateway(process.argv[3]!, false, true);
 else await main();
