@@ -10,17 +10,12 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatUsd, parseUsd } from '../core/money.ts';
-import { main } from './main.ts';
-import { captureIo } from './testing/captureIo.ts';
 import { startUpProcess, stopUpProcess, type UpProcess } from './testing/upProcess.ts';
+import { verbRunner } from './testing/verbRunner.ts';
 
 const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-teams-'));
 
-async function perdiem(...argv: string[]) {
-  const captured = captureIo(home);
-  const code = await main([...argv, '--home', home], captured.io);
-  return { code, out: captured.stdout(), err: captured.stderr() };
-}
+const perdiem = verbRunner(home);
 
 /** `perdiem … --json`, which must succeed. */
 async function perdiemJson<T>(...argv: string[]): Promise<T> {

@@ -18,20 +18,15 @@ import { setUpDemoWallet } from '../chain/demo.ts';
 import { diemStakingAbi, vvvAbi } from '../chain/generated/contracts.ts';
 import { startTestChain, type TestChain } from '../chain/testChain.ts';
 import { type LocalStack, startLocalStack } from './localStack.ts';
-import { main } from './main.ts';
 import { resolveStackConfig } from './stackConfig.ts';
-import { captureIo } from './testing/captureIo.ts';
+import { verbRunner } from './testing/verbRunner.ts';
 
 const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-allocation-'));
 const daySeconds = 86_400n;
 /** The price set for the test: output tokens only, $0.20 each, so a slice of a few DIEM is a few requests. */
 const outputTokenUsd = 0.2;
 
-async function perdiem(...argv: string[]) {
-  const captured = captureIo(home);
-  const code = await main([...argv, '--home', home], captured.io);
-  return { code, out: captured.stdout(), err: captured.stderr() };
-}
+const perdiem = verbRunner(home);
 
 describe('on-chain allocation through the gateway', { timeout: 300_000 }, () => {
   let chain: TestChain | undefined;

@@ -8,18 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from './main.ts';
-import { captureIo } from './testing/captureIo.ts';
 import { startUpProcess, stopUpProcess, type UpProcess } from './testing/upProcess.ts';
+import { verbRunner } from './testing/verbRunner.ts';
 
 const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-calibrate-'));
 const args = ['--cu-price-usd', '0.002', '--price-margin-bps', '1000', '--price-step-bps-max', '5000'];
 
-async function perdiem(...argv: string[]) {
-  const captured = captureIo(home);
-  const code = await main([...argv, '--home', home], captured.io);
-  return { code, out: captured.stdout(), err: captured.stderr() };
-}
+const perdiem = verbRunner(home);
 
 function exited(running: UpProcess): Promise<void> {
   if (running.child.exitCode !== null || running.child.signalCode !== null) return Promise.resolve();

@@ -13,20 +13,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { anchorSheet } from '../chain/priceRegistry.ts';
 import { startTestChain, type TestChain } from '../chain/testChain.ts';
 import { type LocalStack, startLocalStack } from './localStack.ts';
-import { main } from './main.ts';
 import { resolveStackConfig } from './stackConfig.ts';
-import { captureIo } from './testing/captureIo.ts';
+import { verbRunner } from './testing/verbRunner.ts';
 
 const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-anchors-'));
 const daySeconds = 86_400;
 /** The gateway reads anchors every 30 s (anchorLimits.refreshIntervalMs); a poll waits for one read and a margin. */
 const anchorReadTimeoutMs = 45_000;
 
-async function perdiem(...argv: string[]) {
-  const captured = captureIo(home);
-  const code = await main([...argv, '--home', home], captured.io);
-  return { code, out: captured.stdout(), err: captured.stderr() };
-}
+const perdiem = verbRunner(home);
 
 const epochStartIso = (epoch: number) => new Date(epoch * daySeconds * 1000).toISOString();
 

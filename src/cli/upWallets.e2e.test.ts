@@ -13,17 +13,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { anvilMnemonic } from '../chain/anvil.ts';
 import { chainFor, publicClientFor, walletClientFor } from '../chain/clients.ts';
 import { setUpDemoWallet } from '../chain/demo.ts';
-import { main } from './main.ts';
-import { captureIo } from './testing/captureIo.ts';
 import { startUpProcess, stopUpProcess } from './testing/upProcess.ts';
+import { verbRunner } from './testing/verbRunner.ts';
 
 const home = mkdtempSync(path.join(tmpdir(), 'perdiem-up-wallets-'));
 
-async function perdiem(...argv: string[]) {
-  const captured = captureIo(home);
-  const code = await main([...argv, '--home', home], captured.io);
-  return { code, out: captured.stdout(), err: captured.stderr() };
-}
+const perdiem = verbRunner(home);
 
 describe('perdiem up with two wallets on one account', { timeout: 180_000 }, () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
