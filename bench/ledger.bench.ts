@@ -16,10 +16,13 @@
  * For comparison with lighter load, SQLite also runs at 64 pairs in flight and PostgreSQL at 16. The headline keys have
  * no spend limit, as most keys do; each adapter also runs once with keys that have one, whose reserves and settles
  * also write the key's spend counters, and once through a three-level budget tree (key limit, project budget,
- * organization budget), alternated run by run with plain runs so that the ratio compares like with like.
+ * organization budget), side by side with a plain ledger in alternating windows of a quarter second, so that the
+ * ratio compares like with like.
  *
  * Environment: BENCH_SECONDS (default 3 per run), BENCH_RUNS (default 3), BENCH_SQLITE_CONCURRENCY (default 256),
- * BENCH_SQLITE_PATH, BENCH_PG_CONCURRENCY (default 64), BENCH_PG_POOL (default 8), PERDIEM_TEST_DATABASE_URL.
+ * BENCH_SQLITE_PATH, BENCH_PG_CONCURRENCY (default 64), BENCH_PG_POOL (default 8), PERDIEM_TEST_DATABASE_URL;
+ * BENCH_ONLY=tree runs only the tree comparison and prints it, without writing the results files (BENCH_ADAPTER=sqlite
+ * or postgres: one adapter; BENCH_PAIR_MODES=tree,tree compares a tree with a tree, which checks the method: ~100%).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -139,24 +142,52 @@ async function pair(ledger: Ledger, actor: Actor): Promise<void> {
 }
 
 async function run(ledger: Ledger, concurrency: number, mode: Mode, exec: Exec | null = null): Promise<Run> {
+  const actors = await prepare(ledger, mode, exec);
+  const load = newLoad();
+  await measure(ledger, actors, concurrency, seconds * 1000, load);
+  return finish(ledger, actors, load);
+}
+
+/** Sets up the accounts and keys of a run, and warms the ledger up. */
+async function prepare(ledger: Ledger, mode: Mode, exec: Exec | null): Promise<Actor[]> {
   const actors = await setup(ledger, mode, exec);
   for (let i = 0; i < 500; i++) await pair(ledger, actors[i % actors.length]!); // warm-up
-  const latencies: number[] = [];
+  return actors;
+}
+
+/** What a run measured under load, summed over its windows. */
+interface Load {
+  latencies: number[];
+  elapsedMs: number;
+  cpuUs: number;
+}
+
+function newLoad(): Load {
+  return { latencies: [], elapsedMs: 0, cpuUs: 0 };
+}
+
+/** `concurrency` pairs in flight for `ms`, added to `load`. */
+async function measure(ledger: Ledger, actors: Actor[], concurrency: number, ms: number, load: Load): Promise<void> {
   let next = 0;
-  const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
+  const deadline = started + ms;
   const cpuBefore = process.cpuUsage();
   const worker = async (w: number) => {
     while (performance.now() < deadline) {
       const n = next++;
       const t0 = performance.now();
       await pair(ledger, actors[(w + n * concurrency) % actors.length]!);
-      latencies.push(performance.now() - t0);
+      load.latencies.push(performance.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-  const elapsed = (performance.now() - started) / 1000;
+  load.elapsedMs += performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  load.cpuUs += cpu.user + cpu.system;
+}
+
+/** The run's figures under load, and its pairs one at a time. */
+async function finish(ledger: Ledger, actors: Actor[], load: Load): Promise<Run> {
   const alone: number[] = [];
   const aloneStarted = performance.now();
   for (let i = 0; i < concurrency1Pairs; i++) {
@@ -165,12 +196,13 @@ async function run(ledger: Ledger, concurrency: number, mode: Mode, exec: Exec |
     alone.push(performance.now() - t0);
   }
   const aloneElapsed = (performance.now() - aloneStarted) / 1000;
+  const { latencies } = load;
   return {
-    pairsPerSecond: Math.round(latencies.length / elapsed),
+    pairsPerSecond: Math.round(latencies.length / (load.elapsedMs / 1000)),
     p99Ms: quantile(latencies, 0.99),
     p50Ms: quantile(latencies, 0.5),
     pairs: latencies.length,
-    cpuUsPerPair: Math.round((cpu.user + cpu.system) / latencies.length),
+    cpuUsPerPair: Math.round(load.cpuUs / latencies.length),
     concurrency1: { p50Ms: quantile(alone, 0.5), pairsPerSecond: Math.round(alone.length / aloneElapsed) },
   };
 }
@@ -205,42 +237,60 @@ function summarise(runs: Run[], concurrency: number, durability: string): Result
   };
 }
 
-async function sqliteOnce(concurrency: number, mode: Mode = 'plain'): Promise<Run> {
+/** A ledger on a fresh database, with SQL beside it to lay out a budget tree, and what removes both. */
+interface Opened {
+  ledger: Ledger;
+  exec: Exec;
+  close: () => Promise<void>;
+}
+
+async function once(open: (mode: Mode) => Promise<Opened>, concurrency: number, mode: Mode): Promise<Run> {
+  const { ledger, exec, close } = await open(mode);
+  try {
+    return await run(ledger, concurrency, mode, exec);
+  } finally {
+    await close();
+  }
+}
+
+async function openSqlite(mode: Mode): Promise<Opened> {
   const dir = mkdtempSync(join(tmpdir(), 'perdiem-bench-'));
   const path = process.env.BENCH_SQLITE_PATH ?? join(dir, 'ledger.db');
   const ledger = openSqliteLedger({ path, clock: Date.now });
   const raw = mode === 'tree' ? openSqliteDatabase(path) : null;
   const exec: Exec = async (sql, params) => raw!.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...(params as never[]));
-  try {
-    return await run(ledger, concurrency, mode, exec);
-  } finally {
+  const close = async () => {
     raw?.close();
     await ledger.close();
     rmSync(dir, { recursive: true, force: true });
-  }
+  };
+  return { ledger, exec, close };
 }
 
-async function postgresOnce(synchronousCommit: 'on' | 'off', concurrency: number, mode: Mode): Promise<Run> {
-  const schema = `perdiem_bench_${randomBytes(4).toString('hex')}`;
-  const ledger = await openPostgresLedger({
-    url: testDatabaseUrl,
-    schema,
-    createSchema: true,
-    clock: Date.now,
-    poolMax: pgPool,
-    synchronousCommit,
-  });
-  const raw = postgres(testDatabaseUrl, { max: 1, connection: { search_path: schema }, onnotice: () => {} });
-  const exec: Exec = (sql, params) =>
-    raw.unsafe(sql, params.map((p) => (typeof p === 'bigint' ? p.toString() : p)) as never[]);
-  try {
-    return await run(ledger, concurrency, mode, exec);
-  } finally {
-    await raw.end({ timeout: 5 });
-    await ledger.close();
-    await dropSchema(schema);
-  }
+function openPostgres(synchronousCommit: 'on' | 'off'): (mode: Mode) => Promise<Opened> {
+  return async () => {
+    const schema = `perdiem_bench_${randomBytes(4).toString('hex')}`;
+    const ledger = await openPostgresLedger({
+      url: testDatabaseUrl,
+      schema,
+      createSchema: true,
+      clock: Date.now,
+      poolMax: pgPool,
+      synchronousCommit,
+    });
+    const raw = postgres(testDatabaseUrl, { max: 1, connection: { search_path: schema }, onnotice: () => {} });
+    const exec: Exec = (sql, params) =>
+      raw.unsafe(sql, params.map((p) => (typeof p === 'bigint' ? p.toString() : p)) as never[]);
+    const close = async () => {
+      await raw.end({ timeout: 5 });
+      await ledger.close();
+      await dropSchema(schema);
+    };
+    return { ledger, exec, close };
+  };
 }
+
+const sqliteOnce = (concurrency: number, mode: Mode = 'plain') => once(openSqlite, concurrency, mode);
 
 async function benchPostgres(
   synchronousCommit: 'on' | 'off',
@@ -253,37 +303,92 @@ async function benchPostgres(
     synchronousCommit === 'off'
       ? 'synchronous_commit=off on reserve/settle (a server crash may drop the last metering commits; funding stays synchronous)'
       : 'synchronous_commit=on (every commit waits for its WAL flush)';
-  return repeat(() => postgresOnce(synchronousCommit, concurrency, mode), concurrency, durability);
+  return repeat(() => once(openPostgres(synchronousCommit), concurrency, mode), concurrency, durability);
 }
 
-/** A plain run and a three-level-tree run, alternated run by run so that both see the same machine load. */
+/**
+ * A plain ledger and a three-level-tree ledger open side by side, measured in alternating windows of
+ * `pairedWindowMs` (plain-tree, then tree-plain, and so on), so that both see the same machine load at a fine grain:
+ * on a shared machine, runs seconds apart can differ by a third in rate. Each run sums its windows.
+ */
 interface Paired {
   plain: Result;
   tree: Result;
-  /** The tree's pairs/s over the plain one's (medians). */
+  /** The tree's pairs/s over the plain one's, in the median run (runs compared within themselves). */
   ratio: number;
+  ratioRange: [number, number];
+  /** The tree's CPU per pair over the plain one's (median run). */
+  cpuRatio: number;
 }
 
-async function paired(once: (mode: Mode) => Promise<Run>, concurrency: number, durability: string): Promise<Paired> {
-  const runs: Record<'plain' | 'tree', Run[]> = { plain: [], tree: [] };
-  for (let i = 0; i < runsPerConfig; i++) {
-    runs.plain.push(await once('plain'));
-    runs.tree.push(await once('tree'));
+const pairedWindowMs = 250;
+
+async function pairedRun(open: (mode: Mode) => Promise<Opened>, concurrency: number): Promise<[Run, Run]> {
+  const [m1, m2] = (process.env.BENCH_PAIR_MODES ?? 'plain,tree').split(',') as [Mode, Mode];
+  const plain = await open(m1);
+  const tree = await open(m2);
+  try {
+    const sides = [
+      { ...plain, actors: await prepare(plain.ledger, m1, plain.exec), load: newLoad() },
+      { ...tree, actors: await prepare(tree.ledger, m2, tree.exec), load: newLoad() },
+    ];
+    const windows = Math.max(1, Math.round((seconds * 1000) / pairedWindowMs));
+    for (let w = 0; w < windows; w++) {
+      const order = w % 2 === 0 ? sides : [...sides].reverse();
+      for (const side of order) await measure(side.ledger, side.actors, concurrency, pairedWindowMs, side.load);
+    }
+    const [p, t] = sides as [(typeof sides)[0], (typeof sides)[0]];
+    return [await finish(p.ledger, p.actors, p.load), await finish(t.ledger, t.actors, t.load)];
+  } finally {
+    await tree.close();
+    await plain.close();
   }
-  const plain = summarise(runs.plain, concurrency, durability);
-  const tree = summarise(runs.tree, concurrency, durability);
-  return { plain, tree, ratio: Math.round((tree.pairsPerSecond / plain.pairsPerSecond) * 1000) / 1000 };
+}
+
+async function paired(open: (mode: Mode) => Promise<Opened>, concurrency: number, durability: string): Promise<Paired> {
+  const runs: [Run, Run][] = [];
+  for (let i = 0; i < runsPerConfig; i++) runs.push(await pairedRun(open, concurrency));
+  const ratios = runs
+    .map(([p, t]) => ({ rate: t.pairsPerSecond / p.pairsPerSecond, cpu: t.cpuUsPerPair / p.cpuUsPerPair }))
+    .sort((a, b) => a.rate - b.rate);
+  const median = ratios[Math.floor((ratios.length - 1) / 2)]!;
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    plain: summarise(
+      runs.map(([p]) => p),
+      concurrency,
+      durability,
+    ),
+    tree: summarise(
+      runs.map(([, t]) => t),
+      concurrency,
+      durability,
+    ),
+    ratio: r3(median.rate),
+    ratioRange: [r3(ratios[0]!.rate), r3(ratios.at(-1)!.rate)],
+    cpuRatio: r3(median.cpu),
+  };
 }
 
 async function pairedPostgres(concurrency: number): Promise<Paired | { skipped: string }> {
   const skip = await postgresSkipReason();
   if (skip) return { skipped: skip };
-  return paired((mode) => postgresOnce('off', concurrency, mode), concurrency, 'synchronous_commit=off');
+  return paired(openPostgres('off'), concurrency, 'synchronous_commit=off');
 }
 
-const loadBefore = loadavg()[0]!;
+const onlyTree = process.env.BENCH_ONLY === 'tree';
 const sqliteDurability =
   'WAL, synchronous=NORMAL (survives a process crash; an OS crash or power loss may drop the last commits)';
+if (onlyTree) {
+  if (process.env.BENCH_ADAPTER !== 'postgres') {
+    reportPaired('sqlite', await paired(openSqlite, sqliteConcurrency, sqliteDurability));
+  }
+  if (process.env.BENCH_ADAPTER !== 'sqlite') {
+    reportPaired('postgres (synchronous_commit=off)', await pairedPostgres(pgConcurrency));
+  }
+  process.exit(0);
+}
+const loadBefore = loadavg()[0]!;
 const sqlite = await repeat(() => sqliteOnce(sqliteConcurrency), sqliteConcurrency, sqliteDurability);
 report('sqlite', sqlite);
 const sqliteLight = await repeat(() => sqliteOnce(sqliteConcurrencyLight), sqliteConcurrencyLight, sqliteDurability);
@@ -298,7 +403,7 @@ const pgLimited = await benchPostgres('off', pgConcurrency, 'limited');
 report('postgres (synchronous_commit=off), keys with a limit', pgLimited);
 const pgDurable = await benchPostgres('on', pgConcurrency);
 report('postgres (synchronous_commit=on)', pgDurable);
-const sqliteTree = await paired((mode) => sqliteOnce(sqliteConcurrency, mode), sqliteConcurrency, sqliteDurability);
+const sqliteTree = await paired(openSqlite, sqliteConcurrency, sqliteDurability);
 reportPaired('sqlite', sqliteTree);
 const pgTree = await pairedPostgres(pgConcurrency);
 reportPaired('postgres (synchronous_commit=off)', pgTree);
@@ -311,7 +416,9 @@ function reportPaired(label: string, r: Paired | { skipped: string }): void {
   }
   report(`${label}, plain (paired)`, r.plain);
   report(`${label}, three-level tree (paired)`, r.tree);
-  console.log(`${label}: three-level tree at ${Math.round(r.ratio * 100)}% of plain pairs/s`);
+  console.log(
+    `${label}: three-level tree at ${Math.round(r.ratio * 100)}% of plain pairs/s (runs ${r.ratioRange.map((x) => Math.round(x * 100)).join('–')}%), CPU per pair ${r.cpuRatio}× plain; load ${round(loadavg()[0]!)}`,
+  );
 }
 
 function report(label: string, r: Outcome): void {
@@ -376,10 +483,11 @@ ${row('PostgreSQL, keys with a limit', pgLimited, 'as the PostgreSQL row, each k
 ${row('PostgreSQL, durable', pgDurable, `synchronous_commit=on, group commit, ${pgConcurrency} pairs in flight, pool ${pgPool}, loopback`)}
 
 Reserve+settle through a three-level tree (key limit, project budget, organization budget), measured side by side
-with a plain reservation: plain and tree runs alternate, so that both see the same load.
+with a plain reservation: both ledgers are open at once and measured in alternating windows of ${pairedWindowMs} ms, so
+that both see the same load; each run compares its own two sides, and the ratio is that of the median run.
 
-| Adapter | Plain pairs/s | Tree pairs/s | Tree / plain | Tree p99 ms | Tree concurrency 1: p50 ms (plain) |
-| --- | ---: | ---: | ---: | ---: | ---: |
+| Adapter | Plain pairs/s | Tree pairs/s | Tree / plain (runs) | Tree CPU per pair / plain | Tree p99 ms | Tree concurrency 1: p50 ms (plain) |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${pairedRow('SQLite', sqliteTree)}
 ${pairedRow('PostgreSQL', pgTree)}
 
@@ -408,9 +516,10 @@ Where the time goes:
 );
 
 function pairedRow(name: string, r: Paired | { skipped: string }): string {
-  if ('skipped' in r) return `| ${name} | skipped | | | | ${r.skipped} |`;
+  if ('skipped' in r) return `| ${name} | skipped | | | | | ${r.skipped} |`;
   const range = (x: Result) => `${x.pairsPerSecond} (${x.pairsPerSecondRange.join('–')})`;
-  return `| ${name} | ${range(r.plain)} | ${range(r.tree)} | ${Math.round(r.ratio * 100)}% | ${r.tree.p99Ms} | ${r.tree.concurrency1.p50Ms} (${r.plain.concurrency1.p50Ms}) |`;
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  return `| ${name} | ${range(r.plain)} | ${range(r.tree)} | ${pct(r.ratio)} (${r.ratioRange.map(pct).join('–')}) | ${r.cpuRatio} | ${r.tree.p99Ms} | ${r.tree.concurrency1.p50Ms} (${r.plain.concurrency1.p50Ms}) |`;
 }
 
 function treeVerdict(r: Paired | { skipped: string }): string {
