@@ -25,13 +25,28 @@ export function periodKeyOf(period: LimitPeriod, epoch: number, month: string): 
   return 'LIFETIME';
 }
 
-/** Every period counter a reservation moves: a key's spend is always counted, so a limit added later sees it. */
-export function periodKeysOf(epoch: number, month: string): [string, string, string] {
-  return [
+let lastPeriodKeys: { epoch: number; month: string; keys: readonly [string, string, string] } | null = null;
+
+/**
+ * Every period counter a reservation moves: a key's spend is always counted, so a limit added later sees it. The
+ * same strings while the epoch and month stay, so that the hot path's lookups by period key compare them at once.
+ */
+export function periodKeysOf(epoch: number, month: string): readonly [string, string, string] {
+  if (lastPeriodKeys?.epoch === epoch && lastPeriodKeys.month === month) return lastPeriodKeys.keys;
+  const keys = [
     periodKeyOf('EPOCH', epoch, month),
     periodKeyOf('MONTH', epoch, month),
     periodKeyOf('LIFETIME', epoch, month),
-  ];
+  ] as const;
+  lastPeriodKeys = { epoch, month, keys };
+  return keys;
+}
+
+const periodIndex: Record<LimitPeriod, 0 | 1 | 2> = { EPOCH: 0, MONTH: 1, LIFETIME: 2 };
+
+/** `periodKeyOf`, as one of the strings `periodKeysOf` returns. */
+export function sharedPeriodKeyOf(period: LimitPeriod, epoch: number, month: string): string {
+  return periodKeysOf(epoch, month)[periodIndex[period]];
 }
 
 export interface ResolvedReserve {

@@ -14,9 +14,11 @@ import { PerdiemError } from '../../core/errors.ts';
 
 /**
  * Writes an adapter keeps in memory during a transaction and makes right before its COMMIT (`flush`), or drops when
- * the transaction rolls back (`discard`).
+ * the transaction rolls back (`discard`). `began` runs right after each BEGIN; `hot` says the transaction runs only
+ * hot-path operations (`write`), not an admin one (`tx`).
  */
 export interface CommitHook {
+  began(hot: boolean): void;
   flush(): void;
   discard(): void;
 }
@@ -50,10 +52,14 @@ export class GroupCommit {
     this.hooks.push(hook);
   }
 
-  /** One transaction around `body`, at once, for writes outside the group commit (admin operations). */
-  tx<T>(body: () => T): T {
+  /**
+   * One transaction around `body`, at once, for writes outside the group commit (admin operations); `hot` when it is
+   * a hot-path operation run on its own.
+   */
+  tx<T>(body: () => T, hot = false): T {
     this.begin.run();
     try {
+      for (const hook of this.hooks) hook.began(hot);
       const result = body();
       this.commitNow();
       return result;
@@ -91,7 +97,7 @@ export class GroupCommit {
     if (group.length > 1 && this.runGroup(group)) return;
     for (const op of group) {
       try {
-        op.resolve(this.tx(op.body));
+        op.resolve(this.tx(op.body, true));
       } catch (error) {
         op.reject(error);
       }
@@ -103,6 +109,7 @@ export class GroupCommit {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.begin.run();
+      for (const hook of this.hooks) hook.began(true);
       for (const op of group) {
         try {
           outcomes.push({ ok: true, value: op.body() });
