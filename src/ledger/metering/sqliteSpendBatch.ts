@@ -110,14 +110,12 @@ export class SqliteSpendBatch implements CommitHook {
     limits: new Map(),
     budgets: new Map(),
   };
-  private readonly db: SqliteStorage['db'];
   /** The current transaction runs hot-path operations only: what it reads may be remembered. */
   private hot = false;
   /** `writesSeenSql` at the end of the last hot-path transaction; null: remember nothing from before. */
   private seen: Record<string, unknown> | null = null;
 
   constructor(storage: SqliteStorage) {
-    this.db = storage.db;
     this.storage = storage;
     this.read = { key: storage.prepareOne(readSql(tables.key)), budget: storage.prepareOne(readSql(tables.budget)) };
     this.writesSeen = storage.prepareOne(writesSeenSql);
@@ -196,8 +194,9 @@ export class SqliteSpendBatch implements CommitHook {
     this.hot = false;
   }
 
+  /** In a hot-path transaction (`began` and `flush`/`discard` bracket every transaction of the connection). */
   private remembering(): boolean {
-    return this.hot && this.db.isTransaction;
+    return this.hot;
   }
 
   /** Drops every remembered read and counter (nothing may be pending). */
