@@ -4,19 +4,23 @@
  */
 import type { KeyLimit, KeyLimitUsage } from '../accounts/accountsLedger.ts';
 import type { Sql } from '../postgres/pool.ts';
-import { coveringCurrenciesSql, periodKeysSql } from '../postgres/ruleSql.ts';
+import { periodKeysSql, spendCurrencySql } from '../postgres/ruleSql.ts';
 import { limitPeriods } from '../vocabulary.ts';
+import { budgetClassSql } from './budgetRules.ts';
 import { keyLimitUsageOf } from './keyLimitRules.ts';
 import { periodKeyOf, periodKeysOf } from './meteringRules.ts';
 
 /** Each limit of the key (in the order of `ApiKey.limits`) with its counter in the period of (epoch, month). */
 export async function limitUsage(sql: Sql, keyId: string, epoch: number, month: string): Promise<KeyLimitUsage[]> {
   const periodKeys = limitPeriods.map((period) => periodKeyOf(period, epoch, month));
-  const rows = await sql`SELECT l.currency, l.period, l.amount_nano, s.spent_nano, s.reserved_nano
+  // A limit reads its class's counter, or both classes' for TOTAL (budgetClassSql).
+  const rows = await sql`SELECT l.currency, l.period, l.amount_nano, sum(s.spent_nano)::bigint AS spent_nano,
+      sum(s.reserved_nano)::bigint AS reserved_nano
     FROM key_limits l JOIN unnest(${limitPeriods}::text[], ${periodKeys}::text[]) AS p (period, period_key)
         ON p.period = l.period
-      LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency AND s.period_key = p.period_key
-    WHERE l.key_id = ${keyId} ORDER BY l.currency, l.period`;
+      LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.period_key = p.period_key
+        AND ${sql.unsafe(budgetClassSql('l.currency', 's.currency'))}
+    WHERE l.key_id = ${keyId} GROUP BY l.currency, l.period, l.amount_nano ORDER BY l.currency, l.period`;
   return rows.map((row) => {
     const limit: KeyLimit = {
       currency: row.currency as KeyLimit['currency'],
@@ -34,7 +38,7 @@ export async function limitUsage(sql: Sql, keyId: string, epoch: number, month: 
 
 /**
  * A key's spend is counted (key_spend rows, and `counted` on its live reservations) exactly while it has limits:
- * most keys have none, and counting costs every reserve and settle six row writes. A key that gains limits has its
+ * most keys have none, and counting costs every reserve and settle three row writes. A key that gains limits has its
  * counters rebuilt from its reservations in the same transaction, so a limit still sees what the key spent before it
  * and what it holds now; a key that loses them drops its counters.
  *
@@ -56,18 +60,17 @@ export async function recountKeySpend(
     WHERE account_id = ${key.accountId} AND key_id = ${key.keyId} AND status = 'RESERVED'`;
   if (!key.counted) return;
   // What settled counts in the current periods; what is held counts in the periods it was reserved in, which its
-  // settle will move. Each reservation counts in every limit currency that covers its source, in every period.
+  // settle will move. Each reservation counts in its source's class, in every period.
   await tx.unsafe(recountSql, [key.keyId, key.accountId, periodKeysOf(key.epoch, key.month)]);
 }
 
 /** The rebuild of a key's counters ($1 key, $2 account, $3 the current period keys), generated from the rules. */
 const recountSql = `INSERT INTO key_spend (key_id, currency, period_key, spent_nano, reserved_nano)
-  SELECT $1, c.currency, k.period_key,
+  SELECT $1, ${spendCurrencySql('source')}, k.period_key,
       sum(CASE status WHEN 'SETTLED' THEN charged_nano ELSE 0 END),
       sum(CASE status WHEN 'RESERVED' THEN amount_nano ELSE 0 END)
     FROM reservations
-      CROSS JOIN LATERAL unnest(${coveringCurrenciesSql('source')}) AS c (currency)
       CROSS JOIN LATERAL unnest(ARRAY[${periodKeysSql('epoch', 'month')}]) AS k (period_key)
     WHERE account_id = $2 AND key_id = $1 AND status IN ('RESERVED', 'SETTLED')
       AND (status = 'RESERVED' OR k.period_key = ANY ($3::text[]))
-    GROUP BY c.currency, k.period_key`;
+    GROUP BY 2, k.period_key`;

@@ -34,13 +34,12 @@ import {
   capPrefixes,
   capVariables,
   chooseSourceSql,
-  coveringCurrenciesSql,
   declareSql,
   headroomAfterHoldSql,
   headroomsSql,
   ledgerAccountSql,
   limitCapsSelectSql,
-  limitPeriodKeySql,
+  limitUsedSql,
   periodCount,
   periodKeysSql,
   quoteSql,
@@ -75,8 +74,8 @@ const noReserveColumns = `${fundingSourceOrder.map(() => 'NULL::bigint').join(',
   NULL::bigint`;
 
 /**
- * Returns the hold of the reservation row `r` to its source and, when counted, to the key counters of every limit
- * currency that covers its source in its periods, moving `charged` of it to spent.
+ * Returns the hold of the reservation row `r` to its source and, when counted, to the key counters of its source's
+ * class in its periods, moving `charged` of it to spent.
  */
 const releaseHoldSql = (r: string, charged: string) => `IF ${r}.source = 'DIEM' THEN
     UPDATE diem_allowances SET reserved_nano = reserved_nano - ${r}.amount_nano, spent_nano = spent_nano + ${charged}
@@ -88,7 +87,7 @@ const releaseHoldSql = (r: string, charged: string) => `IF ${r}.source = 'DIEM' 
   END IF;
   IF ${r}.counted AND ${r}.key_id IS NOT NULL THEN
     UPDATE key_spend SET reserved_nano = reserved_nano - ${r}.amount_nano, spent_nano = spent_nano + ${charged}
-      WHERE key_id = ${r}.key_id AND currency = ANY (${coveringCurrenciesSql(`${r}.source`)})
+      WHERE key_id = ${r}.key_id AND currency = ${spendCurrencySql(`${r}.source`)}
         AND period_key IN (${periodKeysSql(`${r}.epoch`, `${r}.month`)});
   END IF;
   IF ${r}.project_id IS NOT NULL THEN
@@ -144,8 +143,8 @@ const holdBudgetSpendSql = `UPDATE budget_spend SET reserved_nano = reserved_nan
 
 /**
  * Key spend counters (key_spend) exist for keys with limits only (`reservations.counted`). A counted reservation
- * moves those of every limit currency that covers its source (`limitCovers`: its class and TOTAL), each in every
- * period. The rules in this text are generated from their TypeScript declarations (ruleSql.ts); what stays written
+ * moves those of its source's class (DIEM or USD), each in every period; a TOTAL limit reads both classes, as a TOTAL
+ * budget reads budget_spend. The rules in this text are generated from their TypeScript declarations (ruleSql.ts); what stays written
  * here is storage: rows, locks, and the arithmetic of a charge (see ruleSql.ts's header).
  */
 export const postgresFunctionsSql = `
@@ -177,7 +176,6 @@ DECLARE
   ${declareSql('h', fundingSourceOrder)}
   v_source text;
   v_amount bigint;
-  v_currencies text[];
   v_rows integer;
 BEGIN
   -- The account mutex (see the header).
@@ -209,8 +207,7 @@ BEGIN
     SELECT ${limitCapsSelectSql()},
       count(*) > 0
       INTO ${capVariables.join(', ')}, v_counted
-      FROM key_limits l LEFT JOIN key_spend s ON s.key_id = l.key_id AND s.currency = l.currency
-        AND s.period_key = ${limitPeriodKeySql('l.period', 'p_epoch', 'p_month')}
+      FROM key_limits l LEFT JOIN LATERAL (${limitUsedSql('p_epoch', 'p_month')}) u ON true
       WHERE l.key_id = p_key;
     IF v_key.project_id IS NOT NULL THEN
       ${projectBudgetsSql}
@@ -234,17 +231,17 @@ BEGIN
       WHERE account_id = p_account AND source = v_source;
   END IF;
   IF v_counted THEN
-    v_currencies := ${coveringCurrenciesSql('v_source')};
     -- Counters usually exist (an UPDATE is cheaper than an upsert); a new period or key creates them.
     UPDATE key_spend SET reserved_nano = reserved_nano + v_amount
-      WHERE key_id = p_key AND currency = ANY (v_currencies)
+      WHERE key_id = p_key AND currency = ${spendCurrencySql('v_source')}
         AND period_key IN (${periodKeysSql('p_epoch', 'p_month')});
     GET DIAGNOSTICS v_rows = ROW_COUNT;
-    IF v_rows < cardinality(v_currencies) * ${periodCount} THEN
+    IF v_rows < ${periodCount} THEN
       INSERT INTO key_spend AS s (key_id, currency, period_key, spent_nano, reserved_nano)
-        SELECT p_key, c, k, 0, v_amount FROM unnest(v_currencies) c,
-            unnest(ARRAY[${periodKeysSql('p_epoch', 'p_month')}]) k
-          WHERE NOT EXISTS (SELECT 1 FROM key_spend x WHERE x.key_id = p_key AND x.currency = c AND x.period_key = k);
+        SELECT p_key, ${spendCurrencySql('v_source')}, k, 0, v_amount
+          FROM unnest(ARRAY[${periodKeysSql('p_epoch', 'p_month')}]) k
+          WHERE NOT EXISTS (SELECT 1 FROM key_spend x
+            WHERE x.key_id = p_key AND x.currency = ${spendCurrencySql('v_source')} AND x.period_key = k);
     END IF;
   END IF;
   IF v_project IS NOT NULL THEN

@@ -120,8 +120,8 @@ async function versionThreeSchema(schema: string): Promise<void> {
   });
 }
 
-describe.skipIf(skip !== null)('PostgreSQL migration 4: recovery, idempotent replays, TOTAL limits', () => {
-  it('carries a version-3 schema over: TOTAL counters from the class ones, old reservations read as before', async () => {
+describe.skipIf(skip !== null)('PostgreSQL migrations 4 and 10: recovery, idempotent replays, TOTAL limits', () => {
+  it('carries a version-3 schema over: TOTAL limits read the class counters, old reservations read as before', async () => {
     const schema = `perdiem_test_${randomBytes(6).toString('hex')}`;
     await versionThreeSchema(schema);
     const clock = fakeClock(start);
@@ -133,10 +133,14 @@ describe.skipIf(skip !== null)('PostgreSQL migration 4: recovery, idempotent rep
       onnotice: () => {},
     });
     try {
-      const totals = await sql`SELECT period_key, spent_nano, reserved_nano FROM key_spend
-        WHERE key_id = 'k' AND currency = 'TOTAL' ORDER BY period_key`;
-      expect(totals).toHaveLength(3);
-      for (const row of totals) expect([row.spent_nano, row.reserved_nano]).toEqual([usd(2), usd(5)]);
+      // Migration 4 built TOTAL counters from the class ones; migration 10 drops them again (a TOTAL limit reads the
+      // class counters), leaving the class counters as they were.
+      const counters = await sql`SELECT currency, period_key, spent_nano, reserved_nano FROM key_spend
+        WHERE key_id = 'k' ORDER BY currency, period_key`;
+      expect(counters.map((row) => row.currency)).toEqual(['DIEM', 'DIEM', 'DIEM', 'USD', 'USD', 'USD']);
+      for (const row of counters) {
+        expect([row.spent_nano, row.reserved_nano]).toEqual(row.currency === 'DIEM' ? [usd(2), 0n] : [0n, usd(5)]);
+      }
 
       const held = (await ledger.getReservation('2'))!;
       expect([held.requestId, held.requestHash, held.owner]).toEqual(['held-2', null, null]);
@@ -158,6 +162,15 @@ describe.skipIf(skip !== null)('PostgreSQL migration 4: recovery, idempotent rep
       expect(record?.requestId).toBe('held-2');
       expect(await ledger.keyLimitUsage('k')).toContainEqual(
         expect.objectContaining({ currency: 'TOTAL', spentNano: usd(3), reservedNano: 0n }),
+      );
+      // The TOTAL limit caps a reserve from either class: $12 is left of $15, and not a nano more.
+      expect((await ledger.spendable({ accountId: 'a', keyId: 'k' })).maxNano).toBe(usd(12));
+      await expect(
+        ledger.reserve({ accountId: 'a', keyId: 'k', idempotencyKey: 'over', model: 'm', amountNano: usd(12) + 1n }),
+      ).rejects.toMatchObject({ code: 'key_limit_exceeded' });
+      await ledger.reserve({ accountId: 'a', keyId: 'k', idempotencyKey: 'fits', model: 'm', amountNano: usd(12) });
+      expect(await ledger.keyLimitUsage('k')).toContainEqual(
+        expect.objectContaining({ currency: 'TOTAL', spentNano: usd(3), reservedNano: usd(12), remainingNano: 0n }),
       );
     } finally {
       await sql.end({ timeout: 5 });

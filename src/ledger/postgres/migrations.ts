@@ -359,4 +359,11 @@ ALTER TABLE reservations ADD COLUMN price_sheet_hash text;
 CREATE INDEX reservations_request ON reservations (request_id);
 `,
   },
+  {
+    version: 10,
+    name: 'key spend by class only',
+    // As SQLite's version 11: from here a counted reservation moves its class counters only, and a TOTAL limit reads
+    // the sum of both classes (as a TOTAL budget reads budget_spend): the TOTAL counters, each that sum, go.
+    sql: `DELETE FROM key_spend WHERE currency = 'TOTAL';`,
+  },
 ];

@@ -150,11 +150,22 @@ export function budgetUsedSql(epoch: string, month: string): string {
 }
 
 /**
- * The select list of the caps, one per limit currency, over key_limits `l` left-joined to its counters `s`: what the
- * tightest limit of each currency leaves (`keyHeadroomOf`); NULL when the key has no limit in it.
+ * What key limit `l` used (spent + reserved) in its current period: its class counter, or both classes' for TOTAL
+ * (`budgetClassesOf`), as a budget reads budget_spend.
+ */
+export function limitUsedSql(epoch: string, month: string): string {
+  return `SELECT sum(s.spent_nano + s.reserved_nano) AS used FROM key_spend s
+      WHERE s.key_id = l.key_id AND s.period_key = ${limitPeriodKeySql('l.period', epoch, month)}
+        AND ${budgetClassSql('l.currency', 's.currency')}`;
+}
+
+/**
+ * The select list of the caps, one per limit currency, over key_limits `l` joined to what it used `u.used` (see
+ * limitUsedSql): what the tightest limit of each currency leaves (`keyHeadroomOf`); NULL when the key has no limit in
+ * it.
  */
 export function limitCapsSelectSql(): string {
-  const left = 'greatest(l.amount_nano - coalesce(s.spent_nano + s.reserved_nano, 0), 0)';
+  const left = 'greatest(l.amount_nano - coalesce(u.used, 0), 0)';
   return limitCurrencies.map((currency) => `min(${left}) FILTER (WHERE l.currency = '${currency}')`).join(',\n    ');
 }
 
