@@ -144,8 +144,8 @@ const holdBudgetSpendSql = `UPDATE budget_spend SET reserved_nano = reserved_nan
 /**
  * Key spend counters (key_spend) exist for keys with limits only (`reservations.counted`). A counted reservation
  * moves those of its source's class (DIEM or USD), each in every period; a TOTAL limit reads both classes, as a TOTAL
- * budget reads budget_spend. The rules in this text are generated from their TypeScript declarations (ruleSql.ts); what stays written
- * here is storage: rows, locks, and the arithmetic of a charge (see ruleSql.ts's header).
+ * budget reads budget_spend. The rules in this text are generated from their TypeScript declarations (ruleSql.ts);
+ * what stays written here is storage: rows, locks, and the arithmetic of a charge (see ruleSql.ts's header).
  */
 export const postgresFunctionsSql = `
 -- Returns a reservation's hold to its source and key counters, moving p_charged of it to spent.

@@ -81,11 +81,6 @@ export function coveringCurrencies(source: FundingSource): LimitCurrency[] {
   return limitCurrencies.filter((currency) => limitCovers(currency, source));
 }
 
-/** The covering limit currencies of the source in `source`, as a text[] expression. */
-export function coveringCurrenciesSql(source: string): string {
-  return caseOfSource(source, (s) => `ARRAY[${coveringCurrencies(s).map(quoteSql).join(', ')}]::text[]`);
-}
-
 /** The spend class (`limitCurrencyOf`) of the source in `source`: usage rows record it. */
 export function spendCurrencySql(source: string): string {
   return caseOfSource(source, (s) => quoteSql(limitCurrencyOf(s)));
