@@ -68,4 +68,48 @@ describe.skipIf(skip !== null)('PostgreSQL ledger functions', () => {
     expect(reservation.source).toBe('USD');
     await ledger.close();
   });
+
+  it('finds a batch\'s reservations by key, without scanning the table, however much it grew since planned', async () => {
+    const ledger = await open();
+    const account = await ledger.createAccount();
+    await ledger.addFunds({ accountId: account.id, source: 'USD', amountNano: 100n, reference: 'r' });
+    const ids: string[] = [];
+    for (let n = 0; n < 10; n++) {
+      const reserved = await ledger.reserve({
+        accountId: account.id,
+        keyId: null,
+        idempotencyKey: `i${n}`,
+        model: 'm',
+        amountNano: 1n,
+      });
+      ids.push(reserved.reservation.id);
+    }
+    /** Voids `live` in one batch on this test's one connection, which keeps the plans it made. */
+    const voidBatch = (tx: postgres.Sql | postgres.TransactionSql, live: string[]) => {
+      const none = live.map(() => null);
+      return tx`SELECT * FROM perdiem_batch(${live.map(() => 'V')}::text[], ${live}::text[], ${none}::text[],
+        ${none}::text[], ${none}::text[], ${none}::text[], ${none}::text[], 'owner', ${none}::text[], ${none}::bigint[],
+        ${none}::bigint[], ${live.map(() => '0')}::bigint[], ${none}::bigint[], ${none}::bigint[], ${none}::text[],
+        ${live.map(() => 0)}::integer[], '{}'::text[], '{}'::bigint[], '{}'::bigint[], '{}'::bigint[], '{}'::bigint[],
+        ${none}::integer[], ${none}::text[], ${none}::text[])`;
+    };
+    // The batch's statements are planned while the table is small (and the plans kept, as a server's are)...
+    for (const id of ids.slice(0, 8)) await voidBatch(sql, [id]);
+    // ...then it grows (history: many finished reservations) before any ANALYZE.
+    await sql`INSERT INTO reservations (id, account_id, idempotency_key, model, source, epoch, month, amount_nano, status,
+        created_at_ms, expires_at_ms)
+      SELECT 'old' || n, ${account.id}, 'old' || n, 'm', 'USD', 0, '1970-01', 1, 'VOIDED', 0, 0
+        FROM generate_series(1, 20000) n`;
+    const live = ids.slice(8);
+    const scans = await sql.begin(async (tx) => {
+      await voidBatch(tx, live);
+      return tx`SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relid = 'reservations'::regclass`;
+    });
+    expect(Number(scans[0]!.seq_scan)).toBe(0);
+    expect(Number(scans[0]!.idx_scan)).toBeGreaterThan(0);
+    const [{ voided }] = await sql`SELECT count(*)::int AS voided FROM reservations
+      WHERE id = ANY (${ids}::text[]) AND status = 'VOIDED'`;
+    expect(voided).toBe(10);
+    await ledger.close();
+  });
 });

@@ -393,16 +393,17 @@ DECLARE
   t integer;
   v_first integer[];
 BEGIN
-  PERFORM 1 FROM (SELECT x.id FROM reservations x
-    WHERE x.id = ANY (SELECT k.rid FROM unnest(p_kinds, p_ids) AS k (kind, rid) WHERE k.kind <> 'R')
-    ORDER BY x.id FOR UPDATE) locked;
+  -- Each lookup is by primary key (a join here may be planned as a scan of the whole table).
+  PERFORM 1 FROM (SELECT DISTINCT k.rid FROM unnest(p_kinds, p_ids) AS k (kind, rid) WHERE k.kind <> 'R'
+      ORDER BY k.rid) k,
+    LATERAL (SELECT 1 FROM reservations x WHERE x.id = k.rid FOR UPDATE) locked;
   -- Where each operation's usage lines start.
   SELECT array_agg((coalesce(s.before, 0) + 1)::integer ORDER BY s.o) INTO v_first
     FROM (SELECT n.o, sum(n.n) OVER (ORDER BY n.o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
       FROM unnest(p_line_counts) WITH ORDINALITY AS n (n, o)) s;
   FOR i IN SELECT o.o FROM unnest(p_kinds, p_ids, p_accounts) WITH ORDINALITY AS o (kind, rid, account, o)
-      LEFT JOIN reservations x ON o.kind <> 'R' AND x.id = o.rid
-      ORDER BY CASE WHEN o.kind = 'R' THEN o.account ELSE x.account_id END, o.o LOOP
+      ORDER BY CASE WHEN o.kind = 'R' THEN o.account
+          ELSE (SELECT x.account_id FROM reservations x WHERE x.id = o.rid) END, o.o LOOP
     IF p_kinds[i] = 'R' THEN
       RETURN QUERY SELECT i, r.* FROM perdiem_reserve(p_ids[i], p_accounts[i], p_keys[i], p_idems[i], p_request_ids[i],
         p_request_hashes[i], p_owner, p_models[i], p_amounts[i], p_mins[i], p_nows[i], p_expires[i], p_epochs[i],
