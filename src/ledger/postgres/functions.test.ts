@@ -69,7 +69,7 @@ describe.skipIf(skip !== null)('PostgreSQL ledger functions', () => {
     await ledger.close();
   });
 
-  it('finds a batch\'s reservations by key, without scanning the table, however much it grew since planned', async () => {
+  it('finds the reservations of a batch by key, without a table scan, however much the table grew since planned', async () => {
     const ledger = await open();
     const account = await ledger.createAccount();
     await ledger.addFunds({ accountId: account.id, source: 'USD', amountNano: 100n, reference: 'r' });
