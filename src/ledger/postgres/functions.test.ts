@@ -107,9 +107,9 @@ describe.skipIf(skip !== null)('PostgreSQL ledger functions', () => {
     });
     expect(Number(scans[0]!.seq_scan)).toBe(0);
     expect(Number(scans[0]!.idx_scan)).toBeGreaterThan(0);
-    const [{ voided }] = await sql`SELECT count(*)::int AS voided FROM reservations
+    const [row] = await sql`SELECT count(*)::int AS voided FROM reservations
       WHERE id = ANY (${ids}::text[]) AND status = 'VOIDED'`;
-    expect(voided).toBe(10);
+    expect(row!.voided).toBe(10);
     await ledger.close();
   });
 });

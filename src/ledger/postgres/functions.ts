@@ -113,17 +113,34 @@ const capLevelsDeclareSql = Object.values(capPrefixes)
   .join('\n  ');
 
 /**
- * A project key's organization (the one its account funds, else the key is refused) and what the project's and the
- * organization's budgets leave per currency.
+ * What each of the key's limits leaves (its caps), and whether it has any (then its spend is counted), `into` the
+ * given variables or, without, as a subquery.
  */
-const projectBudgetsSql = `SELECT p.org_id INTO v_org FROM projects p JOIN organizations o ON o.id = p.org_id
-        WHERE p.id = v_key.project_id AND o.account_id = p_account;
+const keyLimitsSql = (into = '') => `SELECT ${limitCapsSelectSql()},
+      count(*) > 0
+      ${into}
+      FROM key_limits l LEFT JOIN LATERAL (${limitUsedSql('p_epoch', 'p_month')}) u ON true
+      WHERE l.key_id = p_key`;
+
+/** What the caps read of a budget. */
+const budgetColumns = 'scope_id, scope, currency, period, amount_nano';
+
+/**
+ * A project key's limits, its organization (the one its account funds, else NULL and the key is refused), and what
+ * the project's and the organization's budgets leave per currency: one statement, each lookup by key.
+ */
+const projectCapsSql = `SELECT kl.*, po.org_id, bc.*
+        INTO ${capVariables.join(', ')}, v_counted, v_org,
+          ${allCapVariables.filter((v) => !capVariables.includes(v)).join(', ')}
+        FROM (${keyLimitsSql()}) kl
+        LEFT JOIN LATERAL (SELECT p.org_id FROM projects p JOIN organizations o ON o.id = p.org_id
+          WHERE p.id = v_key.project_id AND o.account_id = p_account) po ON true
+        LEFT JOIN LATERAL (SELECT ${budgetCapsSelectSql()}
+          FROM (SELECT ${budgetColumns} FROM budgets WHERE scope_id = v_key.project_id
+              UNION ALL SELECT ${budgetColumns} FROM budgets WHERE scope_id = po.org_id) b
+            LEFT JOIN LATERAL (${budgetUsedSql('p_epoch', 'p_month')}) u ON true) bc ON true;
       IF v_org IS NULL THEN RAISE EXCEPTION 'perdiem:invalid_api_key'; END IF;
-      v_project := v_key.project_id;
-      SELECT ${budgetCapsSelectSql()}
-        INTO ${allCapVariables.filter((v) => !capVariables.includes(v)).join(', ')}
-        FROM budgets b LEFT JOIN LATERAL (${budgetUsedSql('p_epoch', 'p_month')}) u ON true
-        WHERE b.scope_id IN (v_project, v_org);`;
+      v_project := v_key.project_id;`;
 
 /**
  * A project key's hold on its project's and organization's counters, in its source's class, in each budget period:
@@ -204,13 +221,10 @@ BEGIN
     ${keyRefusalSql('v_key', { now: 'p_now', model: 'p_model' })}
     -- What each limit leaves in its current period; the tightest per limit currency caps the sources it covers. A
     -- key with limits has its spend counted.
-    SELECT ${limitCapsSelectSql()},
-      count(*) > 0
-      INTO ${capVariables.join(', ')}, v_counted
-      FROM key_limits l LEFT JOIN LATERAL (${limitUsedSql('p_epoch', 'p_month')}) u ON true
-      WHERE l.key_id = p_key;
-    IF v_key.project_id IS NOT NULL THEN
-      ${projectBudgetsSql}
+    IF v_key.project_id IS NULL THEN
+      ${keyLimitsSql(`INTO ${capVariables.join(', ')}, v_counted`)};
+    ELSE
+      ${projectCapsSql}
     END IF;
   END IF;
 
