@@ -45,7 +45,7 @@ describe('SQLite ledger WAL under steady load', () => {
       let chargedNano = 0n;
       const until = Date.now() + 20_000;
       // Eight requests in flight, each reserving and settling back to back: the group commit never idles. 10,000
-      // pairs write about 200 MB of WAL frames (about 20 KB a pair), which a WAL that never restarts keeps.
+      // pairs write about 178 MB of WAL frames (about 18 KB a pair), which a WAL that never restarts keeps.
       await Promise.all(
         Array.from({ length: 8 }, async (_, worker) => {
           while (Date.now() < until && (pairs < 10_000 || walRestarts(path) - before < 5)) {
@@ -67,9 +67,11 @@ describe('SQLite ledger WAL under steady load', () => {
       );
       expect(walRestarts(path) - before).toBeGreaterThanOrEqual(5);
       expect(pairs).toBeGreaterThanOrEqual(10_000);
-      // 64 frames of 4 KiB, plus what is written in one 10 ms interval and while the checkpoint thread starts: far
-      // below the frames the run wrote in all (the WAL file is reused from its start, so this is its high-water mark).
-      expect(walBytesMax).toBeLessThan(64 * 1024 * 1024);
+      // 64 frames of 4 KiB, plus what is written while a checkpoint runs: under CI load that thread can lag for
+      // seconds (72.9 MB seen, 73–91 MB in the README's bench). A WAL that never restarts holds everything the run
+      // wrote: 178 MB for 10,000 pairs, measured (the WAL file is reused from its start, so this is its high-water
+      // mark).
+      expect(walBytesMax).toBeLessThan(128 * 1024 * 1024);
       const balance = await ledger.balance(account.id);
       expect(balance.diem.spentNano).toBe(chargedNano);
       expect(balance.diem.reservedNano).toBe(0n);
